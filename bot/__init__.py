@@ -1,0 +1,1 @@
+"""Assembly: settings, the Bot and Dispatcher factory, middlewares, keyboards, the CLI."""

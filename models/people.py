@@ -1,0 +1,108 @@
+"""People: users, their staff roles, team membership and one-use invites."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, str_enum, utcnow
+
+
+class Role(enum.StrEnum):
+    RESIDENT = "resident"
+    VOLUNTEER = "volunteer"
+    TEAM_LEADER = "team_leader"
+    STATION_HEAD = "station_head"
+    OFFICE = "office"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None for a resident without a smartphone, registered by station staff (proxy orders).
+    tg_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    tg_username: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    priority_group_id: Mapped[int | None] = mapped_column(ForeignKey("priority_groups.id"))
+    is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    skills: Mapped[str | None] = mapped_column(Text)
+    registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The user blocked the bot (Telegram 403): skipped by the sender from then on.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_at: Mapped[datetime | None]
+    # An office decision: the user may not use the bot.
+    banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    anonymised_at: Mapped[datetime | None]
+
+
+class StaffRole(Base):
+    """An appointment: office staff of a town, head of a station, or admin."""
+
+    __tablename__ = "staff_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    appointed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    appointed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MemberRole(enum.StrEnum):
+    LEADER = "leader"
+    MEMBER = "member"
+
+
+class MembershipStatus(enum.StrEnum):
+    PENDING = "pending"  # applied, waiting for the leader
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    LEFT = "left"
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id"),
+        Index("ix_team_members_team_role_status", "team_id", "role", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = mapped_column(str_enum(MemberRole))
+    status: Mapped[MembershipStatus] = mapped_column(
+        str_enum(MembershipStatus), default=MembershipStatus.ACTIVE
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Invite(Base):
+    """A one-use deep-link code (`/start <code>`) that appoints or enrols whoever opens it."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    used_at: Mapped[datetime | None]
