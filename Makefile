@@ -1,0 +1,33 @@
+# Two everyday commands: `make run` (set up and start the bot) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-db lint bench bench-quick clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/python -m bot i18n compile
+
+run: setup
+	$(BIN)/python -m bot run
+
+test: setup
+	$(BIN)/python -m pytest
+
+# The database tests again, against PostgreSQL (TEST_POSTGRES_URL).
+test-db: setup
+	TEST_DATABASE=postgres $(BIN)/python -m pytest -m db
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -1,0 +1,114 @@
+"""The command line: `python -m bot <command>` (installed as `civic-dispatch`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+
+HELP = """\
+Run and look after the volunteer-service dispatch bot.
+
+Everyday use:
+  run                 set up the database, load the org chart and start the bot.
+                      With no BOT_TOKEN it starts the built-in Telegram simulator and
+                      prints the address of its web chat, so you can try everything offline.
+Looking after it:
+  db upgrade          bring the database schema up to date (safe to repeat)
+  db downgrade REV    step the schema back (for developers)
+  org load [FILE]     load or refresh the org chart (stations, teams, service catalogue)
+  org show            print the org chart as the bot knows it
+  staff add           appoint office staff, a station head or a team leader
+  staff list          list everyone with a staff role
+  staff remove        take a staff role away
+  i18n compile        compile the translations (done by `run` too)
+
+Settings come from environment variables or a .env file; see README "Configuration".
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="civic-dispatch", description=HELP, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    sub.add_parser("run", help="set up and start the bot (simulator when no BOT_TOKEN)")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema")
+    down = db.add_parser("downgrade", help="migrate back to REVISION")
+    down.add_argument("revision")
+
+    org = sub.add_parser("org", help="org chart").add_subparsers(dest="action", required=True)
+    load = org.add_parser("load", help="load the org config into the database")
+    load.add_argument("file", nargs="?", type=Path, help="YAML file (default: ORG_CONFIG)")
+    show = org.add_parser("show", help="print stations, platforms, teams and catalogue")
+    show.add_argument("--town", help="town code (default: every town)")
+
+    staff = sub.add_parser("staff", help="staff appointments")
+    staff_sub = staff.add_subparsers(dest="action", required=True)
+    add = staff_sub.add_parser("add", help="appoint someone by Telegram id")
+    add.add_argument("--tg-id", type=int, required=True, help="the person's Telegram user id")
+    add.add_argument("--name", help="their name, if they have not used the bot yet")
+    add.add_argument(
+        "--role", required=True, choices=["office", "station_head", "team_leader", "admin"]
+    )
+    add.add_argument("--station", help="station code (for station_head)")
+    add.add_argument("--team", help="team code (for team_leader)")
+    add.add_argument("--town", help="town code (for office; default: the only town)")
+    staff_sub.add_parser("list", help="list staff")
+    rm = staff_sub.add_parser("remove", help="take a role away")
+    rm.add_argument("--tg-id", type=int, required=True)
+    rm.add_argument(
+        "--role", required=True, choices=["office", "station_head", "team_leader", "admin"]
+    )
+
+    i18n = sub.add_parser("i18n", help="translations").add_subparsers(dest="action", required=True)
+    i18n.add_parser("compile", help="compile .po catalogues to .mo")
+    return p
+
+
+def _run_async(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    return asyncio.run(fn(*args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        return _dispatch(args, settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import commands
+
+    if args.command == "run":
+        return commands.run(settings)
+    if args.command == "db":
+        return commands.db(settings, args.action, getattr(args, "revision", None))
+    if args.command == "org":
+        if args.action == "load":
+            return _run_async(commands.org_load, settings, args.file)
+        return _run_async(commands.org_show, settings, args.town)
+    if args.command == "staff":
+        return _run_async(commands.staff, settings, args)
+    if args.command == "i18n":
+        return commands.i18n_compile()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

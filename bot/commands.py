@@ -1,0 +1,140 @@
+"""What each command-line command does. Kept apart from argument parsing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from services.org import OrgConfigError, load_org_config, org_summary, sync_org
+from sqlalchemy import select
+
+from bot.settings import Settings
+from models import Region, RegionLevel, Role, Team
+from models.db import make_engine, make_sessionmaker
+from models.migrate import downgrade, upgrade
+from services import people
+from services.i18n import compile_catalogs
+
+log = logging.getLogger("civic_dispatch")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def db(settings: Settings, action: str, revision: str | None) -> int:
+    if action == "upgrade":
+        upgrade(settings.database_url)
+        _say("Database is up to date.")
+    else:
+        downgrade(settings.database_url, revision or "-1")
+        _say(f"Database migrated back to {revision}.")
+    return 0
+
+
+def i18n_compile() -> int:
+    written = compile_catalogs()
+    _say(f"Compiled {len(written)} catalogue(s).")
+    return 0
+
+
+async def org_load(settings: Settings, file: Path | None) -> int:
+    path = file or settings.org_config
+    try:
+        cfg = load_org_config(path)
+    except OrgConfigError as exc:
+        print(f"The org config {path} has problems:\n{exc}", file=sys.stderr)
+        return 1
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            report = await sync_org(session, cfg)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    _say(f"Loaded {path}: {report}")
+    return 0
+
+
+async def org_show(settings: Settings, town: str | None) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            _say(await org_summary(session, town))
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _region(session: object, code: str | None, level: RegionLevel) -> Region | None:
+    query = select(Region).where(Region.level == level, Region.active.is_(True))
+    if code:
+        query = query.where(Region.code == code)
+    rows = (await session.scalars(query)).all()  # type: ignore[attr-defined]
+    return rows[0] if len(rows) == 1 else None
+
+
+async def staff(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if args.action == "list":
+                for line in await people.staff_list(session):
+                    _say(
+                        f"{line.tg_id or '-':>12}  {line.name or '-':<10} {line.role:<13} "
+                        f"{line.where}"
+                    )
+                return 0
+            user = await people.get_or_create_user(session, args.tg_id)
+            role = Role(args.role)
+            if args.action == "remove":
+                ended = await people.dismiss(session, user, role)
+                await session.commit()
+                _say(f"Ended {ended} appointment(s).")
+                return 0
+            if args.name and not user.name:
+                user.name = args.name
+            region = team = None
+            if role == Role.STATION_HEAD:
+                region = await _region(session, args.station, RegionLevel.STATION)
+                if region is None:
+                    _say("Give --station with a station code (see `org show`).")
+                    return 2
+            elif role == Role.OFFICE:
+                region = await _region(session, args.town, RegionLevel.TOWN)
+                if region is None:
+                    _say("Give --town with a town code (see `org show`).")
+                    return 2
+            elif role == Role.TEAM_LEADER:
+                team = await session.scalar(select(Team).where(Team.code == (args.team or "")))
+                if team is None:
+                    _say("Give --team with a team code (see `org show`).")
+                    return 2
+            await people.appoint(session, user, role, region=region, team=team)
+            await session.commit()
+            _say(f"Appointed {args.tg_id} as {role.value}.")
+            return 0
+    finally:
+        await engine.dispose()
+
+
+def run(settings: Settings) -> int:
+    """Set up (translations, schema, org chart) and run until stopped."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    compile_catalogs()
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)  # before the loop starts: Alembic runs its own loop
+    from bot.runner import serve
+
+    try:
+        cfg = load_org_config(settings.org_config)
+    except OrgConfigError as exc:
+        print(f"The org config {settings.org_config} has problems:\n{exc}", file=sys.stderr)
+        return 1
+    asyncio.run(serve(settings, cfg))
+    return 0

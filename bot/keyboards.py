@@ -1,0 +1,116 @@
+"""Keyboards and callback data. Buttons are big and few: the users are villagers on phones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+
+from services.people import Roles
+
+
+# --- callback data: one class per kind of button, never hand-parsed strings -------------
+class OrderAction(CallbackData, prefix="o"):
+    """A button on an order card or task: accept, decline, start, done, cancel, …"""
+
+    action: str
+    order_id: int
+    version: int = 0
+
+
+class RateOrder(CallbackData, prefix="r"):
+    order_id: int
+    score: int
+
+
+class Pick(CallbackData, prefix="p"):
+    """A choice inside a conversation (area, category, day, slot, volunteer, …)."""
+
+    what: str
+    value: str
+
+
+class Lang(CallbackData, prefix="lang"):
+    code: str
+
+
+# --- reply-keyboard texts (lazy: compared in the user's language) ------------------------
+BTN_ORDER = __("🙋 Request a service")
+BTN_MY_ORDERS = __("📋 My orders")
+BTN_TEAM_ORDERS = __("📥 Team orders")
+BTN_MY_TASKS = __("🧰 My tasks")
+BTN_VILLAGE_ORDERS = __("🏘 Village orders")
+BTN_PROXY_ORDER = __("📝 Order for a resident")
+BTN_APPOINT = __("👥 Appoint staff")
+BTN_ADD_VOLUNTEER = __("➕ Add a volunteer")
+BTN_LANGUAGE = __("🌐 Language")
+BTN_HELP = __("❓ Help")
+BTN_CANCEL = __("✖ Cancel")
+BTN_BACK = __("⬅ Back")
+BTN_SKIP = __("Skip")
+
+
+def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
+    kb = ReplyKeyboardBuilder()
+    kb.button(text=str(BTN_ORDER))
+    kb.button(text=str(BTN_MY_ORDERS))
+    if roles.leads_teams or roles.is_office:
+        kb.button(text=str(BTN_TEAM_ORDERS))
+    if roles.is_volunteer:
+        kb.button(text=str(BTN_MY_TASKS))
+    if roles.head_of_stations or roles.is_office:
+        kb.button(text=str(BTN_VILLAGE_ORDERS))
+        kb.button(text=str(BTN_PROXY_ORDER))
+    if roles.admin or roles.is_office:
+        kb.button(text=str(BTN_APPOINT))
+    elif roles.leads_teams:
+        kb.button(text=str(BTN_ADD_VOLUNTEER))
+    kb.button(text=str(BTN_LANGUAGE))
+    kb.button(text=str(BTN_HELP))
+    kb.adjust(2)
+    return kb.as_markup(resize_keyboard=True, is_persistent=True)
+
+
+def choices_keyboard(
+    labels: Iterable[str], *, columns: int = 2, back: bool = True, cancel: bool = True
+) -> ReplyKeyboardMarkup:
+    """Big reply buttons for one step of a conversation, with Back and Cancel."""
+    kb = ReplyKeyboardBuilder()
+    for label in labels:
+        kb.button(text=label)
+    kb.adjust(columns)
+    tail = [KeyboardButton(text=str(BTN_BACK))] if back else []
+    if cancel:
+        tail.append(KeyboardButton(text=str(BTN_CANCEL)))
+    if tail:
+        kb.row(*tail)
+    return kb.as_markup(resize_keyboard=True)
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    kb = ReplyKeyboardBuilder()
+    kb.button(text=_("📱 Share my phone number"), request_contact=True)
+    kb.button(text=str(BTN_SKIP))
+    kb.adjust(1)
+    return kb.as_markup(resize_keyboard=True, one_time_keyboard=True)
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="中文", callback_data=Lang(code="zh_CN"))
+    kb.button(text="English", callback_data=Lang(code="en"))
+    return kb.as_markup()
+
+
+def inline_choices(
+    what: str, items: Sequence[tuple[str, str]], *, columns: int = 1
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for label, value in items:
+        kb.button(text=label, callback_data=Pick(what=what, value=value))
+    kb.adjust(columns)
+    return kb.as_markup()

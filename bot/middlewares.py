@@ -1,0 +1,74 @@
+"""Per-update plumbing: one DB session, the user and their roles, their language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TgUser
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.i18n import normalise_locale
+from services.people import get_or_create_user, roles_of
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """One session per update. Services commit their own transactions; whatever a handler
+    leaves uncommitted (reads) is rolled back when the session closes."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessionmaker() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads (or creates) our user for the Telegram user and computes their roles."""
+
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        self.admin_ids = admin_ids
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        session: AsyncSession = data["session"]
+        if tg_user is None or tg_user.is_bot:
+            return await handler(event, data)
+        user = await get_or_create_user(
+            session,
+            tg_user.id,
+            first_name=tg_user.first_name,
+            username=tg_user.username,
+            locale=normalise_locale(tg_user.language_code),
+        )
+        if session.new or session.dirty:
+            await session.commit()
+        data["user"] = user
+        data["roles"] = await roles_of(session, user, self.admin_ids)
+        return await handler(event, data)
+
+
+class UserLocaleMiddleware(I18nMiddleware):
+    """The user's saved language, else their Telegram language, else the default.
+
+    aiogram's SimpleI18nMiddleware maps zh-hans to "zh", which never matches zh_CN, and the
+    FSM variant forgets the language on state.clear(); we keep it in the database instead.
+    """
+
+    def __init__(self, i18n: I18n) -> None:
+        super().__init__(i18n=i18n)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user = data.get("user")
+        if user is not None and user.locale in self.i18n.available_locales:
+            return user.locale
+        tg_user: TgUser | None = data.get("event_from_user")
+        code = normalise_locale(tg_user.language_code if tg_user else None)
+        return code if code in self.i18n.available_locales else self.i18n.default_locale

@@ -1,0 +1,54 @@
+"""The long-running process: org sync, the simulator (when there is no token), polling."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import BotCommand
+from services.org import OrgConfig, sync_org
+
+from bot.app import build_bot, build_dispatcher
+from bot.settings import Settings
+from models.db import make_engine, make_sessionmaker
+
+log = logging.getLogger("civic_dispatch")
+
+DEMO_TOKEN = "100000001:SIMULATOR-demo-token-for-local-use-only"
+
+
+async def set_commands(bot: Bot) -> None:
+    from handlers.common import bot_commands
+
+    for locale, commands in bot_commands().items():
+        language = None if locale == "zh_CN" else locale
+        await bot.set_my_commands(
+            [BotCommand(command=c, description=d) for c, d in commands], language_code=language
+        )
+
+
+async def serve(settings: Settings, cfg: OrgConfig) -> None:
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    async with sessionmaker() as session:
+        report = await sync_org(session, cfg)
+        await session.commit()
+    log.info("org config %s loaded: %s", settings.org_config, report)
+
+    async with AsyncExitStack() as stack:
+        token, api_base = settings.bot_token, settings.telegram_api_base
+        if settings.use_simulator:
+            from bot.demo import start_demo
+
+            token, api_base = await stack.enter_async_context(
+                start_demo(settings, sessionmaker, DEMO_TOKEN)
+            )
+        bot = build_bot(token, api_base)
+        stack.push_async_callback(bot.session.close)
+        dp: Dispatcher = build_dispatcher(settings, sessionmaker, cfg.policy)
+        await set_commands(bot)
+        await bot.delete_webhook(drop_pending_updates=False)
+        log.info("polling for updates")
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+    await engine.dispose()

@@ -1,0 +1,144 @@
+"""Texts and buttons for an order, shared by direct replies and queued notices."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards import OrderAction, RateOrder
+from handlers.common import locale, slot_label, status_label
+from models import (
+    Attachment,
+    AttachmentStage,
+    Order,
+    Region,
+    ServiceCategory,
+    Team,
+    User,
+)
+from services.i18n import local_name
+
+
+async def order_lines(session: AsyncSession, order: Order, *, with_phone: bool) -> list[str]:
+    """The facts of an order. The phone appears only for those who took the order."""
+    cat = await session.get(ServiceCategory, order.category_id)
+    station = await session.get(Region, order.station_id)
+    resident = await session.get(User, order.resident_id)
+    when = order.preferred_date.strftime("%m-%d") if order.preferred_date else _("this week")
+    lines = [
+        _("Order {number}").format(number=order.number),
+        _("Village: {name}").format(name=local_name(station, locale()) if station else "-"),
+        _("Service: {name}").format(name=local_name(cat, locale()) if cat else "-"),
+        _("Need: {text}").format(text=order.description or "-"),
+        _("When: {day}, {slot}").format(day=when, slot=slot_label(order.preferred_slot)),
+    ]
+    if order.address:
+        lines.append(_("Where: {place}").format(place=order.address))
+    name = order.contact_name or (resident.name if resident else None) or "-"
+    lines.append(_("Resident: {name}").format(name=name if with_phone else name[:1] + "*"))
+    phone = order.contact_phone or (resident.phone if resident else None)
+    if with_phone and phone:
+        lines.append(_("Phone: {phone}").format(phone=phone))
+    if order.is_proxy:
+        lines.append(_("(ordered on the resident's behalf by station staff)"))
+    lines.append(_("Status: {status}").format(status=status_label(order.status)))
+    return lines
+
+
+async def team_name(session: AsyncSession, team_id: int | None) -> str:
+    team = await session.get(Team, team_id) if team_id else None
+    return local_name(team, locale()) if team else _("the institute office")
+
+
+async def request_media(session: AsyncSession, order_id: int) -> list[Attachment]:
+    return list(
+        (
+            await session.scalars(
+                select(Attachment)
+                .where(Attachment.order_id == order_id, Attachment.stage == AttachmentStage.REQUEST)
+                .order_by(Attachment.id)
+            )
+        ).all()
+    )
+
+
+def card_keyboard(order: Order, *, has_voice: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    v = order.version
+    kb.button(
+        text=_("✅ Accept"),
+        callback_data=OrderAction(action="accept", order_id=order.id, version=v),
+    )
+    kb.button(
+        text=_("❌ Decline"),
+        callback_data=OrderAction(action="decline", order_id=order.id, version=v),
+    )
+    kb.button(
+        text=_("↪ Transfer"),
+        callback_data=OrderAction(action="transfer", order_id=order.id, version=v),
+    )
+    if has_voice:
+        kb.button(text=_("🎤 Listen"), callback_data=OrderAction(action="voice", order_id=order.id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def accepted_keyboard(order: Order) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("👥 Assign volunteers"),
+        callback_data=OrderAction(action="assign", order_id=order.id),
+    )
+    kb.button(text=_("✔ Mark done"), callback_data=OrderAction(action="done", order_id=order.id))
+    kb.button(
+        text=_("↪ Transfer"),
+        callback_data=OrderAction(action="transfer", order_id=order.id, version=order.version),
+    )
+    kb.button(text=_("📜 History"), callback_data=OrderAction(action="history", order_id=order.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def task_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("▶ Start"), callback_data=OrderAction(action="start", order_id=order_id))
+    kb.button(text=_("✔ Done"), callback_data=OrderAction(action="done", order_id=order_id))
+    kb.button(
+        text=_("🙅 Can't make it"), callback_data=OrderAction(action="withdraw", order_id=order_id)
+    )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def rate_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for score in range(1, 6):
+        kb.button(text="⭐" * score, callback_data=RateOrder(order_id=order_id, score=score))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def history_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📜 History"), callback_data=OrderAction(action="history", order_id=order_id))
+    return kb.as_markup()
+
+
+def hours_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Confirm hours"),
+        callback_data=OrderAction(action="confirm_hours", order_id=order_id),
+    )
+    return kb.as_markup()
+
+
+def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✖ Cancel this order"), callback_data=OrderAction(action="cancel", order_id=order_id)
+    )
+    return kb.as_markup()

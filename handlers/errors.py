@@ -1,0 +1,40 @@
+"""Last resort: an unexpected error gets a translated apology and a usable conversation."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import ErrorEvent, Message
+from aiogram.utils.i18n import gettext as _
+
+log = logging.getLogger("civic_dispatch.errors")
+
+
+def router() -> Router:
+    r = Router(name="errors")
+
+    @r.errors()
+    async def on_error(event: ErrorEvent) -> bool:
+        update = event.update
+        user_id = None
+        message: Message | None = update.message
+        if update.callback_query is not None:
+            user_id = update.callback_query.from_user.id
+            msg = update.callback_query.message
+            message = msg if isinstance(msg, Message) else None
+        elif message is not None and message.from_user is not None:
+            user_id = message.from_user.id
+        log.exception(
+            "update %s from user %s failed", update.update_id, user_id, exc_info=event.exception
+        )
+        if message is not None:
+            try:
+                await message.answer(
+                    _("Sorry, something went wrong on our side. Please try again, or send /start.")
+                )
+            except Exception:  # the apology itself must never raise again
+                log.warning("could not apologise for update %s", update.update_id)
+        return True
+
+    return r

@@ -1,0 +1,139 @@
+"""The resident's side: my orders (with cancel), and rating a finished service."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards import (
+    BTN_CANCEL,
+    BTN_MY_ORDERS,
+    BTN_SKIP,
+    OrderAction,
+    RateOrder,
+    choices_keyboard,
+    main_menu,
+)
+from handlers import cards
+from handlers.leader import points_rules, refuse
+from models import OrderStatus, User
+from services import orders
+from services.errors import DomainError
+from services.org import Policy
+from services.people import Roles
+
+COMMENT_MAX = 500
+CANCELLABLE = {OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED}
+
+
+class RatingForm(StatesGroup):
+    comment = State()
+
+
+def router() -> Router:
+    r = Router(name="my_orders")
+
+    @r.message(Command("orders"))
+    @r.message(F.text == BTN_MY_ORDERS)
+    async def my_orders(message: Message, session: AsyncSession, user: User) -> None:
+        found = await orders.resident_orders(session, user.id, limit=10)
+        if not found:
+            await message.answer(_("You have no orders yet. Tap «Request a service» to make one."))
+            return
+        for order in found:
+            lines = await cards.order_lines(session, order, with_phone=False)
+            markup = None
+            if order.status in CANCELLABLE:
+                markup = cards.cancel_keyboard(order.id)
+            elif order.status == OrderStatus.DONE:
+                markup = cards.rate_keyboard(order.id)
+            await message.answer("\n".join(lines), reply_markup=markup)
+
+    @r.callback_query(OrderAction.filter(F.action == "cancel"))
+    async def cancel_order(
+        query: CallbackQuery,
+        callback_data: OrderAction,
+        session: AsyncSession,
+        user: User,
+        roles: Roles,
+    ) -> None:
+        try:
+            order = await orders.cancel(session, callback_data.order_id, user, roles)
+        except DomainError as exc:
+            await session.rollback()
+            await refuse(query, exc)
+            return
+        await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+
+    @r.callback_query(RateOrder.filter())
+    async def rate(
+        query: CallbackQuery,
+        callback_data: RateOrder,
+        state: FSMContext,
+        session: AsyncSession,
+        user: User,
+        policy: Policy,
+    ) -> None:
+        if not 1 <= callback_data.score <= 5:
+            await query.answer(_("This button is no longer valid."), show_alert=True)
+            return
+        try:
+            order = await orders.rate(
+                session,
+                callback_data.order_id,
+                user,
+                callback_data.score,
+                rules=points_rules(policy),
+            )
+        except DomainError as exc:
+            await session.rollback()
+            await refuse(query, exc)
+            return
+        await query.answer(_("Thank you for your rating!"))
+        await state.set_state(RatingForm.comment)
+        await state.update_data(order_id=order.id)
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(
+                _("Would you like to add a comment? Write it, or tap «Skip»."),
+                reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
+            )
+
+    @r.message(RatingForm.comment, F.text)
+    async def comment(
+        message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    ) -> None:
+        text = (message.text or "").strip()
+        if text in (BTN_SKIP, BTN_CANCEL):
+            await state.clear()
+            await message.answer(_("Thank you!"), reply_markup=main_menu(roles))
+            return
+        if len(text) > COMMENT_MAX:
+            await message.answer(
+                _("That is too long ({n} characters). Please keep it under {max}.").format(
+                    n=len(text), max=COMMENT_MAX
+                )
+            )
+            return
+        data = await state.get_data()
+        await state.clear()
+        try:
+            await orders.add_rating_comment(session, data["order_id"], user, text)
+        except DomainError as exc:
+            await session.rollback()
+            await message.answer(_(exc.message).format(**exc.params))
+            return
+        await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))
+
+    @r.message(RatingForm.comment)
+    async def comment_not_text(message: Message) -> None:
+        await message.answer(_("Please write your comment as text, or tap «Skip»."))
+
+    return r

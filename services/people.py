@@ -1,0 +1,321 @@
+"""People and their roles: users, appointments, team membership and one-use invites."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Invite,
+    MemberRole,
+    MembershipStatus,
+    Region,
+    RegionLevel,
+    Role,
+    StaffRole,
+    Team,
+    TeamKind,
+    TeamMember,
+    User,
+    utcnow,
+)
+from services.errors import Conflict, NotAllowed, NotFound
+from services.i18n import N_
+
+INVITE_TTL = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a user may do, computed once per update."""
+
+    user_id: int
+    admin: bool = False
+    office_towns: frozenset[int] = field(default_factory=frozenset)
+    head_of_stations: frozenset[int] = field(default_factory=frozenset)
+    leads_teams: frozenset[int] = field(default_factory=frozenset)
+    member_of_teams: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_office(self) -> bool:
+        return self.admin or bool(self.office_towns)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_office or bool(self.head_of_stations or self.leads_teams)
+
+    @property
+    def is_volunteer(self) -> bool:
+        return bool(self.member_of_teams or self.leads_teams)
+
+    def names(self) -> set[Role]:
+        out = {Role.RESIDENT}
+        if self.admin:
+            out.add(Role.ADMIN)
+        if self.office_towns:
+            out.add(Role.OFFICE)
+        if self.head_of_stations:
+            out.add(Role.STATION_HEAD)
+        if self.leads_teams:
+            out.add(Role.TEAM_LEADER)
+        if self.member_of_teams:
+            out.add(Role.VOLUNTEER)
+        return out
+
+
+async def user_by_tg(session: AsyncSession, tg_id: int) -> User | None:
+    return await session.scalar(select(User).where(User.tg_id == tg_id))
+
+
+async def get_or_create_user(
+    session: AsyncSession,
+    tg_id: int,
+    *,
+    first_name: str | None = None,
+    username: str | None = None,
+    locale: str | None = None,
+) -> User:
+    """The user behind a Telegram id; a first contact creates an unregistered user."""
+    user = await user_by_tg(session, tg_id)
+    if user is None:
+        user = User(tg_id=tg_id, tg_username=username, name=None, locale=locale)
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[int]) -> Roles:
+    staff = (
+        await session.execute(
+            select(StaffRole.role, StaffRole.region_id).where(
+                StaffRole.user_id == user.id, StaffRole.active.is_(True)
+            )
+        )
+    ).all()
+    members = (
+        await session.execute(
+            select(TeamMember.team_id, TeamMember.role)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(
+                TeamMember.user_id == user.id,
+                TeamMember.status == MembershipStatus.ACTIVE,
+                Team.active.is_(True),
+            )
+        )
+    ).all()
+    return Roles(
+        user_id=user.id,
+        admin=(user.tg_id in admin_tg_ids) or any(r == Role.ADMIN for r, _ in staff),
+        office_towns=frozenset(reg for r, reg in staff if r == Role.OFFICE and reg),
+        head_of_stations=frozenset(reg for r, reg in staff if r == Role.STATION_HEAD and reg),
+        leads_teams=frozenset(t for t, r in members if r == MemberRole.LEADER),
+        member_of_teams=frozenset(t for t, r in members if r == MemberRole.MEMBER),
+    )
+
+
+async def _station_squad(session: AsyncSession, station_id: int) -> Team | None:
+    return await session.scalar(
+        select(Team).where(Team.station_id == station_id, Team.kind == TeamKind.SQUAD)
+    )
+
+
+async def _set_membership(
+    session: AsyncSession, user: User, team: Team, role: MemberRole, by: User | None
+) -> None:
+    member = await session.scalar(
+        select(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user.id)
+    )
+    if member is None:
+        member = TeamMember(team_id=team.id, user_id=user.id, role=role)
+        session.add(member)
+    elif member.role == MemberRole.LEADER and role == MemberRole.MEMBER:
+        return  # adding a leader "as a volunteer" must not demote them
+    member.role = role
+    member.status = MembershipStatus.ACTIVE
+    member.decided_by_id = by.id if by else None
+
+
+async def appoint(
+    session: AsyncSession,
+    user: User,
+    role: Role,
+    *,
+    region: Region | None = None,
+    team: Team | None = None,
+    by: User | None = None,
+) -> None:
+    """Give `user` a staff role. A station head also leads the station's squad (as the plan
+    has the village party secretary lead it). Flushes; the caller commits."""
+    if role == Role.TEAM_LEADER or role == Role.VOLUNTEER:
+        if team is None:
+            raise NotFound(N_("Choose a team first."))
+        member_role = MemberRole.LEADER if role == Role.TEAM_LEADER else MemberRole.MEMBER
+        await _set_membership(session, user, team, member_role, by)
+    else:
+        if role == Role.STATION_HEAD and (region is None or region.level != RegionLevel.STATION):
+            raise NotFound(N_("Choose a station first."))
+        if role == Role.OFFICE and (region is None or region.level != RegionLevel.TOWN):
+            raise NotFound(N_("Choose a town first."))
+        existing = await session.scalar(
+            select(StaffRole).where(
+                StaffRole.user_id == user.id,
+                StaffRole.role == role,
+                StaffRole.region_id == (region.id if region else None),
+            )
+        )
+        if existing is None:
+            session.add(
+                StaffRole(
+                    user_id=user.id,
+                    role=role,
+                    region_id=region.id if region else None,
+                    appointed_by_id=by.id if by else None,
+                )
+            )
+        else:
+            existing.active = True
+        if role == Role.STATION_HEAD and region is not None:
+            squad = await _station_squad(session, region.id)
+            if squad is not None:
+                await _set_membership(session, user, squad, MemberRole.LEADER, by)
+        if region is not None and user.station_id is None and region.level == RegionLevel.STATION:
+            user.station_id = region.id
+    await session.flush()
+
+
+async def dismiss(session: AsyncSession, user: User, role: Role) -> int:
+    """Take a role away; returns how many appointments ended."""
+    ended = 0
+    if role in (Role.TEAM_LEADER, Role.VOLUNTEER):
+        want = MemberRole.LEADER if role == Role.TEAM_LEADER else MemberRole.MEMBER
+        rows = await session.scalars(
+            select(TeamMember).where(
+                TeamMember.user_id == user.id,
+                TeamMember.role == want,
+                TeamMember.status == MembershipStatus.ACTIVE,
+            )
+        )
+        for member in rows:
+            member.status = MembershipStatus.LEFT
+            ended += 1
+    else:
+        rows = await session.scalars(
+            select(StaffRole).where(
+                StaffRole.user_id == user.id, StaffRole.role == role, StaffRole.active.is_(True)
+            )
+        )
+        for staff in rows:
+            staff.active = False
+            ended += 1
+    await session.flush()
+    return ended
+
+
+@dataclass(frozen=True)
+class StaffLine:
+    tg_id: int | None
+    name: str | None
+    role: str
+    where: str
+
+
+async def staff_list(session: AsyncSession) -> list[StaffLine]:
+    lines: list[StaffLine] = []
+    staff = await session.execute(
+        select(User, StaffRole, Region)
+        .join(StaffRole, StaffRole.user_id == User.id)
+        .outerjoin(Region, Region.id == StaffRole.region_id)
+        .where(StaffRole.active.is_(True))
+        .order_by(StaffRole.role, User.id)
+    )
+    for user, role, region in staff:
+        lines.append(
+            StaffLine(user.tg_id, user.name, role.role.value, region.name_zh if region else "-")
+        )
+    leaders = await session.execute(
+        select(User, Team)
+        .join(TeamMember, TeamMember.user_id == User.id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.role == MemberRole.LEADER, TeamMember.status == MembershipStatus.ACTIVE)
+        .order_by(Team.sort, Team.id)
+    )
+    for user, team in leaders:
+        lines.append(StaffLine(user.tg_id, user.name, Role.TEAM_LEADER.value, team.name_zh))
+    return lines
+
+
+async def create_invite(
+    session: AsyncSession,
+    role: Role,
+    *,
+    by: User | None,
+    region: Region | None = None,
+    team: Team | None = None,
+    ttl: timedelta = INVITE_TTL,
+) -> Invite:
+    invite = Invite(
+        code=secrets.token_urlsafe(12),
+        role=role,
+        region_id=region.id if region else None,
+        team_id=team.id if team else None,
+        created_by_id=by.id if by else None,
+        expires_at=utcnow() + ttl,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def redeem_invite(session: AsyncSession, code: str, user: User) -> Invite:
+    """Use a one-use code: appoints `user` as the invite says. Flushes; the caller commits."""
+    invite = await session.scalar(select(Invite).where(Invite.code == code))
+    if invite is None:
+        raise NotFound(N_("This invitation link is not valid."))
+    if invite.used_at is not None:
+        raise Conflict(N_("This invitation link has already been used."))
+    if invite.expires_at < utcnow():
+        raise NotAllowed(N_("This invitation link has expired. Ask for a new one."))
+    region = await session.get(Region, invite.region_id) if invite.region_id else None
+    team = await session.get(Team, invite.team_id) if invite.team_id else None
+    await appoint(
+        session,
+        user,
+        invite.role,
+        region=region,
+        team=team,
+        by=await session.get(User, invite.created_by_id) if invite.created_by_id else None,
+    )
+    invite.used_at = utcnow()
+    invite.used_by_id = user.id
+    await session.flush()
+    return invite
+
+
+def can_appoint(roles: Roles, role: Role, *, town_id: int | None, team_id: int | None) -> bool:
+    """Admins appoint anyone; office staff appoint heads, leaders and volunteers in their town;
+    a team leader adds volunteers to their own team."""
+    if roles.admin:
+        return True
+    delegable = (Role.STATION_HEAD, Role.TEAM_LEADER, Role.VOLUNTEER)
+    if role in delegable and town_id is not None and town_id in roles.office_towns:
+        return True
+    return role == Role.VOLUNTEER and team_id is not None and team_id in roles.leads_teams
+
+
+async def find_registered(session: AsyncSession, text: str, limit: int = 8) -> list[User]:
+    """Registered users whose name contains `text` (for picking someone to appoint)."""
+    pattern = f"%{text.strip()}%"
+    return list(
+        (
+            await session.scalars(
+                select(User)
+                .where(User.registered.is_(True), User.name.like(pattern), User.tg_id.is_not(None))
+                .order_by(User.name)
+                .limit(limit)
+            )
+        ).all()
+    )
