@@ -1,0 +1,135 @@
+"""The web chat in a real browser: persona, /start, inline button, reply keyboard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.filters import CommandStart
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+
+from simulator import Simulator, run_simulator
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "654321:TEST-webchat-token"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
+]
+playwright_api = pytest.importorskip("playwright.async_api")
+
+
+def make_router() -> Router:
+    router = Router()
+
+    @router.message(CommandStart())
+    async def start(message: Message) -> None:
+        buttons = [
+            [
+                InlineKeyboardButton(text="接单", callback_data="accept"),
+                InlineKeyboardButton(text="拒绝", callback_data="decline"),
+            ]
+        ]
+        await message.answer(
+            "新订单：看病义诊，庙庙湖村", reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
+        )
+        keyboard = [[KeyboardButton(text="看病义诊"), KeyboardButton(text="法律咨询")]]
+        await message.answer(
+            "请选择服务", reply_markup=ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True)
+        )
+
+    @router.callback_query()
+    async def on_press(query: CallbackQuery) -> None:
+        await query.answer("已接单")
+        if isinstance(query.message, Message):
+            await query.message.edit_text("订单状态：已接单 ✅")
+
+    @router.message(F.text == "看病义诊")
+    async def service(message: Message) -> None:
+        await message.answer("您选择了：看病义诊")
+
+    return router
+
+
+@pytest.fixture
+async def sim_with_bot() -> AsyncIterator[Simulator]:
+    async with run_simulator() as sim:
+        sim.add_bot(TOKEN, username="taole_bot", first_name="陶乐志愿服务")
+        sim.add_persona("张队长", label="卫生健康志愿服务队 队长")
+        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(sim.base_url)))
+        dp = Dispatcher()
+        dp.include_router(make_router())
+        started = asyncio.Event()
+        dp.startup.register(started.set)
+        task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=2))
+        await asyncio.wait_for(started.wait(), 5)
+        try:
+            yield sim
+        finally:
+            await asyncio.wait_for(dp.stop_polling(), 5)
+            await asyncio.wait_for(task, 5)
+
+
+async def test_chat_in_the_browser(sim_with_bot):
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1100, "height": 820})
+            page.set_default_timeout(10_000)
+            await run_conversation(page, sim_with_bot.base_url)
+        finally:
+            await browser.close()
+
+
+async def run_conversation(page: playwright_api.Page, base_url: str) -> None:
+    expect = playwright_api.expect
+    await page.goto(base_url + "/")
+    await expect(page.locator(".persona", has_text="张队长")).to_be_visible()
+
+    # Create a persona through the form; the page switches to its chat.
+    await page.fill("#new-persona input[name=first_name]", "王大妈")
+    await page.fill("#new-persona input[name=label]", "庙庙湖村 居民")
+    await page.click("#new-persona button[type=submit]")
+    await expect(page.locator("#chat-subtitle")).to_contain_text("王大妈 · 庙庙湖村 居民")
+
+    await page.fill("#text-input", "/start")
+    await page.press("#text-input", "Enter")
+    card = page.locator(".from-bot", has_text="新订单")
+    await expect(card).to_be_visible()
+    await expect(page.locator(".reply-button", has_text="看病义诊")).to_be_visible()
+
+    await card.locator(".inline-button", has_text="接单").click()
+    await expect(page.locator("#toast")).to_have_text("已接单")
+    await expect(page.locator(".from-bot", has_text="订单状态：已接单")).to_be_visible()
+    await expect(page.locator(".from-bot .inline-button")).to_have_count(0)
+
+    await page.locator(".reply-button", has_text="看病义诊").click()
+    await expect(page.locator(".from-bot", has_text="您选择了：看病义诊")).to_be_visible()
+
+    # Switching persona shows that persona's own (empty) chat.
+    await page.locator(".persona", has_text="张队长").click()
+    await expect(page.locator("#chat-subtitle")).to_contain_text("张队长")
+    await expect(page.locator(".bubble")).to_have_count(0)
