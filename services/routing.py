@@ -1,0 +1,290 @@
+"""Routing: who should accept an order now, and handing it to them.
+
+The order of candidates is the plan's: the category's specialist team, then the resident's
+station squad, then the town institute's office. A candidate with nobody able to act
+(no active, reachable leader) is skipped, and so is one that already declined this order
+or handed it on; every skip is written into the routing event's note, so the audit trail
+says why an order landed where it did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    MemberRole,
+    MembershipStatus,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Role,
+    ServiceCategory,
+    StaffRole,
+    Team,
+    TeamKind,
+    TeamMember,
+    User,
+    utcnow,
+)
+from services.outbox import NoticeKind, notify_many
+
+HandlerKind = Literal["team", "squad", "office"]
+OFFICE_KEY = "office"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone who could accept the order: a team, a station squad, or the town office."""
+
+    kind: HandlerKind
+    team_id: int | None  # None for the office
+    users: tuple[User, ...]  # who gets the order card
+    reason: str  # English, for the audit trail; includes why earlier candidates were skipped
+
+    @property
+    def key(self) -> str:
+        return OFFICE_KEY if self.team_id is None else f"team:{self.team_id}"
+
+
+def _reachable(stmt: Select) -> Select:
+    # A banned user may not act, and one who blocked the bot would never see the card:
+    # either way they cannot take the order, so routing must look further.
+    return stmt.where(User.banned.is_(False), User.blocked.is_(False)).order_by(User.id)
+
+
+async def team_leaders(session: AsyncSession, team_id: int) -> list[User]:
+    """Active, reachable leaders of an active team."""
+    stmt = (
+        select(User)
+        .join(TeamMember, TeamMember.user_id == User.id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.team_id == team_id,
+            TeamMember.role == MemberRole.LEADER,
+            TeamMember.status == MembershipStatus.ACTIVE,
+            Team.active.is_(True),
+        )
+    )
+    return list(await session.scalars(_reachable(stmt)))
+
+
+async def _staff(session: AsyncSession, role: Role, region_id: int | None) -> list[User]:
+    stmt = (
+        select(User)
+        .join(StaffRole, StaffRole.user_id == User.id)
+        .where(StaffRole.role == role, StaffRole.active.is_(True))
+    )
+    if region_id is not None:
+        stmt = stmt.where(StaffRole.region_id == region_id)
+    return list(await session.scalars(_reachable(stmt)))
+
+
+async def office_staff(session: AsyncSession, town_id: int) -> list[User]:
+    return await _staff(session, Role.OFFICE, town_id)
+
+
+async def station_heads(session: AsyncSession, station_id: int) -> list[User]:
+    return await _staff(session, Role.STATION_HEAD, station_id)
+
+
+async def admins(session: AsyncSession) -> list[User]:
+    """Admins appointed in the database (ADMIN_IDS from settings are not known here)."""
+    return await _staff(session, Role.ADMIN, None)
+
+
+async def station_squad(session: AsyncSession, station_id: int) -> Team | None:
+    return await session.scalar(
+        select(Team).where(
+            Team.station_id == station_id, Team.kind == TeamKind.SQUAD, Team.active.is_(True)
+        )
+    )
+
+
+async def handled_before(session: AsyncSession, order_id: int) -> set[str]:
+    """Keys of the candidates that declined this order or handed it on (transfer).
+
+    Walks the events in order: a "routed"/"transferred" event names the current handler
+    (team_id, None = office); a "declined" event names who declined; a transfer also
+    means the previous handler let it go."""
+    events = await session.execute(
+        select(OrderEvent.kind, OrderEvent.team_id)
+        .where(
+            OrderEvent.order_id == order_id,
+            OrderEvent.kind.in_(("routed", "transferred", "declined")),
+        )
+        .order_by(OrderEvent.id)
+    )
+    done: set[str] = set()
+    current: str | None = None
+    for kind, team_id in events:
+        key = OFFICE_KEY if team_id is None else f"team:{team_id}"
+        if kind == "declined":
+            done.add(key)
+        else:
+            if kind == "transferred" and current is not None:
+                done.add(current)
+            current = key
+    return done
+
+
+async def _evaluate(session: AsyncSession, order: Order) -> tuple[list[Candidate], list[str]]:
+    """All candidates still eligible, in order, and the notes on the ones skipped."""
+    skipped = await handled_before(session, order.id)
+    found: list[Candidate] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+
+    async def consider(kind: HandlerKind, label: str, team: Team | None) -> None:
+        if team is None:
+            notes.append(f"{label}: none")
+            return
+        key = f"team:{team.id}"
+        if key in seen:
+            return  # the category's team may itself be the squad: offer it once
+        seen.add(key)
+        if key in skipped:
+            notes.append(f"{label} {team.name_zh} declined or passed it on")
+            return
+        leaders = await team_leaders(session, team.id)
+        if not leaders:
+            notes.append(f"{label} {team.name_zh} has no active leader")
+            return
+        reason = "; ".join([*notes, f"{label} {team.name_zh}"])
+        found.append(Candidate(kind, team.id, tuple(leaders), reason))
+
+    category = await session.get(ServiceCategory, order.category_id)
+    team = await session.get(Team, category.team_id) if category else None
+    if team is not None and not team.active:
+        team = None
+    team_kind: HandlerKind = "squad" if team and team.kind == TeamKind.SQUAD else "team"
+    await consider(team_kind, "team", team)
+    await consider("squad", "station squad", await station_squad(session, order.station_id))
+
+    if OFFICE_KEY in skipped:
+        notes.append("the institute office declined or passed it on")
+    else:
+        staff = await office_staff(session, order.town_id)
+        if staff:
+            reason = "; ".join([*notes, "the institute office"])
+            found.append(Candidate("office", None, tuple(staff), reason))
+        else:
+            notes.append("the institute office has no active staff")
+    return found, notes
+
+
+async def candidates(session: AsyncSession, order: Order) -> list[Candidate]:
+    """Who could take the order now, best first (declined ones left out)."""
+    found, _notes = await _evaluate(session, order)
+    return found
+
+
+async def route(
+    session: AsyncSession, order: Order, actor: User | None, reason: str
+) -> Candidate | None:
+    """Hand the order to the first candidate: status routed, an event, the order cards.
+
+    Works from `new` or `declined`. When nobody at all can take it, the order goes back to
+    `new`, flagged escalated, handled by the office, and the office, admins and station
+    heads are told: an order is never dropped. Flushes nothing itself; the caller commits.
+    """
+    # Deferred: orders imports this module; the transition helper lives with the state machine.
+    from services.orders import transition
+
+    first_routing = order.routed_at is None
+    found, notes = await _evaluate(session, order)
+    if not found:
+        await _escalate_nobody(session, order, actor, reason, notes)
+        return None
+    chosen = found[0]
+    await transition(
+        session,
+        order,
+        OrderStatus.ROUTED,
+        actor,
+        kind="routed",
+        note=f"{reason}: {chosen.reason}",
+        values={"team_id": chosen.team_id, "handler_kind": chosen.kind, "routed_at": utcnow()},
+    )
+    await send_cards(session, order, chosen.users, chosen.kind)
+    if first_routing:
+        await _inform_heads(session, order, skip={u.id for u in chosen.users}, escalated=False)
+    return chosen
+
+
+async def send_cards(
+    session: AsyncSession, order: Order, users: tuple[User, ...] | list[User], kind: str
+) -> None:
+    # The version makes the key unique per routing attempt: a re-route sends fresh cards,
+    # a retried transaction sends nothing twice. The card's buttons should carry `version`.
+    await notify_many(
+        session,
+        users,
+        NoticeKind.ORDER_CARD,
+        dedupe_key=f"order:{order.id}:card:{order.version}",
+        order_id=order.id,
+        urgent=True,
+        number=order.number,
+        version=order.version,
+        handler_kind=kind,
+        team_id=order.team_id,
+    )
+
+
+async def _inform_heads(
+    session: AsyncSession, order: Order, *, skip: set[int], escalated: bool
+) -> None:
+    heads = [h for h in await station_heads(session, order.station_id) if h.id not in skip]
+    tag = f"escalated:{order.version}" if escalated else "info"
+    await notify_many(
+        session,
+        heads,
+        NoticeKind.ORDER_INFO,
+        dedupe_key=f"order:{order.id}:{tag}",
+        order_id=order.id,
+        number=order.number,
+        escalated=escalated,
+    )
+
+
+async def _escalate_nobody(
+    session: AsyncSession,
+    order: Order,
+    actor: User | None,
+    reason: str,
+    notes: list[str],
+) -> None:
+    from services.orders import transition
+
+    now = utcnow()
+    await transition(
+        session,
+        order,
+        OrderStatus.NEW,
+        actor,
+        kind="escalated",
+        note=f"{reason}: nobody can take it ({'; '.join(notes)}); left with the office",
+        values={
+            "team_id": None,
+            "handler_kind": "office",
+            "escalated": True,
+            "escalated_at": now,
+            "routed_at": order.routed_at or now,
+        },
+    )
+    # The office and admins can hand it to a team by transfer; the station head should know.
+    people = [*await office_staff(session, order.town_id), *await admins(session)]
+    await notify_many(
+        session,
+        people,
+        NoticeKind.ORDER_INFO,
+        dedupe_key=f"order:{order.id}:nobody:{order.version}",
+        order_id=order.id,
+        urgent=True,
+        number=order.number,
+        escalated=True,
+    )
+    await _inform_heads(session, order, skip={u.id for u in people}, escalated=True)
