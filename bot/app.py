@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -9,12 +11,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
-from services.org import Policy
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import DbSessionMiddleware, UserLocaleMiddleware, UserMiddleware
+from bot.notices import make_renderer
+from bot.sender import RateLimits, Sender
 from bot.settings import Settings
 from services.i18n import LOCALES_DIR, compile_catalogs
+from services.org import Policy
+from services.quiet import QuietHours
 
 
 def build_bot(token: str, api_base: str = "") -> Bot:
@@ -49,6 +54,52 @@ def build_dispatcher(
     dp["sessionmaker"] = sessionmaker
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
-    UserLocaleMiddleware(build_i18n(settings.default_locale)).setup(dp)
+    i18n = build_i18n(settings.default_locale)
+    dp["i18n"] = i18n
+    UserLocaleMiddleware(i18n).setup(dp)
     dp.include_routers(*get_routers())
     return dp
+
+
+SHUTDOWN_GRACE = 10.0
+
+
+def attach_sender(
+    dp: Dispatcher,
+    bot: Bot,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    limits: RateLimits | None = None,
+) -> Sender:
+    """Run the outbox sender beside the dispatcher: started and stopped with it."""
+    quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, settings.tz)
+    sender = Sender(
+        bot,
+        sessionmaker,
+        make_renderer(dp["i18n"], settings.tz),
+        limits=limits,
+        quiet=quiet,
+        worker=settings.worker_name,
+    )
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def on_startup() -> None:
+        stop.clear()
+        tasks.append(asyncio.create_task(sender.run(stop), name="outbox-sender"))
+
+    async def on_shutdown() -> None:
+        # Let the batch in hand finish (a row left in `sending` is retried after a restart),
+        # but never hold shutdown hostage to a long `retry_after`.
+        stop.set()
+        sender.poke()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            for task in pending:
+                task.cancel()
+        tasks.clear()
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    dp["sender"] = sender
+    return sender

@@ -27,6 +27,7 @@ Looking after it:
   staff list          list everyone with a staff role
   staff remove        take a staff role away
   i18n compile        compile the translations (done by `run` too)
+  i18n update         extract new strings into locales/*.po (for developers)
 
 Settings come from environment variables or a .env file; see README "Configuration".
 """
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     i18n = sub.add_parser("i18n", help="translations").add_subparsers(dest="action", required=True)
     i18n.add_parser("compile", help="compile .po catalogues to .mo")
+    i18n.add_parser("update", help="extract strings and merge them into the catalogues")
     return p
 
 
@@ -106,7 +108,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "staff":
         return _run_async(commands.staff, settings, args)
     if args.command == "i18n":
-        return commands.i18n_compile()
+        return commands.i18n_update() if args.action == "update" else commands.i18n_compile()
     return 2
 
 

@@ -8,7 +8,6 @@ import logging
 import sys
 from pathlib import Path
 
-from services.org import OrgConfigError, load_org_config, org_summary, sync_org
 from sqlalchemy import select
 
 from bot.settings import Settings
@@ -17,6 +16,7 @@ from models.db import make_engine, make_sessionmaker
 from models.migrate import downgrade, upgrade
 from services import people
 from services.i18n import compile_catalogs
+from services.org import OrgConfigError, load_org_config, org_summary, sync_org
 
 log = logging.getLogger("civic_dispatch")
 
@@ -38,6 +38,14 @@ def db(settings: Settings, action: str, revision: str | None) -> int:
 def i18n_compile() -> int:
     written = compile_catalogs()
     _say(f"Compiled {len(written)} catalogue(s).")
+    return 0
+
+
+def i18n_update() -> int:
+    from bot.i18n_tools import update
+
+    for locale, count in update().items():
+        _say(f"{locale}: {count} untranslated")
     return 0
 
 

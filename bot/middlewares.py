@@ -27,7 +27,12 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            return await handler(event, data)
+            try:
+                return await handler(event, data)
+            finally:
+                sender = data.get("sender")
+                if session.info.pop("outbox_added", False) and sender is not None:
+                    sender.poke()
 
 
 class UserMiddleware(BaseMiddleware):

@@ -7,6 +7,7 @@ free of Telegram types: they queue `kind` + ids (services/outbox.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, tzinfo
 from typing import Any
 
 from aiogram.utils.i18n import I18n
@@ -15,17 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import cards
-from handlers.common import slot_label, status_label
+from handlers.common import status_label
 from models import (
     Assignment,
-    AssignmentStatus,
     AttachmentKind,
     Broadcast,
     Order,
     OrderStatus,
     OutboxMessage,
     Rating,
-    Slot,
     User,
 )
 from services.i18n import DEFAULT_LOCALE
@@ -42,15 +41,14 @@ def _text(chat_id: int, lines: list[str], markup: Any = None) -> Rendered:
     return "sendMessage", params
 
 
-async def _order(session: AsyncSession, params: dict[str, Any]) -> Order | None:
-    order_id = params.get("order_id")
-    return await session.get(Order, order_id) if order_id else None
+async def _order(session: AsyncSession, row: OutboxMessage) -> Order | None:
+    return await session.get(Order, row.order_id) if row.order_id else None
 
 
 async def _order_card(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
     media = await cards.request_media(session, order.id)
@@ -75,7 +73,7 @@ async def _order_card(
 async def _order_info(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
     lines = [
@@ -85,59 +83,59 @@ async def _order_info(
     return _text(row.chat_id, lines, cards.history_keyboard(order.id))
 
 
-async def _volunteer_names(session: AsyncSession, order_id: int) -> str:
-    names = (
-        await session.scalars(
-            select(User.name)
-            .join(Assignment, Assignment.volunteer_id == User.id)
-            .where(Assignment.order_id == order_id, Assignment.status != AssignmentStatus.WITHDRAWN)
-        )
-    ).all()
-    return "、".join(n or "?" for n in names)
+def _local_time(iso: str | None, tz: Any) -> str:
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%m-%d %H:%M")
 
 
 async def _order_status(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
-    status = OrderStatus(p.get("status", order.status))
-    if p.get("event") == "assigned" or p.get("volunteers"):
-        when = (
-            order.slot_start.strftime("%m-%d %H:%M")
-            if order.slot_start
-            else slot_label(Slot(order.preferred_slot))
-        )
-        text = _("Volunteers for your order {number}: {names}. They will come {when}.").format(
-            number=order.number, names=await _volunteer_names(session, order.id), when=when
-        )
-    elif status == OrderStatus.ACCEPTED:
-        text = _("Good news: your order {number} was accepted by {team}.").format(
-            number=order.number, team=await cards.team_name(session, order.team_id)
-        )
-    elif status == OrderStatus.ROUTED and p.get("rerouted"):
-        text = _("Your order {number} was passed to {team}.").format(
-            number=order.number, team=await cards.team_name(session, order.team_id)
-        )
-    elif status == OrderStatus.IN_PROGRESS:
-        text = _("The volunteers have started on your order {number}.").format(number=order.number)
-    elif status == OrderStatus.CANCELLED:
-        text = _("Your order {number} was cancelled.").format(number=order.number)
-    else:
-        text = _("Your order {number} is now: {status}.").format(
-            number=order.number, status=status_label(status)
-        )
+    number = order.number
+    team = await cards.team_name(session, order.team_id)
+    event = p.get("event")
+    texts = {
+        "created": _(
+            "Station staff placed order {number} for you. We will keep you posted here."
+        ).format(number=number),
+        "accepted": _("Good news: your order {number} was accepted by {team}.").format(
+            number=number, team=team
+        ),
+        "rerouted": _("Your order {number} was passed to {team}.").format(number=number, team=team),
+        "transferred": _("Your order {number} was passed to {team}.").format(
+            number=number, team=team
+        ),
+        "escalated": _(
+            "Your order {number} is taking longer; the institute office is looking after it."
+        ).format(number=number),
+        "assigned": _("Volunteers for your order {number}: {names}. They will come {when}.").format(
+            number=number,
+            names="、".join(p.get("volunteers") or []),
+            when=_local_time(p.get("slot_start"), p["_tz"]),
+        ),
+        "started": _("The volunteers have started on your order {number}.").format(number=number),
+        "done": _("The volunteers have finished your order {number}.").format(number=number),
+        "cancelled": _("Your order {number} was cancelled.").format(number=number),
+    }
+    text = texts.get(event or "") or _("Your order {number} is now: {status}.").format(
+        number=number, status=status_label(order.status)
+    )
     return _text(row.chat_id, [text])
 
 
 async def _task(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
     lines = [_("🧰 You have a new task")]
     if order.slot_start:
-        lines.append(_("Time: {when}").format(when=order.slot_start.strftime("%m-%d %H:%M")))
+        lines.append(
+            _("Time: {when}").format(when=_local_time(order.slot_start.isoformat(), p["_tz"]))
+        )
     lines += await cards.order_lines(session, order, with_phone=True)
     return _text(row.chat_id, lines, cards.task_keyboard(order.id))
 
@@ -145,7 +143,7 @@ async def _task(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) ->
 async def _rate_request(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None or order.status != OrderStatus.DONE:
         return None
     text = _("Your order {number} is done. How was the service? Tap the stars.").format(
@@ -157,7 +155,7 @@ async def _rate_request(
 async def _hours_confirm(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
     rows = (
@@ -177,7 +175,7 @@ async def _hours_confirm(
 async def _low_rating(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
     rating = await session.scalar(select(Rating).where(Rating.order_id == order.id))
@@ -195,7 +193,7 @@ async def _low_rating(
 async def _withdrew(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
 ) -> Rendered | None:
-    order = await _order(session, p)
+    order = await _order(session, row)
     if order is None:
         return None
     who = await session.get(User, p.get("volunteer_id")) if p.get("volunteer_id") else None
@@ -243,7 +241,7 @@ BUILDERS: dict[str, Build] = {
 
 
 def make_renderer(
-    i18n: I18n,
+    i18n: I18n, tz: tzinfo
 ) -> Callable[[AsyncSession, OutboxMessage], Awaitable[Rendered | None]]:
     async def render(session: AsyncSession, row: OutboxMessage) -> Rendered | None:
         if row.method != "notice":
@@ -254,6 +252,6 @@ def make_renderer(
         user = await session.get(User, row.user_id) if row.user_id else None
         loc = user.locale if user and user.locale in i18n.available_locales else DEFAULT_LOCALE
         with i18n.context(), i18n.use_locale(loc):
-            return await build(session, row, row.payload)
+            return await build(session, row, {**row.payload, "_tz": tz})
 
     return render

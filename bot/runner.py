@@ -7,11 +7,12 @@ from contextlib import AsyncExitStack
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
-from services.org import OrgConfig, sync_org
 
-from bot.app import build_bot, build_dispatcher
+from bot.app import attach_sender, build_bot, build_dispatcher
+from bot.sender import RateLimits
 from bot.settings import Settings
 from models.db import make_engine, make_sessionmaker
+from services.org import OrgConfig, sync_org
 
 log = logging.getLogger("civic_dispatch")
 
@@ -47,6 +48,16 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
         bot = build_bot(token, api_base)
         stack.push_async_callback(bot.session.close)
         dp: Dispatcher = build_dispatcher(settings, sessionmaker, cfg.policy)
+        attach_sender(
+            dp,
+            bot,
+            settings,
+            sessionmaker,
+            RateLimits(
+                global_per_second=settings.send_rate,
+                per_chat_per_second=settings.send_rate_per_chat,
+            ),
+        )
         await set_commands(bot)
         await bot.delete_webhook(drop_pending_updates=False)
         log.info("polling for updates")

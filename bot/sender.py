@@ -108,7 +108,11 @@ class Sender:
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         await self.recover()
         while not stop.is_set():
-            done = await self.drain_once()
+            try:
+                done = await self.drain_once()
+            except Exception:  # one bad row or a database hiccup must not stop all sending
+                log.exception("sender loop failed; retrying")
+                done = 0
             if done == 0:
                 self.wakeup.clear()
                 waiters = [
@@ -169,12 +173,13 @@ class Sender:
             if row is None or row.status != OutboxStatus.SENDING:
                 return
             rendered = await self.render(session, row)
+            chat_id = row.chat_id
             await session.rollback()  # no transaction open while talking to Telegram
         if rendered is None:
             await self._finish(row_id, OutboxStatus.FAILED, error="nothing to send")
             return
         method, params = rendered
-        await self._wait_for_slot(row.chat_id)
+        await self._wait_for_slot(chat_id)
         try:
             result = await self._call(method, params)
         except TelegramRetryAfter as exc:

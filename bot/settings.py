@@ -6,6 +6,8 @@ when no token is given); production sets the PostgreSQL, Redis and webhook value
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(8081, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    worker_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    send_rate: float = Field(30.0, gt=0, description="messages per second, all chats together")
+    send_rate_per_chat: float = Field(1.0, gt=0, description="messages per second to one chat")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -12,7 +12,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from services.points import PointsRules
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +34,7 @@ from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
+from services.points import PointsRules
 
 log = logging.getLogger("civic_dispatch.leader")
 REASON_MAX = 200
@@ -55,12 +55,7 @@ class Assign(StatesGroup):
 
 
 def points_rules(policy: Policy) -> PointsRules:
-    p = policy.points
-    return PointsRules(
-        points_per_hour=p.points_per_hour,
-        five_star_bonus=p.five_star_bonus,
-        priority_group_bonus=p.priority_group_bonus,
-    )
+    return PointsRules.from_policy(policy.points)
 
 
 async def refuse(query: CallbackQuery, exc: DomainError) -> None:
@@ -96,7 +91,6 @@ def router() -> Router:
                 session, callback_data.order_id, user, roles, version=callback_data.version or None
             )
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         await query.answer(_("Accepted. Now assign volunteers."))
@@ -160,10 +154,12 @@ def router() -> Router:
         data = await state.get_data()
         await state.clear()
         try:
-            order = await orders.decline(session, data["order_id"], user, roles, reason)
+            await orders.decline(session, data["order_id"], user, roles, reason)
         except DomainError as exc:
-            await session.rollback()
             await message.answer(_(exc.message).format(**exc.params))
+            return
+        order = await session.get(Order, data["order_id"])
+        if order is None:
             return
         await message.answer(
             _("Declined. Order {number} goes to {team}.").format(
@@ -266,7 +262,6 @@ def router() -> Router:
                 session, data["order_id"], user, roles, data["team_id"], reason
             )
         except DomainError as exc:
-            await session.rollback()
             await message.answer(_(exc.message).format(**exc.params))
             return
         await message.answer(
@@ -319,7 +314,7 @@ def router() -> Router:
             return
         await query.answer()
         await state.set_state(Assign.volunteers)
-        await state.update_data(order_id=order.id, chosen=[])
+        await state.update_data(order_id=order.id, number=order.number, chosen=[])
         people = await _roster(session, order)
         if isinstance(query.message, Message):
             await query.message.answer(
@@ -390,18 +385,15 @@ def router() -> Router:
         end = datetime.combine(day, end_t, tzinfo=settings.tz)
         await state.clear()
         try:
-            order = await orders.assign(
-                session, data["order_id"], user, roles, data["chosen"], start, end
-            )
+            await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
             await query.message.answer(
                 _("Done. The volunteers and the resident have been told (order {number}).").format(
-                    number=order.number
+                    number=data.get("number", "")
                 )
             )
 
@@ -417,10 +409,9 @@ def router() -> Router:
     ) -> None:
         try:
             await orders.confirm_hours(
-                session, callback_data.order_id, user, roles, points_rules(policy)
+                session, callback_data.order_id, user, roles, rules=points_rules(policy)
             )
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         await query.answer(_("Hours confirmed. Points have been added."))
@@ -454,6 +445,8 @@ def router() -> Router:
             await message.answer(_("Only team leaders can see team orders."))
             return
         found = await orders.team_open_orders(session, roles.leads_teams)
+        if roles.is_office:
+            found += await orders.office_open_orders(session, roles.office_towns)
         await _list(message, session, found, leader=True)
 
     @r.message(F.text == BTN_VILLAGE_ORDERS)

@@ -65,7 +65,6 @@ def router() -> Router:
         try:
             order = await orders.cancel(session, callback_data.order_id, user, roles)
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
@@ -93,7 +92,6 @@ def router() -> Router:
                 rules=points_rules(policy),
             )
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         await query.answer(_("Thank you for your rating!"))
@@ -127,7 +125,6 @@ def router() -> Router:
         try:
             await orders.add_rating_comment(session, data["order_id"], user, text)
         except DomainError as exc:
-            await session.rollback()
             await message.answer(_(exc.message).format(**exc.params))
             return
         await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))

@@ -150,7 +150,6 @@ def router() -> Router:
             )
             await session.commit()
         except DomainError as exc:
-            await session.rollback()
             await message.answer(_(exc.message).format(**exc.params))
             return
         await state.update_data(resident_id=resident.id, station_id=station.id, proxy=True)
@@ -431,7 +430,6 @@ def router() -> Router:
                 max_open=settings.max_open_orders,
             )
         except DomainError as exc:
-            await session.rollback()
             await state.clear()
             await _reply(query, _(exc.message).format(**exc.params), roles)
             return

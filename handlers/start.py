@@ -69,7 +69,6 @@ def router() -> Router:
             invite = await people.redeem_invite(session, command.args or "", user)
             await session.commit()
         except DomainError as exc:
-            await session.rollback()
             await message.answer(_(exc.message).format(**exc.params))
         else:
             await message.answer(

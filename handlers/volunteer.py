@@ -64,7 +64,6 @@ def router() -> Router:
         try:
             order = await orders.start(session, callback_data.order_id, user, roles)
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         await query.answer(_("Started. Tap «Done» when the service is finished."))
@@ -89,7 +88,6 @@ def router() -> Router:
         try:
             await orders.withdraw(session, assignment.id, user)
         except DomainError as exc:
-            await session.rollback()
             await refuse(query, exc)
             return
         await query.answer(_("Understood. Your team leader has been told."))
@@ -142,7 +140,7 @@ def router() -> Router:
         path = await save_attachment(
             bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
         )
-        photos.append(["photo", photo.file_id, photo.file_unique_id, path])
+        photos.append([photo.file_id, photo.file_unique_id, path])
         await state.update_data(photos=photos)
         await message.answer(_("Photo {n} received.").format(n=len(photos)))
 
@@ -218,7 +216,6 @@ def router() -> Router:
                 note=note,
             )
         except DomainError as exc:
-            await session.rollback()
             await message.answer(_(exc.message).format(**exc.params))
             return
         await message.answer(
@@ -244,7 +241,7 @@ def router() -> Router:
         if not tasks:
             await message.answer(_("You have no open tasks."))
             return
-        for order in tasks[:10]:
+        for _assignment, order in tasks[:10]:
             lines = await cards.order_lines(session, order, with_phone=True)
             await message.answer("\n".join(lines), reply_markup=cards.task_keyboard(order.id))
 

@@ -1166,6 +1166,36 @@ async def rate(
     return rating
 
 
+async def add_rating_comment(
+    session: AsyncSession, order_id: int, actor: User, comment: str
+) -> Rating:
+    """The resident adds a comment after tapping the stars (the score is never lost
+    waiting for the comment). Recorded as an event; a low rating's alert shows it too."""
+    async with _unit(session, actor):
+        order = await _load(session, order_id)
+        if not _speaks_for_resident(actor, order):
+            raise NotAllowed(N_("Only the resident can do this."))
+        rating = await session.scalar(select(Rating).where(Rating.order_id == order.id))
+        if rating is None:
+            raise Conflict(N_("This order has not been rated yet."))
+        if rating.comment:
+            raise Conflict(N_("A comment was already added to this rating."))
+        rating.comment = _text(comment, required=True)
+        session.add(
+            OrderEvent(
+                order_id=order.id,
+                actor_id=actor.id,
+                kind="comment",
+                from_status=order.status.value,
+                to_status=order.status.value,
+                note=rating.comment,
+                at=utcnow(),
+            )
+        )
+        await session.flush()
+    return rating
+
+
 async def cancel(
     session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str | None = None
 ) -> Order:

@@ -64,6 +64,7 @@ async def notify(
         broadcast_id=broadcast_id,
     )
     session.add(row)
+    session.info["outbox_added"] = True  # the update middleware wakes the sender
     return row
 
 

@@ -102,3 +102,12 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessionmaker() as s:
         yield s
+
+
+@pytest.fixture
+async def bot_env(db_url: str, tmp_path: Path) -> AsyncIterator[object]:
+    """The real bot, polling the simulator, with its sender; see tests/harness.py."""
+    from tests.harness import running_bot
+
+    async with running_bot(db_url, tmp_path / "media") as env:
+        yield env

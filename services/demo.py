@@ -1,0 +1,131 @@
+"""A demo cast for the simulator: a leader for every team, a head for every station, office
+staff, a few volunteers and residents, so a newcomer can walk the whole loop at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Region, RegionLevel, Role, Team, TeamKind, User
+from services import people
+from services.i18n import local_name
+
+BASE_ID = 7_000_000
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = [
+    "建国",
+    "秀英",
+    "志强",
+    "桂兰",
+    "海燕",
+    "卫东",
+    "玉梅",
+    "国庆",
+    "淑珍",
+    "红军",
+    "丽娟",
+    "德明",
+    "春花",
+    "永平",
+    "凤英",
+    "成林",
+]
+
+
+@dataclass(frozen=True)
+class CastMember:
+    tg_id: int
+    name: str
+    label_zh: str
+    label_en: str
+
+
+def _name(n: int) -> str:
+    return SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 7) % len(GIVEN)]
+
+
+async def _person(session: AsyncSession, n: int, name: str, station: Region | None) -> User:
+    user = await people.get_or_create_user(session, BASE_ID + n, locale="zh_CN")
+    user.name = user.name or name
+    user.registered = True
+    if station is not None and user.station_id is None:
+        user.station_id, user.town_id = station.id, station.parent_id
+    return user
+
+
+async def seed_demo_cast(session: AsyncSession) -> list[CastMember]:
+    """Create (or refresh) the cast in the database; the caller commits. Idempotent."""
+    town = await session.scalar(
+        select(Region)
+        .where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
+        .order_by(Region.id)
+    )
+    if town is None:
+        return []
+    stations = list(
+        (
+            await session.scalars(
+                select(Region)
+                .where(Region.parent_id == town.id, Region.active.is_(True))
+                .order_by(Region.sort, Region.id)
+            )
+        ).all()
+    )
+    teams = list(
+        (
+            await session.scalars(
+                select(Team)
+                .where(
+                    Team.town_id == town.id, Team.kind == TeamKind.SPECIALIST, Team.active.is_(True)
+                )
+                .order_by(Team.sort, Team.id)
+            )
+        ).all()
+    )
+    cast: list[CastMember] = []
+    n = 0
+
+    async def add(name: str, station: Region | None, zh: str, en: str) -> User:
+        nonlocal n
+        n += 1
+        user = await _person(session, n, name, station)
+        cast.append(CastMember(BASE_ID + n, user.name or name, zh, en))
+        return user
+
+    office = await add(
+        "李主任",
+        stations[0] if stations else None,
+        "镇实践所办公室（管理员）",
+        "Institute office (admin)",
+    )
+    await people.appoint(session, office, Role.OFFICE, region=town)
+    await people.appoint(session, office, Role.ADMIN)
+    for i, station in enumerate(stations):
+        head = await add(
+            _name(i + 3), station, f"{station.name_zh} 站长", f"{station.name_en}: station head"
+        )
+        await people.appoint(session, head, Role.STATION_HEAD, region=station)
+    for i, team in enumerate(teams):
+        home = stations[i % len(stations)] if stations else None
+        leader = await add(_name(i + 20), home, f"{team.name_zh} 队长", f"{team.name_en}: leader")
+        await people.appoint(session, leader, Role.TEAM_LEADER, team=team)
+        if i < 3:  # a few teams get volunteers of their own, to assign
+            for k in range(2):
+                vol = await add(
+                    _name(i * 2 + k + 40),
+                    home,
+                    f"{team.name_zh} 志愿者",
+                    f"{team.name_en}: volunteer",
+                )
+                await people.appoint(session, vol, Role.VOLUNTEER, team=team)
+    for i, station in enumerate(stations[:3]):
+        await add(
+            ["王大妈", "张大爷", "刘婶"][i],
+            station,
+            f"{station.name_zh} 居民",
+            f"{local_name(station, 'en')}: resident",
+        )
+    await session.flush()
+    return cast

@@ -1,0 +1,401 @@
+"""The order loop end to end through the simulator: resident, leader, volunteer, head."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from models import (
+    Attachment,
+    AttachmentStage,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    PointsEntry,
+    Rating,
+    Role,
+)
+from simulator.driver import TINY_JPEG
+
+HEALTH_AREA, FREE_CLINIC = "Health and free clinics", "Free clinic"
+
+
+async def place_order(
+    u, *, area=HEALTH_AREA, category=FREE_CLINIC, need="Please check my blood pressure"
+) -> str:
+    """Walk the ordering conversation; returns the order number the bot reports."""
+    await u.tap("🙋 Request a service")
+    await u.expect(contains="What kind of help")
+    await u.tap(area)
+    await u.expect(contains="Which of these")
+    await u.tap(category)
+    await u.expect(contains="Tell us what you need")
+    await u.send(need)
+    await u.expect(contains="When would suit you")
+    await u.tap("Tomorrow")
+    await u.expect(contains="Morning or afternoon")
+    await u.tap("Morning")
+    place = await u.expect(contains="Where should the volunteers come")
+    home = next(b for row in place.reply_keyboard for b in row if b.startswith("🏠"))
+    await u.tap(home)
+    await u.expect(contains="Please check your request")
+    await u.press("✅ Confirm")
+    done = await u.expect(contains="order number is")
+    return done.text.split("order number is ")[1].split(".")[0]
+
+
+async def order_by_number(env, number: str) -> Order:
+    async with env.sessionmaker() as s:
+        order = await s.scalar(select(Order).where(Order.number == number))
+        assert order is not None
+        return order
+
+
+async def test_happy_path_from_start_to_rating_with_photos(bot_env):
+    env = bot_env
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
+    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
+
+    resident = await env.new_user("Grandma Li")
+    await resident.send("/start")
+    await resident.expect(contains="village")
+    await resident.tap("Miaomiaohu Village")
+    await resident.expect(contains="name")
+    await resident.send("Li Guilan")
+    await resident.expect(contains="phone")
+    await resident.send_contact(own=True)
+    await resident.expect(contains="Welcome")
+
+    number = await place_order(resident)
+    card = await leader.expect(contains=number)
+    assert "✅ Accept" in card.buttons()
+    assert resident.phone_number not in card.text  # the phone only after Accept
+    info = await head.expect(contains=number)
+    assert "Miaomiaohu" in info.text
+
+    await leader.press("✅ Accept", message=card)
+    accepted = await leader.expect_edit(card.message_id)
+    assert resident.phone_number in accepted.text
+    await resident.expect(contains="accepted")
+
+    await leader.press("👥 Assign volunteers", message=accepted)
+    roster = await leader.expect(contains="Who will go")
+    await leader.press("☐ Nurse Wang", message=roster)
+    roster = await leader.expect_edit(roster.message_id)
+    await leader.press("Next ➡", message=roster)
+    slots = await leader.expect(contains="When will they go")
+    await leader.press(slots.buttons()[0], message=slots)
+    await leader.expect(contains="The volunteers and the resident have been told")
+    await resident.expect(contains="Nurse Wang")
+
+    task = await vol.expect(contains="new task")
+    assert resident.phone_number in task.text
+    await vol.press("▶ Start", message=task)
+    await resident.expect(contains="started")
+    await vol.press("✔ Done", message=await vol.expect_edit(task.message_id))
+    await vol.expect(contains="photos")
+    await vol.tap("✅")
+    await vol.expect(contains="at least one photo")
+    await vol.send_photo(TINY_JPEG)
+    await vol.expect(contains="Photo 1")
+    await vol.send_photo(TINY_JPEG + b"2")
+    await vol.expect(contains="Photo 2")
+    await vol.tap("✅")
+    await vol.expect(contains="How many hours did Nurse Wang")
+    await vol.send("lots")
+    await vol.expect(contains="between 0.5 and 24")
+    await vol.tap("2")
+    await vol.expect(contains="short note")
+    await vol.send("Blood pressure normal, advised rest")
+    await vol.expect(contains="recorded as done")
+
+    confirm = await leader.expect(contains="Reported hours")
+    assert "2" in confirm.text
+    await leader.press("✅ Confirm hours", message=confirm)
+    assert "confirmed" in (await leader.callback_answer()).text
+
+    rate = await resident.expect(contains="How was the service")
+    await resident.press("⭐⭐⭐⭐⭐", message=rate)
+    await resident.expect(contains="add a comment")
+    await resident.send("Very kind, thank you")
+    await resident.expect(contains="comment was saved")
+
+    order = await order_by_number(env, number)
+    assert order.status == OrderStatus.RATED
+    async with env.sessionmaker() as s:
+        photos = (
+            await s.scalars(
+                select(Attachment).where(
+                    Attachment.order_id == order.id, Attachment.stage == AttachmentStage.COMPLETION
+                )
+            )
+        ).all()
+        assert len(photos) == 2
+        for photo in photos:
+            assert photo.local_path and (env.settings.media_dir / photo.local_path).exists()
+        rating = await s.scalar(select(Rating).where(Rating.order_id == order.id))
+        assert (rating.score, rating.comment) == (5, "Very kind, thank you")
+        vol_user = await env.db_user(vol)
+        points = await s.scalar(
+            select(func.sum(PointsEntry.points)).where(PointsEntry.user_id == vol_user.id)
+        )
+        assert points == 2 * 10 + 5  # 10 points an hour, 5 for five stars
+        statuses = (
+            await s.scalars(
+                select(OrderEvent.to_status)
+                .where(OrderEvent.order_id == order.id)
+                .order_by(OrderEvent.id)
+            )
+        ).all()
+    for status in ("new", "routed", "accepted", "in_progress", "done", "rated"):
+        assert status in statuses
+
+
+async def test_cancel_mid_conversation_leaves_nothing(bot_env):
+    u = await bot_env.person("Zhang")
+    await u.tap("🙋 Request a service")
+    await u.expect(contains="What kind of help")
+    await u.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await u.tap("✖ Cancel")
+    await u.expect(contains="Stopped")
+    await u.send("/order")
+    await u.expect(contains="What kind of help")
+    await u.send("/cancel")
+    await u.expect(contains="Stopped")
+    async with bot_env.sessionmaker() as s:
+        assert await s.scalar(select(func.count(Order.id))) == 0
+
+
+async def test_back_and_bad_input_keep_the_conversation(bot_env):
+    u = await bot_env.person("Zhao")
+    await u.tap("🙋 Request a service")
+    await u.expect(contains="What kind of help")
+    await u.send("something random")
+    await u.expect(contains="tap one of the buttons")
+    await u.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await u.tap("⬅ Back")
+    await u.expect(contains="What kind of help")
+    await u.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await u.tap(FREE_CLINIC)
+    await u.expect(contains="Tell us what you need")
+    await u.send("x" * 1001)
+    await u.expect(contains="too long")
+    await u.send_contact(own=True)  # neither text, voice nor photo
+    await u.expect(contains="voice message")
+    await u.send_photo(caption="My swollen ankle")
+    await u.expect(contains="When would suit you")
+    await u.tap("Pick a date")
+    dates = await u.expect(contains="Pick a date")
+    await u.tap(dates.reply_keyboard[1][0])
+    await u.expect(contains="Morning or afternoon")
+    await u.tap("Afternoon")
+    await u.expect(contains="Where should")
+    await u.send_location(38.8, 106.6)
+    summary = await u.expect(contains="Please check your request")
+    assert "My swollen ankle" in summary.text
+    await u.press("✏ Edit")
+    await u.expect(contains="What would you like to change")
+    await u.press("What is needed")
+    await u.expect(contains="Tell us what you need")
+    await u.send("Ankle hurts after a fall")
+    summary = await u.expect(contains="Please check your request")
+    assert "Ankle hurts after a fall" in summary.text
+    confirm_data = summary.button("✅ Confirm").callback_data
+    await u.press("✅ Confirm")
+    await u.expect(contains="order number is")
+    # a double tap on Confirm (the old button, replayed) creates nothing more
+    await u.press_data(summary, confirm_data)
+    answer = await u.callback_answer()
+    assert "no longer valid" in answer.text
+    async with bot_env.sessionmaker() as s:
+        orders = (await s.scalars(select(Order))).all()
+        assert len(orders) == 1
+        assert orders[0].latitude == 38.8
+        request = await s.scalar(select(Attachment).where(Attachment.order_id == orders[0].id))
+        assert request.stage == AttachmentStage.REQUEST
+
+
+async def test_voice_note_is_accepted_as_the_request(bot_env):
+    leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    u = await bot_env.person("Old Ma")
+    await u.tap("🙋 Request a service")
+    await u.expect(contains="What kind of help")
+    await u.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await u.tap(FREE_CLINIC)
+    await u.expect(contains="Tell us what you need")
+    await u.send_voice(b"OggS-fake-voice", duration=4)
+    await u.expect(contains="When would suit you")
+    await u.tap("Today")
+    await u.expect(contains="Morning or afternoon")
+    await u.tap("Any time")
+    await u.expect(contains="Where should")
+    await u.send("Row 3, house 12")
+    await u.expect(contains="Please check your request")
+    await u.press("✅ Confirm")
+    await u.expect(contains="order number is")
+    card = await leader.expect(contains="new order")
+    await leader.press("🎤 Listen", message=card)
+    voice = await leader.expect()
+    assert voice.voice is not None
+
+
+async def test_proxy_order_by_station_head(bot_env):
+    head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD)
+    leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    await head.tap("📝 Order for a resident")
+    await head.expect(contains="resident's name")
+    await head.send("Old Wang")
+    await head.expect(contains="phone number")
+    await head.send("abc")
+    await head.expect(contains="does not look like")
+    await head.send("13912345678")
+    await head.expect(contains="Which village")
+    await head.tap("Miaomiaohu Village")
+    await head.expect(contains="What kind of help")
+    number = await place_order_rest(head)
+    card = await leader.expect(contains=number)
+    assert "station staff" in card.text
+    order = await order_by_number(bot_env, number)
+    assert order.is_proxy
+    assert order.placed_by_id == (await bot_env.db_user(head)).id
+    assert order.resident_id != order.placed_by_id
+
+
+async def place_order_rest(u) -> str:
+    await u.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await u.tap(FREE_CLINIC)
+    await u.expect(contains="Tell us what you need")
+    await u.send("Cannot walk to the clinic")
+    await u.expect(contains="When would suit you")
+    await u.tap("This week")
+    await u.expect(contains="Morning or afternoon")
+    await u.tap("Morning")
+    place = await u.expect(contains="Where should")
+    await u.tap(next(b for row in place.reply_keyboard for b in row if b.startswith("🏠")))
+    await u.expect(contains="Please check your request")
+    await u.press("✅ Confirm")
+    done = await u.expect(contains="order number is")
+    return done.text.split("order number is ")[1].split(".")[0]
+
+
+async def test_decline_reroutes_to_the_village_squad(bot_env):
+    env = bot_env
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
+    resident = await env.person("Grandma Li")
+    number = await place_order(resident)
+    card = await leader.expect(contains=number)
+    await leader.press("❌ Decline", message=card)
+    await leader.expect(contains="Why can't your team")
+    await leader.send("Our doctors are all at the county hospital today")
+    await leader.expect(contains="Declined")
+    squad_card = await head.expect(contains="new order for your team")
+    assert number in squad_card.text
+    await resident.expect(contains="passed to")
+    async with env.sessionmaker() as s:
+        order = await s.scalar(select(Order).where(Order.number == number))
+        notes = (
+            await s.scalars(select(OrderEvent.note).where(OrderEvent.order_id == order.id))
+        ).all()
+    assert any("county hospital" in (n or "") for n in notes)
+
+
+async def test_transfer_to_another_team(bot_env):
+    env = bot_env
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    lawyer = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
+    resident = await env.person("Grandma Li")
+    number = await place_order(resident)
+    card = await leader.expect(contains=number)
+    await leader.press("↪ Transfer", message=card)
+    teams = await leader.expect(contains="to which team")
+    law_button = next(b for b in teams.buttons() if b.startswith("Legal"))
+    await leader.press(law_button, message=teams)
+    await leader.expect(contains="why this team")
+    await leader.send("It is a dispute about land, not health")
+    await leader.expect(contains="transferred")
+    await lawyer.expect(contains=number)
+    order = await order_by_number(env, number)
+    assert order.team_id == (await env.team("law")).id
+
+
+async def test_no_leader_goes_to_the_squad(bot_env):
+    head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD)
+    resident = await bot_env.person("Grandma Li")
+    number = await place_order(resident)  # the health team has nobody appointed
+    card = await head.expect(contains="new order for your team")
+    assert number in card.text
+    order = await order_by_number(bot_env, number)
+    assert order.handler_kind == "squad"
+
+
+async def test_concurrent_accept_has_one_winner(bot_env):
+    env = bot_env
+    a = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    b = await env.person("Dr Sun", role=Role.TEAM_LEADER, team="health")
+    resident = await env.person("Grandma Li")
+    number = await place_order(resident)
+    card_a, card_b = await a.expect(contains=number), await b.expect(contains=number)
+    qa, qb = await asyncio.gather(
+        a.press("✅ Accept", message=card_a), b.press("✅ Accept", message=card_b)
+    )
+    answers = [await a.callback_answer(query_id=qa), await b.callback_answer(query_id=qb)]
+    winners = [x for x in answers if x.text.startswith("Accepted")]
+    losers = [x for x in answers if "already accepted" in x.text]
+    assert len(winners) == 1 and len(losers) == 1
+    assert ("Dr Zhang" in losers[0].text) or ("Dr Sun" in losers[0].text)
+    async with env.sessionmaker() as s:
+        accepts = await s.scalar(
+            select(func.count(OrderEvent.id)).where(OrderEvent.to_status == "accepted")
+        )
+    assert accepts == 1
+
+
+async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
+    env = bot_env
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    other_leader = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
+    resident = await env.person("Grandma Li")
+    number = await place_order(resident)
+    card = await leader.expect(contains=number)
+    order = await order_by_number(env, number)
+    accept_data = card.button("✅ Accept").callback_data
+    # the resident replays the leader's button on their own chat
+    mine = (await resident.history())[-1]
+    await resident.press_data(mine, accept_data)
+    refused = await resident.callback_answer()
+    assert refused.show_alert and "not for you" in refused.text
+    # a leader of another team
+    their_own = (await other_leader.history())[-1]
+    await other_leader.press_data(their_own, accept_data)
+    refused = await other_leader.callback_answer()
+    assert refused.show_alert and "not for you" in refused.text
+    # garbage and a forged order id
+    await leader.press_data(card, "o:accept:999999:1")
+    assert "does not exist" in (await leader.callback_answer()).text
+    await leader.press_data(card, "zz:nothing")
+    assert "no longer valid" in (await leader.callback_answer()).text
+    assert (await order_by_number(env, number)).status == OrderStatus.ROUTED
+    assert order.status == OrderStatus.ROUTED
+
+
+async def test_resident_lists_and_cancels_an_order(bot_env):
+    resident = await bot_env.person("Grandma Li")
+    number = await place_order(resident)
+    await resident.tap("📋 My orders")
+    listed = await resident.expect(contains=number)
+    await resident.press("✖ Cancel this order", message=listed)
+    assert "cancelled" in (await resident.callback_answer()).text
+    assert (await order_by_number(bot_env, number)).status == OrderStatus.CANCELLED
+
+
+def test_media_dir_is_under_tmp(tmp_path: Path):
+    assert tmp_path.exists()
