@@ -134,6 +134,9 @@ def run(settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Every poll and every web-chat request would otherwise be a line in the log.
+    for noisy in ("aiohttp.access", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     compile_catalogs()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)  # before the loop starts: Alembic runs its own loop
