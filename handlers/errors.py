@@ -28,6 +28,15 @@ def router() -> Router:
         log.exception(
             "update %s from user %s failed", update.update_id, user_id, exc_info=event.exception
         )
+        if update.callback_query is not None:
+            try:  # the phone spins until the query is answered; stop it, with the apology
+                await update.callback_query.answer(
+                    _("Sorry, something went wrong on our side. Please try again, or send /start."),
+                    show_alert=True,
+                )
+                return True
+            except Exception:
+                log.warning("could not answer the failed callback of update %s", update.update_id)
         if message is not None:
             try:
                 await message.answer(

@@ -27,6 +27,13 @@ class Appoint(StatesGroup):
     find = State()
 
 
+def _role(text: str) -> Role | None:
+    try:
+        return Role(text)
+    except ValueError:
+        return None
+
+
 def _roles_offered(roles: Roles) -> list[Role]:
     if roles.admin:
         return [Role.OFFICE, Role.STATION_HEAD, Role.TEAM_LEADER, Role.VOLUNTEER]
@@ -111,7 +118,7 @@ def router() -> Router:
     async def role_chosen(
         query: CallbackQuery, callback_data: Pick, session: AsyncSession, roles: Roles
     ) -> None:
-        role = Role(callback_data.value) if callback_data.value in Role else None
+        role = _role(callback_data.value)
         if role is None or role not in _roles_offered(roles):
             await query.answer(_("You are not allowed to do that."), show_alert=True)
             return
@@ -145,7 +152,7 @@ def router() -> Router:
         query: CallbackQuery, value: str, session: AsyncSession, roles: Roles
     ) -> tuple[Role, Region | None, Team | None] | None:
         role_text, _sep, target = value.partition(".")
-        role = Role(role_text) if role_text in Role else None
+        role = _role(role_text)
         region, team = await _resolve(session, target)
         if (
             role is None

@@ -1,0 +1,158 @@
+"""The command line, as a newcomer and an administrator use it (real subprocesses)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.driver import Driver
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_TOKEN = "100000001:SIMULATOR-demo-token-for-local-use-only"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        MEDIA_DIR=str(tmp_path / "media"),
+        **extra,
+    )
+    return env
+
+
+def cli(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=_env(tmp_path, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_speaks_to_a_newcomer(tmp_path):
+    out = cli(tmp_path, "--help")
+    assert out.returncode == 0
+    assert "simulator" in out.stdout and "org show" in out.stdout
+
+
+def test_a_wrong_setting_stops_with_one_line_naming_it(tmp_path):
+    out = cli(tmp_path, "org", "show", TIMEZONE="Mars/Olympus", MAX_OPEN_ORDERS="many")
+    assert out.returncode == 2
+    lines = out.stderr.splitlines()[1:]  # after the heading, one line per wrong variable
+    assert len(lines) == 2
+    assert any(line.startswith("TIMEZONE:") for line in lines)
+    assert any(line.startswith("MAX_OPEN_ORDERS:") for line in lines)
+
+
+def test_org_show_prints_the_plan(tmp_path):
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    assert cli(tmp_path, "org", "load").returncode == 0
+    again = cli(tmp_path, "org", "load")
+    assert "no changes" in again.stdout
+    out = cli(tmp_path, "org", "show").stdout
+    for station in (
+        "东街社区",
+        "西街社区",
+        "庙庙湖村",
+        "王家庄村",
+        "东园村",
+        "马太沟村",
+        "施家台子村",
+    ):
+        assert station in out
+    assert re.search(r"科技科普服务平台.*\n\s+牵头单位 lead:\s+农业服务中心、畜牧站", out)
+    assert re.search(r"法律普及志愿服务队.*\n\s+牵头单位 lead:\s+司法所、陶乐法院、陶乐派出所", out)
+    assert out.count("志愿服务队  ") >= 9
+
+
+def test_org_load_reports_a_broken_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\ntown: [unclosed\n", encoding="utf-8")
+    assert cli(tmp_path, "db", "upgrade").returncode == 0
+    out = cli(tmp_path, "org", "load", str(bad))
+    assert out.returncode == 1
+    assert "bad.yaml" in out.stderr
+
+
+def test_staff_add_list_remove(tmp_path):
+    cli(tmp_path, "db", "upgrade")
+    cli(tmp_path, "org", "load")
+    add = cli(
+        tmp_path,
+        "staff",
+        "add",
+        "--tg-id",
+        "42",
+        "--name",
+        "马书记",
+        "--role",
+        "station_head",
+        "--station",
+        "taole.miaomiaohu",
+    )
+    assert add.returncode == 0, add.stdout + add.stderr
+    lead = cli(
+        tmp_path, "staff", "add", "--tg-id", "43", "--role", "team_leader", "--team", "taole.health"
+    )
+    assert lead.returncode == 0
+    wrong = cli(tmp_path, "staff", "add", "--tg-id", "44", "--role", "team_leader", "--team", "x")
+    assert wrong.returncode == 2 and "--team" in wrong.stdout
+    listed = cli(tmp_path, "staff", "list").stdout
+    assert "马书记" in listed and "station_head" in listed and "卫生健康志愿服务队" in listed
+    assert (
+        cli(tmp_path, "staff", "remove", "--tg-id", "43", "--role", "team_leader").returncode == 0
+    )
+    assert "卫生健康志愿服务队" not in cli(tmp_path, "staff", "list").stdout
+
+
+async def test_run_without_token_starts_the_simulator_and_chats(tmp_path):
+    """What `make run` does for a newcomer: migrate, load Taole, start, print the address."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=_env(tmp_path, SIMULATOR_PORT="0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        address = None
+        async with asyncio.timeout(60):
+            while address is None:
+                line = (await proc.stdout.readline()).decode()
+                assert line, "the bot exited before printing the web chat address"
+                if match := re.search(r"Web chat .*?(http://127\.0\.0\.1:\d+)/", line):
+                    address = match.group(1)
+        assert (tmp_path / "cli.sqlite3").exists()
+        async with Driver(address, DEMO_TOKEN) as d:
+            personas = await d.users()
+            assert any("队长" in (p.get("label") or "") for p in personas)
+            newcomer = await d.user("新居民", user_id=7_000_999)
+            await newcomer.send("/start")
+            greeting = await newcomer.expect(timeout=15)
+            assert "志愿" in greeting.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode in (0, -signal.SIGINT), proc.returncode
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_env(monkeypatch):
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
