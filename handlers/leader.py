@@ -349,11 +349,13 @@ def router() -> Router:
             return
         await query.answer()
         await state.set_state(Assign.day)
-        today = utcnow().astimezone(settings.tz).date()
+        now = utcnow().astimezone(settings.tz)
         kb = InlineKeyboardBuilder()
         for offset in range(7):
-            day = today + timedelta(days=offset)
+            day = now.date() + timedelta(days=offset)
             for slot, label in (("morning", _("Morning")), ("afternoon", _("Afternoon"))):
+                if datetime.combine(day, SLOT_HOURS[slot][1], tzinfo=settings.tz) <= now:
+                    continue  # a slot already over today is no choice
                 kb.button(
                     text=f"{day.month}/{day.day} {label}",
                     callback_data=Pick(what="slot", value=f"{day.isoformat()}.{slot}"),

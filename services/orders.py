@@ -1071,7 +1071,7 @@ async def _after_completion(
             order_id=order.id,
             number=order.number,
         )
-    await _tell_resident(session, order, actor, "done")
+    # The rating request itself tells the resident the work is done: no second message.
 
 
 async def confirm_hours(

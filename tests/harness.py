@@ -57,9 +57,9 @@ class BotEnv:
             assert team is not None, code
             return team
 
-    async def new_user(self, name: str, *, lang: str = "en") -> SimUser:
+    async def new_user(self, name: str, *, lang: str = "en", label: str | None = None) -> SimUser:
         """Someone who has never used the bot."""
-        return await self.driver.user(name, user_id=next(_ids), language_code=lang)
+        return await self.driver.user(name, user_id=next(_ids), language_code=lang, label=label)
 
     async def person(
         self,
@@ -70,9 +70,10 @@ class BotEnv:
         role: Role | None = None,
         team: str | None = None,
         phone: str | None = "+8613900000000",
+        label: str | None = None,
     ) -> SimUser:
         """A registered user (and, with `role`, appointed), ready to use the menus."""
-        sim_user = await self.new_user(name, lang=lang)
+        sim_user = await self.new_user(name, lang=lang, label=label)
         region = await self.station(station)
         async with self.sessionmaker() as s:
             user = await people.get_or_create_user(

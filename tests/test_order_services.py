@@ -118,7 +118,8 @@ ALLOWED: dict[tuple[str, OrderStatus], list[tuple[str, str, str]]] = {
 
 # The resident hears of every change made by someone else (not of hours being confirmed,
 # and not of their own rating or cancellation: the handler answers them directly).
-RESIDENT_TOLD = {"accept", "decline", "transfer", "assign", "start", "complete"}
+# Completion tells them through the rating request instead (one message, not two).
+RESIDENT_TOLD = {"accept", "decline", "transfer", "assign", "start"}
 
 
 def _expected_notices(c: Cast, action: str, state: OrderStatus) -> set[tuple[str, int]]:
