@@ -13,7 +13,12 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.middlewares import DbSessionMiddleware, UserLocaleMiddleware, UserMiddleware
+from bot.middlewares import (
+    DbSessionMiddleware,
+    InboxMiddleware,
+    UserLocaleMiddleware,
+    UserMiddleware,
+)
 from bot.notices import make_renderer
 from bot.sender import RateLimits, Sender
 from bot.settings import Settings
@@ -52,6 +57,7 @@ def build_dispatcher(
     dp["settings"] = settings
     dp["policy"] = policy
     dp["sessionmaker"] = sessionmaker
+    dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
     i18n = build_i18n(settings.default_locale)

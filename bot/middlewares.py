@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.i18n import normalise_locale
+from services.inbox import claim_update, mark_handled
 from services.people import get_or_create_user, roles_of
 
+log = logging.getLogger("civic_dispatch.updates")
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -33,6 +37,29 @@ class DbSessionMiddleware(BaseMiddleware):
                 sender = data.get("sender")
                 if session.info.pop("outbox_added", False) and sender is not None:
                     sender.poke()
+
+
+class InboxMiddleware(BaseMiddleware):
+    """Handle each update id once (see services/inbox.py). A duplicate is acknowledged and
+    dropped; an update whose handler failed is still marked, so a poison update cannot loop."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], worker: str) -> None:
+        self.sessionmaker = sessionmaker
+        self.worker = worker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        update_id = getattr(event, "update_id", None)
+        if update_id is None:
+            return await handler(event, data)
+        async with self.sessionmaker() as session:
+            if not await claim_update(session, update_id, self.worker):
+                log.info("update %s already handled or in hand elsewhere; skipped", update_id)
+                return UNHANDLED
+        try:
+            return await handler(event, data)
+        finally:
+            async with self.sessionmaker() as session:
+                await mark_handled(session, update_id)
 
 
 class UserMiddleware(BaseMiddleware):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from contextlib import AsyncExitStack
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
 
 from bot.app import attach_sender, build_bot, build_dispatcher
+from bot.polling import run_polling
 from bot.sender import RateLimits
 from bot.settings import Settings
 from models.db import make_engine, make_sessionmaker
@@ -27,6 +30,15 @@ async def set_commands(bot: Bot) -> None:
         await bot.set_my_commands(
             [BotCommand(command=c, description=d) for c, d in commands], language_code=language
         )
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """SIGTERM and SIGINT ask for a clean stop: updates in hand are finished first."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def serve(settings: Settings, cfg: OrgConfig) -> None:
@@ -60,6 +72,5 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
         )
         await set_commands(bot)
         await bot.delete_webhook(drop_pending_updates=False)
-        log.info("polling for updates")
-        await dp.start_polling(bot, handle_signals=True, close_bot_session=False)
+        await run_polling(dp, bot, _stop_on_signals())
     await engine.dispose()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import attach_sender, build_bot, build_dispatcher
+from bot.polling import run_polling
 from bot.sender import RateLimits, Sender
 from bot.settings import ROOT, Settings
 from models import Region, Role, Team, User
@@ -148,17 +149,15 @@ async def running_bot(
             sessionmaker,
             RateLimits(global_per_second=30, per_chat_per_second=1, per_chat_burst=5),
         )
-        started = asyncio.Event()
+        started, stop = asyncio.Event(), asyncio.Event()
         dp.startup.register(lambda: started.set())
-        polling = asyncio.create_task(
-            dp.start_polling(bot, handle_signals=False, close_bot_session=False, polling_timeout=1)
-        )
+        polling = asyncio.create_task(run_polling(dp, bot, stop))
         await asyncio.wait_for(started.wait(), 10)
         try:
             async with Driver(sim.base_url, TOKEN) as driver:
                 yield BotEnv(sim, driver, engine, sessionmaker, settings, dp, bot, sender, cfg)
         finally:
-            await asyncio.wait_for(dp.stop_polling(), 15)
-            await asyncio.wait_for(polling, 15)
+            stop.set()
+            await asyncio.wait_for(polling, 30)
             await bot.session.close()
             await engine.dispose()

@@ -1,0 +1,115 @@
+"""Long polling that acknowledges an update to Telegram only after it was handled.
+
+aiogram's own polling confirms an update (the next `offset`) as soon as it is handed to a
+task, and drops unfinished tasks on stop: a SIGTERM or a crash loses those updates. Here the
+offset sent is the lowest update id still in hand, so an unfinished update is fetched again
+after a restart; the inbox (services/inbox.py) makes sure a finished one is not handled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+
+log = logging.getLogger("civic_dispatch.polling")
+DRAIN_SECONDS = 25.0
+
+
+class SafePoller:
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        *,
+        timeout: int = 25,
+        limit: int = 100,
+        drain_seconds: float = DRAIN_SECONDS,
+    ) -> None:
+        self.dp, self.bot = dp, bot
+        self.timeout, self.limit, self.drain_seconds = timeout, limit, drain_seconds
+        self.in_hand: dict[int, asyncio.Task[Any]] = {}
+        self.highest_started = -1
+
+    def _offset(self) -> int | None:
+        """Everything below the lowest unfinished id is done and may be confirmed."""
+        if self.in_hand:
+            return min(self.in_hand)
+        return self.highest_started + 1 if self.highest_started >= 0 else None
+
+    def _start(self, update: Update) -> None:
+        if update.update_id in self.in_hand or update.update_id <= self.highest_started:
+            return  # fetched again because an earlier one is unfinished: already in hand
+        self.highest_started = update.update_id
+        task = asyncio.create_task(self._handle(update), name=f"update-{update.update_id}")
+        self.in_hand[update.update_id] = task
+
+    async def _handle(self, update: Update) -> None:
+        try:
+            await self.dp.feed_update(self.bot, update)
+        except Exception:  # the error router already answered the user; keep polling
+            log.exception("update %s failed", update.update_id)
+        finally:
+            self.in_hand.pop(update.update_id, None)
+
+    async def _fetch(self, stop: asyncio.Event) -> list[Update]:
+        call = GetUpdates(
+            offset=self._offset(),
+            timeout=self.timeout,
+            limit=self.limit,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+        fetch = asyncio.ensure_future(self.bot(call, request_timeout=self.timeout + 10))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+            return []
+        return fetch.result()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                updates = await self._fetch(stop)
+            except (TelegramNetworkError, TelegramAPIError, OSError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            for update in updates:
+                self._start(update)
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Finish what is in hand, then confirm it, so a restart starts after it."""
+        if self.in_hand:
+            log.info("finishing %d update(s) in hand before stopping", len(self.in_hand))
+            await asyncio.wait(list(self.in_hand.values()), timeout=self.drain_seconds)
+        offset = self._offset()
+        if offset is None:
+            return
+        with contextlib.suppress(TelegramNetworkError, TelegramAPIError, OSError):
+            await self.bot(GetUpdates(offset=offset, timeout=0, limit=1), request_timeout=10)
+
+
+async def run_polling(dp: Dispatcher, bot: Bot, stop: asyncio.Event, **kwargs: Any) -> None:
+    """Start-up hooks, safe polling until `stop`, shutdown hooks: like dp.start_polling."""
+    workflow = {k: v for k, v in {**dp.workflow_data, **kwargs}.items() if k != "bot"}
+    await dp.emit_startup(bot=bot, **workflow)
+    log.info("polling for updates")
+    try:
+        await SafePoller(dp, bot).run(stop)
+    finally:
+        await dp.emit_shutdown(bot=bot, **workflow)

@@ -1,0 +1,65 @@
+"""The update inbox: each Telegram update is handled once, however often it is delivered.
+
+Telegram redelivers webhooks that were not answered 200, several workers may receive the
+same update, and a restart re-reads updates that were fetched but not finished. A row per
+update id decides: the first claim wins; a claim left unfinished for `stale_after` (its
+worker died) may be taken over, so a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import ProcessedUpdate, utcnow
+
+STALE_AFTER = timedelta(seconds=60)
+
+
+async def claim_update(
+    session: AsyncSession, update_id: int, worker: str, stale_after: timedelta = STALE_AFTER
+) -> bool:
+    """True if this worker should handle the update now. Commits."""
+    now = utcnow()
+    session.add(ProcessedUpdate(update_id=update_id, received_at=now, worker=worker))
+    try:
+        await session.commit()
+        return True
+    except IntegrityError:
+        await session.rollback()
+    row = await session.get(ProcessedUpdate, update_id)
+    if row is None or row.handled_at is not None or row.received_at > now - stale_after:
+        return False
+    taken = await session.execute(
+        update(ProcessedUpdate)
+        .where(
+            ProcessedUpdate.update_id == update_id,
+            ProcessedUpdate.handled_at.is_(None),
+            ProcessedUpdate.received_at == row.received_at,
+        )
+        .values(received_at=now, worker=worker)
+    )
+    await session.commit()
+    return (taken.rowcount or 0) == 1
+
+
+async def mark_handled(session: AsyncSession, update_id: int) -> None:
+    await session.execute(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.update_id == update_id)
+        .values(handled_at=utcnow())
+    )
+    await session.commit()
+
+
+async def was_handled(session: AsyncSession, update_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(ProcessedUpdate.handled_at.is_not(None)).where(
+                ProcessedUpdate.update_id == update_id
+            )
+        )
+    )
