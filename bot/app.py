@@ -20,15 +20,21 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.notices import make_renderer
+from bot.retry import RetryAfterMiddleware
 from bot.sender import RateLimits, Sender
 from bot.settings import Settings
+from scheduler import Clock, Jobs, Scheduler
+from services import reminders
 from services.i18n import LOCALES_DIR, compile_catalogs
 from services.org import Policy
 from services.quiet import QuietHours
 
 
 def build_bot(token: str, api_base: str = "") -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else None
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+    )
+    session.middleware(RetryAfterMiddleware())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))
 
 
@@ -57,6 +63,8 @@ def build_dispatcher(
     dp["settings"] = settings
     dp["policy"] = policy
     dp["sessionmaker"] = sessionmaker
+    # Services read the org policy and the time zone from their session (reminders' times).
+    reminders.configure_sessions(sessionmaker, policy, settings.tz)
     dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
@@ -83,9 +91,15 @@ def attach_sender(
         bot,
         sessionmaker,
         make_renderer(dp["i18n"], settings.tz),
-        limits=limits,
+        limits=limits
+        or RateLimits(
+            global_per_second=settings.send_rate,
+            per_chat_per_second=settings.send_rate_per_chat,
+            per_chat_burst=settings.send_burst_per_chat,
+        ),
         quiet=quiet,
         worker=settings.worker_name,
+        single_instance=settings.is_sqlite,
     )
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -109,3 +123,44 @@ def attach_sender(
     dp.shutdown.register(on_shutdown)
     dp["sender"] = sender
     return sender
+
+
+def attach_scheduler(
+    dp: Dispatcher,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    clock: Clock | None = None,
+    interval: float | None = None,
+) -> Scheduler:
+    """Run the scheduler (reminders, escalation, digests, broadcasts) beside the dispatcher:
+    started inside the running loop on start-up, stopped on shutdown. Queued notices wake
+    the sender, if one is attached."""
+
+    def wake_sender() -> None:
+        sender = dp.workflow_data.get("sender")
+        if sender is not None:
+            sender.poke()
+
+    jobs = Jobs(
+        sessionmaker,
+        tz=settings.tz,
+        clock=clock,
+        digest_time=settings.digest_time,
+        weekly_day=settings.weekly_summary_weekday,
+        worker=settings.worker_name,
+        single_instance=settings.is_sqlite,
+        on_queued=wake_sender,
+    )
+    scheduler = Scheduler(jobs, interval=interval or settings.scheduler_interval)
+
+    async def on_startup() -> None:
+        await scheduler.start()
+
+    async def on_shutdown() -> None:
+        await scheduler.stop(SHUTDOWN_GRACE)
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    dp["scheduler"] = scheduler
+    return scheduler

@@ -1,0 +1,44 @@
+"""Direct replies wait out a short flood-control pause instead of failing.
+
+aiogram raises TelegramRetryAfter on a 429 and never retries. A reply to the person who
+just tapped should still arrive, so short pauses are waited out here; a long one is raised
+(the outbox sender reschedules its own rows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response
+
+log = logging.getLogger("civic_dispatch.retry")
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    def __init__(self, max_wait: float = 5.0, attempts: int = 3) -> None:
+        self.max_wait, self.attempts = max_wait, attempts
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Response[Any]:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if exc.retry_after > self.max_wait or attempt == self.attempts:
+                    raise
+                log.info("flood control on %s: waiting %ss", type(method).__name__, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")  # the loop returns or raises
