@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.middlewares import (
     DbSessionMiddleware,
     InboxMiddleware,
+    ThrottleMiddleware,
     UserLocaleMiddleware,
     UserMiddleware,
 )
@@ -66,6 +67,7 @@ def build_dispatcher(
     # Services read the org policy and the time zone from their session (reminders' times).
     reminders.configure_sessions(sessionmaker, policy, settings.tz)
     dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name))
+    dp.update.outer_middleware(ThrottleMiddleware(settings.flood_limit, settings.flood_window))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
     i18n = build_i18n(settings.default_locale)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.i18n import normalise_locale
+from bot.metrics import METRICS
+from services.i18n import N_, gettext, normalise_locale
 from services.inbox import claim_update, mark_handled
 from services.people import get_or_create_user, roles_of
 
@@ -54,12 +57,63 @@ class InboxMiddleware(BaseMiddleware):
         async with self.sessionmaker() as session:
             if not await claim_update(session, update_id, self.worker):
                 log.info("update %s already handled or in hand elsewhere; skipped", update_id)
+                METRICS.inc("updates_duplicate_total")
                 return UNHANDLED
+        METRICS.inc("updates_total")
         try:
             return await handler(event, data)
+        except Exception:
+            METRICS.inc("update_errors_total")
+            raise
         finally:
             async with self.sessionmaker() as session:
                 await mark_handled(session, update_id)
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """A user who floods (more than `limit` updates in `window` seconds) is told once, politely,
+    and their further updates are dropped until the window passes; others are not slowed."""
+
+    def __init__(self, limit: int = 20, window: float = 10.0) -> None:
+        self.limit, self.window = limit, window
+        self.seen: dict[int, deque[float]] = {}
+        self.calls = 0
+
+    def _flooding(self, user_id: int) -> tuple[bool, bool]:
+        """(over the limit, first time over in this window)."""
+        now = time.monotonic()
+        stamps = self.seen.setdefault(user_id, deque())
+        while stamps and stamps[0] <= now - self.window:
+            stamps.popleft()
+        stamps.append(now)
+        self.calls += 1
+        if self.calls % 1000 == 0:  # forget quiet users, so memory stays bounded
+            self.seen = {uid: q for uid, q in self.seen.items() if q and q[-1] > now - self.window}
+        return len(stamps) > self.limit, len(stamps) == self.limit + 1
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: TgUser | None = data.get("event_from_user")
+        if tg_user is None:
+            return await handler(event, data)
+        over, first = self._flooding(tg_user.id)
+        if not over:
+            return await handler(event, data)
+        METRICS.inc("updates_throttled_total")
+        if first:
+            await _tell_to_slow_down(event, data)
+        return UNHANDLED
+
+
+async def _tell_to_slow_down(event: TelegramObject, data: dict[str, Any]) -> None:
+    text = gettext(
+        N_("You are sending messages very fast. Please wait a few seconds."),
+        normalise_locale(getattr(data.get("event_from_user"), "language_code", None)),
+    )
+    update = event if isinstance(event, Update) else None
+    if update is not None and update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update is not None and update.message is not None:
+        await update.message.answer(text)
 
 
 class UserMiddleware(BaseMiddleware):

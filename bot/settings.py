@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("zh_CN", "en")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Settings(BaseSettings):
@@ -48,10 +49,32 @@ class Settings(BaseSettings):
     media_dir: Path = ROOT / "data" / "media"
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(8081, ge=0, le=65535)
+    dashboard_host: str = Field("127.0.0.1", description="where the web dashboard listens")
+    dashboard_port: int = Field(8082, ge=0, le=65535, description="0 picks a free port")
+    dashboard_public_url: str = Field(
+        "", description="the dashboard's address as staff reach it (default: host and port)"
+    )
+    dashboard_secret: str = Field(
+        "", description="signs dashboard cookies; empty: generated once under data/"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     worker_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
-    send_rate: float = Field(30.0, gt=0, description="messages per second, all chats together")
+    # Telegram allows about 30 messages a second in all and one a second per chat; the
+    # sender stays under that, leaving room for direct replies (which do not queue).
+    flood_limit: int = Field(20, ge=1, description="updates one user may send per window")
+    flood_window: float = Field(10.0, gt=0, description="seconds of the flood window")
+    send_rate: float = Field(25.0, gt=0, description="messages per second, all chats together")
     send_rate_per_chat: float = Field(1.0, gt=0, description="messages per second to one chat")
+    send_burst_per_chat: int = Field(3, ge=1, le=20, description="messages at once to one chat")
+    scheduler_interval: float = Field(
+        5.0, gt=0, le=300, description="seconds between the scheduler's looks for due rows"
+    )
+    digest_time: time = Field(
+        time(8, 0), description="local time of the leaders' daily digest and the weekly summary"
+    )
+    weekly_summary_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
+        "mon", description="weekday of the office's weekly summary"
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -85,6 +108,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator("dashboard_public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not (value.startswith("http://") or value.startswith("https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and not self.webhook_secret:
@@ -102,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def use_simulator(self) -> bool:
         return not self.bot_token
+
+    @property
+    def weekly_summary_weekday(self) -> int:
+        return WEEKDAYS.index(self.weekly_summary_day)
 
 
 class SettingsError(Exception):

@@ -117,3 +117,17 @@ async def test_sigterm_finishes_updates_in_hand_and_none_twice(db_url, tmp_path)
         )
     await engine.dispose()
     assert unhandled == 0
+
+
+async def test_a_flooding_user_is_slowed_politely_and_others_are_not(bot_env):
+    flooder = await bot_env.person("Flood")
+    other = await bot_env.person("Calm")
+    await asyncio.gather(*(flooder.send(f"hello {i}") for i in range(30)))
+    await other.send("/help")
+    await other.expect(contains="How to use")
+    await flooder.expect(contains="very fast", timeout=10)
+    await flooder.expect_no_message(within=1.0)
+    texts = [m.text for m in await flooder.history() if m.from_bot]
+    slow_downs = [t for t in texts if "very fast" in t]
+    assert len(slow_downs) == 1
+    assert len(texts) <= 1 + 20 + 1  # the greeting, at most 20 answers, one warning
