@@ -1,18 +1,34 @@
 """The one sender: drains the outbox within Telegram's limits, resumes after a crash.
 
-Rows are claimed (status `sending`, with the worker's name) in a short transaction, sent
-with no transaction open, then marked. A crash can leave at most the rows in flight to be
-sent again; everything else is sent exactly once.
+A loop claims a batch of due rows (status `sending`, with the worker's name and the time),
+renders them in one read-only session, then sends them one at a time — no transaction open
+while talking to Telegram — and records each result in its own short transaction before the
+next send. So a crash (even SIGKILL) can repeat at most the one message in flight: every row
+already sent is marked, every claimed row not yet sent goes back to the queue unsent.
+
+Limits: a global token bucket (`SEND_RATE`, a little under Telegram's ~30/s) and one per
+chat (`SEND_RATE_PER_CHAT`, burst `SEND_BURST_PER_CHAT`). Rows whose chat has no token yet
+wait at the back of the batch instead of holding up everyone else. A 429 pauses all sending
+for `retry_after`; a long pause hands the claimed rows back to the queue.
+
+Outcomes, one delivery record per row: `sent` (with Telegram's message id), `blocked` (403:
+the user is marked blocked and later rows to them are never attempted), `failed` (400, or
+network/server errors still failing after MAX_ATTEMPTS tries with exponential backoff).
+
+Quiet hours are applied when claiming: during them only `urgent` rows (order cards,
+escalations, …) are taken; the rest wait in the queue until the quiet hours end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -34,30 +50,53 @@ log = logging.getLogger("civic_dispatch.sender")
 
 Renderer = Callable[[AsyncSession, OutboxMessage], Awaitable[tuple[str, dict[str, Any]] | None]]
 MAX_ATTEMPTS = 5
-STALE_CLAIM = timedelta(minutes=5)
+MAX_BACKOFF = 300.0  # seconds
+STALE_CLAIM = timedelta(minutes=5)  # a claim this old belongs to a dead worker
+RECOVER_EVERY = 60.0  # seconds between looks for stale claims
+LONG_PAUSE = 30.0  # a retry_after longer than this hands the claimed batch back
 
 
 @dataclass
 class RateLimits:
-    global_per_second: float = 30.0
+    global_per_second: float = 25.0
     per_chat_per_second: float = 1.0
     per_chat_burst: int = 3
 
 
 class TokenBucket:
     def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
+        self.rate, self.burst = rate, max(1.0, burst)
+        self.tokens, self.stamp = self.burst, time.monotonic()
 
-    def delay(self) -> float:
-        """Seconds to wait before one more send is allowed (0 when allowed now, and taken)."""
+    def _refill(self) -> None:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1:
+
+    def wait_time(self) -> float:
+        """Seconds until one token is available (0: now); takes nothing."""
+        self._refill()
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self._refill()
+        self.tokens -= 1
+
+    def delay(self) -> float:
+        """Take a token if there is one (returns 0), else the seconds to wait."""
+        wait = self.wait_time()
+        if wait == 0:
             self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
+        return wait
+
+
+@dataclass
+class Prepared:
+    row_id: int
+    chat_id: int
+    user_id: int | None
+    method: str
+    params: dict[str, Any]
 
 
 class Sender:
@@ -71,48 +110,70 @@ class Sender:
         quiet: QuietHours | None = None,
         worker: str = "sender",
         batch: int = 50,
+        clock: Callable[[], datetime] = utcnow,
+        single_instance: bool = False,
     ) -> None:
         self.bot, self.sessionmaker, self.render = bot, sessionmaker, render
         self.limits = limits or RateLimits()
         self.quiet = quiet
         self.worker, self.batch = worker, batch
+        self.clock = clock
+        # The only sender on this database (SQLite): whatever is left `sending` at start-up
+        # was in the hands of a process that died, whatever its name was.
+        self.single_instance = single_instance
+        # Half a second's worth of burst: a freshly started sender never lands a second's
+        # worth of messages on Telegram at once (direct replies share the same allowance).
         self.global_bucket = TokenBucket(
-            self.limits.global_per_second, max(1.0, self.limits.global_per_second)
+            self.limits.global_per_second, max(1.0, self.limits.global_per_second / 2)
         )
         self.chat_buckets: dict[int, TokenBucket] = {}
         self.paused_until = 0.0
         self.wakeup = asyncio.Event()
         self.sent = 0
+        self._last_recover = 0.0
+        self._blocked_now: set[int] = set()
 
     def poke(self) -> None:
         """Something was queued: look now instead of at the next tick."""
         self.wakeup.set()
 
-    async def recover(self) -> int:
-        """After a crash: rows left in `sending` go back to the queue (sent at most twice)."""
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def recover(self, *, everything: bool = False) -> int:
+        """Rows left `sending` go back to the queue: this worker's own (a restart under the
+        same name), stale claims of any worker, or — `everything` — all of them. Each was
+        sent at most once already (the one in flight at the crash), so at most twice."""
+        conditions = [OutboxMessage.status == OutboxStatus.SENDING]
+        if not everything:
+            conditions.append(
+                or_(
+                    OutboxMessage.claimed_by == self.worker,
+                    OutboxMessage.claimed_at < self.clock() - STALE_CLAIM,
+                )
+            )
         async with self.sessionmaker() as session:
             result = await session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    or_(
-                        OutboxMessage.claimed_by == self.worker,
-                        OutboxMessage.claimed_at < utcnow() - STALE_CLAIM,
-                    ),
-                )
+                .where(*conditions)
                 .values(status=OutboxStatus.PENDING, claimed_by=None)
             )
             await session.commit()
-            return result.rowcount or 0
+        self._last_recover = time.monotonic()
+        if result.rowcount:
+            log.info("%s outbox row(s) recovered from dead claims", result.rowcount)
+        return result.rowcount or 0
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
-        await self.recover()
+        await self.recover(everything=self.single_instance)
         while not stop.is_set():
             try:
+                if time.monotonic() - self._last_recover > RECOVER_EVERY:
+                    await self.recover()
                 done = await self.drain_once()
-            except Exception:  # one bad row or a database hiccup must not stop all sending
+            except Exception:  # a database hiccup must not stop all sending
                 log.exception("sender loop failed; retrying")
                 done = 0
+                await asyncio.sleep(idle)
             if done == 0:
                 self.wakeup.clear()
                 waiters = [
@@ -124,83 +185,176 @@ class Sender:
                     w.cancel()
 
     async def _claim(self) -> list[int]:
-        now = utcnow()
+        now = self.clock()
         async with self.sessionmaker() as session:
             query = (
                 select(OutboxMessage.id)
                 .where(
                     OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now
                 )
-                .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+                # Urgent first, then personal notices, then broadcasts; oldest first.
+                .order_by(
+                    OutboxMessage.urgent.desc(),
+                    OutboxMessage.broadcast_id.is_(None).desc(),
+                    OutboxMessage.id,
+                )
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
             )
             if self.quiet is not None and self.quiet.is_quiet(now):
                 query = query.where(OutboxMessage.urgent.is_(True))
             ids = list((await session.scalars(query)).all())
-            if ids:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
-                    .values(status=OutboxStatus.SENDING, claimed_by=self.worker, claimed_at=now)
-                )
-                await session.commit()
+            if not ids:
+                return []
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.SENDING, claimed_by=self.worker, claimed_at=now)
+            )
+            await session.commit()
             return ids
 
     async def drain_once(self) -> int:
-        """Send one batch; returns how many rows were handled."""
+        """Claim, render and send one batch; returns how many rows were handled."""
         ids = await self._claim()
-        for row_id in ids:
-            await self._deliver(row_id)
+        if not ids:
+            return 0
+        claimed_at = time.monotonic()
+        queue = deque(await self._prepare(ids))
+        self._blocked_now: set[int] = set()
+        while queue:
+            held = time.monotonic() - claimed_at
+            pause = self.paused_until - time.monotonic()
+            if pause > LONG_PAUSE or held > STALE_CLAIM.total_seconds() / 2:
+                await self._release([job.row_id for job in queue])
+                break
+            job, wait = self._next_ready(queue)
+            if job is None:
+                await asyncio.sleep(min(wait, 1.0))
+                continue
+            await self._send(job)
         return len(ids)
 
-    async def _wait_for_slot(self, chat_id: int) -> None:
-        bucket = self.chat_buckets.setdefault(
-            chat_id, TokenBucket(self.limits.per_chat_per_second, self.limits.per_chat_burst)
-        )
-        while True:
-            pause = self.paused_until - time.monotonic()
-            wait = max(pause, bucket.delay() if pause <= 0 else pause)
+    # --- preparing ----------------------------------------------------------------------------
+
+    async def _prepare(self, ids: list[int]) -> list[Prepared]:
+        """Render the claimed rows (one read-only session). Rows to a user known to have
+        blocked the bot are not attempted; rows that render to nothing are failed."""
+        ready: list[Prepared] = []
+        outcomes: list[tuple[int, OutboxStatus, str]] = []
+        async with self.sessionmaker() as session:
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_(ids),
+                        OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_by == self.worker,
+                    )
+                    .order_by(
+                        OutboxMessage.urgent.desc(),
+                        OutboxMessage.broadcast_id.is_(None).desc(),
+                        OutboxMessage.id,
+                    )
+                )
+            )
+            user_ids = {row.user_id for row in rows if row.user_id is not None}
+            users = {
+                u.id: u for u in await session.scalars(select(User).where(User.id.in_(user_ids)))
+            }
+            for row in rows:
+                user = users.get(row.user_id) if row.user_id is not None else None
+                if user is not None and user.blocked:
+                    outcomes.append((row.id, OutboxStatus.BLOCKED, "blocked the bot earlier"))
+                    continue
+                try:
+                    rendered = await self.render(session, row)
+                except Exception as exc:
+                    log.exception("outbox row %s could not be rendered", row.id)
+                    outcomes.append((row.id, OutboxStatus.FAILED, f"render: {exc!r}"[:500]))
+                    continue
+                if rendered is None:
+                    outcomes.append((row.id, OutboxStatus.FAILED, "nothing to send"))
+                    continue
+                ready.append(Prepared(row.id, row.chat_id, row.user_id, *rendered))
+            await session.rollback()
+        for row_id, status, error in outcomes:
+            await self._finish(row_id, status, error=error, attempted=False)
+        return ready
+
+    # --- limits -------------------------------------------------------------------------------
+
+    def _chat_bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self.chat_buckets.get(chat_id)
+        if bucket is None:
+            bucket = TokenBucket(self.limits.per_chat_per_second, self.limits.per_chat_burst)
+            self.chat_buckets[chat_id] = bucket
+            if len(self.chat_buckets) > 50_000:  # forget chats long since refilled
+                self._prune_buckets()
+        return bucket
+
+    def _prune_buckets(self) -> None:
+        full = [cid for cid, b in self.chat_buckets.items() if b.wait_time() == 0]
+        for cid in full[: len(full) // 2]:
+            del self.chat_buckets[cid]
+
+    def _next_ready(self, queue: deque[Prepared]) -> tuple[Prepared | None, float]:
+        """The first row whose chat may be sent to now; the rows before it move to the back
+        (keeping each chat's own order). None and the shortest wait if no chat is ready."""
+        shortest = math.inf
+        for _ in range(len(queue)):
+            wait = self._chat_bucket(queue[0].chat_id).wait_time()
             if wait <= 0:
-                break
-            await asyncio.sleep(wait)
+                return queue.popleft(), 0.0
+            shortest = min(shortest, wait)
+            queue.rotate(-1)
+        return None, shortest
+
+    async def _wait_for_slot(self, chat_id: int) -> None:
+        """Wait out a 429 pause, then the global bucket; then take the chat's token."""
+        while (pause := self.paused_until - time.monotonic()) > 0:
+            await asyncio.sleep(pause)
         while (wait := self.global_bucket.delay()) > 0:
             await asyncio.sleep(wait)
+        self._chat_bucket(chat_id).take()
 
-    async def _deliver(self, row_id: int) -> None:
-        async with self.sessionmaker() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None or row.status != OutboxStatus.SENDING:
-                return
-            rendered = await self.render(session, row)
-            chat_id = row.chat_id
-            await session.rollback()  # no transaction open while talking to Telegram
-        if rendered is None:
-            await self._finish(row_id, OutboxStatus.FAILED, error="nothing to send")
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send(self, job: Prepared) -> None:
+        if job.chat_id in self._blocked_now:  # a 403 earlier in this batch
+            await self._finish(
+                job.row_id, OutboxStatus.BLOCKED, error="blocked the bot earlier", attempted=False
+            )
             return
-        method, params = rendered
-        await self._wait_for_slot(chat_id)
+        await self._wait_for_slot(job.chat_id)
         try:
-            result = await self._call(method, params)
+            result = await self._call(job.method, job.params)
         except TelegramRetryAfter as exc:
+            log.warning("Telegram asks to wait %ss", exc.retry_after)
             self.paused_until = time.monotonic() + exc.retry_after
-            await self._requeue(row_id, error=f"retry after {exc.retry_after}s", delay=0)
+            await self._requeue(job.row_id, error=f"retry after {exc.retry_after}s", delay=0)
         except TelegramForbiddenError as exc:
-            await self._finish(row_id, OutboxStatus.BLOCKED, error=exc.message, block=True)
+            self._blocked_now.add(job.chat_id)
+            await self._finish(job.row_id, OutboxStatus.BLOCKED, error=exc.message, block=True)
         except TelegramBadRequest as exc:
-            await self._finish(row_id, OutboxStatus.FAILED, error=exc.message)
-        except (TelegramNetworkError, TelegramServerError, OSError) as exc:
-            await self._requeue(row_id, error=str(exc), delay=None)
+            await self._finish(job.row_id, OutboxStatus.FAILED, error=exc.message)
+        except (TelegramNetworkError, TelegramServerError, OSError, TimeoutError) as exc:
+            await self._requeue(job.row_id, error=str(exc) or type(exc).__name__, delay=None)
+        except Exception as exc:  # anything else: retried with backoff, then failed
+            log.exception("sending outbox row %s failed", job.row_id)
+            await self._requeue(job.row_id, error=repr(exc)[:500], delay=None)
         else:
             self.sent += 1
             await self._finish(
-                row_id, OutboxStatus.SENT, message_id=getattr(result, "message_id", None)
+                job.row_id, OutboxStatus.SENT, message_id=getattr(result, "message_id", None)
             )
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         if method == "sendPhoto":
             return await self.bot(SendPhoto(**params))
         return await self.bot(SendMessage(**params))
+
+    # --- recording ----------------------------------------------------------------------------
 
     async def _finish(
         self,
@@ -210,21 +364,38 @@ class Sender:
         error: str | None = None,
         message_id: int | None = None,
         block: bool = False,
+        attempted: bool = True,
     ) -> None:
+        now = self.clock()
         async with self.sessionmaker() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            row.status, row.last_error, row.tg_message_id = status, error, message_id
-            row.attempts += 1
-            row.sent_at = utcnow() if status == OutboxStatus.SENT else None
-            if block and row.user_id is not None:
-                user = await session.get(User, row.user_id)
-                if user is not None and not user.blocked:
-                    user.blocked, user.blocked_at = True, utcnow()
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(
+                    status=status,
+                    last_error=error,
+                    tg_message_id=message_id,
+                    attempts=OutboxMessage.attempts + (1 if attempted else 0),
+                    sent_at=now if status == OutboxStatus.SENT else None,
+                )
+            )
+            if block:
+                await session.execute(
+                    update(User)
+                    .where(
+                        User.id
+                        == select(OutboxMessage.user_id)
+                        .where(OutboxMessage.id == row_id)
+                        .scalar_subquery(),
+                        User.blocked.is_(False),
+                    )
+                    .values(blocked=True, blocked_at=now)
+                )
             await session.commit()
 
     async def _requeue(self, row_id: int, *, error: str, delay: float | None) -> None:
+        """Back to the queue after `delay` seconds (None: exponential backoff, and failed
+        for good after MAX_ATTEMPTS)."""
         async with self.sessionmaker() as session:
             row = await session.get(OutboxMessage, row_id)
             if row is None:
@@ -234,8 +405,24 @@ class Sender:
             if row.attempts >= MAX_ATTEMPTS and delay is None:
                 row.status = OutboxStatus.FAILED
             else:
-                backoff = delay if delay is not None else min(300.0, 2.0**row.attempts)
+                backoff = delay if delay is not None else min(MAX_BACKOFF, 2.0**row.attempts)
                 row.status = OutboxStatus.PENDING
                 row.claimed_by = None
-                row.not_before = utcnow() + timedelta(seconds=backoff)
+                row.not_before = self.clock() + timedelta(seconds=backoff)
+            await session.commit()
+
+    async def _release(self, row_ids: list[int]) -> None:
+        """Hand claimed rows we will not get to soon back to the queue (unsent)."""
+        if not row_ids:
+            return
+        async with self.sessionmaker() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(row_ids),
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.claimed_by == self.worker,
+                )
+                .values(status=OutboxStatus.PENDING, claimed_by=None)
+            )
             await session.commit()
