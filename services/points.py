@@ -17,14 +17,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    Activity,
     Assignment,
     AssignmentStatus,
     LedgerSource,
+    MembershipStatus,
     Order,
     PointsEntry,
+    Team,
+    TeamMember,
     User,
     utcnow,
 )
+from services.errors import DomainError, NotAllowed, NotFound
+from services.i18n import N_
+from services.people import Roles
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CENT = Decimal("0.01")
@@ -151,6 +158,150 @@ async def book_five_star(
         for a in await _served(session, order.id, confirmed_only=False)
     ]
     return await _book(session, entries)
+
+
+async def book_activity_hours(
+    session: AsyncSession,
+    activity: Activity,
+    hours: dict[int, Decimal],
+    rules: PointsRules,
+    *,
+    by: User | None = None,
+    at: datetime | None = None,
+) -> list[PointsEntry]:
+    """Book the attended hours of an activity, {user id: hours}, as hours and points.
+
+    Dated at the activity's end (or now, if that is earlier), so the hours count for the
+    year the activity took place. Idempotent per (activity, volunteer). Flushes."""
+    when = at or min(activity.ends_at, utcnow())
+    entries = [
+        PointsEntry(
+            user_id=user_id,
+            at=when,
+            source=LedgerSource.ACTIVITY,
+            hours=Decimal(h),
+            points=(Decimal(h) * rules.points_per_hour).quantize(CENT, ROUND_HALF_UP),
+            activity_id=activity.id,
+            reason=f"activity {activity.number}: hours",
+            created_by_id=by.id if by else None,
+            dedupe_key=f"activity:{activity.id}:hours:{user_id}",
+        )
+        for user_id, h in sorted(hours.items())
+        if Decimal(h) > 0
+    ]
+    return await _book(session, entries)
+
+
+MAX_REASON = 500
+
+
+async def correct(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    hours: Decimal | int | str = 0,
+    points: Decimal | int | str = 0,
+    reason: str,
+    by: User,
+    roles: Roles,
+    corrects_id: int | None = None,
+    source: LedgerSource = LedgerSource.CORRECTION,
+) -> PointsEntry:
+    """The office books a correction (or, with `source=BONUS`, a bonus such as a
+    commendation) as a new ledger row with a reason; nothing is ever edited. Hours and
+    points may be negative. `corrects_id` names the entry being put right (the same
+    person's). Dated now: a closed year is not reopened. Flushes; the caller commits."""
+    if roles.user_id != by.id or not roles.is_office:
+        raise NotAllowed(N_("Only the office can correct hours and points."))
+    if source not in (LedgerSource.CORRECTION, LedgerSource.BONUS):
+        raise ValueError(f"corrections are CORRECTION or BONUS rows, not {source}")
+    target = await session.get(User, user_id)
+    if target is None:
+        raise NotFound(N_("This person does not exist."))
+    if not roles.admin and not (await _towns_of(session, target)) & roles.office_towns:
+        raise NotAllowed(N_("Only the office can correct hours and points."))
+    why = (reason or "").strip()
+    if not why:
+        raise DomainError(N_("Please give the reason for the correction."))
+    if len(why) > MAX_REASON:
+        raise DomainError(
+            N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
+        )
+    try:
+        h = Decimal(str(hours)).quantize(CENT, ROUND_HALF_UP)
+        p = Decimal(str(points)).quantize(CENT, ROUND_HALF_UP)
+    except ArithmeticError as exc:
+        raise DomainError(N_("Please give a number.")) from exc
+    if h == 0 and p == 0:
+        raise DomainError(N_("A correction must change the hours or the points."))
+    if corrects_id is not None:
+        original = await session.get(PointsEntry, corrects_id)
+        if original is None or original.user_id != user_id:
+            raise NotFound(N_("This ledger entry does not exist."))
+    entry = PointsEntry(
+        user_id=user_id,
+        at=utcnow(),
+        source=source,
+        hours=h,
+        points=p,
+        corrects_id=corrects_id,
+        reason=why,
+        created_by_id=by.id,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def _towns_of(session: AsyncSession, user: User) -> set[int]:
+    """The towns a person belongs to: where they live and where their teams are."""
+    towns = set(
+        await session.scalars(
+            select(Team.town_id)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(TeamMember.user_id == user.id, TeamMember.status == MembershipStatus.ACTIVE)
+        )
+    )
+    return towns | ({user.town_id} if user.town_id else set())
+
+
+async def recent_entries(session: AsyncSession, user_id: int, limit: int = 5) -> list[PointsEntry]:
+    """A volunteer's latest ledger lines, newest first."""
+    rows = await session.scalars(
+        select(PointsEntry)
+        .where(PointsEntry.user_id == user_id)
+        .order_by(PointsEntry.at.desc(), PointsEntry.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def lifetime_points(session: AsyncSession, user_id: int) -> Decimal:
+    """All the points a volunteer has ever earned, corrections included."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.user_id == user_id)
+    )
+    return _dec(total)
+
+
+async def totals_by_user(
+    session: AsyncSession, user_ids: list[int], year: int, tz: tzinfo = LOCAL_TZ
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """{user id: (hours, points)} in a local calendar year, for many people at once."""
+    if not user_ids:
+        return {}
+    start, end = year_bounds(year, tz)
+    rows = await session.execute(
+        select(
+            PointsEntry.user_id,
+            func.coalesce(func.sum(PointsEntry.hours), 0),
+            func.coalesce(func.sum(PointsEntry.points), 0),
+        )
+        .where(PointsEntry.user_id.in_(user_ids), PointsEntry.at >= start, PointsEntry.at < end)
+        .group_by(PointsEntry.user_id)
+    )
+    found = {uid: (_dec(h), _dec(p)) for uid, h, p in rows}
+    return {uid: found.get(uid, (Decimal("0.00"), Decimal("0.00"))) for uid in user_ids}
 
 
 def year_bounds(year: int, tz: tzinfo = LOCAL_TZ) -> tuple[datetime, datetime]:
