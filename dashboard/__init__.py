@@ -1,0 +1,1 @@
+"""The office web dashboard: reports, orders, volunteers, the scorecard and archives."""

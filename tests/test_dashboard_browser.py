@@ -1,0 +1,336 @@
+"""The web dashboard: signed in with a link obtained from the bot through the simulator, in a
+real browser (Playwright driving Debian's Chromium), and over plain HTTP for the refusals.
+
+Browser tests skip when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), where
+they fail instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import aiohttp
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from dashboard import auth
+from dashboard.server import run_dashboard
+from models import Attachment, Order, Role, ServiceCategory, User, utcnow
+from services import orders, weblogin
+from simulator.driver import TINY_JPEG
+from tests.factories import place_order, roles_for, slot
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SECRET = b"test-dashboard-secret-0123456789abcdef"
+# Every image matched by the selector has loaded and decoded (a broken one has width 0).
+ALL_LOADED = "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)"
+
+
+def _need_browser():
+    if CHROMIUM.exists():
+        return pytest.importorskip("playwright.async_api")
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail("REQUIRE_BROWSER=1 but there is no Chromium at /usr/bin/chromium")
+    pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install chromium)")
+
+
+@dataclass
+class Town:
+    office: object  # SimUser
+    head: object  # SimUser, head of 东街社区 (dongjie)
+    done_id: int  # a completed order in 庙庙湖村 with two photos
+    done_number: str
+    head_order_id: int  # an order from 东街社区
+    photo_ids: list[int]
+    url: str
+
+
+async def _town(env) -> Town:
+    """A leader, a volunteer, the office and the head of 东街社区; a completed order with
+    photos in 庙庙湖村 and an open one in 东街社区; the dashboard running."""
+    leader_sim = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    vol_sim = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
+    office = await env.person("Office Li", role=Role.OFFICE)
+    head = await env.person("Secretary Ma", role=Role.STATION_HEAD, station="dongjie")
+    grandma = await env.person("Grandma Li")
+    uncle = await env.person("Uncle Wang", station="dongjie")
+    media: Path = env.settings.media_dir
+    (media / "inbox").mkdir(parents=True, exist_ok=True)
+    async with env.sessionmaker() as s:
+        clinic = await s.scalar(
+            select(ServiceCategory).where(ServiceCategory.code == "taole.free_clinic")
+        )
+
+        async def user(sim) -> User:
+            return await s.scalar(select(User).where(User.tg_id == sim.id))
+
+        leader, vol = await user(leader_sim), await user(vol_sim)
+        done = await place_order(s, await user(grandma), clinic, description="量血压，看看腿")
+        lroles, vroles = await roles_for(s, leader), await roles_for(s, vol)
+        await orders.accept(s, done.id, leader, lroles)
+        await orders.assign(s, done.id, leader, lroles, [vol.id], *slot(-3))
+        photos = []
+        for n in (1, 2):
+            (media / "inbox" / f"p{n}.jpg").write_bytes(TINY_JPEG)
+            photos.append((f"file-{n}", f"uniq-{n}", f"inbox/p{n}.jpg"))
+        await orders.complete(s, done.id, vol, vroles, photos, {vol.id: Decimal(2)}, "血压正常")
+        other = await place_order(s, await user(uncle), clinic, description="东街的订单")
+        photo_ids = list(
+            await s.scalars(select(Attachment.id).where(Attachment.order_id == done.id))
+        )
+        done_number, done_id, other_id = done.number, done.id, other.id
+    return Town(office, head, done_id, done_number, other_id, photo_ids, "")
+
+
+async def _link(sim_user) -> str:
+    await sim_user.send("/dashboard")
+    reply = await sim_user.expect(contains="/login/")
+    return next(w for w in reply.text.split() if "/login/" in w)
+
+
+@pytest.fixture
+async def town(bot_env):
+    data = await _town(bot_env)
+    async with run_dashboard(
+        bot_env.settings, bot_env.sessionmaker, bot_env.cfg.policy, port=0, secret=SECRET
+    ) as url:
+        bot_env.dp["dashboard_url"] = url  # the bot's links point here
+        data.url = url
+        yield data
+
+
+@pytest.mark.browser
+async def test_sign_in_filter_open_an_order_see_photos_download(town, bot_env, tmp_path):
+    pw_api = _need_browser()
+    expect = pw_api.expect
+    link = await _link(town.office)
+    assert link.startswith(town.url + "/login/")
+    async with pw_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, accept_downloads=True
+            )
+            page = await context.new_page()
+            page.set_default_timeout(15_000)
+            await page.goto(link)
+            await page.click("#sign-in")
+            await expect(page.locator("header.top")).to_contain_text("Taole Town")
+            await expect(page.locator(".kpi").first).to_contain_text("2")  # two orders
+            charts = page.locator(".chart img")
+            await expect(charts).to_have_count(4)
+            await page.wait_for_function(ALL_LOADED, arg=".chart img")
+
+            # Orders: filter by village, then open the one left.
+            await page.click("nav >> text=Orders")
+            await expect(page.locator("#orders tbody tr")).to_have_count(2)
+            await page.select_option("select[name=station]", label="Miaomiaohu Village")
+            await page.click("#filters button[type=submit]")
+            rows = page.locator("#orders tbody tr")
+            await expect(rows).to_have_count(1)
+            await expect(rows.first).to_contain_text(town.done_number)
+            await page.fill("input[name=q]", "东街")
+            await page.select_option("select[name=station]", value="")
+            await page.click("#filters button[type=submit]")
+            await expect(rows).to_have_count(1)
+            await expect(rows.first).to_contain_text("Dongjie")
+            await page.fill("input[name=q]", "")
+            await page.select_option("select[name=status]", value="done")
+            await page.click("#filters button[type=submit]")
+            await expect(rows).to_have_count(1)
+            await page.click(f"text={town.done_number}")
+
+            await expect(page.locator("h1")).to_contain_text(town.done_number)
+            await expect(page.locator(".timeline li")).to_have_count(
+                len(await _events(bot_env, town.done_id))
+            )
+            images = page.locator("#photos img")
+            await expect(images).to_have_count(2)
+            await page.wait_for_function(ALL_LOADED, arg="#photos img")
+            assert await images.first.evaluate("i => i.naturalWidth") == 16
+
+            # The archive.
+            await page.click("nav >> text=Archives")
+            async with page.expect_download() as info:
+                await page.click("#download-xlsx")
+            download = await info.value
+            target = tmp_path / "archive.xlsx"
+            await download.save_as(target)
+            wb = load_workbook(target, read_only=True)
+            assert "订单" in wb.sheetnames
+            numbers = [r[0] for r in wb["订单"].iter_rows(min_row=2, values_only=True)]
+            assert town.done_number in numbers and len(numbers) == 2
+
+            # The link was spent: opening it again is refused; so is one issued 11 minutes ago.
+            again = await page.goto(link)
+            assert again is not None and again.status == 403
+            await expect(page.locator("#refused")).to_contain_text("expired or was already used")
+            expired = await page.goto(f"{town.url}/login/{await _old_token(bot_env, town)}")
+            assert expired is not None and expired.status == 403
+            await expect(page.locator("#sign-in")).to_have_count(0)
+        finally:
+            await browser.close()
+
+
+async def _old_token(env, town: Town) -> str:
+    async with env.sessionmaker() as s:
+        office = await s.scalar(select(User).where(User.tg_id == town.office.id))
+        roles = await roles_for(s, office)
+        return await weblogin.issue_link_token(
+            s, office, roles, now=utcnow() - timedelta(minutes=11)
+        )
+
+
+async def _events(env, order_id: int) -> list:
+    from models import OrderEvent
+
+    async with env.sessionmaker() as s:
+        return list(await s.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)))
+
+
+@pytest.mark.browser
+async def test_station_head_cannot_open_another_village(town):
+    pw_api = _need_browser()
+    expect = pw_api.expect
+    link = await _link(town.head)
+    async with pw_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            page.set_default_timeout(15_000)
+            await page.goto(link)
+            await page.click("#sign-in")
+            await expect(page.locator("header.top")).to_contain_text("Dongjie Community")
+            await page.goto(f"{town.url}/orders")
+            await expect(page.locator("#orders tbody tr")).to_have_count(1)
+            await expect(page.locator("#orders")).not_to_contain_text(town.done_number)
+            own = await page.goto(f"{town.url}/orders/{town.head_order_id}")
+            assert own is not None and own.status == 200
+            # Editing the URL to another village's order, or its photo, gets nothing.
+            other = await page.goto(f"{town.url}/orders/{town.done_id}")
+            assert other is not None and other.status == 404
+            photo = await page.goto(f"{town.url}/media/{town.photo_ids[0]}")
+            assert photo is not None and photo.status == 404
+        finally:
+            await browser.close()
+
+
+# --- over plain HTTP ----------------------------------------------------------------------
+
+
+async def _signed_in(url: str, link: str) -> aiohttp.ClientSession:
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with http.get(link) as page:
+        assert page.status == 200 and "sign-in" in await page.text()
+    async with http.post(link, allow_redirects=False) as signed:
+        assert signed.status == 303
+    return http
+
+
+async def test_links_expire_are_single_use_and_only_for_staff(town, bot_env):
+    link = await _link(town.office)
+    http = await _signed_in(town.url, link)
+    try:
+        async with http.get(town.url + "/") as page:
+            assert page.status == 200
+            assert page.headers["Referrer-Policy"] == "same-origin"
+        async with http.post(link, allow_redirects=False) as reused:
+            assert reused.status == 403
+    finally:
+        await http.close()
+
+    # An expired link (issued 11 minutes ago) is refused, on the page and on the button.
+    old = await _old_token(bot_env, town)
+    async with aiohttp.ClientSession() as anon:
+        async with anon.get(f"{town.url}/login/{old}") as page:
+            assert page.status == 403
+        async with anon.post(f"{town.url}/login/{old}", allow_redirects=False) as post:
+            assert post.status == 403
+        # Without a session, or with a forged cookie, nothing but the sign-in page.
+        async with anon.get(f"{town.url}/orders/{town.done_id}") as page:
+            assert page.status == 401
+        forged = auth.sign(b"another-secret-entirely-0123456789", 1)
+        async with anon.get(
+            f"{town.url}/orders", headers={"Cookie": f"{auth.COOKIE}={forged}"}
+        ) as page:
+            assert page.status == 401
+
+    # A resident cannot get a link at all.
+    resident = await bot_env.person("Auntie Zhou")
+    await resident.send("/dashboard")
+    assert "office staff and station heads" in (await resident.expect()).text
+
+
+async def test_station_head_scope_on_every_route(town):
+    http = await _signed_in(town.url, await _link(town.head))
+    try:
+        for path, status in [
+            (f"/orders/{town.head_order_id}", 200),
+            (f"/orders/{town.done_id}", 404),
+            (f"/media/{town.photo_ids[0]}", 404),
+            ("/orders?station=" + "1" * 3, 200),
+            ("/chart/stations.png", 200),
+            ("/chart/scorecard.png", 404),
+            ("/volunteers", 200),
+            ("/scorecard", 200),
+        ]:
+            async with http.get(town.url + path) as resp:
+                assert resp.status == status, path
+        async with http.get(town.url + "/export/archive.xlsx?p=y") as resp:
+            assert resp.status == 200
+            wb = load_workbook(io.BytesIO(await resp.read()), read_only=True)
+        villages = {r[3] for r in wb["订单"].iter_rows(min_row=2, values_only=True)}
+        assert villages == {"东街社区"}
+        async with http.get(town.url + "/export/photos.zip?p=y") as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"] == "application/zip"
+            import zipfile
+
+            with zipfile.ZipFile(io.BytesIO(await resp.read())) as zf:
+                assert zf.namelist() == []  # the village's order has no photos
+    finally:
+        await http.close()
+
+
+async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
+    http = await _signed_in(town.url, await _link(town.office))
+    try:
+        async with http.get(f"{town.url}/media/{town.photo_ids[0]}") as resp:
+            assert resp.status == 200 and await resp.read() == TINY_JPEG
+        for path in (
+            "/",
+            "/orders",
+            f"/orders/{town.done_id}",
+            "/volunteers",
+            "/scorecard",
+            "/exports",
+        ):
+            async with http.get(town.url + path) as resp:
+                assert resp.status == 200, path
+                assert "Taole Town" in await resp.text()
+        async with http.post(
+            town.url + "/language", data={"locale": "zh_CN", "next": "/orders"}
+        ) as resp:
+            assert resp.status == 200
+            text = await resp.text()
+            assert "陶乐镇" in text and "订单" in text, text[:3000]
+        async with bot_env.sessionmaker() as s:
+            order = await s.get(Order, town.done_id)
+            assert order is not None
+    finally:
+        await http.close()
