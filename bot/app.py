@@ -21,7 +21,7 @@ from bot.middlewares import (
     UserMiddleware,
 )
 from bot.notices import make_renderer
-from bot.retry import RetryAfterMiddleware
+from bot.retry import IgnoreNotModifiedMiddleware, RetryAfterMiddleware
 from bot.sender import RateLimits, Sender
 from bot.settings import Settings
 from scheduler import Clock, Jobs, Scheduler
@@ -36,6 +36,7 @@ def build_bot(token: str, api_base: str = "") -> Bot:
         AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
     )
     session.middleware(RetryAfterMiddleware())
+    session.middleware(IgnoreNotModifiedMiddleware())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=None))
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ Looking after it:
   staff add           appoint office staff, a station head or a team leader
   staff list          list everyone with a staff role
   staff remove        take a staff role away
+  roster import FILE  register the volunteers of a CSV roster in a team: --team CODE
+  export xlsx         write the archive workbook (orders, events, hours, ratings,
+                      volunteers, activities, attendance): --out FILE [--from --to]
+  export photos       write a ZIP of the photos filed by village/month/number
   i18n compile        compile the translations (done by `run` too)
   i18n update         extract new strings into locales/*.po (for developers)
 
@@ -71,10 +76,39 @@ def _parser() -> argparse.ArgumentParser:
         "--role", required=True, choices=["office", "station_head", "team_leader", "admin"]
     )
 
+    export = sub.add_parser("export", help="archives (XLSX workbook, ZIP of photos)")
+    export_sub = export.add_subparsers(dest="action", required=True)
+    for name, what in (("xlsx", "the archive workbook"), ("photos", "a ZIP of the photos")):
+        e = export_sub.add_parser(name, help=f"write {what}")
+        e.add_argument("--out", type=Path, required=True, help="the file to write")
+        e.add_argument("--from", dest="date_from", type=_date, help="first day, YYYY-MM-DD")
+        e.add_argument("--to", dest="date_to", type=_date, help="last day, YYYY-MM-DD")
+        e.add_argument("--town", help="town code (default: every town)")
+        e.add_argument("--station", help="station code: that village only")
+
+    roster = sub.add_parser("roster", help="volunteer rosters")
+    roster_sub = roster.add_subparsers(dest="action", required=True)
+    imp = roster_sub.add_parser(
+        "import",
+        help="import a CSV roster into a team",
+        description="Columns: name, phone, telegram_id (optional), station (code or name), "
+        "skills, party_member (yes/no). Bad rows are reported with their line numbers; good "
+        "rows are imported; importing the same file again changes nothing.",
+    )
+    imp.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    imp.add_argument("--team", required=True, help="team code, e.g. taole.health (see org show)")
+
     i18n = sub.add_parser("i18n", help="translations").add_subparsers(dest="action", required=True)
     i18n.add_parser("compile", help="compile .po catalogues to .mo")
     i18n.add_parser("update", help="extract strings and merge them into the catalogues")
     return p
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _run_async(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -107,6 +141,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _run_async(commands.org_show, settings, args.town)
     if args.command == "staff":
         return _run_async(commands.staff, settings, args)
+    if args.command == "export":
+        return _run_async(commands.export, settings, args)
+    if args.command == "roster":
+        return commands.roster_import(settings, args.file, args.team)
     if args.command == "i18n":
         return commands.i18n_update() if args.action == "update" else commands.i18n_compile()
     return 2

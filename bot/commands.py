@@ -129,6 +129,90 @@ async def staff(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
 
 
+async def export(settings: Settings, args: argparse.Namespace) -> int:
+    """`export xlsx|photos --out FILE [--from --to] [--town] [--station]`."""
+    import time
+
+    from services import archive, reports
+
+    compile_catalogs()  # status names in the workbook come from the zh_CN catalogue
+    if (args.date_from is None) != (args.date_to is None):
+        _say("Give both --from and --to, or neither (everything).")
+        return 2
+    period = None
+    if args.date_from is not None:
+        try:
+            period = reports.custom_period(args.date_from, args.date_to, settings.tz)
+        except ValueError as exc:
+            _say(f"Wrong dates: {exc}.")
+            return 2
+    engine = make_engine(settings.database_url)
+    started = time.monotonic()
+    try:
+        async with make_sessionmaker(engine)() as session:
+            scope = reports.Scope()
+            if args.station:
+                station = await _region(session, args.station, RegionLevel.STATION)
+                if station is None:
+                    _say("Unknown --station (see `org show` for the codes).")
+                    return 2
+                scope = reports.Scope(station_ids=frozenset({station.id}))
+            elif args.town:
+                town = await _region(session, args.town, RegionLevel.TOWN)
+                if town is None:
+                    _say("Unknown --town (see `org show` for the codes).")
+                    return 2
+                scope = reports.Scope(town_ids=frozenset({town.id}))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            if args.action == "xlsx":
+                summary = await archive.write_xlsx(session, args.out, scope, period, tz=settings.tz)
+                rows = ", ".join(f"{sheet} {n}" for sheet, n in summary.rows.items())
+                _say(f"Wrote {args.out} in {time.monotonic() - started:.1f} s: {rows}.")
+            else:
+                photos = await archive.write_photo_zip(
+                    session, args.out, scope, period, settings.media_dir, tz=settings.tz
+                )
+                _say(
+                    f"Wrote {args.out} in {time.monotonic() - started:.1f} s: "
+                    f"{photos.photos} photo(s), {photos.bytes / 1e6:.1f} MB; "
+                    f"{len(photos.missing)} missing (listed in MISSING.txt)."
+                )
+    finally:
+        await engine.dispose()
+    return 0
+
+
+def roster_import(settings: Settings, file: Path, team: str) -> int:
+    """`roster import FILE --team CODE`: 0 when every row was imported, 1 when some rows
+    have problems (the good ones are imported all the same), 2 when nothing could be read."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        _say(f"Cannot read {file}: {exc}")
+        return 2
+    return asyncio.run(_roster_import(settings, file, text, team))
+
+
+async def _roster_import(settings: Settings, file: Path, text: str, team: str) -> int:
+    from services.volunteers import RosterError, import_roster
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            report = await import_roster(session, text, team)
+    except RosterError as exc:
+        _say(f"{file}: {exc}")
+        return 2
+    finally:
+        await engine.dispose()
+    for problem in report.problems:
+        _say(f"{file}:{problem}")
+    for note in report.kept_out:
+        _say(f"{file}:{note}")
+    _say(f"{file}: {report.summary()}.")
+    return 1 if report.problems else 0
+
+
 def run(settings: Settings) -> int:
     """Set up (translations, schema, org chart) and run until stopped."""
     logging.basicConfig(

@@ -15,7 +15,9 @@ from babel.messages.pofile import read_po, write_po
 from services.i18n import DOMAIN, LOCALES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
-SOURCES = ("bot", "handlers", "services", "scheduler")
+SOURCES = ("bot", "handlers", "services", "scheduler", "dashboard")
+# Python everywhere; the dashboard's Jinja2 templates too (`{{ _("…") }}`).
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 KEYWORDS = {"_": None, "__": None, "N_": None}
 
 
@@ -26,7 +28,7 @@ def extract() -> Catalog:
         if not path.exists():
             continue
         for filename, lineno, message, comments, context in extract_from_dir(
-            str(path), method_map=[("**.py", "python")], keywords=KEYWORDS
+            str(path), method_map=METHODS, keywords=KEYWORDS
         ):
             template.add(
                 message,

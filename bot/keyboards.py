@@ -38,6 +38,56 @@ class Lang(CallbackData, prefix="lang"):
     code: str
 
 
+class NoticeStep(CallbackData, prefix="nt"):
+    """A choice while composing a notice: audience, villages, team, when, day, time, …"""
+
+    what: str
+    value: str = ""
+
+
+class BroadcastAction(CallbackData, prefix="bc"):
+    """A button on a notice: approve, reject, cancel, report."""
+
+    action: str
+    broadcast_id: int
+
+
+class EnrolDecision(CallbackData, prefix="en"):
+    """The leader's answer to an application to join the team: approve or reject."""
+
+    action: str
+    member_id: int
+
+
+class ActivityAction(CallbackData, prefix="ac"):
+    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …"""
+
+    action: str
+    activity_id: int
+
+
+class Attend(CallbackData, prefix="at"):
+    """Tick or untick one person on an activity's attendance list."""
+
+    activity_id: int
+    user_id: int
+
+
+class MeAction(CallbackData, prefix="me"):
+    """A button under /me: certificate, leave a team, the leader's team list, remove."""
+
+    action: str
+    value: int = 0
+
+
+class ReportAct(CallbackData, prefix="rp"):
+    """A reports button: a period ("w", "m", "y", "c"), or for a period's code
+    ("m20261101-20261130"): the scorecard, the XLSX archive, the photos; the dashboard."""
+
+    action: str
+    period: str = ""
+
+
 # --- reply-keyboard texts (lazy: compared in the user's language) ------------------------
 BTN_ORDER = __("🙋 Request a service")
 BTN_MY_ORDERS = __("📋 My orders")
@@ -47,6 +97,12 @@ BTN_VILLAGE_ORDERS = __("🏘 Village orders")
 BTN_PROXY_ORDER = __("📝 Order for a resident")
 BTN_APPOINT = __("👥 Appoint staff")
 BTN_ADD_VOLUNTEER = __("➕ Add a volunteer")
+BTN_NOTICES = __("📢 Notices")
+BTN_JOIN = __("🙌 Join a team")
+BTN_ACTIVITIES = __("🗓 Activities")
+BTN_ME = __("👤 Me")
+BTN_KPI = __("🎯 KPIs")
+BTN_REPORTS = __("📊 Reports")
 BTN_LANGUAGE = __("🌐 Language")
 BTN_HELP = __("❓ Help")
 BTN_CANCEL = __("✖ Cancel")
@@ -65,10 +121,21 @@ def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
     if roles.head_of_stations or roles.is_office:
         kb.button(text=str(BTN_VILLAGE_ORDERS))
         kb.button(text=str(BTN_PROXY_ORDER))
+    if roles.head_of_stations or roles.is_office:
+        kb.button(text=str(BTN_NOTICES))
     if roles.admin or roles.is_office:
         kb.button(text=str(BTN_APPOINT))
     elif roles.leads_teams:
         kb.button(text=str(BTN_ADD_VOLUNTEER))
+    kb.button(text=str(BTN_ACTIVITIES))
+    if roles.is_volunteer or roles.is_staff:
+        kb.button(text=str(BTN_ME))
+    else:
+        kb.button(text=str(BTN_JOIN))
+    if roles.is_office or roles.head_of_stations:
+        kb.button(text=str(BTN_KPI))
+    if roles.is_office or roles.head_of_stations:
+        kb.button(text=str(BTN_REPORTS))
     kb.button(text=str(BTN_LANGUAGE))
     kb.button(text=str(BTN_HELP))
     kb.adjust(2)

@@ -109,6 +109,11 @@ async def _tell_to_slow_down(event: TelegramObject, data: dict[str, Any]) -> Non
         N_("You are sending messages very fast. Please wait a few seconds."),
         normalise_locale(getattr(data.get("event_from_user"), "language_code", None)),
     )
+    await _answer(event, text)
+
+
+async def _answer(event: TelegramObject, text: str) -> None:
+    """A short word from a middleware to whoever sent the update."""
     update = event if isinstance(event, Update) else None
     if update is not None and update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
@@ -134,11 +139,29 @@ class UserMiddleware(BaseMiddleware):
             username=tg_user.username,
             locale=normalise_locale(tg_user.language_code),
         )
+        if user.blocked and not _is_membership_change(event):
+            user.blocked, user.blocked_at = False, None  # writing again means they unblocked us
         if session.new or session.dirty:
             await session.commit()
+        if user.banned and tg_user.id not in self.admin_ids:
+            await _answer(
+                event,
+                gettext(
+                    N_(
+                        "Sorry, this account may not use the service. "
+                        "Please contact the institute office."
+                    ),
+                    user.locale,
+                ),
+            )
+            return UNHANDLED
         data["user"] = user
         data["roles"] = await roles_of(session, user, self.admin_ids)
         return await handler(event, data)
+
+
+def _is_membership_change(event: TelegramObject) -> bool:
+    return isinstance(event, Update) and event.my_chat_member is not None
 
 
 class UserLocaleMiddleware(I18nMiddleware):

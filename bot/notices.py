@@ -7,7 +7,7 @@ free of Telegram types: they queue `kind` + ids (services/outbox.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram.utils.i18n import I18n
@@ -15,19 +15,27 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import broadcast as notice_views
 from handlers import cards
-from handlers.common import status_label
+from handlers.common import locale, status_label
 from models import (
     Assignment,
     AttachmentKind,
     Broadcast,
+    BroadcastStatus,
+    MemberRole,
+    MembershipStatus,
     Order,
     OrderStatus,
     OutboxMessage,
     Rating,
+    Region,
+    ServiceCategory,
+    TeamMember,
     User,
 )
-from services.i18n import DEFAULT_LOCALE
+from services import broadcasts, orders
+from services.i18n import DEFAULT_LOCALE, local_name
 from services.outbox import NoticeKind
 
 Rendered = tuple[str, dict[str, Any]]
@@ -78,7 +86,7 @@ async def _order_info(
         return None
     lines = [
         _("ℹ A new order from your village"),
-        *await cards.order_lines(session, order, with_phone=True),
+        *await cards.order_lines(session, order, with_phone=False),
     ]
     return _text(row.chat_id, lines, cards.history_keyboard(order.id))
 
@@ -146,9 +154,14 @@ async def _rate_request(
     order = await _order(session, row)
     if order is None or order.status != OrderStatus.DONE:
         return None
-    text = _("Your order {number} is done. How was the service? Tap the stars.").format(
-        number=order.number
-    )
+    if p.get("reminder"):
+        text = _(
+            "You have not rated order {number} yet. How was the service? Tap the stars."
+        ).format(number=order.number)
+    else:
+        text = _("Your order {number} is done. How was the service? Tap the stars.").format(
+            number=order.number
+        )
     return _text(row.chat_id, [text], cards.rate_keyboard(order.id))
 
 
@@ -186,7 +199,7 @@ async def _low_rating(
     ]
     if rating and rating.comment:
         lines.append(_("Comment: {text}").format(text=rating.comment))
-    lines += await cards.order_lines(session, order, with_phone=True)
+    lines += await cards.order_lines(session, order, with_phone=False)
     return _text(row.chat_id, lines, cards.history_keyboard(order.id))
 
 
@@ -226,6 +239,191 @@ async def _broadcast(
     return _text(row.chat_id, [text])
 
 
+# --- reminders and escalation (services/reminders.py) --------------------------------------
+
+
+def _duration(minutes: int) -> str:
+    if minutes >= 60 and minutes % 60 == 0:
+        return _("{n} h").format(n=minutes // 60)
+    return _("{n} min").format(n=minutes)
+
+
+async def _accept_nudge(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    order = await _order(session, row)
+    if order is None or order.status != OrderStatus.ROUTED or order.version != p.get("version"):
+        return None  # accepted, declined or passed on since: nothing to nudge about
+    media = await cards.request_media(session, order.id)
+    lines = [
+        _("⏰ Order {number} has been waiting for {time}. Please accept or decline it.").format(
+            number=order.number, time=_duration(int(p.get("minutes") or 0))
+        ),
+        *await cards.order_lines(session, order, with_phone=False),
+    ]
+    has_voice = any(m.kind == AttachmentKind.VOICE for m in media)
+    return _text(row.chat_id, lines, cards.card_keyboard(order, has_voice=has_voice))
+
+
+async def _escalation(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    order = await _order(session, row)
+    if order is None:
+        return None
+    lines = [
+        _("⏰ Order {number} was not accepted within {time}. It was passed to {team}.").format(
+            number=order.number,
+            time=_duration(int(p.get("minutes") or 0)),
+            team=await cards.team_name(session, order.team_id),
+        ),
+        *await cards.order_lines(session, order, with_phone=False),
+    ]
+    return _text(row.chat_id, lines, cards.history_keyboard(order.id))
+
+
+async def _volunteer_reminder(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    order = await _order(session, row)
+    if order is None or order.status != OrderStatus.ACCEPTED:
+        return None
+    when = _local_time(p.get("slot_start"), p["_tz"])
+    if p.get("which") == "evening":
+        first = _("⏰ Reminder: tomorrow you serve order {number}, at {when}.")
+    else:
+        first = _("⏰ Reminder: in about an hour ({when}) you serve order {number}.")
+    lines = [
+        first.format(number=order.number, when=when),
+        *await cards.order_lines(session, order, with_phone=True),
+    ]
+    return _text(row.chat_id, lines, cards.task_keyboard(order.id))
+
+
+async def _overdue(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) -> Rendered | None:
+    order = await _order(session, row)
+    if order is None or order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
+        return None
+    lines = [
+        _(
+            "⚠ Order {number} should have been done by {when}, but it is not recorded as done. "
+            "Please record it with «Done», or agree a new time with the resident."
+        ).format(number=order.number, when=_local_time(p.get("slot_end"), p["_tz"])),
+        *await cards.order_lines(session, order, with_phone=True),
+    ]
+    leader = row.user_id is not None and row.user_id == order.accepted_by_id
+    markup = cards.accepted_keyboard(order) if leader else cards.task_keyboard(order.id)
+    return _text(row.chat_id, lines, markup)
+
+
+DIGEST_MAX = 20
+
+
+async def _leader_digest(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    team_ids = await session.scalars(
+        select(TeamMember.team_id).where(
+            TeamMember.user_id == row.user_id,
+            TeamMember.role == MemberRole.LEADER,
+            TeamMember.status == MembershipStatus.ACTIVE,
+        )
+    )
+    found = await orders.team_open_orders(session, list(team_ids))
+    if not found:
+        return None
+    lines = [_("📋 Good morning! Open orders of your team ({n}):").format(n=len(found))]
+    for order in found[:DIGEST_MAX]:
+        cat = await session.get(ServiceCategory, order.category_id)
+        station = await session.get(Region, order.station_id)
+        parts = [
+            order.number,
+            local_name(cat, locale()) if cat else "-",
+            local_name(station, locale()) if station else "-",
+            status_label(order.status),
+        ]
+        lines.append("• " + " · ".join(parts))
+    if len(found) > DIGEST_MAX:
+        lines.append(_("… and {n} more").format(n=len(found) - DIGEST_MAX))
+    return _text(row.chat_id, lines)
+
+
+async def _office_weekly(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    lines = [
+        _("📈 Last week ({start} – {end}):").format(start=p.get("start"), end=p.get("end")),
+        _("Orders received: {n}").format(n=p.get("received", 0)),
+        _("Completed: {n}").format(n=p.get("completed", 0)),
+        _("Still open: {n}").format(n=p.get("open", 0)),
+        _("Escalated (not accepted in time): {n}").format(n=p.get("escalated", 0)),
+    ]
+    if p.get("rated"):
+        lines.append(
+            _("Average rating: {rating} of 5 ({n} ratings)").format(
+                rating=f"{float(p['average_rating']):.1f}", n=p["rated"]
+            )
+        )
+    else:
+        lines.append(_("Average rating: no ratings last week"))
+    return _text(row.chat_id, lines)
+
+
+# --- broadcasts (services/broadcasts.py) --------------------------------------------------
+
+
+async def _broadcast_approval(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    bc = await session.get(Broadcast, row.broadcast_id or p.get("broadcast_id"))
+    if bc is None or bc.status != BroadcastStatus.PENDING_APPROVAL:
+        return None  # decided already (by another office member)
+    author = await session.get(User, bc.author_id)
+    count = await broadcasts.count_audience(session, bc.town_id, bc.audience)
+    asap = not bc.recurrence and (
+        bc.next_run_at is None or bc.next_run_at <= bc.created_at + timedelta(minutes=1)
+    )
+    when = _("as soon as it is approved") if asap else notice_views.when_label(bc, p["_tz"])
+    lines = [
+        _("📨 A notice needs your approval"),
+        _("From: {name}").format(name=(author.name if author else None) or "?"),
+        _("To: {audience} ({n} people)").format(
+            audience=await notice_views.audience_label(session, bc.audience), n=count
+        ),
+        _("When: {when}").format(when=when),
+        "",
+        notice_views.notice_text(bc.text),
+    ]
+    markup = notice_views.approval_keyboard(bc.id)
+    if bc.photo_file_id:
+        return "sendPhoto", {
+            "chat_id": row.chat_id,
+            "photo": bc.photo_file_id,
+            "caption": "\n".join(lines)[:1024],
+            "reply_markup": markup,
+        }
+    return _text(row.chat_id, lines, markup)
+
+
+async def _broadcast_report(
+    session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
+) -> Rendered | None:
+    bc = await session.get(Broadcast, row.broadcast_id or p.get("broadcast_id"))
+    if bc is None:
+        return None
+    result = await broadcasts.report(session, bc.id, int(p.get("run") or bc.runs))
+    text = (bc.text or "").replace("\n", " ")
+    lines = [
+        _("📊 Delivery report for notice #{id}").format(id=bc.id),
+        text if len(text) <= 60 else text[:59] + "…",
+        _("To: {audience}").format(
+            audience=await notice_views.audience_label(session, bc.audience)
+        ),
+        *notice_views.report_lines(result),
+    ]
+    return _text(row.chat_id, lines)
+
+
 BUILDERS: dict[str, Build] = {
     NoticeKind.ORDER_CARD: _order_card,
     NoticeKind.ORDER_INFO: _order_info,
@@ -237,6 +435,14 @@ BUILDERS: dict[str, Build] = {
     NoticeKind.VOLUNTEER_WITHDREW: _withdrew,
     NoticeKind.TEXT: _plain,
     NoticeKind.BROADCAST: _broadcast,
+    NoticeKind.ACCEPT_NUDGE: _accept_nudge,
+    NoticeKind.ESCALATION: _escalation,
+    NoticeKind.VOLUNTEER_REMINDER: _volunteer_reminder,
+    NoticeKind.OVERDUE: _overdue,
+    NoticeKind.LEADER_DIGEST: _leader_digest,
+    NoticeKind.OFFICE_WEEKLY: _office_weekly,
+    NoticeKind.BROADCAST_APPROVAL: _broadcast_approval,
+    NoticeKind.BROADCAST_REPORT: _broadcast_report,
 }
 
 
@@ -255,3 +461,9 @@ def make_renderer(
             return await build(session, row, {**row.payload, "_tz": tz})
 
     return render
+
+
+# Activities register their own notices (kept beside their feature).
+from bot.notices_activities import ACTIVITY_BUILDERS  # noqa: E402
+
+BUILDERS.update(ACTIVITY_BUILDERS)

@@ -16,11 +16,17 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import TelegramMethod
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.methods import (
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    TelegramMethod,
+)
 from aiogram.methods.base import Response
 
 log = logging.getLogger("civic_dispatch.retry")
+EDITS = (EditMessageText, EditMessageReplyMarkup, EditMessageCaption)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
@@ -42,3 +48,21 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                 log.info("flood control on %s: waiting %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")  # the loop returns or raises
+
+
+class IgnoreNotModifiedMiddleware(BaseRequestMiddleware):
+    """Editing a message into what it already is (a double tap that removes buttons twice)
+    is not an error for the person: Telegram says "message is not modified"; we move on."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Any:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message or not isinstance(method, EDITS):
+                raise
+            return True

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import attach_sender, build_bot, build_dispatcher
+from bot.app import attach_scheduler, attach_sender, build_bot, build_dispatcher
 from bot.polling import run_polling
 from bot.sender import RateLimits
 from bot.settings import Settings
@@ -41,6 +43,36 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
+@asynccontextmanager
+async def _dashboard(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], cfg: OrgConfig
+) -> AsyncIterator[str | None]:
+    """The web dashboard in this process; prints where it is (beside the simulator's).
+    Yields its URL, or None when it could not listen (the bot runs on without it)."""
+    from dashboard.server import run_dashboard
+
+    async with AsyncExitStack() as stack:
+        try:
+            url = await stack.enter_async_context(run_dashboard(settings, sessionmaker, cfg.policy))
+        except OSError as exc:  # the port is taken: the bot matters more than the dashboard
+            log.error(
+                "dashboard not started on %s:%s (%s); set DASHBOARD_PORT",
+                settings.dashboard_host,
+                settings.dashboard_port,
+                exc,
+            )
+            yield None
+            return
+        public = settings.dashboard_public_url or url
+        log.info("dashboard at %s", public)
+        print(
+            f"  Dashboard (office staff and station heads): {public}/\n"
+            "  Sign in with the link the bot sends for /dashboard (or «📊 Reports»).\n",
+            flush=True,
+        )
+        yield url
+
+
 async def serve(settings: Settings, cfg: OrgConfig) -> None:
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
@@ -68,7 +100,12 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
             RateLimits(
                 global_per_second=settings.send_rate,
                 per_chat_per_second=settings.send_rate_per_chat,
+                per_chat_burst=settings.send_burst_per_chat,
             ),
+        )
+        attach_scheduler(dp, settings, sessionmaker)
+        dp["dashboard_url"] = await stack.enter_async_context(
+            _dashboard(settings, sessionmaker, cfg)
         )
         await set_commands(bot)
         await bot.delete_webhook(drop_pending_updates=False)

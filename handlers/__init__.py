@@ -8,12 +8,19 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from handlers import (
+        activities,
+        broadcast,
+        chat_member,
+        enrol,
         errors,
         language,
         leader,
+        me,
         menu,
         my_orders,
         ordering,
+        privacy,
+        reports,
         staff,
         start,
         volunteer,
@@ -22,13 +29,20 @@ def get_routers() -> list[Router]:
     # Order matters: /start (with its deep links) first; the menu's fall-backs last.
     return [
         errors.router(),
+        menu.cancel_router(),  # /cancel works in every step of every conversation
         start.router(),
-        menu.cancel_router(),
         language.router(),
+        privacy.router(),
         ordering.router(),
         leader.router(),
         volunteer.router(),
         my_orders.router(),
         staff.router(),
+        broadcast.router(),
+        chat_member.router(),
+        enrol.router(),
+        activities.router(),
+        me.router(),
+        reports.router(),
         menu.router(),
     ]

@@ -127,7 +127,7 @@ def router() -> Router:
         roles: Roles,
     ) -> None:
         order = await session.get(Order, callback_data.order_id)
-        if order is None or (order.team_id not in roles.leads_teams and not roles.is_office):
+        if order is None or not orders.can_handle(roles, order):
             await query.answer(_("This is not your team's order."), show_alert=True)
             return
         await query.answer()
@@ -201,7 +201,9 @@ def router() -> Router:
         query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
     ) -> None:
         order = await session.get(Order, callback_data.order_id)
-        if order is None or (order.team_id not in roles.leads_teams and not roles.is_office):
+        if order is None or not (
+            orders.can_handle(roles, order) or order.town_id in roles.office_towns
+        ):
             await query.answer(_("This is not your team's order."), show_alert=True)
             return
         await query.answer()
@@ -309,7 +311,7 @@ def router() -> Router:
         roles: Roles,
     ) -> None:
         order = await session.get(Order, callback_data.order_id)
-        if order is None or (order.team_id not in roles.leads_teams and not roles.is_office):
+        if order is None or not orders.can_handle(roles, order):
             await query.answer(_("This is not your team's order."), show_alert=True)
             return
         await query.answer()
@@ -466,8 +468,9 @@ def router() -> Router:
             await message.answer(_("No open orders right now."))
             return
         for order in found[:10]:
+            # The phone is for whoever took the order, not for everyone who oversees it.
             lines = await cards.order_lines(
-                session, order, with_phone=order.accepted_at is not None
+                session, order, with_phone=leader and order.accepted_at is not None
             )
             if not leader:
                 markup = cards.history_keyboard(order.id)

@@ -85,8 +85,10 @@ def router() -> Router:
         await _ask_area(message, state, session, user.town_id)
 
     @r.message(F.text == BTN_PROXY_ORDER)
-    async def begin_proxy(message: Message, state: FSMContext, roles: Roles) -> None:
-        if not (roles.head_of_stations or roles.is_office or roles.leads_teams):
+    async def begin_proxy(
+        message: Message, state: FSMContext, session: AsyncSession, roles: Roles
+    ) -> None:
+        if not await _proxy_stations(session, roles):
             await message.answer(_("Only station staff can order for a resident."))
             return
         await state.clear()
@@ -581,10 +583,8 @@ def router() -> Router:
 
 
 async def _proxy_stations(session: AsyncSession, roles: Roles) -> list[Region]:
-    stations = await station_choices(session)
-    if roles.is_office:
-        return stations
-    return [s for s in stations if s.id in roles.head_of_stations] or stations
+    allowed = await orders.proxy_station_ids(session, roles)
+    return [s for s in await station_choices(session) if s.id in allowed]
 
 
 def _today(settings: Settings) -> date:

@@ -106,7 +106,7 @@ def router() -> Router:
     ) -> None:
         order = await session.get(Order, callback_data.order_id)
         assigned = order is not None and user.id in {u.id for u in await _served(session, order.id)}
-        leads = order is not None and order.team_id in roles.leads_teams
+        leads = order is not None and orders.can_handle(roles, order)
         if order is None or not (assigned or leads):
             await query.answer(_("This is not your task."), show_alert=True)
             return

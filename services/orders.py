@@ -51,7 +51,7 @@ from models import (
     User,
     utcnow,
 )
-from services import points, routing
+from services import points, reminders, routing
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
@@ -524,6 +524,7 @@ async def _create_once(
         )
     )
     await routing.route(session, order, placed_by, "new order")
+    await reminders.order_routed(session, order)
     await _tell_resident(session, order, placed_by, "created")
     return order
 
@@ -610,6 +611,7 @@ async def decline(
         chosen = await routing.route(
             session, order, actor, f"declined by {display_name(actor)} ({why})"
         )
+        await reminders.order_routed(session, order)
         await _tell_resident(session, order, actor, "rerouted" if chosen else "escalated")
     return chosen
 
@@ -632,6 +634,7 @@ async def time_out(session: AsyncSession, order_id: int, version: int | None = N
             values={"escalated": True, "escalated_at": order.escalated_at or utcnow()},
         )
         chosen = await routing.route(session, order, None, "not accepted in time")
+        await reminders.order_routed(session, order)
         await _tell_resident(session, order, None, "rerouted" if chosen else "escalated")
     return True
 
@@ -698,6 +701,7 @@ async def transfer(
             },
         )
         await routing.send_cards(session, order, leaders, kind)
+        await reminders.order_routed(session, order)
         await _tell_text(
             session,
             released,
@@ -857,6 +861,7 @@ async def _record_assignment(
         slot_start=_iso(slot_start),
         slot_end=_iso(slot_end),
     )
+    await reminders.slot_set(session, order)
 
 
 async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> Assignment:
@@ -1072,6 +1077,7 @@ async def _after_completion(
             number=order.number,
         )
     # The rating request itself tells the resident the work is done: no second message.
+    await reminders.order_done(session, order)
 
 
 async def confirm_hours(
@@ -1372,3 +1378,13 @@ async def volunteer_tasks(session: AsyncSession, user_id: int) -> list[tuple[Ass
         .order_by(Order.slot_start, Order.id)
     )
     return [(a, o) for a, o in rows]
+
+
+async def proxy_station_ids(session: AsyncSession, roles: Roles) -> set[int]:
+    """The stations whose residents this person may place orders for (proxy orders)."""
+    stations = (
+        await session.scalars(
+            select(Region.id).where(Region.parent_id.is_not(None)).where(Region.active.is_(True))
+        )
+    ).all()
+    return {sid for sid in stations if await _may_place_for(session, roles, sid)}

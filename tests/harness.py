@@ -11,6 +11,7 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
@@ -45,6 +46,9 @@ class BotEnv:
     bot: Bot
     sender: Sender
     cfg: OrgConfig
+
+    def __repr__(self) -> str:  # hypothesis prints fixtures of failing examples
+        return f"BotEnv(simulator at {self.sim.base_url})"
 
     async def station(self, code: str) -> Region:
         async with self.sessionmaker() as s:
@@ -133,6 +137,8 @@ async def running_bot(
         await sync_org(s, cfg)
         await s.commit()
     async with run_simulator(limits=limits or Limits(private_burst=50)) as sim:
+        # No quiet hours unless a test asks: tests run at any hour of the day.
+        overrides = {"quiet_hours_start": time(0), "quiet_hours_end": time(0), **overrides}
         settings = Settings(
             database_url=db_url,
             media_dir=media_dir,

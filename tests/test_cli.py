@@ -123,7 +123,7 @@ async def test_run_without_token_starts_the_simulator_and_chats(tmp_path):
         "bot",
         "run",
         cwd=ROOT,
-        env=_env(tmp_path, SIMULATOR_PORT="0"),
+        env=_env(tmp_path, SIMULATOR_PORT="0", DASHBOARD_PORT="0"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -16,6 +16,7 @@ from models import (
     PointsEntry,
     Rating,
     Role,
+    User,
 )
 from simulator.driver import TINY_JPEG
 
@@ -399,3 +400,22 @@ async def test_resident_lists_and_cancels_an_order(bot_env):
 
 def test_media_dir_is_under_tmp(tmp_path: Path):
     assert tmp_path.exists()
+
+
+async def test_a_resident_can_delete_their_personal_data(bot_env):
+    leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    resident = await bot_env.person("Grandma Li", phone="+8613712345678")
+    number = await place_order(resident)
+    await leader.expect(contains=number)
+    await resident.send("/forget")
+    await resident.expect(contains="Delete your data")
+    await resident.press("🗑 Yes, delete my data")
+    await resident.expect(contains="has been deleted (1 open requests cancelled)")
+    async with bot_env.sessionmaker() as s:
+        order = await s.scalar(select(Order).where(Order.number == number))
+        user = await s.get(User, order.resident_id)
+    assert order.status == OrderStatus.CANCELLED  # kept for the figures, no longer open
+    assert (user.name, user.phone, user.tg_id) == (None, None, None)
+    assert user.anonymised_at is not None
+    await resident.send("/start")  # the same account later is a stranger again
+    await resident.expect(contains="village")

@@ -11,7 +11,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("bot", "handlers", "services", "scheduler")
+SOURCES = ("bot", "handlers", "services", "scheduler", "dashboard")
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 KEYWORDS = {"_": None, "__": None, "N_": None}
 PLACEHOLDER = re.compile(r"{(\w*)}")
 SENDING_METHODS = {"answer", "edit_text", "edit_caption", "send_message", "reply", "send_photo"}
@@ -24,7 +25,7 @@ def _extracted() -> set[str]:
         if not path.exists():
             continue
         for _file, _line, message, _comments, _ctx in extract_from_dir(
-            str(path), method_map=[("**.py", "python")], keywords=KEYWORDS
+            str(path), method_map=METHODS, keywords=KEYWORDS
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found

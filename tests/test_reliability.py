@@ -60,8 +60,15 @@ async def _start_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
     log = Path(env["MEDIA_DIR"]).parent / "bot.log"
     with log.open("ab") as err:  # the child keeps its own copy of the descriptor
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=err)
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 async def _stop(proc: asyncio.subprocess.Process, sig: int) -> None:

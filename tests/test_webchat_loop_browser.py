@@ -92,14 +92,17 @@ async def test_whole_loop_in_the_web_chat(bot_env, tmp_path):
             await sees(zh("When would suit you?"))
             await tap(zh("Tomorrow"))
             await tap(zh("Morning"))
-            await sees(zh("Where should the volunteers come? Tap a button, or write the "
-                          "address."))
+            await sees(zh("Where should the volunteers come? Tap a button, or write the address."))
             await tap("🏠")
             await sees(zh("Please check your request:"))
             await press(zh("✅ Confirm"))
-            await sees(zh("Received! Your order number is {number}. The volunteer team will be "
-                          "told now; you will get a message here when someone accepts it.",
-                          number="")[:6])
+            await sees(
+                zh(
+                    "Received! Your order number is {number}. The volunteer team will be "
+                    "told now; you will get a message here when someone accepts it.",
+                    number="",
+                )[:6]
+            )
 
             await be("张医生")
             await sees(zh("🆕 A new order for your team"))
