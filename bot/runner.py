@@ -16,6 +16,7 @@ from bot.app import attach_scheduler, attach_sender, build_bot, build_dispatcher
 from bot.polling import run_polling
 from bot.sender import RateLimits
 from bot.settings import Settings
+from bot.webhook import run_webhook
 from models.db import make_engine, make_sessionmaker
 from services.org import OrgConfig, sync_org
 
@@ -108,6 +109,9 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
             _dashboard(settings, sessionmaker, cfg)
         )
         await set_commands(bot)
-        await bot.delete_webhook(drop_pending_updates=False)
-        await run_polling(dp, bot, _stop_on_signals())
+        if settings.webhook_url:
+            await run_webhook(dp, bot, settings, sessionmaker, _stop_on_signals())
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            await run_polling(dp, bot, _stop_on_signals())
     await engine.dispose()
