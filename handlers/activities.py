@@ -30,7 +30,7 @@ from bot.keyboards import (
 )
 from bot.media import save_attachment
 from bot.settings import Settings
-from handlers.common import locale
+from handlers.common import locale, too_long
 from models import Activity, ActivityStatus, Region, SignupStatus, Team, User, utcnow
 from services import activities
 from services.activities import ActivityDraft
@@ -354,12 +354,7 @@ def router() -> Router:
     @r.message(PublishActivity.content, F.text, F.text != BTN_CANCEL)
     async def got_content(message: Message, state: FSMContext) -> None:
         content = "" if message.text == BTN_SKIP else (message.text or "").strip()
-        if len(content) > activities.MAX_CONTENT:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(content), max=activities.MAX_CONTENT
-                )
-            )
+        if await too_long(message, content, activities.MAX_CONTENT):
             return
         await state.update_data(content=content)
         await state.set_state(PublishActivity.place)

@@ -32,7 +32,7 @@ from bot.keyboards import (
     main_menu,
 )
 from bot.settings import Settings
-from handlers.common import locale
+from handlers.common import locale, too_long
 from models import Broadcast, BroadcastStatus, Region, Team, User, utcnow
 from scheduler import Scheduler
 from services import broadcasts
@@ -237,12 +237,7 @@ def router() -> Router:
         message: Message, state: FSMContext, session: AsyncSession, roles: Roles
     ) -> None:
         caption = (message.caption or "").strip()
-        if len(caption) > broadcasts.MAX_CAPTION:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(caption), max=broadcasts.MAX_CAPTION
-                )
-            )
+        if await too_long(message, caption, broadcasts.MAX_CAPTION):
             return
         assert message.photo
         await state.update_data(text=caption, photo=message.photo[-1].file_id)
@@ -253,12 +248,7 @@ def router() -> Router:
         message: Message, state: FSMContext, session: AsyncSession, roles: Roles
     ) -> None:
         text = (message.text or "").strip()
-        if len(text) > broadcasts.MAX_TEXT:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(text), max=broadcasts.MAX_TEXT
-                )
-            )
+        if await too_long(message, text, broadcasts.MAX_TEXT):
             return
         await state.update_data(text=text, photo=None)
         await _ask_audience(message, state, session, roles)

@@ -21,7 +21,7 @@ from bot.keyboards import (
     contact_keyboard,
     main_menu,
 )
-from handlers.common import locale
+from handlers.common import locale, too_long
 from models import Team, TeamMember, User
 from services import people, volunteers
 from services.errors import DomainError
@@ -155,12 +155,7 @@ def router() -> Router:
     @r.message(Enrolment.skills, F.text, F.text != BTN_CANCEL)
     async def got_skills(message: Message, state: FSMContext) -> None:
         skills = "" if message.text == BTN_SKIP else (message.text or "").strip()
-        if len(skills) > volunteers.MAX_SKILLS:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(skills), max=volunteers.MAX_SKILLS
-                )
-            )
+        if await too_long(message, skills, volunteers.MAX_SKILLS):
             return
         await state.update_data(skills=skills)
         await state.set_state(Enrolment.party)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.keyboards import BTN_CANCEL, BTN_TEAM_ORDERS, BTN_VILLAGE_ORDERS, OrderAction, Pick
 from bot.settings import Settings
 from handlers import cards
-from handlers.common import locale, status_label
+from handlers.common import locale, status_label, too_long
 from models import (
     AttachmentKind,
     MembershipStatus,
@@ -186,12 +186,7 @@ def router() -> Router:
         message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
     ) -> None:
         reason = (message.text or "").strip()
-        if len(reason) > REASON_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(reason), max=REASON_MAX
-                )
-            )
+        if await too_long(message, reason, REASON_MAX):
             return
         await _do_decline(message, state, session, user, roles, reason)
 
@@ -250,12 +245,7 @@ def router() -> Router:
         message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
     ) -> None:
         reason = (message.text or "").strip()
-        if len(reason) > REASON_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(reason), max=REASON_MAX
-                )
-            )
+        if await too_long(message, reason, REASON_MAX):
             return
         data = await state.get_data()
         await state.clear()

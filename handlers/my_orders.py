@@ -20,6 +20,7 @@ from bot.keyboards import (
     main_menu,
 )
 from handlers import cards
+from handlers.common import too_long
 from handlers.leader import points_rules, refuse
 from models import OrderStatus, User
 from services import orders
@@ -113,12 +114,7 @@ def router() -> Router:
             await state.clear()
             await message.answer(_("Thank you!"), reply_markup=main_menu(roles))
             return
-        if len(text) > COMMENT_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(text), max=COMMENT_MAX
-                )
-            )
+        if await too_long(message, text, COMMENT_MAX):
             return
         data = await state.get_data()
         await state.clear()

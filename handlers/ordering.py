@@ -29,7 +29,7 @@ from bot.keyboards import (
 )
 from bot.media import save_attachment
 from bot.settings import Settings
-from handlers.common import locale, slot_label
+from handlers.common import locale, slot_label, too_long
 from models import Region, ServiceArea, ServiceCategory, Slot, User, utcnow
 from services import orders
 from services.errors import DomainError
@@ -216,12 +216,7 @@ def router() -> Router:
     @r.message(OrderForm.description, F.text, F.text != BTN_BACK)
     async def got_text(message: Message, state: FSMContext, session: AsyncSession) -> None:
         text = (message.text or "").strip()
-        if len(text) > DESCRIPTION_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(text), max=DESCRIPTION_MAX
-                )
-            )
+        if await too_long(message, text, DESCRIPTION_MAX):
             return
         if not text:
             await _ask_description(message)
@@ -248,12 +243,7 @@ def router() -> Router:
         message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
     ) -> None:
         caption = (message.caption or "").strip()
-        if len(caption) > DESCRIPTION_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(caption), max=DESCRIPTION_MAX
-                )
-            )
+        if await too_long(message, caption, DESCRIPTION_MAX):
             return
         photo = (message.photo or [])[-1]
         path = await save_attachment(
@@ -360,12 +350,7 @@ def router() -> Router:
     @r.message(OrderForm.place, F.text, F.text != BTN_BACK)
     async def got_address(message: Message, state: FSMContext, session: AsyncSession) -> None:
         text = (message.text or "").strip()
-        if len(text) > ADDRESS_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(text), max=ADDRESS_MAX
-                )
-            )
+        if await too_long(message, text, ADDRESS_MAX):
             return
         home = text.startswith("🏠")
         await state.update_data(address=None if home else text, latitude=None, longitude=None)

@@ -17,6 +17,7 @@ from bot.keyboards import BTN_CANCEL, BTN_MY_TASKS, BTN_SKIP, OrderAction, choic
 from bot.media import save_attachment
 from bot.settings import Settings
 from handlers import cards
+from handlers.common import too_long
 from handlers.leader import refuse
 from models import Assignment, AssignmentStatus, Order, User
 from services import orders
@@ -196,12 +197,7 @@ def router() -> Router:
         message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
     ) -> None:
         note = "" if message.text == BTN_SKIP else (message.text or "").strip()
-        if len(note) > NOTE_MAX:
-            await message.answer(
-                _("That is too long ({n} characters). Please keep it under {max}.").format(
-                    n=len(note), max=NOTE_MAX
-                )
-            )
+        if await too_long(message, note, NOTE_MAX):
             return
         data = await state.get_data()
         await state.clear()

@@ -29,22 +29,7 @@ async def place_order(
     """Walk the ordering conversation; returns the order number the bot reports."""
     await u.tap("🙋 Request a service")
     await u.expect(contains="What kind of help")
-    await u.tap(area)
-    await u.expect(contains="Which of these")
-    await u.tap(category)
-    await u.expect(contains="Tell us what you need")
-    await u.send(need)
-    await u.expect(contains="When would suit you")
-    await u.tap("Tomorrow")
-    await u.expect(contains="Morning or afternoon")
-    await u.tap("Morning")
-    place = await u.expect(contains="Where should the volunteers come")
-    home = next(b for row in place.reply_keyboard for b in row if b.startswith("🏠"))
-    await u.tap(home)
-    await u.expect(contains="Please check your request")
-    await u.press("✅ Confirm")
-    done = await u.expect(contains="order number is")
-    return done.text.split("order number is ")[1].split(".")[0]
+    return await place_order_rest(u, area=area, category=category, need=need, day="Tomorrow")
 
 
 async def order_by_number(env, number: str) -> Order:
@@ -269,14 +254,22 @@ async def test_proxy_order_by_station_head(bot_env):
     assert order.resident_id != order.placed_by_id
 
 
-async def place_order_rest(u) -> str:
-    await u.tap(HEALTH_AREA)
+async def place_order_rest(
+    u,
+    *,
+    area=HEALTH_AREA,
+    category=FREE_CLINIC,
+    need="Cannot walk to the clinic",
+    day="This week",
+) -> str:
+    """From the choice of area to the order number."""
+    await u.tap(area)
     await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
+    await u.tap(category)
     await u.expect(contains="Tell us what you need")
-    await u.send("Cannot walk to the clinic")
+    await u.send(need)
     await u.expect(contains="When would suit you")
-    await u.tap("This week")
+    await u.tap(day)
     await u.expect(contains="Morning or afternoon")
     await u.tap("Morning")
     place = await u.expect(contains="Where should")
