@@ -75,6 +75,27 @@ async def _edit_card(query: CallbackQuery, lines: list[str], markup: object = No
         await msg.edit_text(text[:4096], reply_markup=markup)  # type: ignore[arg-type]
 
 
+async def _order_in_hand(
+    query: CallbackQuery,
+    session: AsyncSession,
+    order_id: int,
+    roles: Roles,
+    *,
+    office_may: bool = False,
+) -> Order | None:
+    """The order, if this person holds it (or, with `office_may`, oversees it as the town
+    office); otherwise a refusal pop-up. The callback is answered either way."""
+    order = await session.get(Order, order_id)
+    allowed = order is not None and (
+        orders.can_handle(roles, order) or (office_may and order.town_id in roles.office_towns)
+    )
+    if not allowed:
+        await query.answer(_("This is not your team's order."), show_alert=True)
+        return None
+    await query.answer()
+    return order
+
+
 def router() -> Router:
     r = Router(name="leader")
 
@@ -126,11 +147,9 @@ def router() -> Router:
         session: AsyncSession,
         roles: Roles,
     ) -> None:
-        order = await session.get(Order, callback_data.order_id)
-        if order is None or not orders.can_handle(roles, order):
-            await query.answer(_("This is not your team's order."), show_alert=True)
+        order = await _order_in_hand(query, session, callback_data.order_id, roles)
+        if order is None:
             return
-        await query.answer()
         await state.set_state(Decline.reason)
         await state.update_data(order_id=order.id)
         kb = InlineKeyboardBuilder()
@@ -195,13 +214,9 @@ def router() -> Router:
     async def transfer(
         query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
     ) -> None:
-        order = await session.get(Order, callback_data.order_id)
-        if order is None or not (
-            orders.can_handle(roles, order) or order.town_id in roles.office_towns
-        ):
-            await query.answer(_("This is not your team's order."), show_alert=True)
+        order = await _order_in_hand(query, session, callback_data.order_id, roles, office_may=True)
+        if order is None:
             return
-        await query.answer()
         teams = (
             await session.scalars(
                 select(Team)
@@ -300,11 +315,9 @@ def router() -> Router:
         session: AsyncSession,
         roles: Roles,
     ) -> None:
-        order = await session.get(Order, callback_data.order_id)
-        if order is None or not orders.can_handle(roles, order):
-            await query.answer(_("This is not your team's order."), show_alert=True)
+        order = await _order_in_hand(query, session, callback_data.order_id, roles)
+        if order is None:
             return
-        await query.answer()
         await state.set_state(Assign.volunteers)
         await state.update_data(order_id=order.id, number=order.number, chosen=[])
         people = await _roster(session, order)
