@@ -31,6 +31,9 @@ Looking after it:
   export xlsx         write the archive workbook (orders, events, hours, ratings,
                       volunteers, activities, attendance): --out FILE [--from --to]
   export photos       write a ZIP of the photos filed by village/month/number
+  backup              copy the database while the bot runs: [--output FILE]
+                      (SQLite: online copy, checked; PostgreSQL: pg_dump)
+  restore FILE --yes  put a backup back in place (stop the bot first)
   i18n compile        compile the translations (done by `run` too)
   i18n update         extract new strings into locales/*.po (for developers)
 
@@ -85,6 +88,29 @@ def _parser() -> argparse.ArgumentParser:
         e.add_argument("--to", dest="date_to", type=_date, help="last day, YYYY-MM-DD")
         e.add_argument("--town", help="town code (default: every town)")
         e.add_argument("--station", help="station code: that village only")
+
+    backup = sub.add_parser(
+        "backup",
+        help="back up the database (safe while the bot runs)",
+        description="SQLite: an online copy with SQLite's backup API, checked with "
+        "PRAGMA integrity_check. PostgreSQL: pg_dump --format=custom when pg_dump is "
+        "installed; otherwise the exact commands are printed.",
+    )
+    backup.add_argument(
+        "--output",
+        type=Path,
+        help="the file to write (default: data/backups/dispatch-YYYYmmdd-HHMMSS.sqlite3, "
+        "or .dump for PostgreSQL)",
+    )
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup made by `backup` (stop the bot first)",
+        description="SQLite: checks the file (integrity, a schema revision this version "
+        "knows), refuses while the database is open elsewhere, keeps the current file as "
+        "<name>.before-restore. PostgreSQL: pg_restore --clean.",
+    )
+    restore.add_argument("file", type=Path, help="the backup file")
+    restore.add_argument("--yes", action="store_true", help="really replace the database")
 
     roster = sub.add_parser("roster", help="volunteer rosters")
     roster_sub = roster.add_subparsers(dest="action", required=True)
@@ -143,6 +169,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _run_async(commands.staff, settings, args)
     if args.command == "export":
         return _run_async(commands.export, settings, args)
+    if args.command == "backup":
+        return commands.backup(settings, args.output)
+    if args.command == "restore":
+        return commands.restore(settings, args.file, yes=args.yes)
     if args.command == "roster":
         return commands.roster_import(settings, args.file, args.team)
     if args.command == "i18n":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.settings import Settings
+from bot.settings import ROOT, Settings
 from models import Region, RegionLevel, Role, Team
 from models.db import make_engine, make_sessionmaker
 from models.migrate import downgrade, upgrade
@@ -19,6 +19,7 @@ from services.i18n import compile_catalogs
 from services.org import OrgConfigError, load_org_config, org_summary, sync_org
 
 log = logging.getLogger("civic_dispatch")
+BACKUP_DIR = ROOT / "data" / "backups"
 
 
 def _say(line: str) -> None:
@@ -179,6 +180,92 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
                 )
     finally:
         await engine.dispose()
+    return 0
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
+
+
+def backup(settings: Settings, output: Path | None) -> int:
+    """`backup [--output FILE]`: 0 when a checked copy was written, 1 when not."""
+    from services import backup as bk
+
+    if bk.is_sqlite(settings.database_url):
+        source = bk.sqlite_file(settings.database_url)
+        dest = output or bk.default_backup_path(BACKUP_DIR)
+        try:
+            result = bk.backup_sqlite(source, dest)
+        except bk.BackupError as exc:
+            _say(f"Backup failed: {exc}")
+            return 1
+        _say(
+            f"Backed up {source} to {result.path} ({_size(result.size)}, integrity ok, "
+            f"schema {result.revision or 'none'}) in {result.seconds:.1f} s."
+        )
+        return 0
+    dest = output or bk.default_backup_path(BACKUP_DIR, suffix=".dump")
+    dump = bk.pg_dump_command(settings.database_url, dest)
+    if not bk.have_tool("pg_dump"):
+        _say("PostgreSQL is backed up with pg_dump, which is not installed here")
+        _say("(Debian: apt-get install postgresql-client). Run, as a user that may read it:")
+        _say(f"  {bk.shell_line(dump)}")
+        _say("and to restore that file (it replaces what is in the database):")
+        _say(f"  {bk.shell_line(bk.pg_restore_command(settings.database_url, dest))}")
+        _say("The password comes from PGPASSWORD or ~/.pgpass.")
+        return 1
+    _say(f"Running: {bk.shell_line(dump)}")
+    try:
+        result = bk.backup_postgres(settings.database_url, dest)
+    except bk.BackupError as exc:
+        _say(f"Backup failed: {exc}")
+        return 1
+    _say(f"Wrote {result.path} ({_size(result.size)}) in {result.seconds:.1f} s.")
+    return 0
+
+
+def restore(settings: Settings, file: Path, *, yes: bool) -> int:
+    """`restore FILE --yes`: 0 restored, 1 refused or failed, 2 not confirmed."""
+    from services import backup as bk
+
+    if not bk.is_sqlite(settings.database_url):
+        command = bk.pg_restore_command(settings.database_url, file)
+        if not yes or not bk.have_tool("pg_restore"):
+            _say("PostgreSQL is restored with pg_restore (it replaces what is in the database).")
+            _say("Stop every bot worker first, then run:")
+            _say(f"  {bk.shell_line(command)}")
+            _say("  .venv/bin/python -m bot db upgrade")
+            if not yes:
+                _say("or run this command again with --yes to have it done.")
+            return 2 if not yes else 1
+        try:
+            bk.restore_postgres(settings.database_url, file)
+        except bk.BackupError as exc:
+            _say(f"Restore failed: {exc}")
+            return 1
+        _say(f"Restored {file}. Run `python -m bot db upgrade` (or `run`, which does it).")
+        return 0
+    target = bk.sqlite_file(settings.database_url)
+    try:
+        revision = bk.check_sqlite_backup(file, settings.database_url)
+    except bk.BackupError as exc:
+        _say(f"Will not restore: {exc}")
+        return 1
+    if not yes:
+        _say(f"{file} is a sound backup at schema {revision}.")
+        _say(f"Restoring replaces {target}; the current file is kept as {target}.before-restore.")
+        _say("Stop the bot, then run this command again with --yes.")
+        return 2
+    try:
+        result = bk.restore_sqlite(file, settings.database_url)
+    except bk.BackupError as exc:
+        _say(f"Will not restore: {exc}")
+        return 1
+    _say(f"Restored {file} into {target} (schema {result.revision}).")
+    if result.kept_aside is not None:
+        _say(f"The database it replaced is kept as {result.kept_aside}.")
+    if result.needs_upgrade:
+        _say("Its schema is older than this version's: run `python -m bot db upgrade`.")
     return 0
 
 
