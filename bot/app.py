@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -24,6 +25,7 @@ from bot.notices import make_renderer
 from bot.retry import IgnoreNotModifiedMiddleware, RetryAfterMiddleware
 from bot.sender import RateLimits, Sender
 from bot.settings import Settings
+from bot.shared_limits import SharedLimits
 from scheduler import Clock, Jobs, Scheduler
 from services import reminders
 from services.i18n import LOCALES_DIR, compile_catalogs
@@ -67,7 +69,10 @@ def build_dispatcher(
     dp["sessionmaker"] = sessionmaker
     # Services read the org policy and the time zone from their session (reminders' times).
     reminders.configure_sessions(sessionmaker, policy, settings.tz)
-    dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name))
+    # One poller per bot (Telegram allows no more), so any unfinished claim it meets again
+    # is a dead predecessor's; webhook workers wait `inbox_stale_after` for each other.
+    stale = timedelta(seconds=settings.inbox_stale_after if settings.webhook_url else 0)
+    dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name, stale))
     dp.update.outer_middleware(ThrottleMiddleware(settings.flood_limit, settings.flood_window))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
@@ -90,19 +95,22 @@ def attach_sender(
 ) -> Sender:
     """Run the outbox sender beside the dispatcher: started and stopped with it."""
     quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end, settings.tz)
+    limits = limits or RateLimits(
+        global_per_second=settings.send_rate,
+        per_chat_per_second=settings.send_rate_per_chat,
+        per_chat_burst=settings.send_burst_per_chat,
+    )
+    # With Redis there may be several workers: Telegram's limits are the bot's, shared.
+    shared = SharedLimits.from_url(settings.redis_url, limits) if settings.redis_url else None
     sender = Sender(
         bot,
         sessionmaker,
         make_renderer(dp["i18n"], settings.tz),
-        limits=limits
-        or RateLimits(
-            global_per_second=settings.send_rate,
-            per_chat_per_second=settings.send_rate_per_chat,
-            per_chat_burst=settings.send_burst_per_chat,
-        ),
+        limits=limits,
         quiet=quiet,
         worker=settings.worker_name,
         single_instance=settings.is_sqlite,
+        shared=shared,
     )
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -121,6 +129,8 @@ def attach_sender(
             for task in pending:
                 task.cancel()
         tasks.clear()
+        if shared is not None:
+            await shared.close()
 
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)

@@ -9,6 +9,7 @@ HELP = {
     "updates_total": "Telegram updates received",
     "update_errors_total": "updates whose handler raised",
     "updates_duplicate_total": "updates skipped because they were already handled",
+    "updates_in_hand_elsewhere_total": "redeliveries answered 503: another worker has them",
     "updates_throttled_total": "updates dropped because the user sent too many too fast",
     "messages_sent_total": "outbox messages delivered",
     "messages_failed_total": "outbox messages given up",

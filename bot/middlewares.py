@@ -6,6 +6,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import METRICS
 from services.i18n import N_, gettext, normalise_locale
-from services.inbox import claim_update, mark_handled
+from services.inbox import Claim, claim_update, mark_handled
 from services.people import get_or_create_user, roles_of
 
 log = logging.getLogger("civic_dispatch.updates")
@@ -44,19 +45,30 @@ class DbSessionMiddleware(BaseMiddleware):
 
 class InboxMiddleware(BaseMiddleware):
     """Handle each update id once (see services/inbox.py). A duplicate is acknowledged and
-    dropped; an update whose handler failed is still marked, so a poison update cannot loop."""
+    dropped; an update whose handler failed is still marked, so a poison update cannot loop.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], worker: str) -> None:
+    The webhook server claims the update itself (it must answer 503 for one in hand
+    elsewhere) and says so with `inbox_claimed`; polling leaves the claim to this."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        worker: str,
+        stale_after: timedelta = timedelta(0),
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.worker = worker
+        self.stale_after = stale_after
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = getattr(event, "update_id", None)
         if update_id is None:
             return await handler(event, data)
-        async with self.sessionmaker() as session:
-            if not await claim_update(session, update_id, self.worker):
-                log.info("update %s already handled or in hand elsewhere; skipped", update_id)
+        if not data.get("inbox_claimed"):
+            async with self.sessionmaker() as session:
+                claim = await claim_update(session, update_id, self.worker, self.stale_after)
+            if claim is not Claim.NEW:
+                log.info("update %s %s; skipped", update_id, claim.value)
                 METRICS.inc("updates_duplicate_total")
                 return UNHANDLED
         METRICS.inc("updates_total")

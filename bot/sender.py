@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -40,11 +40,15 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import SendMessage, SendPhoto
+from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import OutboxMessage, OutboxStatus, User, utcnow
 from services.quiet import QuietHours
+
+if TYPE_CHECKING:
+    from bot.shared_limits import SharedLimits
 
 log = logging.getLogger("civic_dispatch.sender")
 
@@ -112,8 +116,12 @@ class Sender:
         batch: int = 50,
         clock: Callable[[], datetime] = utcnow,
         single_instance: bool = False,
+        shared: SharedLimits | None = None,
     ) -> None:
         self.bot, self.sessionmaker, self.render = bot, sessionmaker, render
+        # Several workers: the bot-wide limits live in Redis (bot/shared_limits.py); the
+        # buckets below then only keep this worker from asking Redis in vain.
+        self.shared = shared
         self.limits = limits or RateLimits()
         self.quiet = quiet
         self.worker, self.batch = worker, batch
@@ -317,6 +325,11 @@ class Sender:
         while (wait := self.global_bucket.delay()) > 0:
             await asyncio.sleep(wait)
         self._chat_bucket(chat_id).take()
+        if self.shared is not None:
+            try:
+                await self.shared.acquire(chat_id)
+            except (RedisError, OSError) as exc:  # Redis away: keep sending, within our own
+                log.warning("shared send limits unavailable (%s); using this worker's", exc)
 
     # --- sending ------------------------------------------------------------------------------
 

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(8080, ge=1, le=65535)
+    inbox_stale_after: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="webhook mode: seconds after which an update a worker took but never "
+        "finished (it died) is handled by another; until then redeliveries get 503",
+    )
     media_dir: Path = ROOT / "data" / "media"
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(8081, ge=0, le=65535)

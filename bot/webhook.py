@@ -3,13 +3,18 @@
 Used when WEBHOOK_URL is set, typically with several workers behind a load balancer. The
 secret-token header is checked (401 otherwise); an update is answered only after it was
 handled, so a crash mid-handler makes Telegram deliver it again, and the inbox keeps a
-redelivery from being handled twice. Health, readiness and counters are served beside it.
+redelivery from being handled twice: one already handled is acknowledged, one another
+worker holds is answered 503 (Telegram tries again later) until that worker finishes it or
+its claim goes stale. Workers share one port (SO_REUSEPORT), so N processes on one host
+need no balancer of their own. Health, readiness and counters are served beside it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -20,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import METRICS
 from bot.settings import Settings
+from services.inbox import Claim, claim_update
 
 log = logging.getLogger("civic_dispatch.webhook")
 
@@ -44,12 +50,50 @@ def health_routes(app: web.Application, sessionmaker: async_sessionmaker[AsyncSe
     app.router.add_get("/metrics", metrics)
 
 
+class InboxRequestHandler(SimpleRequestHandler):
+    """aiogram's handler, with the inbox claim taken before the update is fed."""
+
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        *,
+        secret_token: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        worker: str,
+        stale_after: timedelta,
+    ) -> None:
+        super().__init__(dp, bot, handle_in_background=False, secret_token=secret_token)
+        self.sessionmaker, self.worker, self.stale_after = sessionmaker, worker, stale_after
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        payload: Any = await request.json(loads=bot.session.json_loads)
+        update_id = payload.get("update_id") if isinstance(payload, dict) else None
+        if not isinstance(update_id, int):
+            return web.Response(status=400, text="not an update\n")
+        async with self.sessionmaker() as session:
+            claim = await claim_update(session, update_id, self.worker, self.stale_after)
+        if claim is Claim.DONE:
+            METRICS.inc("updates_duplicate_total")
+            return web.json_response({})
+        if claim is Claim.IN_HAND:
+            METRICS.inc("updates_in_hand_elsewhere_total")
+            return web.Response(status=503, headers={"Retry-After": "1"}, text="in hand\n")
+        result = await self.dispatcher.feed_webhook_update(bot, payload, inbox_claimed=True)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+
 def webhook_app(
     dp: Dispatcher, bot: Bot, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> web.Application:
     app = web.Application()
-    SimpleRequestHandler(
-        dp, bot, secret_token=settings.webhook_secret, handle_in_background=False
+    InboxRequestHandler(
+        dp,
+        bot,
+        secret_token=settings.webhook_secret,
+        sessionmaker=sessionmaker,
+        worker=settings.worker_name,
+        stale_after=timedelta(seconds=settings.inbox_stale_after),
     ).register(app, path=webhook_path(settings))
     health_routes(app, sessionmaker)
     setup_application(app, dp, bot=bot)
@@ -70,7 +114,7 @@ async def run_webhook(
     # Keep-alive connections of the Bot API server must not hold a shutdown for a minute.
     runner = web.AppRunner(webhook_app(dp, bot, settings, sessionmaker), shutdown_timeout=5)
     await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port, reuse_port=True)
     await site.start()
     try:
         await bot.set_webhook(

@@ -9,8 +9,9 @@ worker died) may be taken over, so a crash loses nothing.
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,20 +20,31 @@ from models import ProcessedUpdate, utcnow
 STALE_AFTER = timedelta(seconds=60)
 
 
+class Claim(StrEnum):
+    NEW = "new"  # ours to handle now
+    DONE = "done"  # handled already: acknowledge and drop
+    IN_HAND = "in_hand"  # another worker has it and may still finish: ask to be sent again
+
+
 async def claim_update(
     session: AsyncSession, update_id: int, worker: str, stale_after: timedelta = STALE_AFTER
-) -> bool:
-    """True if this worker should handle the update now. Commits."""
+) -> Claim:
+    """Whether this worker should handle the update now. Commits.
+
+    With `stale_after` zero every unfinished claim is taken over: right for long polling,
+    where one process fetches updates and any unfinished claim is a dead predecessor's."""
     now = utcnow()
     session.add(ProcessedUpdate(update_id=update_id, received_at=now, worker=worker))
     try:
         await session.commit()
-        return True
+        return Claim.NEW
     except IntegrityError:
         await session.rollback()
     row = await session.get(ProcessedUpdate, update_id)
-    if row is None or row.handled_at is not None or row.received_at > now - stale_after:
-        return False
+    if row is None or row.handled_at is not None:
+        return Claim.DONE
+    if row.received_at > now - stale_after:
+        return Claim.IN_HAND
     taken = await session.execute(
         update(ProcessedUpdate)
         .where(
@@ -43,7 +55,8 @@ async def claim_update(
         .values(received_at=now, worker=worker)
     )
     await session.commit()
-    return (taken.rowcount or 0) == 1
+    # Lost the race for a takeover to another worker: it has the update now.
+    return Claim.NEW if (taken.rowcount or 0) == 1 else Claim.IN_HAND
 
 
 async def mark_handled(session: AsyncSession, update_id: int) -> None:
@@ -53,13 +66,3 @@ async def mark_handled(session: AsyncSession, update_id: int) -> None:
         .values(handled_at=utcnow())
     )
     await session.commit()
-
-
-async def was_handled(session: AsyncSession, update_id: int) -> bool:
-    return bool(
-        await session.scalar(
-            select(ProcessedUpdate.handled_at.is_not(None)).where(
-                ProcessedUpdate.update_id == update_id
-            )
-        )
-    )

@@ -11,9 +11,10 @@ from simulator.state import BotState, PendingUpdate, World, utc_now
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
-# Telegram retries for hours; a test harness retries briefly, then drops the update so one
-# poisoned update cannot block the queue forever. The error stays in getWebhookInfo.
-RETRY_DELAYS = (0.1, 0.3, 1.0)
+# Telegram retries for hours with growing pauses; the simulator for about 15 s (long enough
+# for a crashed worker's claim to go stale in tests), then drops the update so one poisoned
+# update cannot block the queue forever. The error stays in getWebhookInfo.
+RETRY_DELAYS = (0.1, 0.3, 1.0, 2.0, 4.0, 8.0)
 REQUEST_TIMEOUT = 10.0
 
 
@@ -27,7 +28,12 @@ class WebhookManager:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+        # A fresh connection per delivery, as from Telegram's many front ends: workers that
+        # share a port (SO_REUSEPORT) each get their part of the updates.
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(force_close=True),
+        )
 
     async def close(self) -> None:
         for bot_id in list(self._tasks):

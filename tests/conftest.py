@@ -111,3 +111,43 @@ async def bot_env(db_url: str, tmp_path: Path) -> AsyncIterator[object]:
 
     async with running_bot(db_url, tmp_path / "media") as env:
         yield env
+
+
+def _unavailable(what: str, exc: BaseException) -> None:
+    """Skip a test whose server is not here, unless CI promised it (REQUIRE_SERVICES=1)."""
+    message = f"{what} unavailable: {type(exc).__name__}: {exc}"
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """A Redis database of its own (TEST_REDIS_URL), emptied before and after the test."""
+    from redis.asyncio import Redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = Redis.from_url(url)
+    try:
+        await client.flushdb()
+    except Exception as exc:  # no server, refused, auth: all mean "not here"
+        await client.aclose()
+        _unavailable("Redis", exc)
+    yield url
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database for a production-profile test, whatever
+    TEST_DATABASE says (TEST_POSTGRES_URL names the server)."""
+    name = f"p_{uuid.uuid4().hex[:12]}"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        _unavailable("PostgreSQL", exc)
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    await asyncio.to_thread(upgrade, url)
+    yield url
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

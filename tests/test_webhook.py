@@ -1,10 +1,12 @@
 """Webhook mode: updates pushed by the Bot API server with the secret header; a wrong
-secret is refused with 401 and nothing is processed; health, readiness and counters."""
+secret is refused with 401 and nothing is processed; an update in another worker's hands is
+answered 503 until its claim is stale; health, readiness and counters."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from contextlib import AsyncExitStack
 
 import aiohttp
 from sqlalchemy import select
@@ -14,6 +16,7 @@ from bot.settings import Settings
 from bot.webhook import run_webhook
 from models import ProcessedUpdate
 from models.db import make_engine, make_sessionmaker
+from services.inbox import claim_update
 from services.org import load_org_config, sync_org
 from simulator.driver import Driver
 from simulator.server import run_simulator
@@ -44,6 +47,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
             webhook_url=url,
             webhook_secret="s3cret-Token_1",
             webhook_port=port,
+            inbox_stale_after=1.0,
         )
         bot = build_bot(TOKEN, sim.base_url)
         dp = build_dispatcher(settings, sessionmaker, cfg.policy)
@@ -51,7 +55,8 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
         server = asyncio.create_task(run_webhook(dp, bot, settings, sessionmaker, stop))
         try:
             timeout = aiohttp.ClientTimeout(total=5)
-            async with aiohttp.ClientSession(timeout=timeout) as http:
+            async with AsyncExitStack() as stack:
+                http = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
                 for _ in range(100):  # until it listens
                     try:
                         async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
@@ -59,10 +64,10 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
                                 break
                     except aiohttp.ClientConnectionError:
                         await asyncio.sleep(0.05)
-                async with Driver(sim.base_url, TOKEN) as d:
-                    u = await d.user("Hook", user_id=6_100_001, language_code="en")
-                    await u.send("/help")  # pushed by the simulator with the secret header
-                    await u.expect(contains="How to use", timeout=10)
+                d = await stack.enter_async_context(Driver(sim.base_url, TOKEN))
+                u = await d.user("Hook", user_id=6_100_001, language_code="en")
+                await u.send("/help")  # pushed by the simulator with the secret header
+                await u.expect(contains="How to use", timeout=10)
                 forged = {
                     "update_id": 424242,
                     "message": {
@@ -79,6 +84,21 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
                     assert resp.status == 401
                 async with http.post(url, json=forged) as resp:
                     assert resp.status == 401
+                # An update another worker holds is answered 503 (Telegram sends it again),
+                # then taken over once that claim is stale, and handled once.
+                held = {**forged, "update_id": 434343}
+                async with sessionmaker() as s:
+                    await claim_update(s, 434343, "another-worker")
+                secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+                async with http.post(url, json=held, headers=secret) as resp:
+                    assert resp.status == 503
+                await asyncio.sleep(1.1)
+                async with http.post(url, json=held, headers=secret) as resp:
+                    assert resp.status == 200
+                await u.expect(contains="使用说明", timeout=10)  # no language: the default
+                async with http.post(url, json=held, headers=secret) as resp:
+                    assert resp.status == 200
+                await u.expect_no_message(within=0.5)
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                     assert resp.status == 200
                 async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
