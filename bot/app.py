@@ -14,6 +14,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import LogContextMiddleware
 from bot.middlewares import (
     DbSessionMiddleware,
     InboxMiddleware,
@@ -64,6 +65,8 @@ def build_dispatcher(
 
     storage, isolation = _storage(settings)
     dp = Dispatcher(storage=storage, events_isolation=isolation)
+    # Outermost of ours, so every log line of an update names the update and its user.
+    dp.update.outer_middleware(LogContextMiddleware())
     dp["settings"] = settings
     dp["policy"] = policy
     dp["sessionmaker"] = sessionmaker

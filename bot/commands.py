@@ -302,12 +302,9 @@ async def _roster_import(settings: Settings, file: Path, text: str, team: str) -
 
 def run(settings: Settings) -> int:
     """Set up (translations, schema, org chart) and run until stopped."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Every poll and every web-chat request would otherwise be a line in the log.
-    for noisy in ("aiohttp.access", "alembic.runtime.migration"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
     compile_catalogs()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)  # before the loop starts: Alembic runs its own loop

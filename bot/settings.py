@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         "", description="signs dashboard cookies; empty: generated once under data/"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for a terminal; json: one object per line (production)"
+    )
     worker_name: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     # Telegram allows about 30 messages a second in all and one a second per chat; the
     # sender stays under that, leaving room for direct replies (which do not queue).

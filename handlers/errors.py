@@ -6,6 +6,7 @@ import logging
 
 from aiogram import Router
 from aiogram.types import ErrorEvent, Message
+from aiogram.types import User as TgUser
 from aiogram.utils.i18n import gettext as _
 
 log = logging.getLogger("civic_dispatch.errors")
@@ -15,18 +16,22 @@ def router() -> Router:
     r = Router(name="errors")
 
     @r.errors()
-    async def on_error(event: ErrorEvent) -> bool:
+    async def on_error(event: ErrorEvent, event_from_user: TgUser | None = None) -> bool:
         update = event.update
-        user_id = None
+        # aiogram's user-context middleware found the user for any kind of update.
+        user_id = event_from_user.id if event_from_user is not None else None
         message: Message | None = update.message
         if update.callback_query is not None:
-            user_id = update.callback_query.from_user.id
             msg = update.callback_query.message
             message = msg if isinstance(msg, Message) else None
-        elif message is not None and message.from_user is not None:
-            user_id = message.from_user.id
-        log.exception(
-            "update %s from user %s failed", update.update_id, user_id, exc_info=event.exception
+        # The one log line of this failure; the log set-up masks phone numbers in it.
+        log.error(
+            "update %s from user %s failed: %s",
+            update.update_id,
+            user_id,
+            type(event.exception).__name__,
+            exc_info=event.exception,
+            extra={"update_id": update.update_id, "user_id": user_id},
         )
         if update.callback_query is not None:
             try:  # the phone spins until the query is answered; stop it, with the apology
