@@ -54,7 +54,10 @@ def _storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         storage = RedisStorage.from_url(settings.redis_url)
-        return storage, RedisEventIsolation(storage.redis)
+        # A worker that died holding a chat's lock must not hold that chat up for aiogram's
+        # default minute: the lock lasts as long as the inbox waits for a dead worker.
+        lock = {"timeout": settings.inbox_stale_after}
+        return storage, RedisEventIsolation(storage.redis, lock_kwargs=lock)
     return MemoryStorage(), SimpleEventIsolation()
 
 

@@ -8,7 +8,6 @@ the methods here, and anyone waiting for a change is woken through a `Signal`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import re
 from collections.abc import Callable
@@ -71,8 +70,13 @@ class Signal:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+            # asyncio.wait, not wait_for: in Python 3.11 wait_for can swallow a cancel that
+            # races the event being set, and the waiting task would never stop.
+            waiter = asyncio.ensure_future(event.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=remaining)
+            finally:
+                waiter.cancel()
 
 
 @dataclass

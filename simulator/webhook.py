@@ -48,14 +48,23 @@ class WebhookManager:
     async def deactivate(self, bot_id: int) -> None:
         task = self._tasks.pop(bot_id, None)
         if task is not None:
+            bot = self._world.bots.get(bot_id)
+            if bot is not None:
+                bot.updates_signal.notify()  # a webhook just removed ends the loop by itself
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _deliver_forever(self, bot: BotState) -> None:
-        while bot.webhook is not None and not self._world.closing:
-            await bot.updates_signal.wait_until(lambda: bool(bot.updates), timeout=3600)
-            if not bot.updates:
+        def stopping() -> bool:
+            return bot.webhook is None or self._world.closing
+
+        while not stopping():
+            # Woken for closing too, so stopping never depends on a cancel alone.
+            await bot.updates_signal.wait_until(
+                lambda: bool(bot.updates) or stopping(), timeout=3600
+            )
+            if not bot.updates or stopping():
                 continue
             update = bot.updates[0]
             delivered = await self._deliver(bot, update)
