@@ -27,6 +27,17 @@ from aiogram.methods.base import Response
 
 log = logging.getLogger("civic_dispatch.retry")
 EDITS = (EditMessageText, EditMessageReplyMarkup, EditMessageCaption)
+# pydantic caches parametrised generic models only weakly, and aiogram asks for Response[T]
+# on every call: once the garbage collector has taken the class, the next call builds it
+# again (~4 ms for Response[list[Update]], a schema of every update type; under load this
+# was a fifth of the bot's CPU). One strong reference per result type keeps each built once.
+_RESPONSE_TYPES: dict[Any, Any] = {}
+
+
+def _keep_response_type(method: TelegramMethod[Any]) -> None:
+    returning = method.__returning__
+    if returning not in _RESPONSE_TYPES:
+        _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
@@ -39,6 +50,7 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[Any],
     ) -> Response[Any]:
+        _keep_response_type(method)  # every request passes here first
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)
