@@ -5,11 +5,7 @@ due while the bot was down fires once when it starts."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -26,26 +22,26 @@ from models import (
 )
 from models.db import make_engine, make_sessionmaker
 from services import broadcasts, people
-from services.org import load_org_config, sync_org
 from simulator.limits import Limits
 from simulator.server import run_simulator
-from tests.harness import TAOLE, TOKEN
-from tests.scheduler_harness import bot_on, bulk_people, delivered, stations, wait_until
+from tests.harness import TOKEN
+from tests.processes import logs, org_database, start_bot, stop
+from tests.scheduler_harness import (
+    bot_on,
+    bulk_people,
+    delivered,
+    stations,
+    wait_until,
+)
 from tests.test_e2e_orders import place_order as order_in_chat
 
-ROOT = Path(__file__).resolve().parent.parent
 AUDIENCE = 300
 OFFICE_TG = 8_100_000
 
 
 async def _prepare(db_url: str, sim) -> list[int]:
     """The org, 400 residents and an office member; a notice to everyone, due now."""
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    try:
-        async with sessionmaker() as s:
-            await sync_org(s, load_org_config(TAOLE))
-            await s.commit()
+    async with org_database(db_url) as sessionmaker:
         places = await stations(sessionmaker)
         town = places[0].parent_id
         ids = await bulk_people(
@@ -79,48 +75,6 @@ async def _prepare(db_url: str, sim) -> list[int]:
                 audience={"kind": "everyone"},
             )
         return [OFFICE_TG, *ids]
-    finally:
-        await engine.dispose()
-
-
-async def _start_bot(sim, db_url: str, tmp_path: Path, n: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE": sim.base_url,
-        "DATABASE_URL": db_url,
-        "MEDIA_DIR": str(tmp_path / "media"),
-        "WORKER_NAME": "crash-test",  # a stable name: its own claims come back at start
-        "SEND_RATE": "28",
-        "SCHEDULER_INTERVAL": "0.5",
-        "QUIET_HOURS_START": "00:00",
-        "QUIET_HOURS_END": "00:00",
-        "LOG_LEVEL": "WARNING",
-        "DASHBOARD_PORT": "0",  # any free port: never clash with a dashboard already running
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = (tmp_path / f"bot{n}.log").open("wb")
-    try:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=log, stderr=log
-        )
-    finally:
-        log.close()  # the child has its own copy
-
-
-async def _stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
-    if proc.returncode is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        await asyncio.wait_for(proc.wait(), 30)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-
-
-def _logs(tmp_path: Path) -> str:
-    return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(tmp_path.glob("*.log")))
 
 
 @pytest.mark.slow
@@ -131,23 +85,23 @@ async def test_sigkill_in_the_middle_of_a_broadcast_loses_nobody(db_url, tmp_pat
         chats = await _prepare(db_url, sim)
         procs: list[asyncio.subprocess.Process] = []
         try:
-            procs.append(await _start_bot(sim, db_url, tmp_path, 1))
+            procs.append(await start_bot(sim, db_url, tmp_path, 1))
             try:
                 await wait_until(
                     lambda: sum(delivered(sim, chats, marker).values()) >= AUDIENCE * 0.4, 40
                 )
             except AssertionError:
-                raise AssertionError(f"no progress before the kill:\n{_logs(tmp_path)}") from None
+                raise AssertionError(f"no progress before the kill:\n{logs(tmp_path)}") from None
             procs[0].kill()  # SIGKILL: no shutdown hook runs
             await procs[0].wait()
             at_kill = delivered(sim, chats, marker)
             assert 0 < sum(at_kill.values()) < AUDIENCE, "kill came too late to mean anything"
 
-            procs.append(await _start_bot(sim, db_url, tmp_path, 2))
+            procs.append(await start_bot(sim, db_url, tmp_path, 2))
             try:
                 await wait_until(lambda: all(delivered(sim, chats, marker).values()), 60)
             except AssertionError:
-                raise AssertionError(f"not finished after restart:\n{_logs(tmp_path)}") from None
+                raise AssertionError(f"not finished after restart:\n{logs(tmp_path)}") from None
             engine = make_engine(db_url)
             try:
 
@@ -177,7 +131,7 @@ async def test_sigkill_in_the_middle_of_a_broadcast_loses_nobody(db_url, tmp_pat
             assert duplicates <= 1  # at most the one message in flight at the kill
         finally:
             for proc in procs:
-                await _stop(proc)
+                await stop(proc)
 
 
 async def test_a_reminder_due_while_the_bot_was_down_fires_once_after_start(db_url, tmp_path):

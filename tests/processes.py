@@ -1,0 +1,80 @@
+"""The bot as a separate process (`python -m bot run`) against a simulator in the test's
+loop, so a test can kill it (SIGKILL: no shutdown hook runs) and start it again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.db import make_engine, make_sessionmaker
+from services.org import load_org_config, sync_org
+from tests.harness import TAOLE, TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def start_bot(
+    sim, db_url: str, tmp_path: Path, n: int, **env: str
+) -> asyncio.subprocess.Process:
+    """Start the bot; its log goes to `tmp_path/bot<n>.log`. `env` adds or overrides settings."""
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": sim.base_url,
+        "DATABASE_URL": db_url,
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "WORKER_NAME": "crash-test",  # a stable name: its own claims come back at start
+        "SEND_RATE": "28",
+        "SCHEDULER_INTERVAL": "0.5",
+        "QUIET_HOURS_START": "00:00",
+        "QUIET_HOURS_END": "00:00",
+        "LOG_LEVEL": "WARNING",
+        "DASHBOARD_PORT": "0",  # any free port: never clash with a dashboard already running
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    log = (tmp_path / f"bot{n}.log").open("wb")
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+    finally:
+        log.close()  # the child has its own copy
+
+
+async def stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
+    if proc.returncode is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        await asyncio.wait_for(proc.wait(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+def logs(tmp_path: Path) -> str:
+    """The tail of every bot log, for a failure message."""
+    return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(tmp_path.glob("*.log")))
+
+
+@asynccontextmanager
+async def org_database(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the bot's database with Taole's org chart synced, to prepare its world
+    before it starts; the engine is closed after."""
+    engine = make_engine(db_url)
+    sessionmaker = make_sessionmaker(engine)
+    try:
+        async with sessionmaker() as s:
+            await sync_org(s, load_org_config(TAOLE))
+            await s.commit()
+        yield sessionmaker
+    finally:
+        await engine.dispose()
