@@ -421,16 +421,7 @@ def router() -> Router:
             await _reply(query, _(exc.message).format(**exc.params), roles)
             return
         await state.clear()
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-        await _reply(
-            query,
-            _(
-                "Received! Your order number is {number}. The volunteer team will be told now; "
-                "you will get a message here when someone accepts it."
-            ).format(number=order.number),
-            roles,
-        )
+        await _received(query, order.number, roles)
 
     @r.callback_query(OrderForm.confirm, Pick.filter(F.what == "edit"))
     async def edit(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> None:
@@ -481,6 +472,20 @@ def router() -> Router:
         await query.answer()
         await state.clear()
         await _reply(query, _("Cancelled. Nothing was sent."), roles)
+
+    @r.callback_query(Pick.filter(F.what == "confirm"))
+    async def confirm_again(
+        query: CallbackQuery, callback_data: Pick, session: AsyncSession, user: User, roles: Roles
+    ) -> None:
+        # Confirm pressed again with the conversation gone: a crash (or restart) between
+        # creating the order and saying so, or a double tap. Tell the number of the order this
+        # summary made, else the resident orders a second time for one request.
+        order = await orders.placed_with_token(session, callback_data.value, user.id)
+        if order is None:
+            await _stale(query)
+            return
+        await query.answer()
+        await _received(query, order.number, roles)
 
     @r.callback_query(Pick.filter(F.what.in_({"confirm", "edit", "drop"})))
     @r.callback_query(Pick.filter(F.what.startswith("edit_")))
@@ -578,6 +583,22 @@ def _today(settings: Settings) -> date:
 
 async def _stale(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+async def _received(query: CallbackQuery, number: str, roles: Roles) -> None:
+    await _reply(
+        query,
+        _(
+            "Received! Your order number is {number}. The volunteer team will be told now; "
+            "you will get a message here when someone accepts it."
+        ).format(number=number),
+        roles,
+    )
+    # Only then take the buttons away: killed in between, the resident can still press
+    # Confirm again and be told (confirm_again); buttons gone and no number would leave them
+    # not knowing their order exists.
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
 
 
 async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:

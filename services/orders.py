@@ -370,6 +370,16 @@ async def _existing_by_token(
     return order
 
 
+async def placed_with_token(
+    session: AsyncSession, client_token: str, placed_by_id: int
+) -> Order | None:
+    """The order this person placed from the summary carrying `client_token`, if any: a
+    Confirm pressed again (after a crash lost the conversation) is told about that order."""
+    return await session.scalar(
+        select(Order).where(Order.client_token == client_token, Order.placed_by_id == placed_by_id)
+    )
+
+
 async def _open_count(session: AsyncSession, resident_id: int) -> int:
     return int(
         await session.scalar(
