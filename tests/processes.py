@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -78,3 +79,10 @@ async def org_database(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSes
         yield sessionmaker
     finally:
         await engine.dispose()
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on 127.0.0.1 (for a webhook server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -20,6 +20,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from simulator.driver import BotMessage, Driver, ExpectationFailed, SimulatorErr
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 from tests.harness import TOKEN
-from tests.processes import logs, org_database, start_bot, stop
+from tests.processes import free_port, logs, org_database, start_bot, stop
 from tests.scheduler_harness import (
     BOT_ID,
     bulk_people,
@@ -346,69 +347,85 @@ async def _wait_polling(sim: Simulator, proc: asyncio.subprocess.Process, tmp_pa
     assert proc.returncode is None, f"the bot exited:\n{logs(tmp_path)}"
 
 
-@pytest.mark.slow
-async def test_sigkill_while_residents_order_loses_and_doubles_nothing(db_url, tmp_path):
+async def _wait_webhook(proc: asyncio.subprocess.Process, log: Path, tmp_path: Path) -> None:
+    """A webhook worker is ready once it has logged that it set the webhook (it listens)."""
+
+    def ready() -> bool:
+        return proc.returncode is not None or "webhook at" in log.read_text(errors="replace")
+
+    try:
+        await wait_until(ready, 90)
+    except AssertionError:
+        raise AssertionError(f"the worker did not start:\n{logs(tmp_path)}") from None
+    assert proc.returncode is None, f"the worker exited:\n{logs(tmp_path)}"
+
+
+Launch = Callable[[int, int], Awaitable[asyncio.subprocess.Process]]
+
+
+async def _order_through_kills(
+    db_url: str, tmp_path: Path, sim: Simulator, launch: Launch, *, workers: int = 1
+) -> Figures:
+    """Residents order while worker after worker is SIGKILLed and started again (by
+    `launch(log number, worker slot)`, which returns once it serves); the checks above
+    after every kill and at the end. Returns the figures."""
     figures = Figures()
     rng = random.Random(SEED)
     figures.kill_after_seconds = [round(rng.uniform(1.5, 6.0), 2) for _ in range(KILLS)]
-    print(f"\ncrash-orders seed {SEED}: SIGKILL after {figures.kill_after_seconds} s of polling")
+    print(f"\ncrash-orders seed {SEED}: SIGKILL after {figures.kill_after_seconds} s of serving")
     started = time.monotonic()
-    env = {"MAX_OPEN_ORDERS": "100", "FLOOD_LIMIT": "100"}
-    async with run_simulator(limits=Limits(private_burst=50)) as sim:
-        sim.add_bot(TOKEN)
-        await _prepare(db_url, sim)
-        procs = [await start_bot(sim, db_url, tmp_path, 1, **env)]
-        stop_ordering = asyncio.Event()
-        try:
-            await _wait_polling(sim, procs[-1], tmp_path)
-            async with Driver(sim.base_url, TOKEN, timeout=ANSWER_WAIT) as driver:
-                residents = [
-                    Resident(
-                        await driver.user(f"R{tg}", user_id=tg, language_code="en"), i, figures
-                    )
-                    for i, tg in enumerate(range(RESIDENT_TG, RESIDENT_TG + RESIDENTS))
-                ]
-                walking = [asyncio.create_task(r.run(stop_ordering)) for r in residents]
-                try:
-                    for n, delay in enumerate(figures.kill_after_seconds, start=2):
-                        await asyncio.wait(walking, timeout=delay)
-                        for task in walking:
-                            if task.done():
-                                task.result()  # a resident failed: say why
-                        procs[-1].kill()  # SIGKILL: no shutdown hook runs
-                        await procs[-1].wait()
-                        figures.crashes_survived += 1
-                        # Dead now: what a restart finds is what the database holds.
-                        await _check(db_url, sim, residents, figures, final=False)
-                        procs.append(await start_bot(sim, db_url, tmp_path, n, **env))
-                        await _wait_polling(sim, procs[-1], tmp_path)
-                    await asyncio.sleep(3)  # the last restart serves a while, then no new orders
-                    stop_ordering.set()
-                    await asyncio.wait_for(asyncio.gather(*walking), ORDER_PATIENCE + 30)
-                finally:
-                    for task in walking:
-                        task.cancel()
-
-            async def all_cards() -> bool:
-                orders, delivered, _repeated = await _leader_cards(db_url, sim)
-                return delivered == orders
-
+    await _prepare(db_url, sim)
+    procs = [await launch(slot + 1, slot) for slot in range(workers)]
+    serving = list(procs)  # the process in each worker slot now
+    stop_ordering = asyncio.Event()
+    try:
+        async with Driver(sim.base_url, TOKEN, timeout=ANSWER_WAIT) as driver:
+            residents = [
+                Resident(await driver.user(f"R{tg}", user_id=tg, language_code="en"), i, figures)
+                for i, tg in enumerate(range(RESIDENT_TG, RESIDENT_TG + RESIDENTS))
+            ]
+            walking = [asyncio.create_task(r.run(stop_ordering)) for r in residents]
             try:
-                await wait_until(all_cards, 60, step=0.5)
-            except AssertionError:
-                orders, delivered, _ = await _leader_cards(db_url, sim)
-                raise AssertionError(
-                    f"{orders - delivered} leader cards never delivered:\n{logs(tmp_path)}"
-                ) from None
-            (
-                orders,
-                figures.leader_cards_delivered,
-                figures.leader_cards_repeated,
-            ) = await _leader_cards(db_url, sim)
-        finally:
-            for proc in procs:
-                await stop(proc)
-        await _check(db_url, sim, residents, figures, final=True)
+                for kill, delay in enumerate(figures.kill_after_seconds):
+                    await asyncio.wait(walking, timeout=delay)
+                    for task in walking:
+                        if task.done():
+                            task.result()  # a resident failed: say why
+                    slot = kill % workers
+                    serving[slot].kill()  # SIGKILL: no shutdown hook runs
+                    await serving[slot].wait()
+                    figures.crashes_survived += 1
+                    # Dead now: what a restart finds is what the database holds.
+                    await _check(db_url, sim, residents, figures, final=False)
+                    serving[slot] = await launch(len(procs) + 1, slot)
+                    procs.append(serving[slot])
+                await asyncio.sleep(3)  # the last restart serves a while, then no new orders
+                stop_ordering.set()
+                await asyncio.wait_for(asyncio.gather(*walking), ORDER_PATIENCE + 30)
+            finally:
+                for task in walking:
+                    task.cancel()
+
+        async def all_cards() -> bool:
+            orders, delivered, _repeated = await _leader_cards(db_url, sim)
+            return delivered == orders
+
+        try:
+            await wait_until(all_cards, 60, step=0.5)
+        except AssertionError:
+            orders, delivered, _ = await _leader_cards(db_url, sim)
+            raise AssertionError(
+                f"{orders - delivered} leader cards never delivered:\n{logs(tmp_path)}"
+            ) from None
+        (
+            orders,
+            figures.leader_cards_delivered,
+            figures.leader_cards_repeated,
+        ) = await _leader_cards(db_url, sim)
+    finally:
+        for proc in procs:
+            await stop(proc)
+    await _check(db_url, sim, residents, figures, final=True)
     figures.seconds = round(time.monotonic() - started, 1)
     (tmp_path / "crash_orders.json").write_text(json.dumps(asdict(figures), indent=2))
     print(
@@ -417,3 +434,50 @@ async def test_sigkill_while_residents_order_loses_and_doubles_nothing(db_url, t
     )
     assert figures.orders_confirmed == orders > 0
     assert figures.leader_cards_repeated <= figures.crashes_survived  # at most one in flight
+    return figures
+
+
+# Many orders per resident, fast: neither the open-order cap nor the flood limit applies.
+LOAD = {"MAX_OPEN_ORDERS": "100", "FLOOD_LIMIT": "100"}
+
+
+@pytest.mark.slow
+async def test_sigkill_while_residents_order_loses_and_doubles_nothing(db_url, tmp_path):
+    async with run_simulator(limits=Limits(private_burst=50)) as sim:
+        sim.add_bot(TOKEN)
+
+        async def launch(n: int, _slot: int) -> asyncio.subprocess.Process:
+            proc = await start_bot(sim, db_url, tmp_path, n, **LOAD)
+            await _wait_polling(sim, proc, tmp_path)
+            return proc
+
+        await _order_through_kills(db_url, tmp_path, sim, launch)
+
+
+@pytest.mark.slow
+async def test_sigkill_of_webhook_workers_on_postgresql_and_redis(
+    postgres_url, redis_url, tmp_path
+):
+    """The production profile: two webhook workers on one port, killed in turn. An update
+    in a dead worker's hands is redelivered and taken over; conversations live in Redis."""
+    port = free_port()
+    env = {
+        **LOAD,
+        "REDIS_URL": redis_url,
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/tg/updates",
+        "WEBHOOK_SECRET": "crash-Secret_1",
+        "WEBHOOK_PORT": str(port),
+        "INBOX_STALE_AFTER": "2",
+        "LOG_LEVEL": "INFO",  # "webhook at …" says it is ready
+    }
+    async with run_simulator(limits=Limits(private_burst=50)) as sim:
+        sim.add_bot(TOKEN)
+
+        async def launch(n: int, slot: int) -> asyncio.subprocess.Process:
+            proc = await start_bot(
+                sim, postgres_url, tmp_path, n, WORKER_NAME=f"worker-{slot + 1}", **env
+            )
+            await _wait_webhook(proc, tmp_path / f"bot{n}.log", tmp_path)
+            return proc
+
+        await _order_through_kills(postgres_url, tmp_path, sim, launch, workers=2)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -23,12 +22,11 @@ from sqlalchemy import func, select
 from models import Order, ProcessedUpdate, Region, Role, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
-from services.org import load_org_config, sync_org
 from simulator.driver import Driver, SimUser
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
-from tests.harness import TAOLE, TOKEN
-from tests.processes import logs, start_bot, stop
+from tests.harness import TOKEN
+from tests.processes import free_port, logs, org_database, start_bot, stop
 from tests.scheduler_harness import bulk_people, notices_in_chat, stations, wait_until
 from tests.test_e2e_orders import place_order
 
@@ -41,48 +39,26 @@ SECRET = "prod-Secret_42"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _prepare(db_url: str, sim: Simulator) -> list[int]:
     """The org, the health team's leader and registered residents (English speakers)."""
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    try:
-        async with sessionmaker() as s:
-            await sync_org(s, load_org_config(TAOLE))
-            await s.commit()
+    async with org_database(db_url) as sessionmaker:
         places = await stations(sessionmaker)
         town = places[0].parent_id
         ids = await bulk_people(
             sessionmaker,
             sim,
-            range(RESIDENT_TG, RESIDENT_TG + RESIDENTS + 1),  # the last one walks slowly
+            [*range(RESIDENT_TG, RESIDENT_TG + RESIDENTS + 1), LEADER_TG],
             [p.id for p in places],
             town,
         )
         async with sessionmaker() as s:
-            leader = User(
-                tg_id=LEADER_TG,
-                name="Dr Zhang",
-                locale="en",
-                registered=True,
-                station_id=places[0].id,
-                town_id=town,
-            )
-            s.add(leader)
-            await s.flush()
+            leader = await s.scalar(select(User).where(User.tg_id == LEADER_TG))
             team = await s.scalar(select(Team).where(Team.code == "taole.health"))
             station = await s.get(Region, places[0].id)
+            assert leader is not None
             await people.appoint(s, leader, Role.TEAM_LEADER, region=station, team=team)
             await s.commit()
-        sim.add_persona("Dr Zhang", user_id=LEADER_TG, language_code="en")
-        return ids
-    finally:
-        await engine.dispose()
+        return ids[:-1]  # the residents; the last of them walks slowly
 
 
 async def _order(driver: Driver, tg_id: int) -> str:
@@ -107,7 +83,7 @@ async def _ready(tmp_path: Path, workers: int, timeout: float = 60) -> None:
 
 
 async def test_two_webhook_workers_on_postgresql_and_redis(postgres_url, redis_url, tmp_path):
-    port = _free_port()
+    port = free_port()
     hook = f"http://127.0.0.1:{port}/tg/updates"
     # Fast people (the driver answers at once) would trip the per-chat limit on replies.
     async with run_simulator(limits=Limits(private_burst=50)) as sim:

@@ -5,7 +5,6 @@ answered 503 until its claim is stale; health, readiness and counters."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from contextlib import AsyncExitStack
 
 import aiohttp
@@ -21,12 +20,7 @@ from services.org import load_org_config, sync_org
 from simulator.driver import Driver
 from simulator.server import run_simulator
 from tests.harness import TAOLE, TOKEN
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import free_port
 
 
 async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path):
@@ -36,7 +30,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
     async with sessionmaker() as s:
         await sync_org(s, cfg)
         await s.commit()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
     async with run_simulator() as sim:
         settings = Settings(
