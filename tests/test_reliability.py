@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +13,13 @@ from aiogram.types import User as TgUser
 from sqlalchemy import func, select
 
 from models import ProcessedUpdate
+from models.db import make_engine
 from simulator.driver import Driver
 from simulator.server import run_simulator
+from tests.harness import TOKEN
+from tests.processes import start_bot, stop
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "222333444:TEST-reliability-token"
 
 
 async def test_a_duplicate_update_is_handled_once(bot_env):
@@ -44,49 +44,11 @@ async def test_a_duplicate_update_is_handled_once(bot_env):
         assert row is not None and row.handled_at is not None
 
 
-def _bot_process_env(db_url: str, api_base: str, tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
-    env.update(
-        BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE=api_base,
-        DATABASE_URL=db_url,
-        MEDIA_DIR=str(tmp / "media"),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-async def _start_bot(env: dict[str, str]) -> asyncio.subprocess.Process:
-    log = Path(env["MEDIA_DIR"]).parent / "bot.log"
-    with log.open("ab") as err:  # the child keeps its own copy of the descriptor
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=err,
-        )
-
-
-async def _stop(proc: asyncio.subprocess.Process, sig: int) -> None:
-    if proc.returncode is None:
-        proc.send_signal(sig)
-        try:
-            await asyncio.wait_for(proc.wait(), 40)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-
-
 async def test_sigterm_finishes_updates_in_hand_and_none_twice(db_url, tmp_path):
     users = 60
     async with run_simulator() as sim:
         sim.add_bot(TOKEN, username="taole_test_bot")
-        env = _bot_process_env(db_url, sim.base_url, tmp_path)
-        proc = await _start_bot(env)
+        proc = await start_bot(sim, db_url, tmp_path, 1)
         try:
             async with Driver(sim.base_url, TOKEN) as d:
                 people = [
@@ -98,8 +60,8 @@ async def test_sigterm_finishes_updates_in_hand_and_none_twice(db_url, tmp_path)
                 await first.expect(contains="How to use", timeout=60)
                 await asyncio.gather(*(p.send("/help") for p in people[1:]))
                 proc.send_signal(signal.SIGTERM)  # while those updates are in hand
-                await _stop(proc, signal.SIGTERM)
-                proc = await _start_bot(env)
+                await stop(proc, signal.SIGTERM)
+                proc = await start_bot(sim, db_url, tmp_path, 2)
                 for person in people[1:]:
                     await person.expect(contains="How to use", timeout=60)
                 await asyncio.sleep(1.0)  # anything handled twice would arrive by now
@@ -111,10 +73,8 @@ async def test_sigterm_finishes_updates_in_hand_and_none_twice(db_url, tmp_path)
                         if m.from_bot and "How to use" in (m.text or "")
                     )
         finally:
-            await _stop(proc, signal.SIGTERM)
+            await stop(proc, signal.SIGTERM)
     assert set(replies.values()) == {1}, replies
-    from models.db import make_engine
-
     engine = make_engine(db_url)
     async with engine.connect() as conn:
         unhandled = await conn.scalar(
