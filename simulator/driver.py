@@ -180,16 +180,21 @@ class Driver:
         username: str | None = None,
         first_name: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        connections: int = 100,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        # aiohttp's default of 100: many people waiting for replies at once need more.
+        self.connections = connections
         self._bot_names = {"username": username, "first_name": first_name}
         self._session: aiohttp.ClientSession | None = None
         self.bot: dict[str, Any] = {}
 
     async def __aenter__(self) -> Driver:
-        self._session = aiohttp.ClientSession()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connections)
+        )
         names = {k: v for k, v in self._bot_names.items() if v}
         self.bot = await self.call("POST", "/sim/api/bots", json={"token": self.token, **names})
         return self
@@ -277,6 +282,11 @@ class ChatSession:
         self._inbox: deque[BotMessage] = deque()
         self._edits: deque[BotMessage] = deque()
         self._last_query: str | None = None
+
+    @property
+    def last_query_id(self) -> str | None:
+        """The callback query id of this person's last button press."""
+        return self._last_query
 
     @property
     def _path(self) -> str:

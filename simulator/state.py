@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -141,6 +142,8 @@ class StoredMessage:
     forward_origin: MessageOrigin | None = None
     edit_date: datetime | None = None
     deleted: bool = False
+    # When it arrived (monotonic seconds; `date` has whole seconds only): for benchmarks.
+    stored_at: float = field(default_factory=time.monotonic, compare=False, repr=False)
 
     @property
     def inline_markup(self) -> InlineKeyboardMarkup | None:

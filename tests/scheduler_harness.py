@@ -16,19 +16,26 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from bench.common import bulk_people, stations
 from bot.app import attach_scheduler, attach_sender, build_bot, build_dispatcher
 from bot.polling import run_polling
 from bot.sender import RateLimits
 from bot.settings import Settings
-from models import Region, RegionLevel, User
 from models.db import make_engine, make_sessionmaker
 from services.org import load_org_config, sync_org
 from simulator.driver import Driver
 from simulator.server import Simulator
 from tests.harness import TAOLE, TOKEN, BotEnv
+
+__all__ = [
+    "BOT_ID",
+    "bot_on",
+    "bulk_people",
+    "delivered",
+    "notices_in_chat",
+    "stations",
+    "wait_until",
+]
 
 BOT_ID = int(TOKEN.split(":")[0])
 
@@ -85,45 +92,6 @@ async def bot_on(
         finally:
             await bot.session.close()
             await engine.dispose()
-
-
-async def stations(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Region]:
-    async with sessionmaker() as s:
-        return list(
-            await s.scalars(
-                select(Region).where(Region.level == RegionLevel.STATION).order_by(Region.id)
-            )
-        )
-
-
-async def bulk_people(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    sim: Simulator,
-    tg_ids: Iterable[int],
-    station_ids: list[int],
-    town_id: int,
-) -> list[int]:
-    """Registered residents, inserted in bulk, and their personas in the simulator (so their
-    chats exist; none of them has to send /start). Returns the tg ids."""
-    ids = list(tg_ids)
-    rows: list[dict[str, Any]] = [
-        {
-            "tg_id": tg,
-            "name": f"R{tg}",
-            "locale": "en",
-            "registered": True,
-            "station_id": station_ids[i % len(station_ids)],
-            "town_id": town_id,
-        }
-        for i, tg in enumerate(ids)
-    ]
-    async with sessionmaker() as s:
-        for start in range(0, len(rows), 500):
-            await s.execute(insert(User), rows[start : start + 500])
-        await s.commit()
-    for tg in ids:
-        sim.add_persona(f"R{tg}", user_id=tg, language_code="en")
-    return ids
 
 
 def notices_in_chat(sim: Simulator, chat_id: int, marker: str) -> int:

@@ -1,0 +1,1 @@
+"""Benchmarks that print comparable figures: `make bench`, or `python -m bench.<name>`."""

@@ -1,0 +1,402 @@
+"""What every benchmark shares: databases to run on, people to seed, the bot as a separate
+process, and the table of results.
+
+The bot under test always runs as its own process (`python -m bot run`, exactly as deployed,
+or the bare aiogram bot of `bench/barebot.py`), pointed at a simulator in this process, so
+on a 2-core machine the bot has one core and the simulator with the scripted people the
+other, and its RSS and CPU time are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.settings import ROOT
+from models import Region, RegionLevel, Role, Team, User
+from models.db import make_engine, make_sessionmaker
+from models.migrate import upgrade
+from services import people
+from services.org import load_org_config, sync_org
+from simulator.server import Simulator
+
+TOKEN = "700000001:BENCH-token-for-benchmarks-only"
+BOT_ID = int(TOKEN.split(":")[0])
+TAOLE = ROOT / "config" / "taole.yaml"
+RESULTS = ROOT / "bench" / "results.json"
+PG_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One figure of the table. `met` is None when the figure has no target."""
+
+    bench: str
+    case: str
+    metric: str
+    value: float | None
+    unit: str = ""
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    def shown(self) -> str:
+        if self.value is None:
+            return "skipped"
+        v = self.value
+        text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if abs(v) < 1 else f"{v:.1f}"
+        return f"{text} {self.unit}".strip()
+
+
+def skipped(bench: str, case: str, why: str) -> Row:
+    return Row(bench, case, "skipped", None, note=why)
+
+
+def check(value: float, *, at_least: float | None = None, at_most: float | None = None) -> bool:
+    return (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
+
+
+def miss_note(value: float, *, at_least: float | None = None, at_most: float | None = None) -> str:
+    """How far from its target a missed figure is, e.g. "missed by 23%"."""
+    if at_least is not None and value < at_least:
+        return f"missed: {100 * (1 - value / at_least):.0f}% under"
+    if at_most is not None and value > at_most:
+        return f"missed: {100 * (value / at_most - 1):.0f}% over"
+    return ""
+
+
+def table(rows: Sequence[Row]) -> str:
+    """A Markdown table (the README's Performance section is this, pasted)."""
+    head = "| benchmark | case | figure | value | target | met | note |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(
+            f"| {r.bench} | {r.case} | {r.metric} | {r.shown()} | {r.target} | {met} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+def write_json(rows: Sequence[Row], path: Path, **meta: Any) -> None:
+    path.write_text(
+        json.dumps({**meta, "rows": [asdict(r) for r in rows]}, ensure_ascii=False, indent=1) + "\n"
+    )
+
+
+def machine() -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+    }
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100)."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+def median(values: Iterable[float]) -> float:
+    return percentile(list(values), 50)
+
+
+# --- databases and Redis ----------------------------------------------------------------------
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_URL)
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+        timeout=3,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def postgres_reachable() -> bool:
+    try:
+        await _pg_admin("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+async def redis_reachable() -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of its own: `sqlite` (a temp file) or `postgres` (a
+    `bench_…` database on TEST_POSTGRES_URL's server, dropped afterwards)."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
+            await asyncio.to_thread(upgrade, url)  # alembic runs its own event loop
+            yield url
+        return
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def redis_cleanup(prefix: str = f"fsm:{BOT_ID}:") -> None:
+    """Forget the bench bot's conversations (only its keys: the database may be shared)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        for lo in range(0, len(keys), 1000):
+            await client.delete(*keys[lo : lo + 1000])
+    finally:
+        await client.aclose()
+
+
+async def redis_used_memory() -> int:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        return int((await client.info("memory"))["used_memory"])
+    finally:
+        await client.aclose()
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+async def stations(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Region]:
+    async with sessionmaker() as s:
+        return list(
+            await s.scalars(
+                select(Region).where(Region.level == RegionLevel.STATION).order_by(Region.id)
+            )
+        )
+
+
+async def bulk_people(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    tg_ids: Iterable[int],
+    station_ids: list[int],
+    town_id: int,
+) -> list[int]:
+    """Registered residents, inserted in bulk, and their personas in the simulator (so their
+    chats exist; none of them has to send /start). Returns the tg ids."""
+    ids = list(tg_ids)
+    rows: list[dict[str, Any]] = [
+        {
+            "tg_id": tg,
+            "name": f"R{tg}",
+            "locale": "en",
+            "registered": True,
+            "station_id": station_ids[i % len(station_ids)],
+            "town_id": town_id,
+        }
+        for i, tg in enumerate(ids)
+    ]
+    async with sessionmaker() as s:
+        for start in range(0, len(rows), 500):
+            await s.execute(insert(User), rows[start : start + 500])
+        await s.commit()
+    for tg in ids:
+        sim.add_persona(f"R{tg}", user_id=tg, language_code="en")
+    return ids
+
+
+@dataclass
+class Town:
+    """The Taole org in a database, with a health-team leader to receive the order cards."""
+
+    url: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    station_ids: list[int]
+    town_id: int
+    leader_tg: int = 0
+
+    async def residents(self, sim: Simulator, first: int, n: int) -> list[int]:
+        return await bulk_people(
+            self.sessionmaker, sim, range(first, first + n), self.station_ids, self.town_id
+        )
+
+
+LEADER_TG = 6_999_999
+
+
+@contextlib.asynccontextmanager
+async def town(url: str, sim: Simulator, *, leader: bool = True) -> AsyncIterator[Town]:
+    engine = make_engine(url)
+    sm = make_sessionmaker(engine)
+    try:
+        async with sm() as s:
+            await sync_org(s, load_org_config(TAOLE))
+            await s.commit()
+        places = await stations(sm)
+        t = Town(url, sm, [p.id for p in places], places[0].parent_id or 0)
+        if leader:
+            [t.leader_tg] = await t.residents(sim, LEADER_TG, 1)
+            async with sm() as s:
+                user = await s.scalar(select(User).where(User.tg_id == LEADER_TG))
+                team = await s.scalar(select(Team).where(Team.code == "taole.health"))
+                assert user is not None and team is not None
+                await people.appoint(s, user, Role.TEAM_LEADER, team=team)
+                await s.commit()
+        yield t
+    finally:
+        await engine.dispose()
+
+
+# --- the bot as a process ---------------------------------------------------------------------
+
+
+def _proc_stat(pid: int) -> tuple[float, int, int]:
+    """(CPU seconds, RSS bytes, peak RSS bytes) of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    rss = int(status["VmRSS"].split()[0]) * 1024
+    hwm = int(status["VmHWM"].split()[0]) * 1024
+    return cpu, rss, hwm
+
+
+@dataclass
+class BotProcess:
+    """`python -m bot run` (ours) or `python -m bench.barebot` against the simulator."""
+
+    sim: Simulator
+    kind: str = "ours"  # or "bare"
+    env: dict[str, str] = field(default_factory=dict)
+    profile: Path | None = None  # pyinstrument's report of the whole run (.html or text)
+    proc: asyncio.subprocess.Process | None = None
+    log: Path | None = None
+
+    async def __aenter__(self) -> BotProcess:
+        self.log = Path(tempfile.mkstemp(prefix=f"bench-{self.kind}-", suffix=".log")[1])
+        env = {
+            **os.environ,
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE": self.sim.base_url,
+            "LOG_LEVEL": "WARNING",
+            "QUIET_HOURS_START": "00:00",  # no quiet hours: benches run at any hour
+            "QUIET_HOURS_END": "00:00",
+            "DASHBOARD_PORT": "0",
+            "MEDIA_DIR": str(Path(tempfile.gettempdir()) / "bench-media"),
+            "WORKER_NAME": "bench",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        if "REDIS_URL" not in self.env:
+            env.pop("REDIS_URL", None)  # memory FSM unless a bench asks for Redis
+        module = ["-m", "bot", "run"] if self.kind == "ours" else ["-m", "bench.barebot"]
+        if self.profile is not None:
+            renderer = "html" if self.profile.suffix == ".html" else "text"
+            out = ["-r", renderer, "-o", str(self.profile)]
+            module = ["-m", "pyinstrument", "--show-all", *out, *module]
+        bot = self.sim.world.bots.get(BOT_ID)
+        generation = bot.poll_generation if bot else 0
+        with self.log.open("wb") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, *module, cwd=ROOT, env=env, stdout=out, stderr=out
+            )
+        # Ready when it polls: its first getUpdates reaches the simulator.
+        deadline = time.monotonic() + 60
+        while True:
+            bot = self.sim.world.bots.get(BOT_ID)
+            if bot is not None and bot.poll_generation > generation:
+                break
+            if self.proc.returncode is not None or time.monotonic() > deadline:
+                await self.stop()
+                raise RuntimeError(
+                    f"the {self.kind} bot did not start (exit {self.proc.returncode}):\n"
+                    + self.log.read_text()
+                )
+            await asyncio.sleep(0.05)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def stat(self) -> tuple[float, int, int]:
+        assert self.proc is not None
+        return _proc_stat(self.proc.pid)
+
+    async def stop(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.proc.wait(), 40)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def own_cpu() -> float:
+    """CPU seconds this process (the simulator and the scripted people) has used."""
+    t = os.times()
+    return t.user + t.system
+
+
+def quiet_logs() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.ERROR)
