@@ -25,6 +25,14 @@ test: setup
 test-db: setup
 	TEST_DATABASE=postgres $(BIN)/python -m pytest -m db
 
+# Every benchmark, then the table (README "Performance") and bench/results.json: ~8 minutes.
+bench: setup
+	$(BIN)/python -m bench
+
+# The same with small numbers, so the benchmarks cannot rot (CI); no timing is asserted.
+bench-quick: setup
+	$(BIN)/python -m bench --quick
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,131 @@
+"""Dispatch latency: from the resident's ✅ Confirm (the moment the simulator queues the
+button press) to the leader's order card arriving in the simulator, with 10, 100 and 500
+residents ordering at the same time (each pausing 1–3 s between steps, as people do);
+p50/p95/p99. SQLite, our bot as deployed (polling, outbox, sender).
+
+    .venv/bin/python -m bench.latency [--levels 10,100,500]
+
+Telegram's limits are lifted on both sides (the simulator's, and the sender's SEND_RATE…)
+so that this measures our pipeline — handler, outbox row, sender, render, send — and not
+the one-message-a-second-per-chat rule, which would hold 100 cards to one leader for 100 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench.common import (
+    BOT_ID,
+    TOKEN,
+    BotProcess,
+    Row,
+    Town,
+    check,
+    database,
+    miss_note,
+    percentile,
+    quiet_logs,
+    table,
+    town,
+)
+from bench.conversation import order_number
+from bench.throughput import NO_LIMITS, SCRIPT, STEP_TIMEOUT, drive, people
+from simulator.driver import Driver
+from simulator.server import Simulator, run_simulator
+
+NAME = "dispatch latency"
+# People read and tap: each resident pauses 1–3 s before each step (elderly residents take
+# longer). Without pauses every resident is always waiting on the bot and the figure is
+# only its queue; bench/throughput.py measures that saturated case.
+THINK = (1.0, 3.0)
+UNLIMITED_SENDER = {
+    "SEND_RATE": "100000",
+    "SEND_RATE_PER_CHAT": "100000",
+    "SEND_BURST_PER_CHAT": "20",
+}
+
+
+async def cards(
+    sim: Simulator, leader: int, numbers: list[str], timeout: float
+) -> dict[str, float]:
+    """When each order's card reached the leader's chat (monotonic seconds)."""
+    chat = sim.world.bots[BOT_ID].chat(leader)
+    deadline = time.monotonic() + timeout
+    found: dict[str, float] = {}
+    while True:
+        for msg in chat.messages.values():
+            if msg.from_bot and msg.text:
+                for number in numbers:
+                    if number not in found and number in msg.text:
+                        found[number] = msg.stored_at
+        if len(found) == len(numbers) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+async def level(
+    sim: Simulator,
+    t: Town,
+    bot: BotProcess,
+    driver: Driver,
+    n: int,
+    first: int,
+    think: tuple[float, float] = THINK,
+) -> list[float]:
+    """n residents order at once; the Confirm → card latency of each, in seconds."""
+    users = await people(driver, await t.residents(sim, first, n))
+    load = await drive(bot, users, SCRIPT, think=think)
+    callbacks = sim.world.bots[BOT_ID].callbacks
+    pressed = {u.id: callbacks[u.last_query_id or ""].created for u in users}
+    numbers = {u.id: order_number(load.last[u.id]) for u in users}
+    arrived = await cards(sim, t.leader_tg, list(numbers.values()), timeout=60)
+    missing = n - len(arrived)
+    assert not missing, f"{missing} of {n} cards did not arrive within 60 s"
+    return [arrived[numbers[u.id]] - pressed[u.id] for u in users]
+
+
+async def run(
+    levels: tuple[int, ...] = (10, 100, 500), think: tuple[float, float] = THINK
+) -> list[Row]:
+    rows: list[Row] = []
+    async with (
+        run_simulator(limits=NO_LIMITS) as sim,
+        database("sqlite") as url,
+        town(url, sim) as t,
+    ):
+        env = {"DATABASE_URL": url, **UNLIMITED_SENDER}
+        async with (
+            BotProcess(sim, "ours", env) as bot,
+            Driver(
+                sim.base_url, TOKEN, timeout=STEP_TIMEOUT, connections=4 * max(levels)
+            ) as driver,
+        ):
+            await level(sim, t, bot, driver, 5, 1_000_000, (0.0, 0.1))  # warm-up
+            for i, n in enumerate(levels):
+                ms = [
+                    1000 * s
+                    for s in await level(sim, t, bot, driver, n, 1_100_000 + i * 10_000, think)
+                ]
+                case = f"{n} residents ordering at once, SQLite"
+                for p in (50, 95, 99):
+                    value = percentile(ms, p)
+                    row = Row(NAME, case, f"p{p}", value, "ms")
+                    if p == 99 and n == 100:
+                        row.target, row.met = "≤ 250 ms", check(value, at_most=250)
+                        row.note = miss_note(value, at_most=250)
+                    rows.append(row)
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.latency")
+    p.add_argument("--levels", default="10,100,500", help="residents at once, comma-separated")
+    args = p.parse_args()
+    quiet_logs()
+    print(table(asyncio.run(run(tuple(int(x) for x in args.levels.split(","))))))
+
+
+if __name__ == "__main__":
+    main()

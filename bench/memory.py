@@ -1,0 +1,135 @@
+"""Memory: the bot's peak RSS with 10,000 residents in the middle of ordering (each has
+asked for a service and the bot waits for them to pick an area), with the in-memory FSM
+and with the Redis FSM; and the bytes each idle conversation costs, as the slope of the
+bot's RSS between 1,000 and 10,000 of them (so start-up and warm-up do not count). With
+Redis, its own memory per conversation too. The bot is a separate process: its RSS is its
+own.
+
+    .venv/bin/python -m bench.memory [--residents 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench.common import (
+    BOT_ID,
+    REDIS_URL,
+    TOKEN,
+    BotProcess,
+    Row,
+    Town,
+    check,
+    database,
+    miss_note,
+    quiet_logs,
+    redis_cleanup,
+    redis_reachable,
+    redis_used_memory,
+    skipped,
+    table,
+    town,
+)
+from bench.conversation import ORDER_BUTTON
+from bench.throughput import NO_LIMITS
+from simulator.driver import Driver, SimUser
+from simulator.server import Simulator, run_simulator
+
+NAME = "memory"
+ASKED = "What kind of help"
+BASELINE = 1000  # conversations before the first reading
+SENDERS = 100  # residents sending at once
+
+
+async def start_conversations(sim: Simulator, driver: Driver, tg_ids: list[int]) -> None:
+    """Each resident asks for a service; returns once the bot has answered them all."""
+    gate = asyncio.Semaphore(SENDERS)
+    chats = sim.world.bots[BOT_ID].chats
+
+    def answered(tg: int) -> bool:
+        chat = chats.get(tg)
+        return chat is not None and any(
+            m.from_bot and ASKED in (m.text or "") for m in chat.messages.values()
+        )
+
+    async def one(tg: int) -> None:
+        async with gate:
+            await SimUser(driver, sim.world.persona(tg).as_dict()).send(ORDER_BUTTON)
+            # Keep the bot's queue short, as people waiting for an answer would.
+            while not answered(tg):
+                await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(one(tg) for tg in tg_ids))
+
+
+async def measure(sim: Simulator, t: Town, n: int, redis: bool, first: int) -> list[Row]:
+    env = {"DATABASE_URL": t.url, **({"REDIS_URL": REDIS_URL} if redis else {})}
+    case = f"{n:,} conversations, {'Redis' if redis else 'memory'} FSM"
+    ids = await t.residents(sim, first, n)
+    if redis:
+        await redis_cleanup()
+    async with (
+        BotProcess(sim, "ours", env) as bot,
+        Driver(sim.base_url, TOKEN, connections=2 * SENDERS) as driver,
+    ):
+        base = min(BASELINE, n // 10)
+        await start_conversations(sim, driver, ids[:base])
+        await asyncio.sleep(1)  # let the sender and the scheduler settle
+        _cpu, rss0, _ = bot.stat()
+        redis0 = await redis_used_memory() if redis else 0
+        started = time.monotonic()
+        await start_conversations(sim, driver, ids[base:])
+        took = time.monotonic() - started
+        await asyncio.sleep(1)
+        _cpu, rss1, peak = bot.stat()
+        redis1 = await redis_used_memory() if redis else 0
+    if redis:
+        await redis_cleanup()
+    per = (rss1 - rss0) / (n - base)
+    rows = [
+        Row(NAME, case, "peak RSS", peak / 2**20, "MiB", note=f"{(n - base) / took:.0f} updates/s"),
+        Row(
+            NAME,
+            case,
+            "bot bytes per idle conversation",
+            per,
+            "B",
+            "≤ 10 KB",
+            check(per, at_most=10_240),
+            miss_note(per, at_most=10_240),
+        ),
+    ]
+    if redis:
+        rows.append(
+            Row(NAME, case, "Redis bytes per conversation", (redis1 - redis0) / (n - base), "B")
+        )
+    return rows
+
+
+async def run(residents: int = 10_000) -> list[Row]:
+    rows: list[Row] = []
+    async with (
+        run_simulator(limits=NO_LIMITS) as sim,
+        database("sqlite") as url,
+        town(url, sim) as t,
+    ):
+        rows += await measure(sim, t, residents, False, 7_000_000)
+        if await redis_reachable():
+            rows += await measure(sim, t, residents, True, 8_000_000)
+        else:
+            rows.append(skipped(NAME, "Redis FSM", "Redis not reachable (TEST_REDIS_URL)"))
+    return rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.memory")
+    p.add_argument("--residents", type=int, default=10_000)
+    args = p.parse_args()
+    quiet_logs()
+    print(table(asyncio.run(run(args.residents))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Reports over a big town: `bench/seed.py`'s 100,000 orders and 1,000 volunteers (SQLite).
+Times the monthly report as the chat shows it (the figures, then the chart), the yearly
+report (all the orders), the volunteer list, and the XLSX export (`bench/export.py`).
+
+    .venv/bin/python -m bench.reports [--orders 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.common import Row, check, database, miss_note, quiet_logs, table
+from bench.export import measure as export_times
+from bench.seed import seed
+from models.db import make_engine, make_sessionmaker
+from services import charts, reports
+from services.reports import Scope, make_period
+
+NAME = "reports"
+MONTH = make_period("m", date(2026, 3, 1), date(2026, 3, 31))
+YEAR = make_period("y", date(2026, 1, 1), date(2026, 12, 31))
+
+
+async def report_times(url: str) -> dict[str, float]:
+    engine = make_engine(url)
+    sm = make_sessionmaker(engine)
+    out: dict[str, float] = {}
+    try:
+        async with sm() as s:
+            await reports.build_report(s, Scope(), MONTH)  # warm: imports, caches
+            t = time.monotonic()
+            month = await reports.build_report(s, Scope(), MONTH)
+            out["figures"] = time.monotonic() - t
+            t = time.monotonic()
+            await asyncio.to_thread(charts.report_chart, month, "en", "Taole: service report")
+            out["chart"] = time.monotonic() - t
+            out["month orders"] = month.total
+            t = time.monotonic()
+            year = await reports.build_report(s, Scope(), YEAR)
+            out["year"] = time.monotonic() - t
+            out["year orders"] = year.total
+            t = time.monotonic()
+            out["volunteers"] = len(await reports.volunteer_rows(s, Scope(), MONTH))
+            out["volunteer list"] = time.monotonic() - t
+    finally:
+        await engine.dispose()
+    return out
+
+
+async def run(orders: int = 100_000) -> list[Row]:
+    async with database("sqlite") as url:
+        t = time.monotonic()
+        await seed(url, orders)
+        seeded = time.monotonic() - t
+        times = await report_times(url)
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            export = await export_times(url, Path(tmp))
+    case = f"{orders:,} orders, 1,000 volunteers, SQLite"
+    monthly = times["figures"] + times["chart"]
+    return [
+        Row(NAME, case, "seeding", seeded, "s"),
+        Row(
+            NAME,
+            case,
+            "monthly report (figures + chart)",
+            monthly,
+            "s",
+            "≤ 2 s",
+            check(monthly, at_most=2),
+            miss_note(monthly, at_most=2)
+            or f"{times['month orders']:,.0f} orders; figures {times['figures']:.2f} s",
+        ),
+        Row(
+            NAME,
+            case,
+            "yearly report (figures)",
+            times["year"],
+            "s",
+            note=f"{times['year orders']:,.0f} orders",
+        ),
+        Row(
+            NAME,
+            case,
+            "volunteer list",
+            times["volunteer list"],
+            "s",
+            note=f"{times['volunteers']:,.0f} volunteers",
+        ),
+        Row(
+            NAME,
+            case,
+            "XLSX export",
+            export.xlsx_seconds,
+            "s",
+            "≤ 20 s",
+            check(export.xlsx_seconds, at_most=20),
+            miss_note(export.xlsx_seconds, at_most=20) or f"{export.xlsx_mb:.1f} MB",
+        ),
+        Row(NAME, case, "photo ZIP (planning)", export.photos_seconds, "s"),
+    ]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.reports")
+    p.add_argument("--orders", type=int, default=100_000)
+    args = p.parse_args()
+    quiet_logs()
+    print(table(asyncio.run(run(args.orders))))
+
+
+if __name__ == "__main__":
+    main()
