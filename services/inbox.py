@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,13 +34,15 @@ async def claim_update(
     With `stale_after` zero every unfinished claim is taken over: right for long polling,
     where one process fetches updates and any unfinished claim is a dead predecessor's."""
     now = utcnow()
-    session.add(ProcessedUpdate(update_id=update_id, received_at=now, worker=worker))
     try:
+        await session.execute(
+            insert(ProcessedUpdate).values(update_id=update_id, received_at=now, worker=worker)
+        )
         await session.commit()
         return Claim.NEW
     except IntegrityError:
         await session.rollback()
-    row = await session.get(ProcessedUpdate, update_id)
+    row = await session.get(ProcessedUpdate, update_id, populate_existing=True)
     if row is None or row.handled_at is not None:
         return Claim.DONE
     if row.received_at > now - stale_after:
