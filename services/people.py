@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -89,24 +89,24 @@ async def get_or_create_user(
 
 
 async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[int]) -> Roles:
-    staff = (
-        await session.execute(
-            select(StaffRole.role, StaffRole.region_id).where(
-                StaffRole.user_id == user.id, StaffRole.active.is_(True)
-            )
+    # Every update asks this: staff roles and team memberships in one round trip.
+    staff_q = select(
+        literal("staff").label("kind"),
+        cast(StaffRole.role, String).label("role"),
+        StaffRole.region_id.label("ref"),
+    ).where(StaffRole.user_id == user.id, StaffRole.active.is_(True))
+    member_q = (
+        select(literal("team"), cast(TeamMember.role, String), TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id == user.id,
+            TeamMember.status == MembershipStatus.ACTIVE,
+            Team.active.is_(True),
         )
-    ).all()
-    members = (
-        await session.execute(
-            select(TeamMember.team_id, TeamMember.role)
-            .join(Team, Team.id == TeamMember.team_id)
-            .where(
-                TeamMember.user_id == user.id,
-                TeamMember.status == MembershipStatus.ACTIVE,
-                Team.active.is_(True),
-            )
-        )
-    ).all()
+    )
+    rows = (await session.execute(union_all(staff_q, member_q))).all()
+    staff = [(Role(role), ref) for kind, role, ref in rows if kind == "staff"]
+    members = [(ref, MemberRole(role)) for kind, role, ref in rows if kind == "team"]
     return Roles(
         user_id=user.id,
         admin=(user.tg_id in admin_tg_ids) or any(r == Role.ADMIN for r, _ in staff),
