@@ -110,8 +110,24 @@ BTN_BACK = __("⬅ Back")
 BTN_SKIP = __("Skip")
 
 
+class _Rows:
+    """Plain reply buttons laid out `columns` to a row. aiogram's ReplyKeyboardBuilder
+    validates and deep-copies every button; the two keyboards sent on almost every update
+    (the menu and a step's choices) are built here directly instead."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def button(self, *, text: str) -> None:
+        self.texts.append(text)
+
+    def rows(self, columns: int) -> list[list[KeyboardButton]]:
+        buttons = [KeyboardButton(text=t) for t in self.texts]
+        return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+
+
 def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
-    kb = ReplyKeyboardBuilder()
+    kb = _Rows()
     kb.button(text=str(BTN_ORDER))
     kb.button(text=str(BTN_MY_ORDERS))
     if roles.leads_teams or roles.is_office:
@@ -138,24 +154,23 @@ def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
         kb.button(text=str(BTN_REPORTS))
     kb.button(text=str(BTN_LANGUAGE))
     kb.button(text=str(BTN_HELP))
-    kb.adjust(2)
-    return kb.as_markup(resize_keyboard=True, is_persistent=True)
+    return ReplyKeyboardMarkup(keyboard=kb.rows(2), resize_keyboard=True, is_persistent=True)
 
 
 def choices_keyboard(
     labels: Iterable[str], *, columns: int = 2, back: bool = True, cancel: bool = True
 ) -> ReplyKeyboardMarkup:
     """Big reply buttons for one step of a conversation, with Back and Cancel."""
-    kb = ReplyKeyboardBuilder()
+    kb = _Rows()
     for label in labels:
         kb.button(text=label)
-    kb.adjust(columns)
+    rows = kb.rows(columns)
     tail = [KeyboardButton(text=str(BTN_BACK))] if back else []
     if cancel:
         tail.append(KeyboardButton(text=str(BTN_CANCEL)))
     if tail:
-        kb.row(*tail)
-    return kb.as_markup(resize_keyboard=True)
+        rows.append(tail)
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
 
 
 def contact_keyboard() -> ReplyKeyboardMarkup:
