@@ -23,7 +23,7 @@ DRAIN_SECONDS = 25.0
 # While updates are in hand Telegram answers getUpdates at once (with them again), so
 # fetching back to back would only re-read them: a busy loop that cost more CPU than the
 # handlers. Fetch at most this often then; with nothing in hand, long-poll as usual.
-REFETCH_GAP = 0.05
+REFETCH_GAP = 0.02
 
 
 class _RawGetUpdates(GetUpdates):
