@@ -79,7 +79,11 @@ def build_dispatcher(
     # is a dead predecessor's; webhook workers wait `inbox_stale_after` for each other.
     stale = timedelta(seconds=settings.inbox_stale_after if settings.webhook_url else 0)
     dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name, stale))
-    dp.update.outer_middleware(ThrottleMiddleware(settings.flood_limit, settings.flood_window))
+    # Several workers count a flood together, in the Redis that holds the conversations.
+    redis = getattr(storage, "redis", None)
+    dp.update.outer_middleware(
+        ThrottleMiddleware(settings.flood_limit, settings.flood_window, redis=redis)
+    )
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
     i18n = build_i18n(settings.default_locale)

@@ -14,6 +14,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import METRICS
@@ -84,10 +85,14 @@ class InboxMiddleware(BaseMiddleware):
 
 class ThrottleMiddleware(BaseMiddleware):
     """A user who floods (more than `limit` updates in `window` seconds) is told once, politely,
-    and their further updates are dropped until the window passes; others are not slowed."""
+    and their further updates are dropped until the window passes; others are not slowed.
 
-    def __init__(self, limit: int = 20, window: float = 10.0) -> None:
+    With `redis` the count is shared by every worker (one key per user and window), so a
+    flood spread over several workers is still one flood."""
+
+    def __init__(self, limit: int = 20, window: float = 10.0, redis: Any = None) -> None:
         self.limit, self.window = limit, window
+        self.redis = redis
         self.seen: dict[int, deque[float]] = {}
         self.calls = 0
 
@@ -103,11 +108,24 @@ class ThrottleMiddleware(BaseMiddleware):
             self.seen = {uid: q for uid, q in self.seen.items() if q and q[-1] > now - self.window}
         return len(stamps) > self.limit, len(stamps) == self.limit + 1
 
+    async def _flooding_shared(self, user_id: int) -> tuple[bool, bool]:
+        """The same over Redis, in fixed windows (a sliding one would cost a sorted set)."""
+        key = f"civic:flood:{user_id}:{int(time.time() // self.window)}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                count, _ = await pipe.incr(key).expire(key, int(self.window) + 1).execute()
+        except (RedisError, OSError):  # Redis away: count in this worker rather than not at all
+            return self._flooding(user_id)
+        return count > self.limit, count == self.limit + 1
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
         if tg_user is None:
             return await handler(event, data)
-        over, first = self._flooding(tg_user.id)
+        if self.redis is not None:
+            over, first = await self._flooding_shared(tg_user.id)
+        else:
+            over, first = self._flooding(tg_user.id)
         if not over:
             return await handler(event, data)
         METRICS.inc("updates_throttled_total")

@@ -1,5 +1,5 @@
-"""Telegram's limits are the bot's, not a worker's: two workers sharing Redis together keep
-to one overall rate and one per-chat rate."""
+"""Limits are the bot's, not a worker's: two workers sharing Redis together keep to one
+overall send rate and one per-chat rate, and count one user's flood together."""
 
 from __future__ import annotations
 
@@ -61,3 +61,19 @@ async def test_one_chat_gets_its_burst_then_one_a_second_whoever_sends(redis_url
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_flood_spread_over_two_workers_is_one_flood(redis_url):
+    from redis.asyncio import Redis
+
+    from bot.middlewares import ThrottleMiddleware
+
+    redis = Redis.from_url(redis_url)
+    try:
+        a, b = (ThrottleMiddleware(limit=20, window=3600, redis=redis) for _ in range(2))
+        seen = [await (a if i % 2 else b)._flooding_shared(77) for i in range(24)]
+        assert [over for over, _first in seen] == [False] * 20 + [True] * 4
+        assert [first for _over, first in seen].count(True) == 1  # told once, by one worker
+        assert await a._flooding_shared(78) == (False, False)  # someone else is not slowed
+    finally:
+        await redis.aclose()
