@@ -136,7 +136,8 @@ def median(values: Iterable[float]) -> float:
 # --- databases and Redis ----------------------------------------------------------------------
 
 
-async def _pg_admin(sql: str) -> None:
+async def pg_admin(sql: str, timeout: float = 60) -> None:
+    """One statement on TEST_POSTGRES_URL's server (CREATE/DROP DATABASE, …)."""
     import asyncpg
 
     url = make_url(PG_URL)
@@ -146,7 +147,7 @@ async def _pg_admin(sql: str) -> None:
         user=url.username,
         password=url.password,
         database=url.database,
-        timeout=3,
+        timeout=timeout,
     )
     try:
         await conn.execute(sql)
@@ -156,7 +157,7 @@ async def _pg_admin(sql: str) -> None:
 
 async def postgres_reachable() -> bool:
     try:
-        await _pg_admin("SELECT 1")
+        await pg_admin("SELECT 1", timeout=3)
     except Exception:
         return False
     return True
@@ -185,13 +186,13 @@ async def database(kind: str) -> AsyncIterator[str]:
             yield url
         return
     name = f"bench_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
+    await pg_admin(f'CREATE DATABASE "{name}"')
     try:
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
         await asyncio.to_thread(upgrade, url)
         yield url
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def redis_cleanup(prefix: str = f"fsm:{BOT_ID}:") -> None:

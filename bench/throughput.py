@@ -141,9 +141,11 @@ def rows_for(case: str, loads: list[Load], bare: float | None) -> list[Row]:
     load_busy = median(x.load_cpu / x.seconds for x in loads)
     n = loads[0].residents
     note = f"{n} residents, median of {len(loads)}; CPU: bot {busy:.0%}, load {load_busy:.0%}"
+    per_update = median(1000 * x.bot_cpu / x.updates for x in loads)
     rows = [
         Row(NAME, case, "updates/s", ups, "/s", note=note),
         Row(NAME, case, "orders/s", ops, "/s"),
+        Row(NAME, case, "bot CPU per update", per_update, "ms"),
     ]
     if bare:
         ratio = ups / bare
