@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rendering import Build, Rendered, message
 from handlers import broadcast as notice_views
 from handlers import cards
 from handlers.common import locale, status_label
@@ -38,16 +39,6 @@ from services import broadcasts, orders
 from services.i18n import DEFAULT_LOCALE, local_name
 from services.outbox import NoticeKind
 
-Rendered = tuple[str, dict[str, Any]]
-Build = Callable[[AsyncSession, OutboxMessage, dict[str, Any]], Awaitable[Rendered | None]]
-
-
-def _text(chat_id: int, lines: list[str], markup: Any = None) -> Rendered:
-    params: dict[str, Any] = {"chat_id": chat_id, "text": "\n".join(lines)[:4096]}
-    if markup is not None:
-        params["reply_markup"] = markup
-    return "sendMessage", params
-
 
 async def _order(session: AsyncSession, row: OutboxMessage) -> Order | None:
     return await session.get(Order, row.order_id) if row.order_id else None
@@ -67,15 +58,8 @@ async def _order_card(
     markup = cards.card_keyboard(
         order, has_voice=any(m.kind == AttachmentKind.VOICE for m in media)
     )
-    photo = next((m for m in media if m.kind == AttachmentKind.PHOTO), None)
-    if photo is not None:
-        return "sendPhoto", {
-            "chat_id": row.chat_id,
-            "photo": photo.file_id,
-            "caption": "\n".join(lines)[:1024],
-            "reply_markup": markup,
-        }
-    return _text(row.chat_id, lines, markup)
+    photo = next((m.file_id for m in media if m.kind == AttachmentKind.PHOTO), None)
+    return message(row.chat_id, lines, markup, photo=photo)
 
 
 async def _order_info(
@@ -88,7 +72,7 @@ async def _order_info(
         _("ℹ A new order from your village"),
         *await cards.order_lines(session, order, with_phone=False),
     ]
-    return _text(row.chat_id, lines, cards.history_keyboard(order.id))
+    return message(row.chat_id, lines, cards.history_keyboard(order.id))
 
 
 def _local_time(iso: str | None, tz: Any) -> str:
@@ -132,7 +116,7 @@ async def _order_status(
     text = texts.get(event or "") or _("Your order {number} is now: {status}.").format(
         number=number, status=status_label(order.status)
     )
-    return _text(row.chat_id, [text])
+    return message(row.chat_id, [text])
 
 
 async def _task(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) -> Rendered | None:
@@ -145,7 +129,7 @@ async def _task(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) ->
             _("Time: {when}").format(when=_local_time(order.slot_start.isoformat(), p["_tz"]))
         )
     lines += await cards.order_lines(session, order, with_phone=True)
-    return _text(row.chat_id, lines, cards.task_keyboard(order.id))
+    return message(row.chat_id, lines, cards.task_keyboard(order.id))
 
 
 async def _rate_request(
@@ -162,7 +146,7 @@ async def _rate_request(
         text = _("Your order {number} is done. How was the service? Tap the stars.").format(
             number=order.number
         )
-    return _text(row.chat_id, [text], cards.rate_keyboard(order.id))
+    return message(row.chat_id, [text], cards.rate_keyboard(order.id))
 
 
 async def _hours_confirm(
@@ -182,7 +166,7 @@ async def _hours_confirm(
     lines += [f"• {name or '?'}: {hours}" for name, hours in rows]
     if order.completion_note:
         lines.append(_("Note: {reason}").format(reason=order.completion_note))
-    return _text(row.chat_id, lines, cards.hours_keyboard(order.id))
+    return message(row.chat_id, lines, cards.hours_keyboard(order.id))
 
 
 async def _low_rating(
@@ -200,7 +184,7 @@ async def _low_rating(
     if rating and rating.comment:
         lines.append(_("Comment: {text}").format(text=rating.comment))
     lines += await cards.order_lines(session, order, with_phone=False)
-    return _text(row.chat_id, lines, cards.history_keyboard(order.id))
+    return message(row.chat_id, lines, cards.history_keyboard(order.id))
 
 
 async def _withdrew(
@@ -213,14 +197,14 @@ async def _withdrew(
     text = _("{name} can't make it for order {number}.").format(
         name=who.name if who and who.name else "?", number=order.number
     )
-    return _text(row.chat_id, [text], cards.accepted_keyboard(order))
+    return message(row.chat_id, [text], cards.accepted_keyboard(order))
 
 
 async def _plain(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) -> Rendered | None:
     msgid = p.get("msgid")
     if not msgid:
         return None
-    return _text(row.chat_id, [_(msgid).format(**p.get("params", {}))])
+    return message(row.chat_id, [_(msgid).format(**p.get("params", {}))])
 
 
 async def _broadcast(
@@ -229,14 +213,7 @@ async def _broadcast(
     bc = await session.get(Broadcast, row.broadcast_id or p.get("broadcast_id"))
     if bc is None:
         return None
-    text = _("📢 Notice") + "\n" + bc.text
-    if bc.photo_file_id:
-        return "sendPhoto", {
-            "chat_id": row.chat_id,
-            "photo": bc.photo_file_id,
-            "caption": text[:1024],
-        }
-    return _text(row.chat_id, [text])
+    return message(row.chat_id, [_("📢 Notice"), bc.text], photo=bc.photo_file_id)
 
 
 # --- reminders and escalation (services/reminders.py) --------------------------------------
@@ -262,7 +239,7 @@ async def _accept_nudge(
         *await cards.order_lines(session, order, with_phone=False),
     ]
     has_voice = any(m.kind == AttachmentKind.VOICE for m in media)
-    return _text(row.chat_id, lines, cards.card_keyboard(order, has_voice=has_voice))
+    return message(row.chat_id, lines, cards.card_keyboard(order, has_voice=has_voice))
 
 
 async def _escalation(
@@ -279,7 +256,7 @@ async def _escalation(
         ),
         *await cards.order_lines(session, order, with_phone=False),
     ]
-    return _text(row.chat_id, lines, cards.history_keyboard(order.id))
+    return message(row.chat_id, lines, cards.history_keyboard(order.id))
 
 
 async def _volunteer_reminder(
@@ -297,7 +274,7 @@ async def _volunteer_reminder(
         first.format(number=order.number, when=when),
         *await cards.order_lines(session, order, with_phone=True),
     ]
-    return _text(row.chat_id, lines, cards.task_keyboard(order.id))
+    return message(row.chat_id, lines, cards.task_keyboard(order.id))
 
 
 async def _overdue(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) -> Rendered | None:
@@ -313,7 +290,7 @@ async def _overdue(session: AsyncSession, row: OutboxMessage, p: dict[str, Any])
     ]
     leader = row.user_id is not None and row.user_id == order.accepted_by_id
     markup = cards.accepted_keyboard(order) if leader else cards.task_keyboard(order.id)
-    return _text(row.chat_id, lines, markup)
+    return message(row.chat_id, lines, markup)
 
 
 DIGEST_MAX = 20
@@ -345,7 +322,7 @@ async def _leader_digest(
         lines.append("• " + " · ".join(parts))
     if len(found) > DIGEST_MAX:
         lines.append(_("… and {n} more").format(n=len(found) - DIGEST_MAX))
-    return _text(row.chat_id, lines)
+    return message(row.chat_id, lines)
 
 
 async def _office_weekly(
@@ -366,7 +343,7 @@ async def _office_weekly(
         )
     else:
         lines.append(_("Average rating: no ratings last week"))
-    return _text(row.chat_id, lines)
+    return message(row.chat_id, lines)
 
 
 # --- broadcasts (services/broadcasts.py) --------------------------------------------------
@@ -395,14 +372,7 @@ async def _broadcast_approval(
         notice_views.notice_text(bc.text),
     ]
     markup = notice_views.approval_keyboard(bc.id)
-    if bc.photo_file_id:
-        return "sendPhoto", {
-            "chat_id": row.chat_id,
-            "photo": bc.photo_file_id,
-            "caption": "\n".join(lines)[:1024],
-            "reply_markup": markup,
-        }
-    return _text(row.chat_id, lines, markup)
+    return message(row.chat_id, lines, markup, photo=bc.photo_file_id)
 
 
 async def _broadcast_report(
@@ -421,7 +391,7 @@ async def _broadcast_report(
         ),
         *notice_views.report_lines(result),
     ]
-    return _text(row.chat_id, lines)
+    return message(row.chat_id, lines)
 
 
 BUILDERS: dict[str, Build] = {

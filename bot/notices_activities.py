@@ -7,7 +7,6 @@ activity called off or started) renders as None, and the sender drops it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,6 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards import ActivityAction, main_menu
+from bot.rendering import Build, Rendered, message
 from handlers.activities import activity_lines, checkin_keyboard, signup_keyboard, when_text
 from handlers.common import locale
 from handlers.enrol import applicant_roles, application_lines, decision_keyboard
@@ -35,18 +35,6 @@ from services import activities
 from services.i18n import local_name
 from services.outbox import NoticeKind
 
-# The same shapes as bot/notices.py's `Rendered` and `Build`, declared here so that
-# bot/notices.py can import this module (to merge ACTIVITY_BUILDERS) without a cycle.
-Rendered = tuple[str, dict[str, Any]]
-Build = Callable[[AsyncSession, OutboxMessage, dict[str, Any]], Awaitable[Rendered | None]]
-
-
-def _text(chat_id: int, lines: list[str], markup: Any = None) -> Rendered:
-    params: dict[str, Any] = {"chat_id": chat_id, "text": "\n".join(lines)[:4096]}
-    if markup is not None:
-        params["reply_markup"] = markup
-    return "sendMessage", params
-
 
 async def _enrol_request(
     session: AsyncSession, row: OutboxMessage, p: dict[str, Any]
@@ -58,7 +46,7 @@ async def _enrol_request(
     team = await session.get(Team, member.team_id)
     if applicant is None or team is None:
         return None
-    return _text(row.chat_id, application_lines(applicant, team), decision_keyboard(member.id))
+    return message(row.chat_id, application_lines(applicant, team), decision_keyboard(member.id))
 
 
 async def _enrol_result(
@@ -90,7 +78,7 @@ async def _enrol_result(
         return None
     if reason and result in ("rejected", "removed"):
         lines.append(_("Reason: {reason}").format(reason=reason))
-    return _text(row.chat_id, lines, markup)
+    return message(row.chat_id, lines, markup)
 
 
 async def _activity(
@@ -104,7 +92,7 @@ async def _activity(
     lines = [_("🗓 New activity"), *await activity_lines(session, activity, p["_tz"])]
     mine = await activities.my_signup(session, activity.id, row.user_id or 0)
     signed = mine is not None and mine.status != SignupStatus.CANCELLED
-    return _text(row.chat_id, lines, signup_keyboard(activity.id, signed=signed))
+    return message(row.chat_id, lines, signup_keyboard(activity.id, signed=signed))
 
 
 async def _reminder(
@@ -129,12 +117,12 @@ async def _reminder(
             text=_("📋 Attendance"),
             callback_data=ActivityAction(action="attendance", activity_id=activity.id),
         )
-        return _text(row.chat_id, lines, kb.as_markup())
+        return message(row.chat_id, lines, kb.as_markup())
     if p.get("which") == "evening":
         lines.append(_("Can't come after all? Cancel, so someone on the waitlist can go."))
-        return _text(row.chat_id, lines, signup_keyboard(activity.id, signed=True))
+        return message(row.chat_id, lines, signup_keyboard(activity.id, signed=True))
     lines.append(_("At the place, tap «✅ Check in»."))
-    return _text(row.chat_id, lines, checkin_keyboard(activity.id))
+    return message(row.chat_id, lines, checkin_keyboard(activity.id))
 
 
 async def _update(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) -> Rendered | None:
@@ -151,19 +139,21 @@ async def _update(session: AsyncSession, row: OutboxMessage, p: dict[str, Any]) 
                 title=activity.title, when=when
             )
         ]
-        return _text(row.chat_id, lines, signup_keyboard(activity.id, signed=True))
+        return message(row.chat_id, lines, signup_keyboard(activity.id, signed=True))
     if event == "cancelled":
         lines = [_("«{title}», {when}, is called off.").format(title=activity.title, when=when)]
         if p.get("reason"):
             lines.append(_("Reason: {reason}").format(reason=p["reason"]))
-        return _text(row.chat_id, lines)
+        return message(row.chat_id, lines)
     if event == "hours":
         text = _(
             "Thank you for taking part in «{title}»! {hours} h and {points} points are recorded."
         ).format(
-            title=activity.title, hours=num_text(p.get("hours")), points=num_text(p.get("points"))
+            title=activity.title,
+            hours=num_text(p.get("hours")),
+            points=num_text(p.get("points")),
         )
-        return _text(row.chat_id, [text])
+        return message(row.chat_id, [text])
     return None
 
 
@@ -187,7 +177,7 @@ async def _kpi_nudge(
         projected=num_text(p.get("projected")),
         target=num_text(p.get("target")),
     )
-    return _text(row.chat_id, [text])
+    return message(row.chat_id, [text])
 
 
 ACTIVITY_BUILDERS: dict[str, Build] = {
