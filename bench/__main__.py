@@ -7,55 +7,55 @@ still runs and asserts no timing).
 Prints one Markdown table (the README's Performance section) and writes it as JSON
 (bench/results.json; bench/results/quick.json, not kept in git, for --quick). PostgreSQL
 and Redis come from TEST_POSTGRES_URL and TEST_REDIS_URL; a figure that needs one that is
-not reachable is a "skipped" row. A benchmark that fails is a "failed" row, and the exit
-status is 1.
+not reachable is a "skipped" row. Each benchmark runs in a process of its own; one that
+fails is a "failed" row (its output is shown), and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import subprocess
+import sys
+import tempfile
 import time
-import traceback
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import broadcast, latency, memory, reports, throughput
-from bench.common import RESULTS, Row, machine, quiet_logs, table, write_json
+from bench.common import RESULTS, ROOT, Row, machine, read_rows, table, write_json
 
-Bench = Callable[[], Awaitable[list[Row]]]
-
-FULL: dict[str, Bench] = {
-    "throughput": lambda: throughput.run(residents=100, repeats=3),
-    "latency": lambda: latency.run((10, 100, 500)),
-    "broadcast": lambda: broadcast.run(10_000, 300.0),
-    "memory": lambda: memory.run(10_000),
-    "reports": lambda: reports.run(100_000),
+# Each benchmark's arguments; each runs as `python -m bench.<name>` in a process of its own.
+FULL: dict[str, list[str]] = {
+    "throughput": ["--residents", "100", "--repeats", "3"],
+    "latency": ["--levels", "10,100,500"],
+    "broadcast": ["--recipients", "10000", "--rate", "300"],
+    "memory": ["--residents", "10000"],
+    "reports": ["--orders", "100000"],
 }
-QUICK: dict[str, Bench] = {
-    "throughput": lambda: throughput.run(residents=10, repeats=1),
-    "latency": lambda: latency.run((3, 10), think=(0.05, 0.2)),
-    "broadcast": lambda: broadcast.run(300, 100.0),
-    "memory": lambda: memory.run(500),
-    "reports": lambda: reports.run(2_000),
+QUICK: dict[str, list[str]] = {
+    "throughput": ["--residents", "10", "--repeats", "1"],
+    "latency": ["--levels", "3,10", "--think", "0.05,0.2"],
+    "broadcast": ["--recipients", "300", "--rate", "100"],
+    "memory": ["--residents", "500"],
+    "reports": ["--orders", "2000"],
 }
+TIMEOUT = 900  # seconds for one benchmark: a hung one fails instead of holding CI
 
 
-async def run_all(benches: dict[str, Bench]) -> tuple[list[Row], bool]:
-    rows: list[Row] = []
-    ok = True
-    for name, bench in benches.items():
-        started = time.monotonic()
+def run_one(name: str, args: list[str]) -> tuple[list[Row], bool]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        out = Path(tmp) / "rows.json"
+        command = [sys.executable, "-m", f"bench.{name}", *args, "--rows", str(out)]
         try:
-            got = await bench()
-        except Exception as exc:
-            traceback.print_exc()
-            got = [Row(name, "", "failed", None, note=f"{type(exc).__name__}: {exc}"[:200])]
-            ok = False
-        rows += got
-        print(f"{name}: {time.monotonic() - started:.0f} s", flush=True)
-    return rows, ok
+            done = subprocess.run(
+                command, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return [Row(name, "", "failed", None, note=f"no result in {TIMEOUT} s")], False
+        if done.returncode == 0 and out.exists():
+            return read_rows(out), True
+        sys.stderr.write(done.stdout + done.stderr)
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return [Row(name, "", "failed", None, note=last[:200])], False
 
 
 def main() -> None:
@@ -64,7 +64,6 @@ def main() -> None:
     p.add_argument("--only", help="comma-separated: " + ", ".join(FULL))
     p.add_argument("--json", type=Path, help="where to write the results")
     args = p.parse_args()
-    quiet_logs()
     benches = QUICK if args.quick else FULL
     if args.only:
         wanted = args.only.split(",")
@@ -73,7 +72,14 @@ def main() -> None:
             p.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
         benches = {k: v for k, v in benches.items() if k in wanted}
     started = time.monotonic()
-    rows, ok = asyncio.run(run_all(benches))
+    rows: list[Row] = []
+    ok = True
+    for name, bench_args in benches.items():
+        began = time.monotonic()
+        got, fine = run_one(name, bench_args)
+        rows += got
+        ok = ok and fine
+        print(f"{name}: {time.monotonic() - began:.0f} s", flush=True)
     took = time.monotonic() - started
     print()
     print(table(rows))

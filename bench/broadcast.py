@@ -20,11 +20,10 @@ from bench.common import (
     BotProcess,
     Row,
     Town,
+    bench_main,
     check,
     database,
     miss_note,
-    quiet_logs,
-    table,
     town,
 )
 from models import Region, Role, User
@@ -113,9 +112,7 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.broadcast")
     p.add_argument("--recipients", type=int, default=10_000)
     p.add_argument("--rate", type=float, default=300.0)
-    args = p.parse_args()
-    quiet_logs()
-    print(table(asyncio.run(run(args.recipients, args.rate))))
+    bench_main(p, lambda a: run(a.recipients, a.rate))
 
 
 if __name__ == "__main__":

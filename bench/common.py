@@ -9,6 +9,7 @@ other, and its RSS and CPU time are its own.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,25 +196,42 @@ async def database(kind: str) -> AsyncIterator[str]:
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def redis_cleanup(prefix: str = f"fsm:{BOT_ID}:") -> None:
-    """Forget the bench bot's conversations (only its keys: the database may be shared)."""
+def _conversation_of(key: bytes, ids: range) -> bool:
+    """Whether an FSM key (`fsm:<chat>:<user>:…`, aiogram's default) is one of `ids`'."""
+    parts = key.split(b":")
+    return len(parts) > 2 and parts[1].isdigit() and int(parts[1]) in ids
+
+
+async def _fsm_keys(client: Any, ids: range) -> list[bytes]:
+    return [
+        k async for k in client.scan_iter(match="fsm:*", count=1000) if _conversation_of(k, ids)
+    ]
+
+
+async def redis_cleanup(ids: range) -> None:
+    """Forget the conversations of the chats `ids` (only those: the database may be shared)."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(REDIS_URL)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
+        keys = await _fsm_keys(client, ids)
         for lo in range(0, len(keys), 1000):
             await client.delete(*keys[lo : lo + 1000])
     finally:
         await client.aclose()
 
 
-async def redis_used_memory() -> int:
+async def redis_fsm_bytes(ids: range) -> int:
+    """Memory the conversations of the chats `ids` take in Redis (MEMORY USAGE of a sample
+    of their keys, scaled up: the server's total would count whoever else uses it)."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(REDIS_URL)
     try:
-        return int((await client.info("memory"))["used_memory"])
+        keys = await _fsm_keys(client, ids)
+        sample = keys[:: max(1, len(keys) // 500)]
+        sizes = [await client.memory_usage(k) or 0 for k in sample]
+        return round(sum(sizes) / len(sizes) * len(keys)) if sizes else 0
     finally:
         await client.aclose()
 
@@ -396,8 +414,33 @@ def own_cpu() -> float:
     return t.user + t.system
 
 
-def quiet_logs() -> None:
+def setup_process() -> None:
+    """Quiet logs; and the load side (simulator and residents) is Python too: with its
+    start-up objects frozen out of the garbage collector, a full collection cannot stall
+    the simulator for a tenth of a second in the middle of a measurement."""
+    import gc
     import logging
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.ERROR)
+    gc.collect()
+    gc.freeze()
+
+
+def bench_main(
+    p: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Awaitable[list[Row]]]
+) -> None:
+    """A benchmark's command line: parse, run, print its table. With --rows PATH the rows
+    are also written as JSON: `python -m bench` runs each benchmark in a process of its own
+    (nothing left over from one disturbs the next) and collects them so."""
+    p.add_argument("--rows", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    setup_process()
+    rows = asyncio.run(run(args))
+    print(table(rows))
+    if args.rows is not None:
+        args.rows.write_text(json.dumps([asdict(r) for r in rows], ensure_ascii=False))
+
+
+def read_rows(path: Path) -> list[Row]:
+    return [Row(**r) for r in json.loads(path.read_text())]

@@ -22,12 +22,11 @@ from bench.common import (
     BotProcess,
     Row,
     Town,
+    bench_main,
     check,
     database,
     miss_note,
     percentile,
-    quiet_logs,
-    table,
     town,
 )
 from bench.conversation import order_number
@@ -126,10 +125,20 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.latency")
     p.add_argument("--levels", default="10,100,500", help="residents at once, comma-separated")
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
-    args = p.parse_args()
-    quiet_logs()
-    levels = tuple(int(x) for x in args.levels.split(","))
-    print(table(asyncio.run(run(levels, kind=args.database))))
+    p.add_argument("--think", default="1,3", help="seconds a resident pauses: min,max")
+    bench_main(
+        p,
+        lambda a: run(
+            tuple(int(x) for x in a.levels.split(",")),
+            think=_pair(a.think),
+            kind=a.database,
+        ),
+    )
+
+
+def _pair(text: str) -> tuple[float, float]:
+    low, high = (float(x) for x in text.split(","))
+    return low, high
 
 
 if __name__ == "__main__":

@@ -21,15 +21,14 @@ from bench.common import (
     BotProcess,
     Row,
     Town,
+    bench_main,
     check,
     database,
     miss_note,
-    quiet_logs,
     redis_cleanup,
+    redis_fsm_bytes,
     redis_reachable,
-    redis_used_memory,
     skipped,
-    table,
     town,
 )
 from bench.conversation import ORDER_BUTTON
@@ -69,7 +68,7 @@ async def measure(sim: Simulator, t: Town, n: int, redis: bool, first: int) -> l
     case = f"{n:,} conversations, {'Redis' if redis else 'memory'} FSM"
     ids = await t.residents(sim, first, n)
     if redis:
-        await redis_cleanup()
+        await redis_cleanup(range(first, first + n))
     async with (
         BotProcess(sim, "ours", env) as bot,
         Driver(sim.base_url, TOKEN, connections=2 * SENDERS) as driver,
@@ -78,15 +77,14 @@ async def measure(sim: Simulator, t: Town, n: int, redis: bool, first: int) -> l
         await start_conversations(sim, driver, ids[:base])
         await asyncio.sleep(1)  # let the sender and the scheduler settle
         _cpu, rss0, _ = bot.stat()
-        redis0 = await redis_used_memory() if redis else 0
         started = time.monotonic()
         await start_conversations(sim, driver, ids[base:])
         took = time.monotonic() - started
         await asyncio.sleep(1)
         _cpu, rss1, peak = bot.stat()
-        redis1 = await redis_used_memory() if redis else 0
+        in_redis = await redis_fsm_bytes(range(first, first + n)) if redis else 0
     if redis:
-        await redis_cleanup()
+        await redis_cleanup(range(first, first + n))
     per = (rss1 - rss0) / (n - base)
     rows = [
         Row(NAME, case, "peak RSS", peak / 2**20, "MiB", note=f"{(n - base) / took:.0f} updates/s"),
@@ -102,9 +100,7 @@ async def measure(sim: Simulator, t: Town, n: int, redis: bool, first: int) -> l
         ),
     ]
     if redis:
-        rows.append(
-            Row(NAME, case, "Redis bytes per conversation", (redis1 - redis0) / (n - base), "B")
-        )
+        rows.append(Row(NAME, case, "Redis bytes per conversation", in_redis / n, "B"))
     return rows
 
 
@@ -115,9 +111,9 @@ async def run(residents: int = 10_000) -> list[Row]:
         database("sqlite") as url,
         town(url, sim) as t,
     ):
-        rows += await measure(sim, t, residents, False, 7_000_000)
+        rows += await measure(sim, t, residents, False, 9_300_000)
         if await redis_reachable():
-            rows += await measure(sim, t, residents, True, 8_000_000)
+            rows += await measure(sim, t, residents, True, 9_400_000)
         else:
             rows.append(skipped(NAME, "Redis FSM", "Redis not reachable (TEST_REDIS_URL)"))
     return rows
@@ -126,9 +122,7 @@ async def run(residents: int = 10_000) -> list[Row]:
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.memory")
     p.add_argument("--residents", type=int, default=10_000)
-    args = p.parse_args()
-    quiet_logs()
-    print(table(asyncio.run(run(args.residents))))
+    bench_main(p, lambda a: run(a.residents))
 
 
 if __name__ == "__main__":

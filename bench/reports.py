@@ -14,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.common import Row, check, database, miss_note, quiet_logs, table
+from bench.common import Row, bench_main, check, database, miss_note
 from bench.export import measure as export_times
 from bench.seed import seed
 from models.db import make_engine, make_sessionmaker
@@ -108,9 +108,7 @@ async def run(orders: int = 100_000) -> list[Row]:
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.reports")
     p.add_argument("--orders", type=int, default=100_000)
-    args = p.parse_args()
-    quiet_logs()
-    print(table(asyncio.run(run(args.orders))))
+    bench_main(p, lambda a: run(a.orders))
 
 
 if __name__ == "__main__":

@@ -25,15 +25,14 @@ from bench.common import (
     BotProcess,
     Row,
     Town,
+    bench_main,
     check,
     database,
     median,
     miss_note,
     own_cpu,
     postgres_reachable,
-    quiet_logs,
     skipped,
-    table,
     town,
 )
 from bench.conversation import OPENING, ORDER_BUTTON, Step, order_steps, play
@@ -184,9 +183,7 @@ def main() -> None:
     p.add_argument("--residents", type=int, default=200)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--profile", type=Path, help="profile our bot on SQLite into this file")
-    args = p.parse_args()
-    quiet_logs()
-    print(table(asyncio.run(run(args.residents, args.repeats, args.profile))))
+    bench_main(p, lambda a: run(a.residents, a.repeats, a.profile))
 
 
 if __name__ == "__main__":
