@@ -75,10 +75,14 @@ def build_dispatcher(
     dp["sessionmaker"] = sessionmaker
     # Services read the org policy and the time zone from their session (reminders' times).
     reminders.configure_sessions(sessionmaker, policy, settings.tz)
-    # One poller per bot (Telegram allows no more), so any unfinished claim it meets again
-    # is a dead predecessor's; webhook workers wait `inbox_stale_after` for each other.
-    stale = timedelta(seconds=settings.inbox_stale_after if settings.webhook_url else 0)
-    dp.update.outer_middleware(InboxMiddleware(sessionmaker, settings.worker_name, stale))
+    # One poller per bot (Telegram allows no more): it records updates once handled and
+    # redoes whatever a dead predecessor left unfinished. Webhook workers claim each update
+    # first and wait `inbox_stale_after` for one another.
+    polling = not settings.webhook_url
+    stale = timedelta(seconds=settings.inbox_stale_after)
+    dp.update.outer_middleware(
+        InboxMiddleware(sessionmaker, settings.worker_name, stale, exclusive=polling)
+    )
     # Several workers count a flood together, in the Redis that holds the conversations.
     redis = getattr(storage, "redis", None)
     dp.update.outer_middleware(

@@ -15,11 +15,20 @@ from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from redis.exceptions import RedisError
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.metrics import METRICS
 from services.i18n import N_, gettext, normalise_locale
-from services.inbox import Claim, claim_update, mark_handled
+from services.inbox import (
+    Claim,
+    claim_update,
+    highest_recorded,
+    is_handled,
+    mark_handled,
+    record_handled,
+)
 from services.people import get_or_create_user, roles_of
 
 log = logging.getLogger("civic_dispatch.updates")
@@ -28,7 +37,9 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 class DbSessionMiddleware(BaseMiddleware):
     """One session per update. Services commit their own transactions; whatever a handler
-    leaves uncommitted (reads) is rolled back when the session closes."""
+    leaves uncommitted (reads) is rolled back when the session closes. A commit that queued
+    messages wakes the sender at once, not after the handler's own reply went out: an order
+    card then leaves while the resident is still being answered."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
@@ -36,42 +47,52 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
-            try:
-                return await handler(event, data)
-            finally:
-                sender = data.get("sender")
-                if session.info.pop("outbox_added", False) and sender is not None:
-                    sender.poke()
+            session.info["sender"] = data.get("sender")
+            return await handler(event, data)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_sender(session: Session) -> None:
+    # session.info["outbox_added"] is set by services/outbox.py when it queues a row.
+    sender = session.info.get("sender")
+    if session.info.pop("outbox_added", False) and sender is not None:
+        sender.poke()
 
 
 class InboxMiddleware(BaseMiddleware):
     """Handle each update id once (see services/inbox.py). A duplicate is acknowledged and
     dropped; an update whose handler failed is still marked, so a poison update cannot loop.
 
-    The webhook server claims the update itself (it must answer 503 for one in hand
-    elsewhere) and says so with `inbox_claimed`; polling leaves the claim to this."""
+    `exclusive`: the only reader of the bot's updates (long polling). Then an update is
+    recorded once, after it was handled, and looked up only if a predecessor may have seen
+    it. Otherwise (webhook workers) it is claimed first; the webhook server does that itself
+    (it must answer 503 for one in hand elsewhere) and says so with `inbox_claimed`."""
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         worker: str,
         stale_after: timedelta = timedelta(0),
+        *,
+        exclusive: bool = False,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.worker = worker
         self.stale_after = stale_after
+        self.exclusive = exclusive
+        # exclusive: ids up to this may have been handled already (by a predecessor or by
+        # this process: a duplicate); ids in hand now are not started twice.
+        self._seen_up_to: int | None = None
+        self._in_hand: set[int] = set()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = getattr(event, "update_id", None)
         if update_id is None:
             return await handler(event, data)
-        if not data.get("inbox_claimed"):
-            async with self.sessionmaker() as session:
-                claim = await claim_update(session, update_id, self.worker, self.stale_after)
-            if claim is not Claim.NEW:
-                log.info("update %s %s; skipped", update_id, claim.value)
-                METRICS.inc("updates_duplicate_total")
-                return UNHANDLED
+        if not data.get("inbox_claimed") and not await self._ours(update_id):
+            log.info("update %s handled already or in hand elsewhere; skipped", update_id)
+            METRICS.inc("updates_duplicate_total")
+            return UNHANDLED
         METRICS.inc("updates_total")
         try:
             return await handler(event, data)
@@ -80,7 +101,29 @@ class InboxMiddleware(BaseMiddleware):
             raise
         finally:
             async with self.sessionmaker() as session:
-                await mark_handled(session, update_id)
+                if self.exclusive:
+                    try:
+                        await record_handled(session, update_id, self.worker)
+                    finally:
+                        self._in_hand.discard(update_id)
+                else:
+                    await mark_handled(session, update_id)
+
+    async def _ours(self, update_id: int) -> bool:
+        """Whether to handle the update now."""
+        async with self.sessionmaker() as session:
+            if not self.exclusive:
+                claim = await claim_update(session, update_id, self.worker, self.stale_after)
+                return claim is Claim.NEW
+            if update_id in self._in_hand:
+                return False
+            if self._seen_up_to is None:
+                self._seen_up_to = await highest_recorded(session)
+            if update_id <= self._seen_up_to and await is_handled(session, update_id):
+                return False
+            self._seen_up_to = max(self._seen_up_to, update_id)
+            self._in_hand.add(update_id)
+            return True
 
 
 class ThrottleMiddleware(BaseMiddleware):

@@ -4,6 +4,10 @@ Telegram redelivers webhooks that were not answered 200, several workers may rec
 same update, and a restart re-reads updates that were fetched but not finished. A row per
 update id decides: the first claim wins; a claim left unfinished for `stale_after` (its
 worker died) may be taken over, so a crash loses nothing.
+
+Long polling has one reader per bot, so it needs no claim: it records an update once it is
+handled (one write, not two), and only ids up to the highest recorded before it started can
+have been handled already — a restart re-reads those, nothing newer.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,5 +70,35 @@ async def mark_handled(session: AsyncSession, update_id: int) -> None:
         update(ProcessedUpdate)
         .where(ProcessedUpdate.update_id == update_id)
         .values(handled_at=utcnow())
+    )
+    await session.commit()
+
+
+async def highest_recorded(session: AsyncSession) -> int:
+    """The highest update id ever recorded (-1 for none)."""
+    return int(await session.scalar(select(func.max(ProcessedUpdate.update_id))) or -1)
+
+
+async def is_handled(session: AsyncSession, update_id: int) -> bool:
+    handled_at = await session.scalar(
+        select(ProcessedUpdate.handled_at).where(ProcessedUpdate.update_id == update_id)
+    )
+    return handled_at is not None
+
+
+async def record_handled(session: AsyncSession, update_id: int, worker: str) -> None:
+    """One row saying the update is done (replacing a claim a dead worker left). Commits."""
+    now = utcnow()
+    values = {"update_id": update_id, "received_at": now, "handled_at": now, "worker": worker}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    await session.execute(
+        upsert(ProcessedUpdate)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=[ProcessedUpdate.update_id], set_={"handled_at": now, "worker": worker}
+        )
     )
     await session.commit()

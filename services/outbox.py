@@ -81,7 +81,7 @@ async def notify(
         broadcast_id=broadcast_id,
     )
     session.add(row)
-    session.info["outbox_added"] = True  # the update middleware wakes the sender
+    session.info["outbox_added"] = True  # its commit wakes the sender (bot/middlewares.py)
     return row
 
 

@@ -8,7 +8,14 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from models import ProcessedUpdate, utcnow
-from services.inbox import Claim, claim_update, mark_handled
+from services.inbox import (
+    Claim,
+    claim_update,
+    highest_recorded,
+    is_handled,
+    mark_handled,
+    record_handled,
+)
 
 
 async def test_the_first_claim_wins_and_a_handled_update_is_done(session):
@@ -39,3 +46,18 @@ async def test_polling_takes_over_any_unfinished_claim_at_once(session):
     assert await claim_update(session, 3, "after-restart", timedelta(0)) is Claim.NEW
     await mark_handled(session, 3)
     assert await claim_update(session, 3, "after-restart", timedelta(0)) is Claim.DONE
+
+
+async def test_polling_records_once_and_looks_up_only_what_a_predecessor_may_have_seen(
+    session,
+):
+    assert await highest_recorded(session) == -1
+    await record_handled(session, 10, "before-the-crash")
+    await claim_update(session, 11, "webhook-worker")  # left unfinished by a dead worker
+    assert await highest_recorded(session) == 11
+    assert await is_handled(session, 10)
+    assert not await is_handled(session, 11)
+    await record_handled(session, 11, "after-restart")  # done now: the claim becomes a record
+    assert await is_handled(session, 11)
+    row = await session.get(ProcessedUpdate, 11, populate_existing=True)
+    assert row is not None and row.worker == "after-restart"
