@@ -6,17 +6,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Reminder, ReminderKind
 from scheduler.clock import Clock, SystemClock
-from services import broadcasts, reminders
+from services import broadcasts, inbox, reminders
 from services.broadcasts import Run
 from services.reminders import Calendar, Fired, Handler
 
 log = logging.getLogger("civic_dispatch.scheduler")
+INBOX_SWEEP_EVERY = timedelta(hours=1)
 
 
 async def _fire_kpi(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
@@ -84,6 +85,7 @@ class Jobs:
         self.handlers = default_handlers() if handlers is None else handlers
         self.on_queued = on_queued
         self.failures: dict[int, int] = {}
+        self._inbox_swept: datetime | None = None
 
     def _now(self, now: datetime | None) -> datetime:
         return now or self.clock.now()
@@ -105,6 +107,9 @@ class Jobs:
         async with self.sessionmaker() as session:
             await reminders.ensure_calendar(session, now, self.calendar, kinds=self.handlers)
             await session.commit()
+            if self._inbox_swept is None or now - self._inbox_swept >= INBOX_SWEEP_EVERY:
+                self._inbox_swept = now
+                await inbox.forget_old(session, now)
         fired = await reminders.fire_due(
             self.sessionmaker,
             now,

@@ -12,16 +12,18 @@ have been handled already — a restart re-reads those, nothing newer.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ProcessedUpdate, utcnow
 
 STALE_AFTER = timedelta(seconds=60)
+# Telegram keeps an update for 24 hours at most: a row older than this can never be needed.
+KEEP_FOR = timedelta(days=7)
 
 
 class Claim(StrEnum):
@@ -102,3 +104,16 @@ async def record_handled(session: AsyncSession, update_id: int, worker: str) -> 
         )
     )
     await session.commit()
+
+
+async def forget_old(session: AsyncSession, now: datetime, keep: timedelta = KEEP_FOR) -> int:
+    """Drop handled rows older than `keep` (the newest is kept: polling starts from it), so
+    the table does not grow by a row per update forever. Commits; returns how many."""
+    newest = select(func.max(ProcessedUpdate.update_id)).scalar_subquery()
+    result = await session.execute(
+        delete(ProcessedUpdate).where(
+            ProcessedUpdate.handled_at < now - keep, ProcessedUpdate.update_id < newest
+        )
+    )
+    await session.commit()
+    return result.rowcount or 0

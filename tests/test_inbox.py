@@ -11,6 +11,7 @@ from models import ProcessedUpdate, utcnow
 from services.inbox import (
     Claim,
     claim_update,
+    forget_old,
     highest_recorded,
     is_handled,
     mark_handled,
@@ -61,3 +62,23 @@ async def test_polling_records_once_and_looks_up_only_what_a_predecessor_may_hav
     assert await is_handled(session, 11)
     row = await session.get(ProcessedUpdate, 11, populate_existing=True)
     assert row is not None and row.worker == "after-restart"
+
+
+async def test_old_rows_are_forgotten_but_the_newest_is_kept(session):
+    now = utcnow()
+    for update_id, age in ((20, 30), (21, 8), (22, 1)):
+        await record_handled(session, update_id, "w")
+        await session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.update_id == update_id)
+            .values(handled_at=now - timedelta(days=age))
+        )
+    await claim_update(session, 19, "w")  # unfinished: never forgotten
+    await session.commit()
+    assert await forget_old(session, now) == 2
+    assert await highest_recorded(session) == 22
+    assert await session.get(ProcessedUpdate, 19) is not None
+    await session.execute(update(ProcessedUpdate).values(handled_at=now - timedelta(days=30)))
+    await session.commit()
+    assert await forget_old(session, now) == 1  # the newest stays: polling starts from it
+    assert await highest_recorded(session) == 22
