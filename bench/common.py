@@ -298,13 +298,23 @@ LEADER_TG = 6_999_999
 
 
 @contextlib.asynccontextmanager
-async def town(url: str, sim: Simulator, *, leader: bool = True) -> AsyncIterator[Town]:
+async def org_database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the bot's database with Taole's org chart synced, to prepare its world
+    before it starts; the engine is closed after."""
     engine = make_engine(url)
     sm = make_sessionmaker(engine)
     try:
         async with sm() as s:
             await sync_org(s, load_org_config(TAOLE))
             await s.commit()
+        yield sm
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def town(url: str, sim: Simulator, *, leader: bool = True) -> AsyncIterator[Town]:
+    async with org_database(url) as sm:
         places = await stations(sm)
         t = Town(url, sm, [p.id for p in places], places[0].parent_id or 0)
         if leader:
@@ -316,8 +326,6 @@ async def town(url: str, sim: Simulator, *, leader: bool = True) -> AsyncIterato
                 await people.appoint(s, user, Role.TEAM_LEADER, team=team)
                 await s.commit()
         yield t
-    finally:
-        await engine.dispose()
 
 
 # --- the bot as a process ---------------------------------------------------------------------

@@ -8,15 +8,9 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from models.db import make_engine, make_sessionmaker
-from services.org import load_org_config, sync_org
-from tests.harness import TAOLE, TOKEN
+from tests.harness import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,21 +58,6 @@ async def stop(proc: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> N
 def logs(tmp_path: Path) -> str:
     """The tail of every bot log, for a failure message."""
     return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(tmp_path.glob("*.log")))
-
-
-@asynccontextmanager
-async def org_database(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the bot's database with Taole's org chart synced, to prepare its world
-    before it starts; the engine is closed after."""
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    try:
-        async with sessionmaker() as s:
-            await sync_org(s, load_org_config(TAOLE))
-            await s.commit()
-        yield sessionmaker
-    finally:
-        await engine.dispose()
 
 
 def free_port() -> int:

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bench.common import org_database
 from models import Order, Region, Role, ServiceCategory, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
@@ -34,7 +35,7 @@ from simulator.driver import BotMessage, Driver, ExpectationFailed, SimulatorErr
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 from tests.harness import TOKEN
-from tests.processes import free_port, logs, org_database, start_bot, stop
+from tests.processes import free_port, logs, start_bot, stop
 from tests.scheduler_harness import (
     BOT_ID,
     bulk_people,

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from bench.common import org_database
 from models import (
     OutboxMessage,
     OutboxStatus,
@@ -25,7 +26,7 @@ from services import broadcasts, people
 from simulator.limits import Limits
 from simulator.server import run_simulator
 from tests.harness import TOKEN
-from tests.processes import logs, org_database, start_bot, stop
+from tests.processes import logs, start_bot, stop
 from tests.scheduler_harness import (
     bot_on,
     bulk_people,

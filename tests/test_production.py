@@ -19,6 +19,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 
+from bench.common import org_database
 from models import Order, ProcessedUpdate, Region, Role, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
@@ -26,7 +27,7 @@ from simulator.driver import Driver, SimUser
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 from tests.harness import TOKEN
-from tests.processes import free_port, logs, org_database, start_bot, stop
+from tests.processes import free_port, logs, start_bot, stop
 from tests.scheduler_harness import bulk_people, notices_in_chat, stations, wait_until
 from tests.test_e2e_orders import place_order
 
