@@ -58,6 +58,7 @@ MAX_BACKOFF = 300.0  # seconds
 STALE_CLAIM = timedelta(minutes=5)  # a claim this old belongs to a dead worker
 RECOVER_EVERY = 60.0  # seconds between looks for stale claims
 LONG_PAUSE = 30.0  # a retry_after longer than this hands the claimed batch back
+SHARED_RETRY = 30.0  # seconds before asking an unavailable Redis for send slots again
 
 
 @dataclass
@@ -122,6 +123,7 @@ class Sender:
         # Several workers: the bot-wide limits live in Redis (bot/shared_limits.py); the
         # buckets below then only keep this worker from asking Redis in vain.
         self.shared = shared
+        self._shared_off_until = 0.0  # after a Redis failure: its own buckets until then
         self.limits = limits or RateLimits()
         self.quiet = quiet
         self.worker, self.batch = worker, batch
@@ -325,11 +327,16 @@ class Sender:
         while (wait := self.global_bucket.delay()) > 0:
             await asyncio.sleep(wait)
         self._chat_bucket(chat_id).take()
-        if self.shared is not None:
+        if self.shared is not None and time.monotonic() >= self._shared_off_until:
             try:
                 await self.shared.acquire(chat_id)
             except (RedisError, OSError) as exc:  # Redis away: keep sending, within our own
-                log.warning("shared send limits unavailable (%s); using this worker's", exc)
+                log.warning(
+                    "shared send limits unavailable (%s); this worker's own for %.0f s",
+                    exc,
+                    SHARED_RETRY,
+                )
+                self._shared_off_until = time.monotonic() + SHARED_RETRY
 
     # --- sending ------------------------------------------------------------------------------
 

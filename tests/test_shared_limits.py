@@ -77,3 +77,17 @@ async def test_a_flood_spread_over_two_workers_is_one_flood(redis_url):
         assert await a._flooding_shared(78) == (False, False)  # someone else is not slowed
     finally:
         await redis.aclose()
+
+
+async def test_without_redis_the_sender_keeps_to_its_own_limits(caplog):
+    from bot.sender import Sender
+
+    dead = SharedLimits.from_url("redis://127.0.0.1:1/0", RateLimits())  # nothing listens
+    sender = Sender(None, None, None, shared=dead)  # type: ignore[arg-type]
+    try:
+        await sender._wait_for_slot(42)
+        await sender._wait_for_slot(43)  # not asked again for a while: one warning
+    finally:
+        await dead.close()
+    warnings = [r for r in caplog.records if "shared send limits unavailable" in r.message]
+    assert len(warnings) == 1
