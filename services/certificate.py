@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont
-from matplotlib.patches import Rectangle
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +22,9 @@ from models import LedgerSource, PointsEntry, Region, User, utcnow
 from services.i18n import N_, gettext, local_name
 from services.points import LOCAL_TZ, totals, year_bounds
 from services.volunteers import memberships
+
+if TYPE_CHECKING:
+    from matplotlib.font_manager import FontProperties
 
 SANS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei")
 SERIF = ("Noto Serif CJK SC", "Noto Serif CJK JP", "Noto Serif CJK TC", *SANS)
@@ -34,6 +35,10 @@ GOLD = "#c9a227"
 @cache
 def cjk_font(serif: bool = False) -> FontProperties | None:
     """A font that has Chinese glyphs, or None when none is installed."""
+    # matplotlib on first use (here and in render_certificate): ~40 MiB a bot worker need
+    # not carry until someone asks for a certificate.
+    from matplotlib.font_manager import FontProperties, findfont
+
     for family in SERIF if serif else SANS:
         try:
             path = findfont(FontProperties(family=family), fallback_to_default=False)
@@ -146,6 +151,9 @@ def render_certificate(data: CertificateData, *, dpi: int = 110) -> bytes:
 
     def t(msgid: str, **params: object) -> str:
         return gettext(msgid, loc, **params)
+
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     serif, sans = cjk_font(serif=True), cjk_font()
     fig = Figure(figsize=(11.69, 8.27), dpi=dpi, facecolor="#fffdf6")

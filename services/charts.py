@@ -18,18 +18,35 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import font_manager, ticker, transforms
-from matplotlib.figure import Figure
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from services.i18n import N_, gettext
 from services.reports import Report, format_duration, format_number, format_rate
 from services.scorecard import StationScore
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@cache
+def _mpl() -> SimpleNamespace:
+    """matplotlib, imported on the first chart: ~40 MiB a bot worker need not carry until
+    someone asks for one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager, ticker, transforms
+    from matplotlib.figure import Figure
+
+    return SimpleNamespace(
+        rc=matplotlib.rcParams,
+        font_manager=font_manager,
+        ticker=ticker,
+        transforms=transforms,
+        Figure=Figure,
+    )
+
 
 # Families that cover Simplified Chinese, best first.
 CJK_FAMILIES = (
@@ -60,7 +77,7 @@ _lock = threading.Lock()
 
 
 def _known(family: str) -> str | None:
-    for entry in font_manager.fontManager.ttflist:
+    for entry in _mpl().font_manager.fontManager.ttflist:
         if entry.name == family:
             return entry.fname
     return None
@@ -77,7 +94,7 @@ def _scan_font_dirs() -> None:
     for path in candidates:
         if path.suffix.lower() in (".ttf", ".otf", ".ttc") and path.is_file():
             try:
-                font_manager.fontManager.addfont(str(path))
+                _mpl().font_manager.fontManager.addfont(str(path))
             except (OSError, RuntimeError, ValueError):
                 continue
 
@@ -100,9 +117,9 @@ def _setup() -> str | None:
     """Point matplotlib's sans-serif family at the CJK font (once); returns its name."""
     found = find_cjk_font()
     families = [found[0]] if found else []
-    matplotlib.rcParams["font.family"] = "sans-serif"
-    matplotlib.rcParams["font.sans-serif"] = [*families, "DejaVu Sans"]
-    matplotlib.rcParams["axes.unicode_minus"] = False
+    _mpl().rc["font.family"] = "sans-serif"
+    _mpl().rc["font.sans-serif"] = [*families, "DejaVu Sans"]
+    _mpl().rc["axes.unicode_minus"] = False
     return found[0] if found else None
 
 
@@ -135,7 +152,7 @@ def _barh(
 ) -> None:
     _style(ax)
     # Titles line up with the figure's left edge, not with the bars.
-    where = transforms.blended_transform_factory(ax.figure.transFigure, ax.transAxes)
+    where = _mpl().transforms.blended_transform_factory(ax.figure.transFigure, ax.transAxes)
     ax.text(
         title_x,
         1.06,
@@ -165,7 +182,7 @@ def _barh(
     ax.set_yticks(positions, labels=list(labels), fontsize=size)
     top = max(values)
     ax.set_xlim(0, top * 1.18)
-    ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4, integer=True))
+    ax.xaxis.set_major_locator(_mpl().ticker.MaxNLocator(nbins=4, integer=True))
     ax.tick_params(axis="x", labelsize=size - 2, labelcolor=GREY)
     for y, v in zip(positions, values, strict=True):
         ax.text(v + top * 0.015, y, fmt.format(v), va="center", fontsize=size, color="#111827")
@@ -193,7 +210,7 @@ def report_chart(report: Report, locale: str | None, title: str) -> bytes:
         _setup()
         t = lambda msgid, **kw: gettext(msgid, locale, **kw)  # noqa: E731
         none = t(N_("No data"))
-        fig = Figure(figsize=(7.2, 10.4), dpi=150)
+        fig = _mpl().Figure(figsize=(7.2, 10.4), dpi=150)
         fig.text(0.05, 0.975, title, fontsize=19, fontweight="bold", color="#111827", va="top")
         fig.text(0.05, 0.945, report.period.label(locale), fontsize=12.5, color=GREY, va="top")
         kpis = [
@@ -300,7 +317,7 @@ def bar_chart(
     with _lock:
         _setup()
         height = 1.1 + 0.42 * max(len(values), min_rows)
-        fig = Figure(figsize=(width, height), dpi=120)
+        fig = _mpl().Figure(figsize=(width, height), dpi=120)
         ax = fig.add_subplot(1, 1, 1)
         _barh(
             ax,
