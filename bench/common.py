@@ -344,6 +344,22 @@ def _proc_stat(pid: int) -> tuple[float, int, int]:
     return cpu, rss, hwm
 
 
+def bot_process_env(token: str, api_base: str, **settings: str) -> dict[str, str]:
+    """The environment of `python -m bot run` against the simulator, as the benches and the
+    process tests start it; `settings` add or override."""
+    return {
+        **os.environ,
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_BASE": api_base,
+        "LOG_LEVEL": "WARNING",
+        "QUIET_HOURS_START": "00:00",  # no quiet hours: these run at any hour
+        "QUIET_HOURS_END": "00:00",
+        "DASHBOARD_PORT": "0",  # any free port: never clash with a dashboard already running
+        "PYTHONUNBUFFERED": "1",
+        **settings,
+    }
+
+
 @dataclass
 class BotProcess:
     """`python -m bot run` (ours) or `python -m bench.barebot` against the simulator."""
@@ -357,19 +373,11 @@ class BotProcess:
 
     async def __aenter__(self) -> BotProcess:
         self.log = Path(tempfile.mkstemp(prefix=f"bench-{self.kind}-", suffix=".log")[1])
-        env = {
-            **os.environ,
-            "BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE": self.sim.base_url,
-            "LOG_LEVEL": "WARNING",
-            "QUIET_HOURS_START": "00:00",  # no quiet hours: benches run at any hour
-            "QUIET_HOURS_END": "00:00",
-            "DASHBOARD_PORT": "0",
+        defaults = {
             "MEDIA_DIR": str(Path(tempfile.gettempdir()) / "bench-media"),
             "WORKER_NAME": "bench",
-            "PYTHONUNBUFFERED": "1",
-            **self.env,
         }
+        env = bot_process_env(TOKEN, self.sim.base_url, **{**defaults, **self.env})
         if "REDIS_URL" not in self.env:
             env.pop("REDIS_URL", None)  # memory FSM unless a bench asks for Redis
         module = ["-m", "bot", "run"] if self.kind == "ours" else ["-m", "bench.barebot"]

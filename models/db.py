@@ -41,3 +41,13 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """The INSERT of the session's database, which has ON CONFLICT (SQLite and PostgreSQL
+    spell it the same; the generic INSERT has none)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

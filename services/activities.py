@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import secrets
 import uuid
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -49,6 +48,7 @@ from models import (
 from services import points, routing
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
+from services.numbering import next_number, town_prefix
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
 from services.points import LOCAL_TZ, PointsRules
@@ -158,28 +158,12 @@ async def may_join(session: AsyncSession, activity: Activity, user: User) -> boo
 # ---------------------------------------------------------------------------------------
 
 
-def _prefix(town_code: str) -> str:
-    letters = [c for c in town_code if c.isalpha()]
-    return "".join(letters[:2]).upper() or "AC"
-
-
 async def _assign_number(
     session: AsyncSession, activity: Activity, town: Region, tz: tzinfo
 ) -> None:
-    """ "TA-HD-20261205-01": per town prefix and local day of the start. The row is inserted
-    first (SQLite: the write lock; PostgreSQL: an advisory lock per day), so no other
-    transaction reads the same last number."""
-    stem = f"{_prefix(town.code)}-HD-{activity.starts_at.astimezone(tz):%Y%m%d}-"
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(stem.encode()))))
-    last = await session.scalar(
-        select(Activity.number)
-        .where(Activity.number.like(f"{stem}%"))
-        .order_by(func.length(Activity.number).desc(), Activity.number.desc())
-        .limit(1)
-    )
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    activity.number = f"{stem}{seq:02d}"
+    """ "TA-HD-20261205-01": per town prefix and local day of the start."""
+    stem = f"{town_prefix(town.code, 'AC')}-HD-{activity.starts_at.astimezone(tz):%Y%m%d}-"
+    activity.number = await next_number(session, Activity.number, stem, width=2)
     await session.flush()
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ProcessedUpdate, utcnow
+from models.db import dialect_insert
 
 STALE_AFTER = timedelta(seconds=60)
 # Telegram keeps an update for 24 hours at most: a row older than this can never be needed.
@@ -92,12 +93,8 @@ async def record_handled(session: AsyncSession, update_id: int, worker: str) -> 
     """One row saying the update is done (replacing a claim a dead worker left). Commits."""
     now = utcnow()
     values = {"update_id": update_id, "received_at": now, "handled_at": now, "worker": worker}
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
     await session.execute(
-        upsert(ProcessedUpdate)
+        dialect_insert(session)(ProcessedUpdate)
         .values(**values)
         .on_conflict_do_update(
             index_elements=[ProcessedUpdate.update_id], set_={"handled_at": now, "worker": worker}

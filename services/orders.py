@@ -15,7 +15,6 @@ written; any failure after a write rolls the whole transaction back.
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from models import (
 from services import points, reminders, routing
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
+from services.numbering import next_number, town_prefix
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
 from services.points import LOCAL_TZ, PointsRules
@@ -334,28 +334,11 @@ async def _tell_text(
 # ---------------------------------------------------------------------------------------
 
 
-def _prefix(town_code: str) -> str:
-    letters = [c for c in town_code if c.isalpha()]
-    return "".join(letters[:2]).upper() or "OR"
-
-
 async def _assign_number(session: AsyncSession, order: Order, town: Region, tz: tzinfo) -> None:
-    """Give a just-inserted order its number: per prefix and local day, "TA-20261130-0007".
-
-    The order row is inserted first (with a placeholder), which on SQLite takes the one
-    write lock, and PostgreSQL takes a transaction-scoped advisory lock per day: either way
-    no other transaction can read the same "last number" before this one commits."""
-    stem = f"{_prefix(town.code)}-{utcnow().astimezone(tz):%Y%m%d}-"
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(stem.encode()))))
-    last = await session.scalar(
-        select(Order.number)
-        .where(Order.number.like(f"{stem}%"))
-        .order_by(func.length(Order.number).desc(), Order.number.desc())
-        .limit(1)
-    )
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    order.number = f"{stem}{seq:04d}"
+    """Give a just-inserted order its number: per prefix and local day, "TA-20261130-0007"
+    (see services/numbering.py for why two never get the same)."""
+    stem = f"{town_prefix(town.code, 'OR')}-{utcnow().astimezone(tz):%Y%m%d}-"
+    order.number = await next_number(session, Order.number, stem, width=4)
     await session.flush()
 
 

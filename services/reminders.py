@@ -57,6 +57,7 @@ from models import (
     User,
     utcnow,
 )
+from models.db import dialect_insert
 from services import routing
 from services.org import Policy
 from services.outbox import NoticeKind, notify, notify_many
@@ -113,11 +114,11 @@ async def insert_ignore(session: AsyncSession, table: Table, rows: list[dict[str
     when another instance inserts the same key at the same moment). Returns rows inserted."""
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    stmt = (
+        dialect_insert(session)(table)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
     result = await session.execute(stmt, rows)
     return len(result.all())
 

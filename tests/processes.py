@@ -4,12 +4,12 @@ loop, so a test can kill it (SIGKILL: no shutdown hook runs) and start it again.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
 from pathlib import Path
 
+from bench.common import bot_process_env
 from tests.harness import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,22 +19,14 @@ async def start_bot(
     sim, db_url: str, tmp_path: Path, n: int, **env: str
 ) -> asyncio.subprocess.Process:
     """Start the bot; its log goes to `tmp_path/bot<n>.log`. `env` adds or overrides settings."""
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE": sim.base_url,
+    defaults = {
         "DATABASE_URL": db_url,
         "MEDIA_DIR": str(tmp_path / "media"),
         "WORKER_NAME": "crash-test",  # a stable name: its own claims come back at start
         "SEND_RATE": "28",
         "SCHEDULER_INTERVAL": "0.5",
-        "QUIET_HOURS_START": "00:00",
-        "QUIET_HOURS_END": "00:00",
-        "LOG_LEVEL": "WARNING",
-        "DASHBOARD_PORT": "0",  # any free port: never clash with a dashboard already running
-        "PYTHONUNBUFFERED": "1",
-        **env,
     }
+    env = bot_process_env(TOKEN, sim.base_url, **{**defaults, **env})
     log = (tmp_path / f"bot{n}.log").open("wb")
     try:
         return await asyncio.create_subprocess_exec(
