@@ -190,6 +190,15 @@ def _message(query: CallbackQuery) -> Message | None:
     return query.message if isinstance(query.message, Message) else None
 
 
+async def _show(message: Message, text: str, markup: InlineKeyboardMarkup, *, edit: bool) -> None:
+    """A step's question: in place of the message that asked before (a button was tapped),
+    or as a new one."""
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
 def router() -> Router:
     r = Router(name="broadcast")
 
@@ -312,10 +321,7 @@ def router() -> Router:
         items = [(local_name(s, locale()), str(s.id)) for s in stations]
         markup = _toggles(items, chosen, "vil", "vil_done")
         text = _("Which villages? Tap to choose one or more, then «Next».")
-        if edit:
-            await message.edit_text(text, reply_markup=markup)
-        else:
-            await message.answer(text, reply_markup=markup)
+        await _show(message, text, markup, edit=edit)
 
     @r.callback_query(NoticeForm.villages, NoticeStep.filter(F.what == "vil"))
     async def village_toggled(
@@ -374,10 +380,7 @@ def router() -> Router:
                 (_("🔁 Repeat"), "when", "repeat"),
             ]
         )
-        if edit:
-            await message.edit_text(text, reply_markup=markup)
-        else:
-            await message.answer(text, reply_markup=markup)
+        await _show(message, text, markup, edit=edit)
 
     @r.callback_query(NoticeForm.when, NoticeStep.filter(F.what == "when"))
     async def when_chosen(
@@ -500,10 +503,7 @@ def router() -> Router:
         text = _("At what time? Tap one, or write it like 09:30.")
         # ":" separates callback data fields: "08:00" travels as "0800"
         markup = _steps([(t, "time", t.replace(":", "")) for t in TIME_CHOICES], columns=4)
-        if edit:
-            await message.edit_text(text, reply_markup=markup)
-        else:
-            await message.answer(text, reply_markup=markup)
+        await _show(message, text, markup, edit=edit)
 
     async def _time_chosen(
         message: Message,
