@@ -15,7 +15,7 @@ from bot.app import build_i18n
 from bot.notices import make_renderer
 from models import OutboxMessage, OutboxStatus, Role, User
 from scheduler.clock import ManualClock
-from services import broadcasts
+from services import broadcasts, people
 from services.outbox import NoticeKind
 from services.people import roles_of
 from services.points import LOCAL_TZ
@@ -140,7 +140,15 @@ async def test_weekly_broadcasts_fire_twice_each_reaching_exactly_their_audience
             "Lawyer Chen": await env.person("Lawyer Chen", role=Role.VOLUNTEER, team="law"),
             "Grandma Li": await env.person("Grandma Li"),
             "Uncle Zhao": await env.person("Uncle Zhao", station="xijie"),
+            "Old Secretary Gao": await env.person(
+                "Old Secretary Gao", role=Role.STATION_HEAD, station="wangjiazhuang"
+            ),
         }
+        async with env.sessionmaker() as s:  # stepped down: heads and leads nothing now
+            gao = await s.get(User, (await env.db_user(cast["Old Secretary Gao"])).id)
+            assert await people.dismiss(s, gao, Role.STATION_HEAD) == 1
+            assert await people.dismiss(s, gao, Role.TEAM_LEADER) == 1  # the village squad
+            await s.commit()
         stranger = await env.new_user("Passer-by")  # opened the chat, never registered
         await stranger.send("/start")
         await stranger.expect(contains="village")
