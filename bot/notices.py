@@ -29,6 +29,7 @@ from models import (
     Order,
     OrderStatus,
     OutboxMessage,
+    OutboxStatus,
     Rating,
     Region,
     ServiceCategory,
@@ -381,7 +382,8 @@ async def _broadcast_report(
     bc = await session.get(Broadcast, row.broadcast_id or p.get("broadcast_id"))
     if bc is None:
         return None
-    result = await broadcasts.report(session, bc.id, int(p.get("run") or bc.runs))
+    run = int(p.get("run") or bc.runs)
+    result = await broadcasts.report(session, bc.id, run)
     text = (bc.text or "").replace("\n", " ")
     lines = [
         _("📊 Delivery report for notice #{id}").format(id=bc.id),
@@ -391,6 +393,20 @@ async def _broadcast_report(
         ),
         *notice_views.report_lines(result),
     ]
+    unreached = [
+        *notice_views.unreached_lines(
+            _("Blocked the bot:"),
+            await broadcasts.recipients(session, bc.id, run, OutboxStatus.BLOCKED),
+            result.blocked,
+        ),
+        *notice_views.unreached_lines(
+            _("Could not be delivered:"),
+            await broadcasts.recipients(session, bc.id, run, OutboxStatus.FAILED),
+            result.failed,
+        ),
+    ]
+    if unreached:
+        lines += ["", *unreached, _("Please reach them another way, by phone or in person.")]
     return message(row.chat_id, lines)
 
 

@@ -142,6 +142,24 @@ def report_lines(result: broadcasts.Report) -> list[str]:
     return lines
 
 
+def person_label(person: broadcasts.Recipient) -> str:
+    name = person.name or "?"
+    if person.station is None:
+        return name
+    return _("{name} ({village})").format(name=name, village=local_name(person.station, locale()))
+
+
+def unreached_lines(title: str, people: list[broadcasts.Recipient], total: int) -> list[str]:
+    """A titled list of those a notice did not reach, by name; beyond the names shown, a
+    count of the rest."""
+    if not total:
+        return []
+    lines = [title, *("• " + person_label(p) for p in people)]
+    if total > len(people):
+        lines.append(_("… and {n} more").format(n=total - len(people)))
+    return lines
+
+
 def approval_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(

@@ -155,6 +155,18 @@ async def test_a_station_head_may_address_only_their_own_village(session, cast):
             await create(session, cast.east_head, audience=audience)
     with pytest.raises(NotAllowed):
         await create(session, cast.resident)  # residents do not broadcast
+    # Their own village they may address: the notice waits for the office.
+    roles = await roles_for(session, cast.east_head)
+    assert [s.id for s in await broadcasts.stations_for(session, roles, cast.org.town.id)] == [
+        cast.org.east.id
+    ]
+    own = {"kind": "stations", "ids": [cast.org.east.id]}
+    bc = await create(session, cast.east_head, audience=own, now=local(date(2026, 3, 2), 9))
+    assert (bc.author_id, bc.audience, bc.status) == (
+        cast.east_head.id,
+        own,
+        BroadcastStatus.PENDING_APPROVAL,
+    )
 
 
 async def test_text_limits(session, cast):
