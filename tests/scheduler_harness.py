@@ -27,7 +27,7 @@ from bot.sender import RateLimits
 from bot.settings import Settings
 from models import set_clock
 from models.db import make_engine, make_sessionmaker
-from scheduler import Jobs, ManualClock, TickResult
+from scheduler import ManualClock, Scheduler, TickResult
 from services.org import load_org_config, sync_org
 from simulator.driver import Driver
 from simulator.server import Simulator
@@ -121,13 +121,15 @@ async def bot_on(
 
 async def advance_to(env: BotEnv, when: datetime) -> TickResult:
     """It is now `when` for the bot (started with `clock=`): the clock is set, the scheduler
-    runs its jobs at that moment, as its next interval would, and the sender looks at the
-    queue again (notices held for quiet hours may go now). Returns what the jobs did."""
-    jobs: Jobs = env.dp["scheduler"].jobs
-    if not isinstance(jobs.clock, ManualClock):
+    runs its jobs at that moment, as its next interval would (no run of its own overlaps),
+    and the sender looks at the queue again (notices held for quiet hours may go now).
+    Returns what the jobs did."""
+    scheduler: Scheduler = env.dp["scheduler"]
+    if not isinstance(scheduler.jobs.clock, ManualClock):
         raise TypeError("start the bot with bot_on(..., clock=ManualClock(at=...))")
-    jobs.clock.set(when)
-    result = await jobs.tick()
+    async with scheduler.held():
+        scheduler.jobs.clock.set(when)
+        result = await scheduler.jobs.tick()
     env.sender.poke()
     return result
 
