@@ -137,7 +137,7 @@ async def test_an_order_nobody_accepts_is_nudged_then_escalated_and_passed_on(db
         assert number in office_card.text
         await office.press("✅ Accept", message=office_card)
         await office.expect_edit(office_card.message_id)
-        await grandma.expect(contains="accepted")
+        await grandma.expect(contains="was accepted by the institute office")
 
         await env.settle()
         assert notices_in_chat(sim, leader.id, "was not accepted") == 0  # they held it
