@@ -8,7 +8,7 @@ from models.activities import (
     PointsEntry,
     SignupStatus,
 )
-from models.base import Base, utcnow
+from models.base import Base, set_clock, utcnow
 from models.messaging import (
     Broadcast,
     BroadcastStatus,
@@ -90,5 +90,6 @@ __all__ = [
     "Unit",
     "User",
     "WebLoginToken",
+    "set_clock",
     "utcnow",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -44,8 +45,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
+def system_now() -> datetime:
     return datetime.now(UTC)
+
+
+# The process clock: what `utcnow()` answers everywhere (services, handlers, the sender, the
+# scheduler). The system clock unless the bot's assembly set another (`set_clock`): a test
+# runs the whole bot on one hand-moved clock, so "now" is the same moment in every part.
+_clock: list[Callable[[], datetime]] = [system_now]
+
+
+def utcnow() -> datetime:
+    """Now, aware UTC, by the process clock."""
+    return _clock[0]()
+
+
+def set_clock(now: Callable[[], datetime] | None) -> Callable[[], datetime]:
+    """Make `now` the process clock (None: the system clock again); returns the one it
+    replaces, so the caller can put it back."""
+    previous, _clock[0] = _clock[0], now or system_now
+    return previous
 
 
 def str_enum(enum_cls: type[enum.Enum], length: int = 24) -> Enum:

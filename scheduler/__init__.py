@@ -1,6 +1,7 @@
 """The clock: APScheduler fires a few fixed jobs that claim due rows from our own tables.
 
-    clock.py   `Clock`: the system clock, or a hand-driven one in tests
+    clock.py   `Clock`: the process clock (`models.utcnow`, what the whole bot reads), the
+               system clock, or a hand-driven one in tests
     jobs.py    `Jobs`: what one tick does (reminders, the calendar, broadcasts, reports);
                every method takes `now`, so tests call `await jobs.tick(now=...)` directly
     runner.py  `Scheduler`: APScheduler 3 (AsyncIOScheduler, in-memory job store, fixed job
@@ -11,8 +12,16 @@ restart fires what fell due while the bot was down, once, and several instances 
 PostgreSQL share the work without firing a row twice.
 """
 
-from scheduler.clock import Clock, ManualClock, SystemClock
+from scheduler.clock import Clock, ManualClock, ProcessClock, SystemClock
 from scheduler.jobs import Jobs, TickResult
 from scheduler.runner import Scheduler
 
-__all__ = ["Clock", "Jobs", "ManualClock", "Scheduler", "SystemClock", "TickResult"]
+__all__ = [
+    "Clock",
+    "Jobs",
+    "ManualClock",
+    "ProcessClock",
+    "Scheduler",
+    "SystemClock",
+    "TickResult",
+]

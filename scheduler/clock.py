@@ -1,10 +1,16 @@
-"""Where the scheduler gets the time: the system clock, or one a test moves by hand."""
+"""Where the bot gets the time: the system clock, or one a test moves by hand.
+
+`ProcessClock` reads the process clock (`models.utcnow`), which services, handlers and the
+sender read too; a test that sets it (`models.set_clock(clock.now)`) moves them all at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from models import utcnow
 
 
 class Clock(Protocol):
@@ -18,11 +24,21 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class ProcessClock:
+    """The process clock: the system clock unless the bot's assembly set another."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+
 @dataclass
 class ManualClock:
     """A clock that stands still until told: `clock.advance(minutes=31)`."""
 
     at: datetime
+
+    def __post_init__(self) -> None:
+        self.set(self.at)
 
     def now(self) -> datetime:
         return self.at

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Reminder, ReminderKind
-from scheduler.clock import Clock, SystemClock
+from scheduler.clock import Clock, ProcessClock
 from services import broadcasts, inbox, reminders
 from services.broadcasts import Run
 from services.reminders import Calendar, Fired, Handler
@@ -78,7 +78,7 @@ class Jobs:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = tz
-        self.clock = clock or SystemClock()
+        self.clock = clock or ProcessClock()
         self.calendar = Calendar(tz=tz, digest_time=digest_time, weekly_day=weekly_day)
         self.worker = worker
         self.single_instance = single_instance
