@@ -117,13 +117,13 @@ async def test_a_rating_of_one_alerts_the_village_head_and_the_office_only(bot_e
 async def test_weekly_broadcasts_fire_twice_each_reaching_exactly_their_audience(db_url, tmp_path):
     async with (
         run_simulator(limits=Limits(private_burst=50)) as sim,
-        bot_on(sim, db_url, tmp_path / "media", interval=300) as env,
+        bot_on(sim, db_url, tmp_path / "media", clock=ManualClock(local(SUNDAY, 12))) as env,
     ):
-        # The bot's scheduler runs on a clock the test holds, and between its start-up run
-        # and the next (five minutes away) only when the test ticks it.
-        clock = ManualClock(local(SUNDAY, 12))
+        # The whole bot runs on a clock the test holds; after its start-up run the
+        # scheduler fires only when the test ticks it.
         jobs = env.dp["scheduler"].jobs
-        jobs.clock = clock
+        clock = jobs.clock
+        assert isinstance(clock, ManualClock)
 
         cast = {
             "Office Wu": await env.person("Office Wu", role=Role.OFFICE, station="dongjie"),
