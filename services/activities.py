@@ -45,7 +45,7 @@ from models import (
     User,
     utcnow,
 )
-from services import points, routing
+from services import people, points
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.numbering import next_number, town_prefix
@@ -131,7 +131,7 @@ async def audience(session: AsyncSession, activity: Activity) -> list[User]:
                 )
             )
         )
-        squad = await routing.station_squad(session, activity.station_id or 0)
+        squad = await people.station_squad(session, activity.station_id or 0)
         if squad is not None:
             ids |= await _active_member_ids(session, squad.id)
     ids.discard(activity.created_by_id)

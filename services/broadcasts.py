@@ -47,7 +47,7 @@ from models import (
     User,
     utcnow,
 )
-from services import routing
+from services import people
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
@@ -312,7 +312,7 @@ async def create(
     if approval:  # the town's office decides (admins too, should the office be empty)
         await notify_many(
             session,
-            [*await routing.office_staff(session, town_id), *await routing.admins(session)],
+            [*await people.office_staff(session, town_id), *await people.admins(session)],
             NoticeKind.BROADCAST_APPROVAL,
             dedupe_key=f"bcapproval:{bc.id}",
             broadcast_id=bc.id,

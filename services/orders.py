@@ -50,7 +50,7 @@ from models import (
     User,
     utcnow,
 )
-from services import points, reminders, routing
+from services import people, points, reminders, routing
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.numbering import next_number, town_prefix
@@ -252,7 +252,7 @@ async def _may_place_for(session: AsyncSession, roles: Roles, station_id: int) -
     station = await session.get(Region, station_id)
     if station is not None and station.parent_id in roles.office_towns:
         return True
-    squad = await routing.station_squad(session, station_id)
+    squad = await people.station_squad(session, station_id)
     return squad is not None and squad.id in (roles.leads_teams | roles.member_of_teams)
 
 
@@ -305,8 +305,8 @@ async def _handler_users(session: AsyncSession, order: Order) -> list[User]:
         user = await session.get(User, order.accepted_by_id)
         return [user] if user else []
     if order.handler_kind == "office" or order.team_id is None:
-        return await routing.office_staff(session, order.town_id)
-    return await routing.team_leaders(session, order.team_id)
+        return await people.office_staff(session, order.town_id)
+    return await people.team_leaders(session, order.team_id)
 
 
 async def _tell_text(
@@ -670,7 +670,7 @@ async def transfer(
             raise NotFound(N_("That team cannot take orders."))
         if team.id == order.team_id:
             raise DomainError(N_("The order is already with that team."))
-        leaders = await routing.team_leaders(session, team.id)
+        leaders = await people.team_leaders(session, team.id)
         if not leaders:
             raise DomainError(N_("That team has no active leader."))
         old = await session.get(Team, order.team_id) if order.team_id else None
@@ -729,7 +729,7 @@ async def _eligible_volunteers(session: AsyncSession, order: Order) -> set[int]:
         ids = set(await session.scalars(stmt.where(Team.id == order.team_id)))
     else:
         ids = set(await session.scalars(stmt.where(Team.town_id == order.town_id)))
-        ids |= {u.id for u in await routing.office_staff(session, order.town_id)}
+        ids |= {u.id for u in await people.office_staff(session, order.town_id)}
     return ids
 
 
@@ -1144,13 +1144,13 @@ async def rate(
         )
         session.add(rating)
         if score <= 2:
-            people = [
-                *await routing.station_heads(session, order.station_id),
-                *await routing.office_staff(session, order.town_id),
+            alerted = [
+                *await people.station_heads(session, order.station_id),
+                *await people.office_staff(session, order.town_id),
             ]
             await notify_many(
                 session,
-                people,
+                alerted,
                 NoticeKind.LOW_RATING,
                 dedupe_key=f"order:{order.id}:low",
                 order_id=order.id,

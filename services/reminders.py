@@ -58,7 +58,7 @@ from models import (
     utcnow,
 )
 from models.db import dialect_insert
-from services import routing
+from services import people, routing
 from services.org import Policy
 from services.outbox import NoticeKind, notify, notify_many
 from services.points import LOCAL_TZ
@@ -322,8 +322,8 @@ async def _order(session: AsyncSession, reminder: Reminder, *, lock: bool = Fals
 async def holders(session: AsyncSession, order: Order) -> list[User]:
     """Who is expected to accept the routed order now: the team's leaders, or the office."""
     if order.handler_kind == "office" or order.team_id is None:
-        return await routing.office_staff(session, order.town_id)
-    return await routing.team_leaders(session, order.team_id)
+        return await people.office_staff(session, order.town_id)
+    return await people.team_leaders(session, order.team_id)
 
 
 def _minutes(delta: timedelta) -> int:
@@ -359,13 +359,13 @@ async def fire_escalate(session: AsyncSession, reminder: Reminder, now: datetime
     onward = [c for c in await routing.candidates(session, order) if c.key != current]
     count = 0
     if onward:
-        people = [
-            *await routing.station_heads(session, order.station_id),
-            *await routing.office_staff(session, order.town_id),
+        alerted = [
+            *await people.station_heads(session, order.station_id),
+            *await people.office_staff(session, order.town_id),
         ]
         count = await notify_many(
             session,
-            people,
+            alerted,
             NoticeKind.ESCALATION,
             dedupe_key=f"order:{order.id}:escalation:{order.version}",
             order_id=order.id,
@@ -548,7 +548,7 @@ async def fire_weekly(session: AsyncSession, reminder: Reminder, now: datetime) 
         figures = await week_figures(session, town.id, start, end, tz)
         count += await notify_many(
             session,
-            await routing.office_staff(session, town.id),
+            await people.office_staff(session, town.id),
             NoticeKind.OFFICE_WEEKLY,
             dedupe_key=f"weekly:{reminder.note}:{town.id}",
             town_id=town.id,

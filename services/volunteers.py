@@ -32,7 +32,7 @@ from models import (
     User,
     utcnow,
 )
-from services import routing
+from services import people
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
@@ -175,9 +175,9 @@ async def _deciders(session: AsyncSession, team: Team) -> list[User]:
     """Who decides on applications: the team's leaders (for a squad, the station head leads
     it), else the town office, else the admins."""
     return (
-        await routing.team_leaders(session, team.id)
-        or await routing.office_staff(session, team.town_id)
-        or await routing.admins(session)
+        await people.team_leaders(session, team.id)
+        or await people.office_staff(session, team.town_id)
+        or await people.admins(session)
     )
 
 
@@ -340,7 +340,7 @@ async def leave(session: AsyncSession, user: User, team_id: int) -> TeamMember:
         await _set_status(session, member, was, MembershipStatus.LEFT, user, "left")
         team = await session.get(Team, team_id)
         if was == MembershipStatus.ACTIVE and team is not None:
-            leaders = [u for u in await routing.team_leaders(session, team.id) if u.id != user.id]
+            leaders = [u for u in await people.team_leaders(session, team.id) if u.id != user.id]
             await notify_many(
                 session,
                 leaders,
