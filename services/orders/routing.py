@@ -25,6 +25,7 @@ from models import (
     User,
     utcnow,
 )
+from services.orders.state import transition
 from services.outbox import NoticeKind, notify_many
 from services.people import admins, office_staff, station_heads, station_squad, team_leaders
 
@@ -133,9 +134,6 @@ async def route(
     `new`, flagged escalated, handled by the office, and the office, admins and station
     heads are told: an order is never dropped. Flushes nothing itself; the caller commits.
     """
-    # Deferred: orders imports this module; the transition helper lives with the state machine.
-    from services.orders import transition
-
     first_routing = order.routed_at is None
     found, notes = await _evaluate(session, order)
     if not found:
@@ -199,8 +197,6 @@ async def _escalate_nobody(
     reason: str,
     notes: list[str],
 ) -> None:
-    from services.orders import transition
-
     now = utcnow()
     await transition(
         session,
