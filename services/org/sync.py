@@ -1,6 +1,5 @@
-"""Syncing an org config into the database: rows are created, updated or
-deactivated (never deleted) by
-code, so a config edited and loaded again changes only what changed.
+"""Syncing an org config into the database: rows are created, updated or deactivated
+(never deleted) by code, so a config edited and loaded again changes only what changed.
 
 `sync_org` flushes but never commits: the caller owns the transaction (commit, or roll
 back for a dry run)."""
