@@ -23,56 +23,24 @@ from services import people
 from services.errors import NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
-from services.volunteers import WROTE
+from services.volunteers.common import WROTE
 
 MAX_TITLE = 128
-
-
 MAX_CONTENT = 1000
-
-
 MAX_PLACE = 256
-
-
 MAX_CAPACITY = 1000
-
-
 MAX_WEEKS = 12
-
-
 MAX_LENGTH = timedelta(hours=12)
-
-
 MAX_AHEAD = timedelta(days=366)
-
-
 MAX_HOURS = Decimal(24)
-
-
 MAX_PHOTOS = 20
-
-
 CHECKIN_EARLY = timedelta(hours=1)  # code and location check-in open this long before start
-
-
 CHECKIN_LATE = timedelta(hours=1)  # … and close this long after the end
-
-
 CHECKIN_RADIUS_M = 300  # a location within this distance of the place counts as there
-
-
 HOUR_BEFORE = timedelta(hours=1)
-
-
 EVENING_AT = time(19, 0)
-
-
 NOTICE_LEAD = timedelta(days=6)  # later weeks of a series are announced this long before
-
-
 CENT = Decimal("0.01")
-
-
 PhotoIn = tuple[str, str, str | None]  # (file_id, file_unique_id, local_path)
 
 

@@ -47,7 +47,7 @@ from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.points import PointsRules
-from services.volunteers import transaction
+from services.volunteers.common import transaction
 
 
 @dataclass(frozen=True)

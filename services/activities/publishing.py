@@ -48,7 +48,7 @@ from services.numbering import next_number, town_prefix
 from services.outbox import NoticeKind, notify_many
 from services.people import Roles
 from services.points import LOCAL_TZ
-from services.volunteers import clean_text, transaction
+from services.volunteers.common import clean_text, transaction
 
 
 async def _assign_number(

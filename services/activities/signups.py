@@ -31,7 +31,7 @@ from services.errors import Conflict, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
-from services.volunteers import transaction
+from services.volunteers.common import transaction
 
 
 @dataclass(frozen=True)

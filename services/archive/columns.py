@@ -110,14 +110,8 @@ ASSIGNMENT_NAMES = {
 
 
 ACTIVITY_NAMES = {"published": "已发布", "cancelled": "已取消", "done": "已完成"}
-
-
 SIGNUP_NAMES = {"signed": "已报名", "waitlist": "候补", "cancelled": "已取消"}
-
-
 SLOT_NAMES = {"morning": "上午", "afternoon": "下午", "any": "不限"}
-
-
 _WIDE = {"需求描述", "备注", "完成说明", "评语", "地址", "活动名称", "所在队伍"}
 
 

@@ -24,17 +24,9 @@ from services.i18n import N_
 from services.people import Roles
 
 AUDIENCE_KINDS = ("everyone", "stations", "team", "volunteers", "party", "heads")
-
-
 MAX_TEXT = 3500
-
-
 MAX_CAPTION = 1000  # a photo caption is at most 1024 characters, with the "📢 Notice" line
-
-
 MAX_REASON = 300
-
-
 OPEN = (BroadcastStatus.PENDING_APPROVAL, BroadcastStatus.SCHEDULED)
 
 

@@ -50,8 +50,6 @@ from services.people import Roles, office_staff, station_heads
 from services.points import PointsRules
 
 MAX_PHOTOS = 10
-
-
 MAX_HOURS = Decimal(24)
 
 

@@ -45,8 +45,6 @@ from services.people import Roles
 from services.points import LOCAL_TZ
 
 MAX_DESCRIPTION = 1000
-
-
 CREATE_ATTEMPTS = 3
 
 

@@ -18,24 +18,14 @@ from pydantic import (
 )
 
 _CODE_RE = r"^[a-z][a-z0-9_]*$"
-
-
 Code = Annotated[str, StringConstraints(pattern=_CODE_RE, max_length=40)]
-
-
 TownCode = Annotated[str, StringConstraints(pattern=_CODE_RE, max_length=16)]
-
-
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
 
 # Area and category names become phone buttons: keep them short.
 ButtonZh = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)]
-
-
 ButtonEn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-
-
 UnitKind = Literal[
     "office",
     "school",
@@ -75,8 +65,6 @@ def _parse_clock(value: object) -> time:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
 ClockTime = Annotated[time, BeforeValidator(_parse_clock)]
 
 
