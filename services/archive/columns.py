@@ -70,7 +70,6 @@ SHEETS: dict[str, list[str]] = {
     "签到": ["活动编号", "活动名称", "姓名", "报名状态", "已签到", "签到时间", "工时"],
 }
 
-
 STATUS_ZH = {
     "new": "待派单",
     "routed": "待接单",
@@ -81,7 +80,6 @@ STATUS_ZH = {
     "declined": "转派中",
     "cancelled": "已取消",
 }
-
 
 EVENT_NAMES = {
     "created": "下单",
@@ -100,14 +98,12 @@ EVENT_NAMES = {
     "comment": "评语",
 }
 
-
 ASSIGNMENT_NAMES = {
     "assigned": "已派",
     "started": "服务中",
     "withdrawn": "已退出",
     "done": "已完成",
 }
-
 
 ACTIVITY_NAMES = {"published": "已发布", "cancelled": "已取消", "done": "已完成"}
 SIGNUP_NAMES = {"signed": "已报名", "waitlist": "候补", "cancelled": "已取消"}

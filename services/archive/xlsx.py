@@ -27,7 +27,6 @@ _XML_TEXT = {c: None for c in range(32) if c not in (9, 10, 13)} | {
     ord(">"): "&gt;",
 }
 
-
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>

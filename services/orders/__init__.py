@@ -15,9 +15,9 @@
     sla.py         the order's clocks: accept nudge, escalation (time-out), overdue, rate
     queries.py     reading orders for screens
 
-Imports go one way: state ← access, notices ← routing ← sla ← placing, dispatch, assignment,
-completion; queries reads. Nothing outside the package imports its modules but through here
-(or `services.orders.routing` / `services.orders.sla` by name).
+Inside, imports go one way: state and access at the bottom; notices and routing on them;
+sla on those; placing, dispatch, assignment, completion and queries on top. Callers use
+this package's exports (and `services.orders.routing` / `.sla` by name).
 """
 
 from services.orders import routing, sla

@@ -36,10 +36,10 @@ OPEN_STATUSES = (
     OrderStatus.IN_PROGRESS,
 )
 
-
 ACTIVE_ASSIGNMENT = (AssignmentStatus.ASSIGNED, AssignmentStatus.STARTED)
 MAX_NOTE = 500  # decline/transfer/cancel reasons, completion notes, rating comments
 _WROTE = "services.orders.wrote"  # session.info flag: this unit has written something
+
 _ALREADY = {
     OrderStatus.NEW: N_("This order is still waiting to be passed to a team."),
     OrderStatus.ROUTED: N_("This order has not been accepted yet."),

@@ -39,7 +39,6 @@ UnitKind = Literal[
     "other",
 ]
 
-
 _DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 

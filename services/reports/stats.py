@@ -34,7 +34,6 @@ STATUS_NAMES: dict[OrderStatus, str] = {
     OrderStatus.CANCELLED: N_("Cancelled"),
 }
 
-
 STATUS_ORDER = list(STATUS_NAMES)
 
 

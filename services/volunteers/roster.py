@@ -49,7 +49,6 @@ _HEADER_ALIASES = {
     "党员": "party_member",
 }
 
-
 _YES = {"yes", "y", "true", "1", "是", "党员", "√"}
 _NO = {"", "no", "n", "false", "0", "否", "群众"}
 
