@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import Reminder, ReminderKind
 from scheduler.clock import Clock, ProcessClock
 from services import broadcasts, inbox, reminders
+from services.activities import fire_activity_reminder
 from services.broadcasts import Run
+from services.kpi import monthly_kpi_nudges
+from services.orders import sla
 from services.reminders import Calendar, Fired, Handler
 
 log = logging.getLogger("civic_dispatch.scheduler")
@@ -21,30 +24,20 @@ INBOX_SWEEP_EVERY = timedelta(hours=1)
 
 
 async def _fire_kpi(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    from services.kpi import monthly_kpi_nudges
-
     return await monthly_kpi_nudges(
         session, now, reminders.tz_of(session), targets=reminders.policy_of(session).kpi
     )
 
 
 def default_handlers() -> dict[ReminderKind, Handler]:
-    """The order and calendar reminders, plus the hooks other modules provide for their own
-    kinds (activities' reminders, the monthly KPI nudge) when they are installed."""
-    handlers: dict[ReminderKind, Handler] = dict(reminders.HANDLERS)
-    try:
-        from services.activities import fire_activity_reminder
-    except ImportError:
-        log.debug("no activity reminders")
-    else:
-        handlers[ReminderKind.ACTIVITY] = fire_activity_reminder
-    try:
-        from services.kpi import monthly_kpi_nudges  # noqa: F401
-    except ImportError:
-        log.debug("no KPI nudges")
-    else:
-        handlers[ReminderKind.KPI_NUDGE] = _fire_kpi
-    return handlers
+    """Who fires which kind: the order's clocks, the calendar, activities' reminders and
+    the monthly KPI nudge."""
+    return {
+        **sla.HANDLERS,
+        **reminders.HANDLERS,
+        ReminderKind.ACTIVITY: fire_activity_reminder,
+        ReminderKind.KPI_NUDGE: _fire_kpi,
+    }
 
 
 @dataclass

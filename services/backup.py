@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
+
+from models.migrate import alembic_config
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # SQLite's own "dead man switch" lock byte in the -shm file: every process with the database
@@ -146,7 +149,7 @@ def database_in_use(path: Path) -> bool:
     if not shm.exists():
         return False  # every WAL connection maps the -shm file; no file, no connection
     try:
-        import fcntl
+        import fcntl  # POSIX only: imported where it is needed, so Windows can still run
     except ImportError:  # not POSIX: cannot tell, so assume the worst
         return True
     try:
@@ -166,10 +169,6 @@ def database_in_use(path: Path) -> bool:
 
 def known_revisions(database_url: str) -> tuple[set[str], str]:
     """Every revision in our migrations, and the head."""
-    from alembic.script import ScriptDirectory
-
-    from models.migrate import alembic_config
-
     script = ScriptDirectory.from_config(alembic_config(database_url))
     heads = script.get_heads()
     if len(heads) != 1:

@@ -152,6 +152,7 @@ def render_certificate(data: CertificateData, *, dpi: int = 110) -> bytes:
     def t(msgid: str, **params: object) -> str:
         return gettext(msgid, loc, **params)
 
+    # matplotlib on first use, as in cjk_font: a worker carries it only once asked.
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 

@@ -29,7 +29,7 @@ class NoticeKind:
     VOLUNTEER_WITHDREW = "volunteer_withdrew"  # to the leader
     TEXT = "text"  # a plain translatable message: {"msgid": ..., "params": {...}}
     BROADCAST = "broadcast"
-    # Reminders and escalation (services/reminders.py)
+    # Reminders and escalation (services/orders/sla.py, services/reminders.py)
     ACCEPT_NUDGE = "accept_nudge"  # to whoever holds a routed order nobody accepted yet
     ESCALATION = "escalation"  # to the station head(s) and the office: not accepted in time
     VOLUNTEER_REMINDER = "volunteer_reminder"  # the evening before / an hour before the slot

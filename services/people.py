@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import String, cast, literal, select, union_all
+from sqlalchemy import Select, String, cast, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -114,6 +114,66 @@ async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[in
         head_of_stations=frozenset(reg for r, reg in staff if r == Role.STATION_HEAD and reg),
         leads_teams=frozenset(t for t, r in members if r == MemberRole.LEADER),
         member_of_teams=frozenset(t for t, r in members if r == MemberRole.MEMBER),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Who holds a role: the people an order, a report or a request goes to
+# ---------------------------------------------------------------------------------------
+
+
+def _reachable(stmt: Select) -> Select:
+    # A banned user may not act, and one who blocked the bot would never see a card:
+    # either way they cannot take an order, so routing must look further.
+    return stmt.where(User.banned.is_(False), User.blocked.is_(False)).order_by(User.id)
+
+
+async def team_leaders(session: AsyncSession, team_id: int) -> list[User]:
+    """Active, reachable leaders of an active team."""
+    stmt = (
+        select(User)
+        .join(TeamMember, TeamMember.user_id == User.id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.team_id == team_id,
+            TeamMember.role == MemberRole.LEADER,
+            TeamMember.status == MembershipStatus.ACTIVE,
+            Team.active.is_(True),
+        )
+    )
+    return list(await session.scalars(_reachable(stmt)))
+
+
+async def _staff(session: AsyncSession, role: Role, region_id: int | None) -> list[User]:
+    stmt = (
+        select(User)
+        .join(StaffRole, StaffRole.user_id == User.id)
+        .where(StaffRole.role == role, StaffRole.active.is_(True))
+    )
+    if region_id is not None:
+        stmt = stmt.where(StaffRole.region_id == region_id)
+    return list(await session.scalars(_reachable(stmt)))
+
+
+async def office_staff(session: AsyncSession, town_id: int) -> list[User]:
+    return await _staff(session, Role.OFFICE, town_id)
+
+
+async def station_heads(session: AsyncSession, station_id: int) -> list[User]:
+    return await _staff(session, Role.STATION_HEAD, station_id)
+
+
+async def admins(session: AsyncSession) -> list[User]:
+    """Admins appointed in the database (ADMIN_IDS from settings are not known here)."""
+    return await _staff(session, Role.ADMIN, None)
+
+
+async def station_squad(session: AsyncSession, station_id: int) -> Team | None:
+    """The station's active volunteer squad."""
+    return await session.scalar(
+        select(Team).where(
+            Team.station_id == station_id, Team.kind == TeamKind.SQUAD, Team.active.is_(True)
+        )
     )
 
 

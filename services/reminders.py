@@ -1,29 +1,18 @@
-"""Durable reminders: rows with a due time, written at order transitions, fired once.
+"""Durable reminders: rows with a due time, written when something happens, fired once.
 
-What is written where (durations from the org config's `policy:` block):
+The order's own clocks (accept nudge, escalation, volunteer reminders, overdue, rate) are
+written and fired by `services.orders.sla`; activities' reminders by `services.activities`.
+This module holds what they share and the calendar:
 
-    routed (new, declined, timed out, transferred)
-        ACCEPT_NUDGE at routed + sla.accept_reminder      → whoever holds the order
-        ESCALATE     at routed + sla.escalate_after       → heads + office, next candidate
-    volunteers assigned (or the slot moved)
-        VOLUNTEER_EVENING the evening before the slot, at volunteer_reminders.evening_before
-        VOLUNTEER_HOUR    volunteer_reminders.before_slot before the slot
-        OVERDUE           slot end + sla.overdue_grace     → volunteers and the leader
-    done
-        RATE         at done + sla.rate_reminder          → the resident, once
     the calendar (`ensure_calendar`, every tick)
         LEADER_DIGEST daily, OFFICE_WEEKLY weekly, at DIGEST_TIME local
-
-A reminder remembers what it was written for in `note` (the order version, or the slot in
-ISO form). When it fires and the order has moved on — accepted, cancelled, re-routed,
-re-assigned, done — it is skipped. Nothing has to be cancelled at transitions, and a reminder
-firing late (after downtime) never nags about something already settled.
 
 `fire_due` claims one due row per transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL plus a
 conditional UPDATE of `fired_at`), queues its notices and commits, all in that transaction:
 two schedulers never fire one row twice, and a crash before the commit leaves the row to
 fire after the restart. The outbox rows it writes are held by the sender during quiet hours
-unless urgent (escalations are).
+unless urgent (escalations are). Which handler fires which kind is the caller's table
+(`scheduler.jobs.default_handlers`); `HANDLERS` here are the calendar's.
 
 The database session carries the policy and the display time zone (`configure_sessions`),
 so the order services need no extra arguments to write reminders.
@@ -41,8 +30,6 @@ from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
-    Assignment,
-    AssignmentStatus,
     MemberRole,
     MembershipStatus,
     Order,
@@ -54,13 +41,11 @@ from models import (
     ReminderKind,
     Team,
     TeamMember,
-    User,
-    utcnow,
 )
 from models.db import dialect_insert
-from services import routing
+from services import people
 from services.org import Policy
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify_many
 from services.points import LOCAL_TZ
 
 log = logging.getLogger("civic_dispatch.reminders")
@@ -74,7 +59,8 @@ MAX_FAILURES = 5  # a reminder whose firing fails this often is given up (cancel
 
 # A handler queues the reminder's notices in the session it is given (flushing, not
 # committing) and returns how many it queued. It may decide the reminder is stale and
-# queue nothing. `orders.time_out` is the exception: it commits, and so commits the claim.
+# queue nothing. The escalation (`orders.time_out`) is the exception: it commits, and so
+# commits the claim.
 Handler = Callable[[AsyncSession, Reminder, datetime], Awaitable[int]]
 
 
@@ -138,97 +124,6 @@ async def schedule(session: AsyncSession, items: Iterable[dict[str, Any]]) -> in
         for item in items
     ]
     return await insert_ignore(session, Reminder.__table__, rows)
-
-
-# ---------------------------------------------------------------------------------------
-# Writing reminders at order transitions (called by services/orders.py)
-# ---------------------------------------------------------------------------------------
-
-
-async def order_routed(session: AsyncSession, order: Order) -> None:
-    """The order was just handed to someone: start their acceptance clock."""
-    if order.status != OrderStatus.ROUTED:
-        return
-    sla = policy_of(session).sla
-    start = order.routed_at or utcnow()
-    version = str(order.version)
-    await schedule(
-        session,
-        [
-            {
-                "kind": ReminderKind.ACCEPT_NUDGE,
-                "due_at": start + sla.accept_reminder,
-                "order_id": order.id,
-                "note": version,
-                "dedupe_key": f"order:{order.id}:nudge:{version}",
-            },
-            {
-                "kind": ReminderKind.ESCALATE,
-                "due_at": start + sla.escalate_after,
-                "order_id": order.id,
-                "note": version,
-                "dedupe_key": f"order:{order.id}:escalate:{version}",
-            },
-        ],
-    )
-
-
-async def slot_set(session: AsyncSession, order: Order) -> None:
-    """Volunteers and a slot were set (or the slot moved): remind them, then watch the end."""
-    if order.slot_start is None or order.slot_end is None:
-        return
-    policy, tz, now = policy_of(session), tz_of(session), utcnow()
-    start, end = iso(order.slot_start), iso(order.slot_end)
-    local_day = order.slot_start.astimezone(tz).date()
-    evening = at_local(local_day - timedelta(days=1), policy.volunteer_reminders.evening_before, tz)
-    hour = order.slot_start - policy.volunteer_reminders.before_slot
-    items: list[dict[str, Any]] = []
-    if evening > now:
-        items.append(
-            {
-                "kind": ReminderKind.VOLUNTEER_EVENING,
-                "due_at": evening,
-                "order_id": order.id,
-                "note": start,
-                "dedupe_key": f"order:{order.id}:vol_evening:{start}",
-            }
-        )
-    if hour > now:
-        items.append(
-            {
-                "kind": ReminderKind.VOLUNTEER_HOUR,
-                "due_at": hour,
-                "order_id": order.id,
-                "note": start,
-                "dedupe_key": f"order:{order.id}:vol_hour:{start}",
-            }
-        )
-    items.append(
-        {
-            "kind": ReminderKind.OVERDUE,
-            "due_at": order.slot_end + policy.sla.overdue_grace,
-            "order_id": order.id,
-            "note": end,
-            "dedupe_key": f"order:{order.id}:overdue:{end}",
-        }
-    )
-    await schedule(session, items)
-
-
-async def order_done(session: AsyncSession, order: Order) -> None:
-    """Completed: if the resident has not rated it after a while, ask once more."""
-    done = order.done_at or utcnow()
-    await schedule(
-        session,
-        [
-            {
-                "kind": ReminderKind.RATE,
-                "due_at": done + policy_of(session).sla.rate_reminder,
-                "order_id": order.id,
-                "dedupe_key": f"order:{order.id}:rate",
-            }
-        ],
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,155 +203,6 @@ async def ensure_calendar(
 # ---------------------------------------------------------------------------------------
 # Firing
 # ---------------------------------------------------------------------------------------
-
-
-async def _order(session: AsyncSession, reminder: Reminder, *, lock: bool = False) -> Order | None:
-    if reminder.order_id is None:
-        return None
-    stmt = select(Order).where(Order.id == reminder.order_id)
-    if lock:  # PostgreSQL: an Accept at this moment waits for this transaction, then loses
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt.execution_options(populate_existing=True))
-
-
-async def holders(session: AsyncSession, order: Order) -> list[User]:
-    """Who is expected to accept the routed order now: the team's leaders, or the office."""
-    if order.handler_kind == "office" or order.team_id is None:
-        return await routing.office_staff(session, order.town_id)
-    return await routing.team_leaders(session, order.team_id)
-
-
-def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)
-
-
-async def fire_accept_nudge(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    order = await _order(session, reminder)
-    if order is None or order.status != OrderStatus.ROUTED or str(order.version) != reminder.note:
-        return 0
-    return await notify_many(
-        session,
-        await holders(session, order),
-        NoticeKind.ACCEPT_NUDGE,
-        dedupe_key=f"order:{order.id}:nudge:{order.version}",
-        order_id=order.id,
-        number=order.number,
-        version=order.version,
-        minutes=_minutes(now - (order.routed_at or now)),
-    )
-
-
-async def fire_escalate(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    """Not accepted in time: the order is flagged escalated and passed to the next
-    candidate (`orders.time_out`); the station head(s) and the office are told at once
-    (urgent). With nobody left, routing itself tells the office, admins and heads."""
-    from services import orders  # orders imports this module
-
-    order = await _order(session, reminder, lock=True)
-    if order is None or order.status != OrderStatus.ROUTED or str(order.version) != reminder.note:
-        return 0
-    current = routing.OFFICE_KEY if order.team_id is None else f"team:{order.team_id}"
-    onward = [c for c in await routing.candidates(session, order) if c.key != current]
-    count = 0
-    if onward:
-        people = [
-            *await routing.station_heads(session, order.station_id),
-            *await routing.office_staff(session, order.town_id),
-        ]
-        count = await notify_many(
-            session,
-            people,
-            NoticeKind.ESCALATION,
-            dedupe_key=f"order:{order.id}:escalation:{order.version}",
-            order_id=order.id,
-            urgent=True,
-            number=order.number,
-            minutes=_minutes(now - (order.routed_at or now)),
-        )
-    # Commits the claim, the notices above and the re-routing together.
-    await orders.time_out(session, order.id, order.version)
-    return count
-
-
-async def _assigned(session: AsyncSession, order_id: int, statuses: Iterable[str]) -> list[int]:
-    return list(
-        await session.scalars(
-            select(Assignment.volunteer_id)
-            .where(Assignment.order_id == order_id, Assignment.status.in_(list(statuses)))
-            .order_by(Assignment.id)
-        )
-    )
-
-
-async def fire_volunteer(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    order = await _order(session, reminder)
-    if (
-        order is None
-        or order.status != OrderStatus.ACCEPTED
-        or order.slot_start is None
-        or iso(order.slot_start) != reminder.note
-    ):
-        return 0
-    which = "evening" if reminder.kind == ReminderKind.VOLUNTEER_EVENING else "hour"
-    return await notify_many(
-        session,
-        await _assigned(session, order.id, [AssignmentStatus.ASSIGNED]),
-        NoticeKind.VOLUNTEER_REMINDER,
-        dedupe_key=f"order:{order.id}:vol_{which}:{reminder.note}",
-        order_id=order.id,
-        number=order.number,
-        which=which,
-        slot_start=reminder.note,
-    )
-
-
-async def fire_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    order = await _order(session, reminder)
-    if (
-        order is None
-        or order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
-        or order.slot_end is None
-        or iso(order.slot_end) != reminder.note
-    ):
-        return 0
-    people = await _assigned(
-        session, order.id, [AssignmentStatus.ASSIGNED, AssignmentStatus.STARTED]
-    )
-    if order.accepted_by_id is not None:
-        people.append(order.accepted_by_id)
-    return await notify_many(
-        session,
-        people,
-        NoticeKind.OVERDUE,
-        dedupe_key=f"order:{order.id}:overdue:{reminder.note}",
-        order_id=order.id,
-        number=order.number,
-        slot_end=reminder.note,
-    )
-
-
-async def fire_rate(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    order = await _order(session, reminder)
-    if order is None or order.status != OrderStatus.DONE:
-        return 0
-    resident = await session.get(User, order.resident_id)
-    follower = (
-        resident.id
-        if resident is not None and resident.tg_id is not None
-        else (order.placed_by_id if order.is_proxy else None)
-    )
-    if follower is None:
-        return 0
-    row = await notify(
-        session,
-        follower,
-        NoticeKind.RATE_REQUEST,
-        dedupe_key=f"order:{order.id}:rate_reminder",
-        order_id=order.id,
-        number=order.number,
-        reminder=True,
-    )
-    return int(row is not None)
 
 
 async def leaders_with_open_orders(session: AsyncSession) -> list[int]:
@@ -548,7 +294,7 @@ async def fire_weekly(session: AsyncSession, reminder: Reminder, now: datetime) 
         figures = await week_figures(session, town.id, start, end, tz)
         count += await notify_many(
             session,
-            await routing.office_staff(session, town.id),
+            await people.office_staff(session, town.id),
             NoticeKind.OFFICE_WEEKLY,
             dedupe_key=f"weekly:{reminder.note}:{town.id}",
             town_id=town.id,
@@ -558,12 +304,6 @@ async def fire_weekly(session: AsyncSession, reminder: Reminder, now: datetime) 
 
 
 HANDLERS: dict[ReminderKind, Handler] = {
-    ReminderKind.ACCEPT_NUDGE: fire_accept_nudge,
-    ReminderKind.ESCALATE: fire_escalate,
-    ReminderKind.VOLUNTEER_EVENING: fire_volunteer,
-    ReminderKind.VOLUNTEER_HOUR: fire_volunteer,
-    ReminderKind.OVERDUE: fire_overdue,
-    ReminderKind.RATE: fire_rate,
     ReminderKind.LEADER_DIGEST: fire_digest,
     ReminderKind.OFFICE_WEEKLY: fire_weekly,
 }

@@ -14,6 +14,7 @@ from bot.app import build_i18n
 from bot.notices import make_renderer
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, User
 from services import broadcasts
+from services.broadcasts import delivery
 from services.errors import Conflict, DomainError, NotAllowed
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
@@ -413,7 +414,7 @@ async def test_a_crashed_fan_out_resumes_without_writing_anyone_twice(
 ):
     now = datetime.now(UTC)
     bc = await create(session, cast.office, town=cast.org.town, now=now)
-    real, calls = broadcasts.insert_ignore, []
+    real, calls = delivery.insert_ignore, []
 
     async def dies_on_second_chunk(session, table, rows):
         calls.append(len(rows))
@@ -421,10 +422,10 @@ async def test_a_crashed_fan_out_resumes_without_writing_anyone_twice(
             raise RuntimeError("killed")
         return await real(session, table, rows)
 
-    monkeypatch.setattr(broadcasts, "insert_ignore", dies_on_second_chunk)
+    monkeypatch.setattr(delivery, "insert_ignore", dies_on_second_chunk)
     with pytest.raises(RuntimeError):
         await tick(sessionmaker, now, chunk=2)
-    monkeypatch.setattr(broadcasts, "insert_ignore", real)
+    monkeypatch.setattr(delivery, "insert_ignore", real)
     assert len(await run_rows(sessionmaker, bc.id)) == 2  # the first chunk made it
     stuck = await get(sessionmaker, bc.id)
     assert stuck.status == BroadcastStatus.SENDING and stuck.runs == 1

@@ -26,8 +26,9 @@ from models import (
     Role,
     User,
 )
-from services import orders, routing
+from services import orders
 from services.errors import Conflict, DomainError, NotAllowed
+from services.orders import routing
 from services.outbox import NoticeKind
 from services.people import dismiss
 from services.points import LOCAL_TZ, PointsRules, totals

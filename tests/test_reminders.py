@@ -20,13 +20,14 @@ from models import (
 )
 from scheduler import Jobs
 from services import orders, reminders
+from services.orders import sla
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
 from tests.factories import advance_to, make_cast, place_order, roles_for
 
 TZ = LOCAL_TZ
 ORDER_KINDS = {
-    k: reminders.HANDLERS[k]
+    k: sla.HANDLERS[k]
     for k in (
         ReminderKind.ACCEPT_NUDGE,
         ReminderKind.ESCALATE,

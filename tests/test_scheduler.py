@@ -23,6 +23,7 @@ from models.db import make_engine, make_sessionmaker
 from scheduler import Jobs, ManualClock, Scheduler
 from scheduler.runner import JOB_IDS
 from services import reminders
+from services.orders import sla
 from services.outbox import NoticeKind, notify
 from services.points import LOCAL_TZ
 from services.quiet import QuietHours
@@ -199,7 +200,7 @@ async def test_quiet_hours_hold_reminders_but_not_escalations_or_order_cards(ses
     cast = await make_cast(session)
     await session.commit()
     order = await place_order(session, cast.resident, cast.org.clinic)
-    jobs = Jobs(sessionmaker, tz=TZ, handlers=dict(reminders.HANDLERS), worker="t")
+    jobs = Jobs(sessionmaker, tz=TZ, handlers={**sla.HANDLERS, **reminders.HANDLERS}, worker="t")
     await jobs.reminders(now=order.routed_at + timedelta(hours=2, seconds=1))  # nudge + escalate
     day = datetime.now(TZ).date() + timedelta(days=1)
     clock = ManualClock(local(day, 22))

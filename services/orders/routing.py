@@ -12,25 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
-    MemberRole,
-    MembershipStatus,
     Order,
     OrderEvent,
     OrderStatus,
-    Role,
     ServiceCategory,
-    StaffRole,
     Team,
     TeamKind,
-    TeamMember,
     User,
     utcnow,
 )
+from services.orders.state import transition
 from services.outbox import NoticeKind, notify_many
+from services.people import admins, office_staff, station_heads, station_squad, team_leaders
 
 HandlerKind = Literal["team", "squad", "office"]
 OFFICE_KEY = "office"
@@ -48,60 +45,6 @@ class Candidate:
     @property
     def key(self) -> str:
         return OFFICE_KEY if self.team_id is None else f"team:{self.team_id}"
-
-
-def _reachable(stmt: Select) -> Select:
-    # A banned user may not act, and one who blocked the bot would never see the card:
-    # either way they cannot take the order, so routing must look further.
-    return stmt.where(User.banned.is_(False), User.blocked.is_(False)).order_by(User.id)
-
-
-async def team_leaders(session: AsyncSession, team_id: int) -> list[User]:
-    """Active, reachable leaders of an active team."""
-    stmt = (
-        select(User)
-        .join(TeamMember, TeamMember.user_id == User.id)
-        .join(Team, Team.id == TeamMember.team_id)
-        .where(
-            TeamMember.team_id == team_id,
-            TeamMember.role == MemberRole.LEADER,
-            TeamMember.status == MembershipStatus.ACTIVE,
-            Team.active.is_(True),
-        )
-    )
-    return list(await session.scalars(_reachable(stmt)))
-
-
-async def _staff(session: AsyncSession, role: Role, region_id: int | None) -> list[User]:
-    stmt = (
-        select(User)
-        .join(StaffRole, StaffRole.user_id == User.id)
-        .where(StaffRole.role == role, StaffRole.active.is_(True))
-    )
-    if region_id is not None:
-        stmt = stmt.where(StaffRole.region_id == region_id)
-    return list(await session.scalars(_reachable(stmt)))
-
-
-async def office_staff(session: AsyncSession, town_id: int) -> list[User]:
-    return await _staff(session, Role.OFFICE, town_id)
-
-
-async def station_heads(session: AsyncSession, station_id: int) -> list[User]:
-    return await _staff(session, Role.STATION_HEAD, station_id)
-
-
-async def admins(session: AsyncSession) -> list[User]:
-    """Admins appointed in the database (ADMIN_IDS from settings are not known here)."""
-    return await _staff(session, Role.ADMIN, None)
-
-
-async def station_squad(session: AsyncSession, station_id: int) -> Team | None:
-    return await session.scalar(
-        select(Team).where(
-            Team.station_id == station_id, Team.kind == TeamKind.SQUAD, Team.active.is_(True)
-        )
-    )
 
 
 async def handled_before(session: AsyncSession, order_id: int) -> set[str]:
@@ -191,9 +134,6 @@ async def route(
     `new`, flagged escalated, handled by the office, and the office, admins and station
     heads are told: an order is never dropped. Flushes nothing itself; the caller commits.
     """
-    # Deferred: orders imports this module; the transition helper lives with the state machine.
-    from services.orders import transition
-
     first_routing = order.routed_at is None
     found, notes = await _evaluate(session, order)
     if not found:
@@ -257,8 +197,6 @@ async def _escalate_nobody(
     reason: str,
     notes: list[str],
 ) -> None:
-    from services.orders import transition
-
     now = utcnow()
     await transition(
         session,

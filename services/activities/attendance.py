@@ -1,0 +1,345 @@
+"""At the activity: attendance by list, one-time code or location, finishing with
+hours into the points ledger (once), and photos."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Activity,
+    ActivitySignup,
+    ActivityStatus,
+    Attachment,
+    AttachmentKind,
+    AttachmentStage,
+    PointsEntry,
+    SignupStatus,
+    User,
+    utcnow,
+)
+from services import points
+from services.activities.access import (
+    CENT,
+    CHECKIN_EARLY,
+    CHECKIN_LATE,
+    CHECKIN_RADIUS_M,
+    MAX_HOURS,
+    MAX_PHOTOS,
+    PhotoIn,
+    check_actor,
+    load_activity,
+    may_join,
+    may_manage,
+    signups_of,
+)
+from services.activities.signups import (
+    duration_hours,
+)
+from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.i18n import N_
+from services.outbox import NoticeKind, notify
+from services.people import Roles
+from services.points import PointsRules
+from services.volunteers.common import transaction
+
+
+@dataclass(frozen=True)
+class AttendanceLine:
+    user_id: int
+    name: str
+    status: SignupStatus
+    attended: bool
+    hours: Decimal | None
+    booked: bool  # the hours are in the ledger
+
+
+async def attendance(
+    session: AsyncSession, activity_id: int, actor: User, roles: Roles
+) -> list[AttendanceLine]:
+    """The sign-ups (signed first, then the waitlist) with who came, for the organiser."""
+    activity = await load_activity(session, activity_id)
+    if not may_manage(roles, activity) or roles.user_id != actor.id:
+        raise NotAllowed(N_("Only the organiser can do this."))
+    rows = await session.execute(
+        select(ActivitySignup, User)
+        .join(User, User.id == ActivitySignup.user_id)
+        .where(
+            ActivitySignup.activity_id == activity.id,
+            ActivitySignup.status != SignupStatus.CANCELLED,
+        )
+        .order_by(ActivitySignup.status.desc(), ActivitySignup.created_at, ActivitySignup.id)
+        .execution_options(populate_existing=True)
+    )
+    booked = await _booked(session, activity.id)
+    return [
+        AttendanceLine(
+            user_id=u.id,
+            name=u.name or f"#{u.id}",
+            status=s.status,
+            attended=s.attended,
+            hours=s.hours,
+            booked=u.id in booked,
+        )
+        for s, u in rows
+    ]
+
+
+async def _booked(session: AsyncSession, activity_id: int) -> set[int]:
+    return set(
+        await session.scalars(
+            select(PointsEntry.user_id).where(
+                PointsEntry.dedupe_key.like(f"activity:{activity_id}:hours:%")
+            )
+        )
+    )
+
+
+def _attendance_open(activity: Activity, now: datetime) -> None:
+    if activity.status == ActivityStatus.CANCELLED:
+        raise Conflict(N_("This activity is already finished or cancelled."))
+    if now < activity.starts_at - CHECKIN_EARLY:
+        raise Conflict(N_("Attendance opens an hour before the start."))
+
+
+async def set_attended(
+    session: AsyncSession,
+    activity_id: int,
+    actor: User,
+    roles: Roles,
+    user_id: int,
+    attended: bool,
+    *,
+    now: datetime | None = None,
+) -> ActivitySignup:
+    """The organiser ticks (or unticks) someone on the list. Someone on the waitlist who
+    came takes a place. Once their hours are booked, only a correction can change them.
+    Commits."""
+    now = now or utcnow()
+    async with transaction(session, actor):
+        check_actor(actor, roles)
+        activity = await load_activity(session, activity_id)
+        if not may_manage(roles, activity):
+            raise NotAllowed(N_("Only the organiser can do this."))
+        _attendance_open(activity, now)
+        signup = await session.scalar(
+            select(ActivitySignup)
+            .where(ActivitySignup.activity_id == activity.id, ActivitySignup.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        if signup is None or signup.status == SignupStatus.CANCELLED:
+            raise NotFound(N_("This person is not signed up for the activity."))
+        if user_id in await _booked(session, activity.id):
+            raise Conflict(N_("These hours are already recorded; the office can correct them."))
+        signup.attended = attended
+        signup.checked_in_at = now if attended else None
+        if attended:
+            signup.status = SignupStatus.SIGNED
+        await session.flush()
+    return signup
+
+
+async def _check_in(
+    session: AsyncSession, activity: Activity, user: User, now: datetime
+) -> ActivitySignup:
+    signup = await session.scalar(
+        select(ActivitySignup)
+        .where(ActivitySignup.activity_id == activity.id, ActivitySignup.user_id == user.id)
+        .execution_options(populate_existing=True)
+    )
+    if signup is None:
+        signup = ActivitySignup(activity_id=activity.id, user_id=user.id, created_at=now)
+        session.add(signup)
+    if not signup.attended:
+        signup.status, signup.attended, signup.checked_in_at = SignupStatus.SIGNED, True, now
+    await session.flush()
+    return signup
+
+
+def in_checkin_window(activity: Activity, now: datetime) -> bool:
+    return activity.starts_at - CHECKIN_EARLY <= now <= activity.ends_at + CHECKIN_LATE
+
+
+async def check_in_by_code(
+    session: AsyncSession, user: User, code: str, *, now: datetime | None = None
+) -> Activity:
+    """A volunteer types the code the organiser shows. Someone who came without signing up
+    is added (if the activity is for them). Commits."""
+    now = now or utcnow()
+    text = (code or "").strip()
+    async with transaction(session, user):
+        if not (text.isdigit() and len(text) == 6):
+            raise DomainError(N_("The code has 6 digits."))
+        found = await session.scalars(
+            select(Activity).where(
+                Activity.checkin_code == text,
+                Activity.status == ActivityStatus.PUBLISHED,
+                Activity.starts_at <= now + CHECKIN_EARLY,
+                Activity.ends_at >= now - CHECKIN_LATE,
+            )
+        )
+        candidates = [a for a in found if await may_join(session, a, user)]
+        if not candidates:
+            raise NotFound(N_("That code is not valid now. Please check it with the organiser."))
+        activity = candidates[0]
+        await _check_in(session, activity, user, now)
+    return activity
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+async def check_in_by_location(
+    session: AsyncSession,
+    user: User,
+    latitude: float,
+    longitude: float,
+    *,
+    now: datetime | None = None,
+) -> Activity:
+    """A volunteer sends their location: the nearest activity going on now (one they may
+    join, with a known place) within 300 m checks them in. Commits."""
+    now = now or utcnow()
+    async with transaction(session, user):
+        found = await session.scalars(
+            select(Activity).where(
+                Activity.status == ActivityStatus.PUBLISHED,
+                Activity.latitude.is_not(None),
+                Activity.starts_at <= now + CHECKIN_EARLY,
+                Activity.ends_at >= now - CHECKIN_LATE,
+            )
+        )
+        near: list[tuple[float, Activity]] = []
+        for a in found:
+            if await may_join(session, a, user):
+                near.append((distance_m(latitude, longitude, a.latitude, a.longitude), a))  # type: ignore[arg-type]
+        if not near:
+            raise NotFound(N_("There is no activity to check in to right now."))
+        metres, activity = min(near, key=lambda pair: pair[0])
+        if metres > CHECKIN_RADIUS_M:
+            raise DomainError(
+                N_("You are about {metres} m from «{title}». Please check in at the place."),
+                metres=int(round(metres, -1)),
+                title=activity.title,
+            )
+        await _check_in(session, activity, user, now)
+    return activity
+
+
+def _hours(value: object) -> Decimal:
+    try:
+        h = Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=24) from exc
+    if not Decimal(0) < h <= MAX_HOURS:
+        raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=24)
+    return h
+
+
+async def finish(
+    session: AsyncSession,
+    activity_id: int,
+    actor: User,
+    roles: Roles,
+    rules: PointsRules,
+    *,
+    hours: Decimal | str | None = None,
+    per_person: dict[int, Decimal] | None = None,
+    now: datetime | None = None,
+) -> list[PointsEntry]:
+    """The organiser closes attendance: everyone ticked gets their hours in the ledger —
+    `per_person`, else `hours` for everyone, else the activity's length — once (finishing
+    again books only people ticked since). The activity is done; attendees are told.
+    Returns the ledger rows booked now. Commits."""
+    now = now or utcnow()
+    async with transaction(session, actor):
+        check_actor(actor, roles)
+        activity = await load_activity(session, activity_id)
+        if not may_manage(roles, activity):
+            raise NotAllowed(N_("Only the organiser can do this."))
+        if activity.status == ActivityStatus.CANCELLED:
+            raise Conflict(N_("This activity is already finished or cancelled."))
+        if now < activity.starts_at:
+            raise Conflict(N_("The activity has not started yet."))
+        default = _hours(hours) if hours is not None else duration_hours(activity)
+        chosen = {int(k): _hours(v) for k, v in (per_person or {}).items()}
+        came = [
+            s for s in await signups_of(session, activity.id, SignupStatus.SIGNED) if s.attended
+        ]
+        if not came:
+            raise DomainError(N_("Nobody is checked in yet."))
+        booked = await _booked(session, activity.id)
+        todo: dict[int, Decimal] = {}
+        for s in came:
+            if s.user_id in booked:
+                continue
+            h = chosen.get(s.user_id) or (Decimal(s.hours) if s.hours else None) or default
+            s.hours = h
+            todo[s.user_id] = h
+        activity.status = ActivityStatus.DONE
+        entries = await points.book_activity_hours(
+            session, activity, todo, rules, by=actor, at=min(activity.ends_at, now)
+        )
+        for e in entries:
+            await notify(
+                session,
+                e.user_id,
+                NoticeKind.ACTIVITY_UPDATE,
+                dedupe_key=f"act:{activity.id}:hours:{e.user_id}",
+                activity_id=activity.id,
+                event="hours",
+                hours=str(e.hours),
+                points=str(e.points),
+            )
+    return entries
+
+
+async def add_photos(
+    session: AsyncSession, activity_id: int, actor: User, roles: Roles, photos: Sequence[PhotoIn]
+) -> int:
+    """The organiser files photos of the activity (its record). The same photo twice is
+    kept once. Returns how many were added. Commits."""
+    async with transaction(session, actor):
+        check_actor(actor, roles)
+        activity = await load_activity(session, activity_id)
+        if not may_manage(roles, activity):
+            raise NotAllowed(N_("Only the organiser can do this."))
+        if not 1 <= len(photos) <= MAX_PHOTOS:
+            raise DomainError(N_("Please send between 1 and {max} photos."), max=MAX_PHOTOS)
+        have = set(
+            await session.scalars(
+                select(Attachment.file_unique_id).where(Attachment.activity_id == activity.id)
+            )
+        )
+        added = 0
+        for file_id, unique_id, local_path in photos:
+            if unique_id in have:
+                continue
+            have.add(unique_id)
+            session.add(
+                Attachment(
+                    activity_id=activity.id,
+                    kind=AttachmentKind.PHOTO,
+                    stage=AttachmentStage.ACTIVITY,
+                    file_id=file_id,
+                    file_unique_id=unique_id,
+                    local_path=local_path,
+                    uploaded_by_id=actor.id,
+                    created_at=utcnow(),
+                )
+            )
+            added += 1
+        await session.flush()
+    return added

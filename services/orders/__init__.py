@@ -1,0 +1,103 @@
+"""The order loop, one module per part of it; this package exports what callers use.
+
+    new → routed → accepted → in_progress → done → rated
+    routed → declined → routed (re-routed at once), new/routed/accepted → cancelled,
+    new/routed/accepted → routed by transfer; `escalated` is a flag, not a state.
+
+    state.py       the transition primitive (conditional UPDATE + event) and the unit of work
+    access.py      who may handle, view, speak for the resident, place for a station
+    notices.py     what a transition tells the resident and whoever holds the order
+    routing.py     who should take the order now (team, station squad, office) and handing it on
+    placing.py     creating an order (also on a resident's behalf)
+    dispatch.py    accept, decline, transfer, cancel
+    assignment.py  volunteers and a slot, withdraw, start
+    completion.py  complete with photos and hours, confirm the hours, rate
+    sla.py         the order's clocks: accept nudge, escalation (time-out), overdue, rate
+    queries.py     reading orders for screens
+
+Inside, imports go one way: state and access at the bottom; notices and routing on them;
+sla on those; placing, dispatch, assignment, completion and queries on top. Callers use
+this package's exports (and `services.orders.routing` / `.sla` by name).
+"""
+
+from services.orders import routing, sla
+from services.orders.access import can_handle, can_view, proxy_station_ids
+from services.orders.assignment import assign, start, withdraw
+from services.orders.completion import (
+    MAX_HOURS,
+    MAX_PHOTOS,
+    PhotoIn,
+    add_rating_comment,
+    complete,
+    confirm_hours,
+    rate,
+)
+from services.orders.dispatch import accept, cancel, decline, transfer
+from services.orders.placing import (
+    MAX_DESCRIPTION,
+    AttachmentIn,
+    create_order,
+    create_proxy_resident,
+    placed_with_token,
+)
+from services.orders.queries import (
+    HistoryLine,
+    get_order,
+    history,
+    office_open_orders,
+    order_contact,
+    resident_orders,
+    station_orders,
+    team_open_orders,
+    volunteer_tasks,
+)
+from services.orders.sla import time_out
+from services.orders.state import (
+    ACTIVE_ASSIGNMENT,
+    MAX_NOTE,
+    OPEN_STATUSES,
+    display_name,
+    transition,
+)
+
+__all__ = [
+    "ACTIVE_ASSIGNMENT",
+    "MAX_DESCRIPTION",
+    "MAX_HOURS",
+    "MAX_NOTE",
+    "MAX_PHOTOS",
+    "OPEN_STATUSES",
+    "AttachmentIn",
+    "HistoryLine",
+    "PhotoIn",
+    "accept",
+    "add_rating_comment",
+    "assign",
+    "can_handle",
+    "can_view",
+    "cancel",
+    "complete",
+    "confirm_hours",
+    "create_order",
+    "create_proxy_resident",
+    "decline",
+    "display_name",
+    "get_order",
+    "history",
+    "office_open_orders",
+    "order_contact",
+    "placed_with_token",
+    "proxy_station_ids",
+    "rate",
+    "resident_orders",
+    "routing",
+    "sla",
+    "start",
+    "station_orders",
+    "team_open_orders",
+    "time_out",
+    "transfer",
+    "transition",
+    "volunteer_tasks",
+    "withdraw",
+]

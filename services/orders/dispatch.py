@@ -1,0 +1,180 @@
+"""Whoever holds a routed order answers it: accept, decline, transfer; or it is
+cancelled before the work starts."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    Order,
+    OrderStatus,
+    Team,
+    TeamKind,
+    User,
+    utcnow,
+)
+from services.errors import DomainError, NotAllowed, NotFound
+from services.i18n import N_
+from services.orders import routing
+from services.orders.access import (
+    can_handle,
+    check_actor,
+    speaks_for_resident,
+)
+from services.orders.assignment import (
+    withdraw_all,
+)
+from services.orders.notices import handler_users, tell_resident, tell_text
+from services.orders.sla import order_routed
+from services.orders.state import (
+    clean_text,
+    display_name,
+    expect,
+    load_order,
+    transition,
+    unit,
+)
+from services.people import Roles, team_leaders
+
+
+async def accept(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles, version: int | None = None
+) -> Order:
+    """The team leader (or the office, for office orders) takes the order. Two leaders at
+    once: the conditional UPDATE lets exactly one win; the other gets `Conflict` naming the
+    winner. `version` (from the card's button) refuses a card older than the last change."""
+    async with unit(session, actor):
+        order = await load_order(session, order_id)
+        check_actor(actor, roles)
+        if not can_handle(roles, order):
+            raise NotAllowed(N_("This order is not for you."))
+        await expect(session, order, [OrderStatus.ROUTED], version)
+        await transition(
+            session,
+            order,
+            OrderStatus.ACCEPTED,
+            actor,
+            kind="accepted",
+            values={"accepted_by_id": actor.id, "accepted_at": utcnow()},
+        )
+        await tell_resident(session, order, actor, "accepted", accepted_by=display_name(actor))
+    return order
+
+
+async def decline(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str
+) -> routing.Candidate | None:
+    """routed → declined (with the reason) → routed to the next candidate. Returns the new
+    candidate, or None when nobody is left (the order is escalated, see routing.route)."""
+    async with unit(session, actor):
+        order = await load_order(session, order_id)
+        check_actor(actor, roles)
+        if not can_handle(roles, order):
+            raise NotAllowed(N_("This order is not for you."))
+        await expect(session, order, [OrderStatus.ROUTED])
+        why = clean_text(reason, required=True)
+        await transition(session, order, OrderStatus.DECLINED, actor, kind="declined", note=why)
+        chosen = await routing.route(
+            session, order, actor, f"declined by {display_name(actor)} ({why})"
+        )
+        await order_routed(session, order)
+        await tell_resident(session, order, actor, "rerouted" if chosen else "escalated")
+    return chosen
+
+
+async def transfer(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles, team_id: int, reason: str
+) -> Order:
+    """Hand the order to another active team of the same town, with a reason.
+
+    From routed (whoever holds it, or the town office), from accepted (the leader who
+    accepted; the order goes back to routed and its volunteers are released), and from an
+    escalated `new` order nobody could take (the office or an admin)."""
+    async with unit(session, actor):
+        order = await load_order(session, order_id)
+        check_actor(actor, roles)
+        if order.status == OrderStatus.ACCEPTED:
+            allowed = roles.admin or actor.id == order.accepted_by_id
+        else:
+            allowed = can_handle(roles, order) or order.town_id in roles.office_towns
+        if not allowed:
+            raise NotAllowed(N_("This order is not for you."))
+        await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
+        why = clean_text(reason, required=True)
+        team = await session.get(Team, team_id)
+        if team is None or not team.active or team.town_id != order.town_id:
+            raise NotFound(N_("That team cannot take orders."))
+        if team.id == order.team_id:
+            raise DomainError(N_("The order is already with that team."))
+        leaders = await team_leaders(session, team.id)
+        if not leaders:
+            raise DomainError(N_("That team has no active leader."))
+        old = await session.get(Team, order.team_id) if order.team_id else None
+        released = await withdraw_all(session, order)
+        kind = "squad" if team.kind == TeamKind.SQUAD else "team"
+        await transition(
+            session,
+            order,
+            OrderStatus.ROUTED,
+            actor,
+            kind="transferred",
+            note=f"from {old.name_zh if old else 'the office'} to {team.name_zh}: {why}",
+            values={
+                "team_id": team.id,
+                "handler_kind": kind,
+                "routed_at": utcnow(),
+                "accepted_by_id": None,
+                "accepted_at": None,
+                "slot_start": None,
+                "slot_end": None,
+            },
+        )
+        await routing.send_cards(session, order, leaders, kind)
+        await order_routed(session, order)
+        await tell_text(
+            session,
+            released,
+            order,
+            N_("Order {number} was passed to another team; your task is cancelled."),
+            "released",
+            actor,
+        )
+        await tell_resident(session, order, actor, "transferred")
+    return order
+
+
+async def cancel(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str | None = None
+) -> Order:
+    """The resident (or whoever placed it for them, or the office) cancels before work
+    starts. Whoever holds the order and the assigned volunteers are told."""
+    async with unit(session, actor):
+        order = await load_order(session, order_id)
+        check_actor(actor, roles)
+        if not (
+            speaks_for_resident(actor, order) or roles.admin or order.town_id in roles.office_towns
+        ):
+            raise NotAllowed(N_("Only the resident can do this."))
+        await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
+        why = clean_text(reason, required=False)
+        holders = [] if order.status == OrderStatus.NEW else await handler_users(session, order)
+        released = await withdraw_all(session, order)
+        await transition(
+            session,
+            order,
+            OrderStatus.CANCELLED,
+            actor,
+            kind="cancelled",
+            note=why,
+            values={"cancelled_at": utcnow()},
+        )
+        await tell_text(
+            session,
+            [*holders, *released],
+            order,
+            N_("Order {number} has been cancelled."),
+            "cancelled",
+            actor,
+        )
+        await tell_resident(session, order, actor, "cancelled")
+    return order

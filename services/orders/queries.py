@@ -1,0 +1,172 @@
+"""Reading orders for screens: the history, one order, the lists each person sees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models import (
+    Assignment,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Team,
+    User,
+)
+from services.errors import NotAllowed
+from services.i18n import N_
+from services.orders.access import (
+    can_view,
+    is_staff_viewer,
+)
+from services.orders.assignment import (
+    my_assignment,
+)
+from services.orders.state import (
+    ACTIVE_ASSIGNMENT,
+    OPEN_STATUSES,
+    display_name,
+    load_order,
+)
+from services.people import Roles
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    actor_id: int | None
+    actor_name: str | None  # None: the system (routing, a time-out)
+    team_id: int | None
+    team_name_zh: str | None
+    team_name_en: str | None
+    note: str | None
+
+
+# Routing internals (who declined and why) are for staff; the resident sees the steps.
+_STAFF_NOTES = {"routed", "declined", "transferred", "escalated", "hours_confirmed", "withdrawn"}
+
+
+async def history(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles
+) -> list[HistoryLine]:
+    """The audit trail, oldest first, for staff who oversee the order and its resident."""
+    order = await load_order(session, order_id)
+    if not can_view(roles, order) or roles.user_id != actor.id:
+        raise NotAllowed(N_("You are not allowed to see this order."))
+    staff = is_staff_viewer(roles, order)
+    who = aliased(User)
+    rows = await session.execute(
+        select(OrderEvent, who, Team)
+        .outerjoin(who, who.id == OrderEvent.actor_id)
+        .outerjoin(Team, Team.id == OrderEvent.team_id)
+        .where(OrderEvent.order_id == order.id)
+        .order_by(OrderEvent.id)
+    )
+    return [
+        HistoryLine(
+            at=ev.at,
+            kind=ev.kind,
+            from_status=ev.from_status,
+            to_status=ev.to_status,
+            actor_id=ev.actor_id,
+            actor_name=display_name(user) if user else None,
+            team_id=ev.team_id,
+            team_name_zh=team.name_zh if team else None,
+            team_name_en=team.name_en if team else None,
+            note=ev.note if staff or ev.kind not in _STAFF_NOTES else None,
+        )
+        for ev, user, team in rows
+    ]
+
+
+async def get_order(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """An order for showing: to those who may view it and to its assigned volunteers."""
+    order = await load_order(session, order_id)
+    if roles.user_id != actor.id:
+        raise NotAllowed(N_("You are not allowed to see this order."))
+    if not can_view(roles, order) and await my_assignment(session, order.id, actor.id) is None:
+        raise NotAllowed(N_("You are not allowed to see this order."))
+    return order
+
+
+async def order_contact(session: AsyncSession, order: Order) -> tuple[str | None, str | None]:
+    """(name, phone) to reach the resident: the order's contact, else the resident's own.
+    Show the phone only to the acceptor and assigned volunteers (after Accept)."""
+    resident = await session.get(User, order.resident_id)
+    name = order.contact_name or (resident.name if resident else None)
+    phone = order.contact_phone or (resident.phone if resident else None)
+    return name, phone
+
+
+async def resident_orders(session: AsyncSession, resident_id: int, limit: int = 20) -> list[Order]:
+    """A resident's orders, newest first."""
+    rows = await session.scalars(
+        select(Order).where(Order.resident_id == resident_id).order_by(Order.id.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def team_open_orders(session: AsyncSession, team_ids: Iterable[int]) -> list[Order]:
+    """Orders a team holds that are not finished (routed, accepted, in progress)."""
+    ids = list(team_ids)
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.team_id.in_(ids), Order.status.in_(OPEN_STATUSES[1:]))
+        .order_by(Order.id)
+    )
+    return list(rows)
+
+
+async def office_open_orders(session: AsyncSession, town_ids: Iterable[int]) -> list[Order]:
+    """Open orders the office holds, including escalated ones nobody could take."""
+    ids = list(town_ids)
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Order)
+        .where(
+            Order.town_id.in_(ids),
+            Order.handler_kind == "office",
+            Order.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Order.id)
+    )
+    return list(rows)
+
+
+async def station_orders(
+    session: AsyncSession, station_ids: Iterable[int], open_only: bool = True, limit: int = 50
+) -> list[Order]:
+    """Orders from a station's village (a station head sees every one), newest first."""
+    ids = list(station_ids)
+    if not ids:
+        return []
+    stmt = select(Order).where(Order.station_id.in_(ids))
+    if open_only:
+        stmt = stmt.where(Order.status.in_(OPEN_STATUSES))
+    return list(await session.scalars(stmt.order_by(Order.id.desc()).limit(limit)))
+
+
+async def volunteer_tasks(session: AsyncSession, user_id: int) -> list[tuple[Assignment, Order]]:
+    """A volunteer's current tasks: active assignments on accepted or started orders."""
+    rows = await session.execute(
+        select(Assignment, Order)
+        .join(Order, Order.id == Assignment.order_id)
+        .where(
+            Assignment.volunteer_id == user_id,
+            Assignment.status.in_(ACTIVE_ASSIGNMENT),
+            Order.status.in_((OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)),
+        )
+        .order_by(Order.slot_start, Order.id)
+    )
+    return [(a, o) for a, o in rows]

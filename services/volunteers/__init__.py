@@ -1,0 +1,70 @@
+"""Volunteers: applying to a team and the leader's decision, leaving, deactivation, and the
+institute's register (登记注册) imported from a CSV roster.
+
+    common.py      limits, the unit of work (`transaction`), cleaning names and phones
+    membership.py  apply, decide, leave, deactivate; memberships, joinable teams, rosters
+    roster.py      the CSV roster import (command line) and its template
+
+An application is a `TeamMember` row in status `pending`; the team's leaders are told with
+Approve / Reject buttons (an outbox notice). Deciding is a conditional UPDATE on the
+pending row, so two leaders tapping at once give one decision. Nothing is deleted: leaving
+and deactivation set the membership to `left`, keeping who decided and why.
+"""
+
+from services.volunteers.common import (
+    MAX_NAME,
+    MAX_REASON,
+    MAX_SKILLS,
+    WROTE,
+    clean_phone,
+    clean_text,
+    phone_key,
+    transaction,
+)
+from services.volunteers.membership import (
+    Membership,
+    apply,
+    deactivate,
+    decide,
+    joinable_teams,
+    leave,
+    may_manage_team,
+    memberships,
+    team_roster,
+)
+from services.volunteers.roster import (
+    REQUIRED_COLUMNS,
+    ROSTER_COLUMNS,
+    RosterError,
+    RosterProblem,
+    RosterReport,
+    import_roster,
+    roster_template,
+)
+
+__all__ = [
+    "MAX_NAME",
+    "MAX_REASON",
+    "MAX_SKILLS",
+    "REQUIRED_COLUMNS",
+    "ROSTER_COLUMNS",
+    "WROTE",
+    "Membership",
+    "RosterError",
+    "RosterProblem",
+    "RosterReport",
+    "apply",
+    "clean_phone",
+    "clean_text",
+    "deactivate",
+    "decide",
+    "import_roster",
+    "joinable_teams",
+    "leave",
+    "may_manage_team",
+    "memberships",
+    "phone_key",
+    "roster_template",
+    "team_roster",
+    "transaction",
+]
