@@ -21,7 +21,8 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# The database tests again, against PostgreSQL (TEST_POSTGRES_URL).
+# The database tests again, the migration stairway among them, against PostgreSQL
+# (TEST_POSTGRES_URL); the PostgreSQL-only variants run here too.
 test-db: setup
 	TEST_DATABASE=postgres $(BIN)/python -m pytest -m db
 

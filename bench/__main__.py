@@ -7,13 +7,15 @@ still runs and asserts no timing).
 Prints one Markdown table (the README's Performance section) and writes it as JSON
 (bench/results.json; bench/results/quick.json, not kept in git, for --quick). PostgreSQL
 and Redis come from TEST_POSTGRES_URL and TEST_REDIS_URL; a figure that needs one that is
-not reachable is a "skipped" row. Each benchmark runs in a process of its own; one that
-fails is a "failed" row (its output is shown), and the exit status is 1.
+not reachable is a "skipped" row (with REQUIRE_SERVICES=1, as in CI, the exit status is 1).
+Each benchmark runs in a process of its own; one that fails is a "failed" row (its output is
+shown), and the exit status is 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -95,6 +97,10 @@ def main() -> None:
         machine=machine(),
     )
     print(f"written to {path}")
+    skipped = [f"{r.bench} {r.case}: {r.note}" for r in rows if r.metric == "skipped"]
+    if skipped and os.environ.get("REQUIRE_SERVICES") == "1":
+        print("REQUIRE_SERVICES=1, but skipped:\n  " + "\n  ".join(skipped))
+        ok = False
     raise SystemExit(0 if ok else 1)
 
 

@@ -1,7 +1,8 @@
 """A one-page certificate of a volunteer's hours in a year (PNG), drawn with matplotlib.
 
-Chinese text needs a CJK font: Noto Sans/Serif CJK is looked up through matplotlib's font
-manager (Debian: fonts-noto-cjk). Rendering uses a `Figure` of its own (no pyplot state), so
+Chinese text needs a CJK font: the regular face of Noto Sans/Serif CJK as matplotlib's font
+manager resolves it (Debian: fonts-noto-cjk; see services/fonts.py); bold text takes the
+family's bold face. Rendering uses a `Figure` of its own (no pyplot state), so
 it is safe to run in a worker thread: `await asyncio.to_thread(render_certificate, data)`.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import LedgerSource, PointsEntry, Region, User, utcnow
+from services.fonts import regular_face
 from services.i18n import N_, gettext, local_name
 from services.points import LOCAL_TZ, totals, year_bounds
 from services.volunteers import memberships
@@ -34,18 +36,16 @@ GOLD = "#c9a227"
 
 @cache
 def cjk_font(serif: bool = False) -> FontProperties | None:
-    """A font that has Chinese glyphs, or None when none is installed."""
+    """A font family that has Chinese glyphs, in its regular face (text asked for in bold
+    resolves to the bold face), or None when none is installed."""
     # matplotlib on first use (here and in render_certificate): ~40 MiB a bot worker need
     # not carry until someone asks for a certificate.
-    from matplotlib.font_manager import FontProperties, findfont
+    from matplotlib.font_manager import FontProperties
 
-    for family in SERIF if serif else SANS:
-        try:
-            path = findfont(FontProperties(family=family), fallback_to_default=False)
-        except ValueError:
-            continue
-        return FontProperties(fname=path)
-    return None
+    face = regular_face(SERIF if serif else SANS)
+    if face is None:
+        return None
+    return FontProperties(family=face.family, style=face.style, weight=face.weight)
 
 
 @dataclass(frozen=True)

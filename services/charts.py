@@ -1,9 +1,9 @@
 """Chart images (PNG) for the chat and the dashboard: matplotlib's Agg backend, no pyplot.
 
-Chinese labels need a CJK font; `find_cjk_font()` looks for one among the fonts matplotlib
-knows (Noto Sans CJK SC from Debian's fonts-noto-cjk first), then in the usual font
-folders. Without one the charts still render, but Chinese shows as empty boxes, so the
-tests fail in CI when none is found.
+Chinese labels need a CJK font; `find_cjk_font()` takes the regular face of the first CJK
+family matplotlib knows (Noto Sans CJK SC from Debian's fonts-noto-cjk first; see
+services/fonts.py), then looks in the usual font folders. Without one the charts still
+render, but Chinese shows as empty boxes, so the tests fail in CI when none is found.
 
 Rendering is CPU work (~0.2 s a chart): callers in the event loop run it in a thread
 (`asyncio.to_thread`). matplotlib's global font settings are touched once, under a lock,
@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from services import fonts
 from services.i18n import N_, gettext
 from services.reports import Report, format_duration, format_number, format_rate
 from services.scorecard import StationScore
@@ -76,13 +77,6 @@ STAR = "#e0a526"
 _lock = threading.Lock()
 
 
-def _known(family: str) -> str | None:
-    for entry in _mpl().font_manager.fontManager.ttflist:
-        if entry.name == family:
-            return entry.fname
-    return None
-
-
 def _scan_font_dirs() -> None:
     """Register CJK font files matplotlib did not see when it built its cache."""
     extra = os.environ.get("CJK_FONT_FILE")
@@ -101,15 +95,14 @@ def _scan_font_dirs() -> None:
 
 @cache
 def find_cjk_font() -> tuple[str, str] | None:
-    """(family name, file) of a font that draws Chinese, or None when there is none."""
-    for scanned in (False, True):
-        if scanned:
-            _scan_font_dirs()
-        for family in CJK_FAMILIES:
-            fname = _known(family)
-            if fname:
-                return family, fname
-    return None
+    """(family name, file) of the regular face of a font that draws Chinese, or None when
+    there is none."""
+    _mpl()  # the Agg backend before matplotlib's font manager
+    face = fonts.regular_face(CJK_FAMILIES)
+    if face is None or not face.regular:
+        _scan_font_dirs()
+        face = fonts.regular_face(CJK_FAMILIES)
+    return (face.family, face.path) if face else None
 
 
 @cache

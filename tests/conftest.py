@@ -2,6 +2,11 @@
 
 `TEST_DATABASE=postgres` with `TEST_POSTGRES_URL` (an admin URL) runs the database tests
 against PostgreSQL: each test gets its own database cloned from a migrated template.
+
+Optional parts (PostgreSQL, Redis, pg_dump, a CJK font, Chromium) go through `missing()`:
+a test whose part is not on this machine is skipped, and the run ends with a list of what
+was skipped and how to run it. `REQUIRE_SERVICES=1` (PostgreSQL, Redis, pg_dump, the font)
+and `REQUIRE_BROWSER=1` (Chromium) turn those skips into failures; CI sets both.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -26,14 +33,119 @@ USE_POSTGRES = os.environ.get("TEST_DATABASE", "sqlite") == "postgres"
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",  # containers give /dev/shm 64 MB
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# --- optional parts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """Something a test needs that a newcomer's machine may not have."""
+
+    name: str
+    require: str | None  # the variable that makes its absence a failure (None: never)
+    how: str  # how to run the tests that need it
+
+
+PARTS = {
+    "postgres": Part(
+        "PostgreSQL",
+        "REQUIRE_SERVICES",
+        "start PostgreSQL and set TEST_POSTGRES_URL to an admin URL "
+        "(default postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres)",
+    ),
+    "redis": Part(
+        "Redis",
+        "REQUIRE_SERVICES",
+        "start redis-server and set TEST_REDIS_URL to a database the tests may empty "
+        "(default redis://127.0.0.1:6379/15)",
+    ),
+    "pg_dump": Part("pg_dump", "REQUIRE_SERVICES", "apt-get install postgresql-client"),
+    "cjk_font": Part("a CJK font", "REQUIRE_SERVICES", "apt-get install fonts-noto-cjk"),
+    "browser": Part(
+        "Chromium",
+        "REQUIRE_BROWSER",
+        "apt-get install chromium, or set TEST_CHROMIUM to a Chromium binary",
+    ),
+    "postgres_only": Part(
+        "a PostgreSQL run",
+        None,
+        "`make test-db` (the database tests on TEST_POSTGRES_URL's server)",
+    ),
+}
+
+
+def _reason(part: str, detail: str) -> str:
+    what = PARTS[part]
+    return f"needs {what.name} ({detail}); to run it: {what.how}"
+
+
+def missing(part: str, detail: str) -> NoReturn:
+    """Skip this test for want of `part`; fail it instead when the part's REQUIRE_… variable
+    is 1, as in CI. The run's summary lists what was skipped and how to run it."""
+    __tracebackhide__ = True  # report the caller's line, not this one
+    require = PARTS[part].require
+    if require and os.environ.get(require) == "1":
+        pytest.fail(f"{require}=1, but this test {_reason(part, detail)}", pytrace=False)
+    pytest.skip(_reason(part, detail))
+
+
+# Markers from the fixtures a test asks for, so `-m` selects honestly.
+MARKING_FIXTURES = {
+    "db_url": "db",  # CI re-runs exactly these against PostgreSQL (`make test-db`)
+    "blank_db_url": "db",
+    "postgres_url": "postgres",
+    "redis_url": "redis",
+    "chromium": "browser",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Every test that touches the database carries the `db` marker, so CI can re-run
-    # exactly those against PostgreSQL.
     for item in items:
-        if "db_url" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.db)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture in fixtures & MARKING_FIXTURES.keys():
+            item.add_marker(MARKING_FIXTURES[fixture])
+        # A database test marked `postgres` is the PostgreSQL variant: `make test-db` runs it.
+        variant = "db_url" in fixtures and "postgres_url" not in fixtures
+        if variant and not USE_POSTGRES and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(_reason("postgres_only", "this run is on SQLite")))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """Say plainly, after pytest's own summary, what this run did not test for want of
+    what, and how to run it."""
+    yield
+    skipped: dict[str, list[str]] = {}  # part -> the skipped tests' files
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        reason = reason.removeprefix("Skipped: ")
+        for part, what in PARTS.items():
+            if reason.startswith(f"needs {what.name} ("):
+                skipped.setdefault(part, []).append(Path(report.location[0]).name)
+    if not skipped:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("not tested on this machine", sep="-", bold=True)
+    for part, files in skipped.items():
+        what = PARTS[part]
+        write(f"{len(files)} test(s) need {what.name} ({', '.join(sorted(set(files)))}).")
+        write(f"    To run them: {what.how}.")
+    required = sorted({PARTS[part].require for part in skipped} - {None})
+    if required:
+        write(f"{' and '.join(f'{r}=1' for r in required)} make these skips failures (CI).")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,6 +183,18 @@ async def db_url(_template_db: str, tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+def blank_db_url(tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database, not migrated, on the backend TEST_DATABASE names."""
+    if USE_POSTGRES:
+        name = f"b_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'blank.sqlite3'}"
+
+
+@pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = make_engine(db_url)
     yield eng
@@ -97,27 +221,18 @@ async def bot_env(db_url: str, tmp_path: Path) -> AsyncIterator[object]:
         yield env
 
 
-def _unavailable(what: str, exc: BaseException) -> None:
-    """Skip a test whose server is not here, unless CI promised it (REQUIRE_SERVICES=1)."""
-    message = f"{what} unavailable: {type(exc).__name__}: {exc}"
-    if os.environ.get("REQUIRE_SERVICES") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
     """A Redis database of its own (TEST_REDIS_URL), emptied before and after the test."""
     from redis.asyncio import Redis
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    client = Redis.from_url(url)
+    client = Redis.from_url(REDIS_URL)
     try:
         await client.flushdb()
     except Exception as exc:  # no server, refused, auth: all mean "not here"
         await client.aclose()
-        _unavailable("Redis", exc)
-    yield url
+        missing("redis", f"{type(exc).__name__}: {exc}")
+    yield REDIS_URL
     await client.flushdb()
     await client.aclose()
 
@@ -130,8 +245,16 @@ async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
     try:
         await _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as exc:
-        _unavailable("PostgreSQL", exc)
+        missing("postgres", f"{type(exc).__name__}: {exc}")
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     await asyncio.to_thread(upgrade, url)
     yield url
     await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """The Chromium binary Playwright drives (TEST_CHROMIUM, default /usr/bin/chromium)."""
+    if not CHROMIUM.is_file():
+        missing("browser", f"no {CHROMIUM}")
+    return CHROMIUM

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from models import Base, Order, OrderEvent, User
 from models.db import make_engine, make_sessionmaker
 from services import backup as bk
-from tests.conftest import PG_ADMIN_URL, USE_POSTGRES, _pg_admin
+from tests.conftest import PG_ADMIN_URL, USE_POSTGRES, _pg_admin, missing
 from tests.factories import make_cast, make_user, place_order
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,11 +250,10 @@ def test_pg_commands_never_carry_the_password(tmp_path):
     assert bk.pg_environment(url)["PGPASSWORD"] == "s3cret"
 
 
-@pytest.mark.skipif(not USE_POSTGRES, reason="TEST_DATABASE=postgres (CI: make test-db)")
-@pytest.mark.skipif(
-    not (bk.have_tool("pg_dump") and bk.have_tool("pg_restore")), reason="no pg_dump"
-)
+@pytest.mark.postgres
 async def test_postgres_round_trip_with_pg_dump(db_url, sessionmaker, tmp_path):
+    if not (bk.have_tool("pg_dump") and bk.have_tool("pg_restore")):
+        missing("pg_dump", "pg_dump or pg_restore is not on PATH")
     await _town_with_orders(sessionmaker, n=4)
     dump = await asyncio.to_thread(bk.backup_postgres, db_url, tmp_path / "pg.dump")
     assert dump.size > 0

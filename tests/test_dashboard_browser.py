@@ -1,14 +1,12 @@
 """The web dashboard: signed in with a link obtained from the bot through the simulator, in a
 real browser (Playwright driving Debian's Chromium), and over plain HTTP for the refusals.
 
-Browser tests skip when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), where
-they fail instead.
+Browser tests skip without Chromium, unless REQUIRE_BROWSER=1 (CI): see tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from openpyxl import load_workbook
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
 
 from dashboard import auth
@@ -24,30 +23,12 @@ from dashboard.server import run_dashboard
 from models import Attachment, Order, Role, ServiceCategory, User, utcnow
 from services import orders, weblogin
 from simulator.driver import TINY_JPEG
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import place_order, roles_for, slot
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECRET = b"test-dashboard-secret-0123456789abcdef"
 # Every image matched by the selector has loaded and decoded (a broken one has width 0).
 ALL_LOADED = "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)"
-
-
-def _need_browser():
-    if CHROMIUM.exists():
-        return pytest.importorskip("playwright.async_api")
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail("REQUIRE_BROWSER=1 but there is no Chromium at /usr/bin/chromium")
-    pytest.skip("needs Chromium at /usr/bin/chromium (apt-get install chromium)")
 
 
 @dataclass
@@ -115,14 +96,11 @@ async def town(bot_env):
         yield data
 
 
-@pytest.mark.browser
-async def test_sign_in_filter_open_an_order_see_photos_download(town, bot_env, tmp_path):
-    pw_api = _need_browser()
-    expect = pw_api.expect
+async def test_sign_in_filter_open_an_order_see_photos_download(chromium, town, bot_env, tmp_path):
     link = await _link(town.office)
     assert link.startswith(town.url + "/login/")
-    async with pw_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(
                 viewport={"width": 1280, "height": 900}, accept_downloads=True
@@ -204,13 +182,10 @@ async def _events(env, order_id: int) -> list:
         return list(await s.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id)))
 
 
-@pytest.mark.browser
-async def test_station_head_cannot_open_another_village(town):
-    pw_api = _need_browser()
-    expect = pw_api.expect
+async def test_station_head_cannot_open_another_village(chromium, town):
     link = await _link(town.head)
-    async with pw_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
             page.set_default_timeout(15_000)

@@ -140,7 +140,7 @@ async def test_two_schedulers_on_one_sqlite_file_fire_each_reminder_once(db_url)
     assert sorted(a + b) == sorted(set(a + b)) and len(a + b) == 60
 
 
-@pytest.mark.skipif(not USE_POSTGRES, reason="TEST_DATABASE=postgres (CI: make test-db)")
+@pytest.mark.postgres
 async def test_two_schedulers_on_postgresql_fire_each_reminder_once(db_url):
     a, b = await _fire_with_two_schedulers(db_url, 300)
     assert len(a) + len(b) == 300

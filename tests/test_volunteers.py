@@ -23,6 +23,7 @@ from services.certificate import certificate_data, cjk_font, render_certificate
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.outbox import NoticeKind
 from services.points import DEFAULT_RULES, PointsRules, totals, year_bounds
+from tests.conftest import missing
 from tests.factories import (
     advance_to,
     make_cast,
@@ -459,6 +460,7 @@ async def test_certificate_of_hours_is_a_png_with_the_years_figures(session):
         0,
     )
     assert data.teams == ("卫生健康志愿服务队",)
-    assert cjk_font() is not None, "Noto Sans CJK must be installed for Chinese certificates"
+    if cjk_font() is None:
+        missing("cjk_font", "Chinese certificates would show empty boxes")
     png = render_certificate(data, dpi=40)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000

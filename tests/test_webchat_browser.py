@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
@@ -19,27 +18,12 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
 )
+from playwright.async_api import Page, async_playwright, expect
 
 from simulator import Simulator, run_simulator
+from tests.conftest import CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TOKEN = "654321:TEST-webchat-token"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
-]
-playwright_api = pytest.importorskip("playwright.async_api")
 
 
 def make_router() -> Router:
@@ -93,9 +77,9 @@ async def sim_with_bot() -> AsyncIterator[Simulator]:
             await asyncio.wait_for(task, 5)
 
 
-async def test_chat_in_the_browser(sim_with_bot):
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+async def test_chat_in_the_browser(chromium, sim_with_bot):
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1100, "height": 820})
             page.set_default_timeout(10_000)
@@ -104,8 +88,7 @@ async def test_chat_in_the_browser(sim_with_bot):
             await browser.close()
 
 
-async def run_conversation(page: playwright_api.Page, base_url: str) -> None:
-    expect = playwright_api.expect
+async def run_conversation(page: Page, base_url: str) -> None:
     await page.goto(base_url + "/")
     await expect(page.locator(".persona", has_text="张队长")).to_be_visible()
 

@@ -7,40 +7,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+from playwright.async_api import async_playwright, expect
 
 from models import Role
 from services.i18n import gettext
 from simulator.media import TINY_JPEG
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and not os.environ.get("REQUIRE_BROWSER"),
-        reason="needs Chromium at /usr/bin/chromium",
-    ),
-]
-playwright_api = pytest.importorskip("playwright.async_api")
+from tests.conftest import CHROMIUM_ARGS
 
 
 def zh(msgid: str, **params: object) -> str:
     return gettext(msgid, "zh_CN", **params)
 
 
-async def test_whole_loop_in_the_web_chat(bot_env, tmp_path):
-    from playwright.async_api import async_playwright, expect
-
+async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
     env = bot_env
     await env.person(
         "张医生",
@@ -59,7 +38,7 @@ async def test_whole_loop_in_the_web_chat(bot_env, tmp_path):
     await env.person("王大妈", lang="zh-hans", label="庙庙湖村 居民")
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1100, "height": 900})
         bot_says = page.locator(".from-bot")
 
