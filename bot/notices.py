@@ -396,12 +396,12 @@ async def _broadcast_report(
     unreached = [
         *notice_views.unreached_lines(
             _("Blocked the bot:"),
-            await broadcasts.recipients(session, bc.id, run, OutboxStatus.BLOCKED),
+            await broadcasts.unreached(session, bc.id, run, OutboxStatus.BLOCKED),
             result.blocked,
         ),
         *notice_views.unreached_lines(
             _("Could not be delivered:"),
-            await broadcasts.recipients(session, bc.id, run, OutboxStatus.FAILED),
+            await broadcasts.unreached(session, bc.id, run, OutboxStatus.FAILED),
             result.failed,
         ),
     ]

@@ -52,6 +52,8 @@ from services.broadcasts.composing import (
 from services.broadcasts.delivery import (
     FANOUT_CHUNK,
     LEASE,
+    NAMES_SHOWN,
+    Recipient,
     Report,
     Run,
     fan_out,
@@ -61,6 +63,7 @@ from services.broadcasts.delivery import (
     run_due,
     run_key,
     send_reports,
+    unreached,
 )
 from services.broadcasts.recurrence import (
     RECURRENCE_KINDS,
@@ -77,8 +80,10 @@ __all__ = [
     "MAX_CAPTION",
     "MAX_REASON",
     "MAX_TEXT",
+    "NAMES_SHOWN",
     "OPEN",
     "RECURRENCE_KINDS",
+    "Recipient",
     "Report",
     "Run",
     "approve",
@@ -108,4 +113,5 @@ __all__ = [
     "stations_for",
     "teams_in",
     "towns_for",
+    "unreached",
 ]

@@ -16,6 +16,7 @@ from models import (
     BroadcastStatus,
     OutboxMessage,
     OutboxStatus,
+    Region,
     User,
     utcnow,
 )
@@ -26,6 +27,7 @@ from services.reminders import insert_ignore
 
 log = logging.getLogger("civic_dispatch.broadcasts")
 FANOUT_CHUNK = 500
+NAMES_SHOWN = 20  # the report names so many of those not reached, then counts the rest
 LEASE = timedelta(minutes=2)  # a fan-out claimed this long ago and not finished is resumed
 
 
@@ -68,6 +70,39 @@ async def report(session: AsyncSession, broadcast_id: int, run: int) -> Report:
         failed=counts.get(OutboxStatus.FAILED, 0),
         pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
     )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a run was meant for, as the author's report names them."""
+
+    name: str | None
+    station: Region | None
+
+
+async def unreached(
+    session: AsyncSession,
+    broadcast_id: int,
+    run: int,
+    status: OutboxStatus,
+    limit: int = NAMES_SHOWN,
+) -> list[Recipient]:
+    """The first `limit` recipients of one run whose delivery ended in `status` (blocked
+    the bot, failed), by village and name: whom the author should reach another way."""
+    rows = await session.execute(
+        select(User.name, Region)
+        .select_from(OutboxMessage)
+        .join(User, User.id == OutboxMessage.user_id)
+        .outerjoin(Region, Region.id == User.station_id)
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.dedupe_key.like(run_key(broadcast_id, run) + "%"),
+            OutboxMessage.status == status,
+        )
+        .order_by(Region.sort, Region.id, User.name, User.id)
+        .limit(limit)
+    )
+    return [Recipient(name, station) for name, station in rows]
 
 
 def _report_key(broadcast_id: int, run: int) -> str:
