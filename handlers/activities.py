@@ -18,27 +18,27 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
-    BTN_ACTIVITIES,
-    BTN_CANCEL,
-    BTN_SKIP,
-    ActivityAction,
-    Attend,
-    Pick,
-    choices_keyboard,
-    main_menu,
-)
 from bot.media import save_attachment
 from bot.settings import Settings
-from handlers.common import locale, too_long
-from models import Activity, ActivityStatus, Region, SignupStatus, Team, User, utcnow
-from services import activities
+from handlers.common import too_long
+from models import Activity, ActivityStatus, SignupStatus, User, utcnow
+from services import activities, screens
 from services.activities import ActivityDraft
 from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
 from services.points import PointsRules
+from views.activities import (
+    ActivityAction,
+    Attend,
+    activity_lines,
+    checkin_keyboard,
+    signup_keyboard,
+    weekday_name,
+)
+from views.format import locale
+from views.menu import BTN_ACTIVITIES, BTN_CANCEL, BTN_SKIP, Pick, choices_keyboard, main_menu
 
 log = logging.getLogger("civic_dispatch.activities")
 BTN_PHOTOS_DONE = "✅"
@@ -73,92 +73,6 @@ class FinishAttendance(StatesGroup):
 
 class ActivityPhotos(StatesGroup):
     photos = State()
-
-
-# --- texts and buttons shared with the notices (bot/notices_activities.py) ----------------
-
-
-def _weekday(day: date) -> str:
-    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-    return names[day.weekday()]
-
-
-def when_text(activity: Activity, tz: tzinfo) -> str:
-    start, end = activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz)
-    return _("{month}/{day} {weekday} {start}–{end}").format(
-        month=start.month,
-        day=start.day,
-        weekday=_weekday(start.date()),
-        start=f"{start:%H:%M}",
-        end=f"{end:%H:%M}",
-    )
-
-
-async def organiser_name(session: AsyncSession, activity: Activity) -> str:
-    if activity.team_id:
-        team = await session.get(Team, activity.team_id)
-        return local_name(team, locale()) if team else "-"
-    station = await session.get(Region, activity.station_id) if activity.station_id else None
-    return local_name(station, locale()) if station else "-"
-
-
-async def activity_lines(
-    session: AsyncSession,
-    activity: Activity,
-    tz: tzinfo,
-    *,
-    seats: activities.Places | None = None,
-) -> list[str]:
-    """The facts of an activity, as a notice and in the list."""
-    lines = [
-        f"«{activity.title}»",
-        _("Time: {when}").format(when=when_text(activity, tz)),
-        _("Place: {place}").format(place=activity.place),
-    ]
-    if activity.content:
-        lines.append(activity.content)
-    lines.append(_("Organised by: {who}").format(who=await organiser_name(session, activity)))
-    if activity.recurrence and activity.recurrence.startswith("weekly:"):
-        nth, _sep, total = activity.recurrence.removeprefix("weekly:").partition("/")
-        lines.append(_("Every week ({nth} of {total})").format(nth=nth, total=total))
-    seats = seats or await activities.places(session, activity.id)
-    if seats.capacity is None:
-        lines.append(_("Places: no limit ({n} signed up)").format(n=seats.signed))
-    elif seats.left:
-        lines.append(
-            _("Places: {left} of {capacity} left").format(left=seats.left, capacity=seats.capacity)
-        )
-    else:
-        lines.append(_("Full: {n} on the waitlist").format(n=seats.waiting))
-    if activity.status == ActivityStatus.CANCELLED:
-        lines.append(_("❌ Called off"))
-    elif activity.status == ActivityStatus.DONE:
-        lines.append(_("✔ Finished"))
-    return lines
-
-
-def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    if signed:
-        kb.button(
-            text=_("✖ Cancel my sign-up"),
-            callback_data=ActivityAction(action="cancel", activity_id=activity_id),
-        )
-    else:
-        kb.button(
-            text=_("✋ Sign up"),
-            callback_data=ActivityAction(action="signup", activity_id=activity_id),
-        )
-    return kb.as_markup()
-
-
-def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Check in"),
-        callback_data=ActivityAction(action="checkin", activity_id=activity_id),
-    )
-    return kb.as_markup()
 
 
 def organiser_keyboard(activity: Activity) -> InlineKeyboardMarkup:
@@ -258,7 +172,7 @@ def router() -> Router:
             await message.answer(_("No activities coming up."))
         now = utcnow()
         for activity in found:
-            lines = await activity_lines(session, activity, settings.tz)
+            lines = activity_lines(await screens.activity_facts(session, activity), settings.tz)
             markup: InlineKeyboardMarkup | None
             if activities.may_manage(roles, activity):
                 markup = organiser_keyboard(activity)
@@ -385,7 +299,7 @@ def router() -> Router:
     async def _ask_day(message: Message, state: FSMContext, tz: tzinfo) -> None:
         today = utcnow().astimezone(tz).date()
         days = {
-            f"{d.month}/{d.day} {_weekday(d)}": d.isoformat()
+            f"{d.month}/{d.day} {weekday_name(d)}": d.isoformat()
             for d in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
         }
         await state.update_data(days=days)
@@ -513,7 +427,9 @@ def router() -> Router:
         seats = activities.Places(0, 0, draft.capacity)
         lines = [
             _("Please check the activity:"),
-            *await activity_lines(session, preview, settings.tz, seats=seats),
+            *activity_lines(
+                await screens.activity_facts(session, preview, seats=seats), settings.tz
+            ),
         ]
         if draft.latitude is not None:
             lines.append(_("📍 Check-in by location is on."))

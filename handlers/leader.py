@@ -15,10 +15,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_CANCEL, BTN_TEAM_ORDERS, BTN_VILLAGE_ORDERS, OrderAction, Pick
 from bot.settings import Settings
-from handlers import cards
-from handlers.common import locale, status_label, too_long
+from handlers.common import too_long
 from models import (
     AttachmentKind,
     MembershipStatus,
@@ -29,12 +27,22 @@ from models import (
     User,
     utcnow,
 )
-from services import orders
+from services import orders, screens
 from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
 from services.points import PointsRules
+from views.format import locale, status_label
+from views.menu import BTN_CANCEL, BTN_TEAM_ORDERS, BTN_VILLAGE_ORDERS, Pick
+from views.orders import (
+    OrderAction,
+    accepted_keyboard,
+    card_keyboard,
+    history_keyboard,
+    order_lines,
+    team_name,
+)
 
 log = logging.getLogger("civic_dispatch.leader")
 REASON_MAX = 200
@@ -117,9 +125,9 @@ def router() -> Router:
         await query.answer(_("Accepted. Now assign volunteers."))
         lines = [
             _("✅ You accepted this order."),
-            *await cards.order_lines(session, order, with_phone=True),
+            *order_lines(await screens.order_facts(session, order), with_phone=True),
         ]
-        await _edit_card(query, lines, cards.accepted_keyboard(order))
+        await _edit_card(query, lines, accepted_keyboard(order))
 
     @r.callback_query(OrderAction.filter(F.action == "voice"))
     async def voice(
@@ -134,7 +142,7 @@ def router() -> Router:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
         await query.answer()
-        for media in await cards.request_media(session, order.id):
+        for media in await screens.request_media(session, order.id):
             if media.kind == AttachmentKind.VOICE:
                 await bot.send_voice(query.from_user.id, media.file_id)
 
@@ -182,7 +190,7 @@ def router() -> Router:
             return
         await message.answer(
             _("Declined. Order {number} goes to {team}.").format(
-                number=order.number, team=await cards.team_name(session, order.team_id)
+                number=order.number, team=team_name(await screens.team(session, order.team_id))
             )
         )
 
@@ -273,7 +281,7 @@ def router() -> Router:
             return
         await message.answer(
             _("Order {number} was transferred to {team}.").format(
-                number=order.number, team=await cards.team_name(session, order.team_id)
+                number=order.number, team=team_name(await screens.team(session, order.team_id))
             )
         )
 
@@ -472,15 +480,16 @@ def router() -> Router:
             return
         for order in found[:10]:
             # The phone is for whoever took the order, not for everyone who oversees it.
-            lines = await cards.order_lines(
-                session, order, with_phone=leader and order.accepted_at is not None
+            lines = order_lines(
+                await screens.order_facts(session, order),
+                with_phone=leader and order.accepted_at is not None,
             )
             if not leader:
-                markup = cards.history_keyboard(order.id)
+                markup = history_keyboard(order.id)
             elif order.status.value == "routed":
-                markup = cards.card_keyboard(order, has_voice=False)
+                markup = card_keyboard(order, has_voice=False)
             else:
-                markup = cards.accepted_keyboard(order)
+                markup = accepted_keyboard(order)
             await message.answer("\n".join(lines), reply_markup=markup)
         if len(found) > 10:
             await message.answer(_("… and {n} more.").format(n=len(found) - 10))

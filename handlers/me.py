@@ -16,9 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_KPI, BTN_ME, MeAction
 from bot.settings import Settings
-from handlers.common import locale
 from models import (
     Activity,
     LedgerSource,
@@ -38,17 +36,14 @@ from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
+from views.format import locale, num
+from views.me import MeAction
+from views.menu import BTN_KPI, BTN_ME
 
 RECENT = 5
 BAR = 10
 NAMES_SHOWN = 12
 MESSAGE_MAX = 4096
-
-
-def num(value: Decimal) -> str:
-    """1.50 → "1.5", 20.00 → "20"."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
 
 
 def progress_bar(done: Decimal, target: Decimal) -> str:

@@ -10,23 +10,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
-    BTN_CANCEL,
-    BTN_MY_ORDERS,
-    BTN_SKIP,
-    OrderAction,
-    RateOrder,
-    choices_keyboard,
-    main_menu,
-)
-from handlers import cards
 from handlers.common import too_long
 from handlers.leader import points_rules, refuse
 from models import OrderStatus, User
-from services import orders
+from services import orders, screens
 from services.errors import DomainError
 from services.org import Policy
 from services.people import Roles
+from views.menu import BTN_CANCEL, BTN_MY_ORDERS, BTN_SKIP, choices_keyboard, main_menu
+from views.orders import OrderAction, RateOrder, cancel_keyboard, order_lines, rate_keyboard
 
 COMMENT_MAX = 500
 CANCELLABLE = {OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED}
@@ -47,12 +39,12 @@ def router() -> Router:
             await message.answer(_("You have no orders yet. Tap «Request a service» to make one."))
             return
         for order in found:
-            lines = await cards.order_lines(session, order, with_phone=False)
+            lines = order_lines(await screens.order_facts(session, order), with_phone=False)
             markup = None
             if order.status in CANCELLABLE:
-                markup = cards.cancel_keyboard(order.id)
+                markup = cancel_keyboard(order.id)
             elif order.status == OrderStatus.DONE:
-                markup = cards.rate_keyboard(order.id)
+                markup = rate_keyboard(order.id)
             await message.answer("\n".join(lines), reply_markup=markup)
 
     @r.callback_query(OrderAction.filter(F.action == "cancel"))

@@ -18,7 +18,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
+from bot.media import save_attachment
+from bot.settings import Settings
+from handlers.common import too_long
+from models import Region, ServiceArea, ServiceCategory, Slot, User, utcnow
+from services import orders
+from services.errors import DomainError
+from services.i18n import local_name
+from services.org import categories_in_area, service_areas, station_choices
+from services.people import Roles
+from views.format import locale, slot_label
+from views.menu import (
     BTN_BACK,
     BTN_CANCEL,
     BTN_ORDER,
@@ -27,15 +37,6 @@ from bot.keyboards import (
     choices_keyboard,
     main_menu,
 )
-from bot.media import save_attachment
-from bot.settings import Settings
-from handlers.common import locale, slot_label, too_long
-from models import Region, ServiceArea, ServiceCategory, Slot, User, utcnow
-from services import orders
-from services.errors import DomainError
-from services.i18n import local_name
-from services.org import categories_in_area, service_areas, station_choices
-from services.people import Roles
 
 DESCRIPTION_MAX = 1000
 ADDRESS_MAX = 200

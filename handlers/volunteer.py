@@ -13,16 +13,16 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_CANCEL, BTN_MY_TASKS, BTN_SKIP, OrderAction, choices_keyboard
 from bot.media import save_attachment
 from bot.settings import Settings
-from handlers import cards
 from handlers.common import too_long
 from handlers.leader import refuse
 from models import Assignment, AssignmentStatus, Order, User
-from services import orders
+from services import orders, screens
 from services.errors import DomainError
 from services.people import Roles
+from views.menu import BTN_CANCEL, BTN_MY_TASKS, BTN_SKIP, choices_keyboard
+from views.orders import OrderAction, order_lines, task_keyboard
 
 MAX_PHOTOS = 10
 NOTE_MAX = 500
@@ -69,10 +69,11 @@ def router() -> Router:
             return
         await query.answer(_("Started. Tap «Done» when the service is finished."))
         if isinstance(query.message, Message):
-            lines = [_("▶ In progress"), *await cards.order_lines(session, order, with_phone=True)]
-            await query.message.edit_text(
-                "\n".join(lines), reply_markup=cards.task_keyboard(order.id)
-            )
+            lines = [
+                _("▶ In progress"),
+                *order_lines(await screens.order_facts(session, order), with_phone=True),
+            ]
+            await query.message.edit_text("\n".join(lines), reply_markup=task_keyboard(order.id))
 
     @r.callback_query(OrderAction.filter(F.action == "withdraw"))
     async def withdraw(
@@ -238,7 +239,7 @@ def router() -> Router:
             await message.answer(_("You have no open tasks."))
             return
         for _assignment, order in tasks[:10]:
-            lines = await cards.order_lines(session, order, with_phone=True)
-            await message.answer("\n".join(lines), reply_markup=cards.task_keyboard(order.id))
+            lines = order_lines(await screens.order_facts(session, order), with_phone=True)
+            await message.answer("\n".join(lines), reply_markup=task_keyboard(order.id))
 
     return r
