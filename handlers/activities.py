@@ -4,7 +4,6 @@ code, photos, finishing (hours into the ledger) and calling it off."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -40,7 +39,6 @@ from views.activities import (
 from views.format import locale
 from views.menu import BTN_ACTIVITIES, BTN_CANCEL, BTN_SKIP, Pick, choices_keyboard, main_menu
 
-log = logging.getLogger("civic_dispatch.activities")
 BTN_PHOTOS_DONE = "✅"
 WRONG_CODES_MAX = 5
 DAYS_AHEAD = 14
@@ -130,11 +128,6 @@ def _checkin_location_keyboard() -> ReplyKeyboardMarkup:
 
 def _rules(policy: Policy) -> PointsRules:
     return PointsRules.from_policy(policy.points)
-
-
-async def _refuse(query: CallbackQuery, exc: DomainError) -> None:
-    log.info("refused %s for user %s: %s", query.data, query.from_user.id, exc.message)
-    await query.answer(_(exc.message).format(**exc.params), show_alert=True)
 
 
 def _parse_hours(text: str | None) -> Decimal | None:
@@ -477,18 +470,14 @@ def router() -> Router:
                     _("Stopped. Nothing was saved."), reply_markup=main_menu(roles)
                 )
             return
-        try:
-            created = await activities.publish(
-                session,
-                user,
-                roles,
-                _draft(data),
-                tz=settings.tz,
-                evening_at=policy.volunteer_reminders.evening_before,
-            )
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        created = await activities.publish(
+            session,
+            user,
+            roles,
+            _draft(data),
+            tz=settings.tz,
+            evening_at=policy.volunteer_reminders.evening_before,
+        )
         await query.answer(_("Published."))
         if message is not None:
             await message.edit_reply_markup(reply_markup=None)
@@ -510,11 +499,7 @@ def router() -> Router:
     async def sign_up(
         query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, user: User
     ) -> None:
-        try:
-            result = await activities.sign_up(session, callback_data.activity_id, user)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        result = await activities.sign_up(session, callback_data.activity_id, user)
         if result.status == SignupStatus.WAITLIST:
             text = _(
                 "All places are taken. You are number {n} on the waitlist; we will tell you "
@@ -532,11 +517,7 @@ def router() -> Router:
     async def cancel_signup(
         query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, user: User
     ) -> None:
-        try:
-            await activities.cancel_signup(session, callback_data.activity_id, user)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        await activities.cancel_signup(session, callback_data.activity_id, user)
         await query.answer(_("Your sign-up is cancelled."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(
@@ -582,13 +563,7 @@ def router() -> Router:
         loc = message.location
         if loc is None:
             return
-        try:
-            activity = await activities.check_in_by_location(
-                session, user, loc.latitude, loc.longitude
-            )
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        activity = await activities.check_in_by_location(session, user, loc.latitude, loc.longitude)
         await _checked_in(message, state, roles, activity)
 
     @r.message(CheckIn.code, F.text, F.text != BTN_CANCEL)
@@ -667,21 +642,17 @@ def router() -> Router:
         query: CallbackQuery, callback_data: Attend, session: AsyncSession, user: User, roles: Roles
     ) -> None:
         aid = callback_data.activity_id
-        try:
-            lines = await activities.attendance(session, aid, user, roles)
-            current = next((x for x in lines if x.user_id == callback_data.user_id), None)
-            await activities.set_attended(
-                session,
-                aid,
-                user,
-                roles,
-                callback_data.user_id,
-                not (current.attended if current else False),
-            )
-            lines = await activities.attendance(session, aid, user, roles)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        lines = await activities.attendance(session, aid, user, roles)
+        current = next((x for x in lines if x.user_id == callback_data.user_id), None)
+        await activities.set_attended(
+            session,
+            aid,
+            user,
+            roles,
+            callback_data.user_id,
+            not (current.attended if current else False),
+        )
+        lines = await activities.attendance(session, aid, user, roles)
         await query.answer()
         if isinstance(query.message, Message):
             came = sum(1 for line in lines if line.attended)
@@ -840,11 +811,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            await activities.cancel_activity(session, callback_data.activity_id, user, roles)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        await activities.cancel_activity(session, callback_data.activity_id, user, roles)
         await query.answer(_("Called off. Everyone signed up is being told."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)

@@ -543,22 +543,18 @@ def router() -> Router:
         at = None
         if data.get("mode") == "at":
             at = _local(data["day"], data["clock"], settings.tz)
-        try:
-            bc = await broadcasts.create(
-                session,
-                user,
-                roles,
-                town_id=data["town_id"],
-                text=data.get("text") or "",
-                photo_file_id=data.get("photo"),
-                audience=data["audience"],
-                at=at,
-                recurrence=data.get("rule") if data.get("mode") == "repeat" else None,
-                tz=settings.tz,
-            )
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        bc = await broadcasts.create(
+            session,
+            user,
+            roles,
+            town_id=data["town_id"],
+            text=data.get("text") or "",
+            photo_file_id=data.get("photo"),
+            audience=data["audience"],
+            at=at,
+            recurrence=data.get("rule") if data.get("mode") == "repeat" else None,
+            tz=settings.tz,
+        )
         await query.answer()
         await state.clear()
         if bc.status == BroadcastStatus.PENDING_APPROVAL:
@@ -588,13 +584,9 @@ def router() -> Router:
         settings: Settings,
         scheduler: Scheduler | None = None,
     ) -> None:
-        try:
-            bc = await broadcasts.approve(
-                session, callback_data.broadcast_id, user, roles, tz=settings.tz
-            )
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        bc = await broadcasts.approve(
+            session, callback_data.broadcast_id, user, roles, tz=settings.tz
+        )
         await query.answer(_("Approved."))
         if msg := _message(query):
             await msg.edit_reply_markup(reply_markup=None)
@@ -697,11 +689,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            bc = await broadcasts.cancel(session, callback_data.broadcast_id, user, roles)
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        bc = await broadcasts.cancel(session, callback_data.broadcast_id, user, roles)
         await query.answer(_("Cancelled."))
         if msg := _message(query):
             await msg.answer(_("Notice #{id} was cancelled.").format(id=bc.id))

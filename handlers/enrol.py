@@ -181,13 +181,9 @@ def router() -> Router:
         roles: Roles,
     ) -> None:
         approve = callback_data.action == "approve"
-        try:
-            member = await volunteers.decide(
-                session, callback_data.member_id, user, roles, approve=approve
-            )
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        member = await volunteers.decide(
+            session, callback_data.member_id, user, roles, approve=approve
+        )
         await query.answer(_("Approved. Welcome them!") if approve else _("Rejected."))
         await _mark_card(query, session, member, approve)
 

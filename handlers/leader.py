@@ -3,7 +3,6 @@ confirming hours, the team's open orders and an order's history."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time, timedelta
 
 from aiogram import Bot, F, Router
@@ -28,7 +27,6 @@ from models import (
     utcnow,
 )
 from services import orders, screens
-from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
@@ -44,7 +42,6 @@ from views.orders import (
     team_name,
 )
 
-log = logging.getLogger("civic_dispatch.leader")
 REASON_MAX = 200
 SLOT_HOURS = {"morning": (time(9), time(12)), "afternoon": (time(14), time(17))}
 
@@ -64,12 +61,6 @@ class Assign(StatesGroup):
 
 def points_rules(policy: Policy) -> PointsRules:
     return PointsRules.from_policy(policy.points)
-
-
-async def refuse(query: CallbackQuery, exc: DomainError) -> None:
-    """A rule said no: tell the person why, in a pop-up they must dismiss."""
-    log.info("refused %s for user %s: %s", query.data, query.from_user.id, exc.message)
-    await query.answer(_(exc.message).format(**exc.params), show_alert=True)
 
 
 async def _edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:
@@ -115,13 +106,9 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            order = await orders.accept(
-                session, callback_data.order_id, user, roles, version=callback_data.version or None
-            )
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.accept(
+            session, callback_data.order_id, user, roles, version=callback_data.version or None
+        )
         await query.answer(_("Accepted. Now assign volunteers."))
         lines = [
             _("✅ You accepted this order."),
@@ -180,11 +167,7 @@ def router() -> Router:
     ) -> None:
         data = await state.get_data()
         await state.clear()
-        try:
-            await orders.decline(session, data["order_id"], user, roles, reason)
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        await orders.decline(session, data["order_id"], user, roles, reason)
         order = await session.get(Order, data["order_id"])
         if order is None:
             return
@@ -272,13 +255,9 @@ def router() -> Router:
             return
         data = await state.get_data()
         await state.clear()
-        try:
-            order = await orders.transfer(
-                session, data["order_id"], user, roles, data["team_id"], reason
-            )
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        order = await orders.transfer(
+            session, data["order_id"], user, roles, data["team_id"], reason
+        )
         await message.answer(
             _("Order {number} was transferred to {team}.").format(
                 number=order.number, team=team_name(await screens.team(session, order.team_id))
@@ -399,11 +378,7 @@ def router() -> Router:
         start = datetime.combine(day, start_t, tzinfo=settings.tz)
         end = datetime.combine(day, end_t, tzinfo=settings.tz)
         await state.clear()
-        try:
-            await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
             await query.message.answer(
@@ -422,13 +397,9 @@ def router() -> Router:
         roles: Roles,
         policy: Policy,
     ) -> None:
-        try:
-            await orders.confirm_hours(
-                session, callback_data.order_id, user, roles, rules=points_rules(policy)
-            )
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        await orders.confirm_hours(
+            session, callback_data.order_id, user, roles, rules=points_rules(policy)
+        )
         await query.answer(_("Hours confirmed. Points have been added."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
@@ -442,11 +413,7 @@ def router() -> Router:
         roles: Roles,
         settings: Settings,
     ) -> None:
-        try:
-            events = await orders.history(session, callback_data.order_id, user, roles)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        events = await orders.history(session, callback_data.order_id, user, roles)
         await query.answer()
         lines = [_("History of the order:")]
         for ev in events:

@@ -32,7 +32,6 @@ from models import (
 )
 from services import kpi, points, volunteers
 from services.certificate import certificate_data, render_certificate
-from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
@@ -293,11 +292,7 @@ def router() -> Router:
     async def leave(
         query: CallbackQuery, callback_data: MeAction, session: AsyncSession, user: User
     ) -> None:
-        try:
-            await volunteers.leave(session, user, callback_data.value)
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        await volunteers.leave(session, user, callback_data.value)
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(
@@ -374,11 +369,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            await volunteers.deactivate(session, callback_data.value, user, roles)
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        await volunteers.deactivate(session, callback_data.value, user, roles)
         await query.answer(_("Done. They are no longer in the team."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)

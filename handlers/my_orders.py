@@ -11,10 +11,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
-from handlers.leader import points_rules, refuse
+from handlers.leader import points_rules
 from models import OrderStatus, User
 from services import orders, screens
-from services.errors import DomainError
 from services.org import Policy
 from services.people import Roles
 from views.menu import BTN_CANCEL, BTN_MY_ORDERS, BTN_SKIP, choices_keyboard, main_menu
@@ -55,11 +54,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            order = await orders.cancel(session, callback_data.order_id, user, roles)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.cancel(session, callback_data.order_id, user, roles)
         await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
@@ -76,17 +71,13 @@ def router() -> Router:
         if not 1 <= callback_data.score <= 5:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
-        try:
-            order = await orders.rate(
-                session,
-                callback_data.order_id,
-                user,
-                callback_data.score,
-                rules=points_rules(policy),
-            )
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.rate(
+            session,
+            callback_data.order_id,
+            user,
+            callback_data.score,
+            rules=points_rules(policy),
+        )
         await query.answer(_("Thank you for your rating!"))
         await state.set_state(RatingForm.comment)
         await state.update_data(order_id=order.id)
@@ -110,11 +101,7 @@ def router() -> Router:
             return
         data = await state.get_data()
         await state.clear()
-        try:
-            await orders.add_rating_comment(session, data["order_id"], user, text)
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        await orders.add_rating_comment(session, data["order_id"], user, text)
         await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))
 
     @r.message(RatingForm.comment)

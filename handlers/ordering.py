@@ -142,19 +142,15 @@ def router() -> Router:
             await message.answer(_("Please tap one of the buttons below."))
             return
         data = await state.get_data()
-        try:
-            resident = await orders.create_proxy_resident(
-                session,
-                name=data["proxy_name"],
-                phone=data["proxy_phone"],
-                station_id=station.id,
-                placed_by=user,
-                roles=roles,
-            )
-            await session.commit()
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        resident = await orders.create_proxy_resident(
+            session,
+            name=data["proxy_name"],
+            phone=data["proxy_phone"],
+            station_id=station.id,
+            placed_by=user,
+            roles=roles,
+        )
+        await session.commit()
         await state.update_data(resident_id=resident.id, station_id=station.id, proxy=True)
         await _ask_area(message, state, session, station.parent_id)
 
