@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bot.metrics import METRICS
+from services.errors import DomainError
 from services.i18n import N_, gettext, normalise_locale
 from services.inbox import (
     Claim,
@@ -96,6 +97,8 @@ class InboxMiddleware(BaseMiddleware):
         METRICS.inc("updates_total")
         try:
             return await handler(event, data)
+        except DomainError:
+            raise  # a rule refused: handlers/errors.py tells the person; not a failure
         except Exception:
             METRICS.inc("update_errors_total")
             raise
