@@ -44,7 +44,8 @@ UPDATES_THROTTLED = Counter(
 UPDATE_SECONDS = Histogram(
     f"{PREFIX}update_seconds",
     "time to handle an update, middlewares included, by kind and outcome "
-    "(handled, unhandled: no handler wanted it or it was throttled, refused: a rule said no, error)",
+    "(handled; unhandled: no handler wanted it or it was throttled; refused: a rule said no; "
+    "error)",
     ["kind", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
