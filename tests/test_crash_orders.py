@@ -58,7 +58,7 @@ SERVICES = [
 ]
 ANSWER_WAIT = 8.0  # a person waits this long for an answer, then taps again
 STEP_PATIENCE = 30.0  # then gives up on the step and starts over from the menu
-ORDER_PATIENCE = 120.0  # no order may take longer than this, restarts included
+ORDER_PATIENCE = 300.0  # a stuck bot, not a slow one: five restarts on a busy 2-core machine fit
 RECEIVED = "order number is "
 LOST_THREAD = "did not understand"  # the bot forgot the conversation: the menu is back
 APOLOGY = "something went wrong"
