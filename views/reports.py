@@ -1,8 +1,22 @@
-"""Callback data of the reports menu."""
+"""What the reports menu shows: the report and scorecard texts, and the keyboards of periods
+and of a report's files. Callback data of the reports menu."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from models import OrderStatus
+from services import reports
+from services.reports import Count, Period, Report, Scope
+from services.scorecard import COMPONENTS, StationScore
+from views.format import locale
+
+TOP = 6  # lines per breakdown in the chat
 
 
 class ReportAct(CallbackData, prefix="rp"):
@@ -11,3 +25,108 @@ class ReportAct(CallbackData, prefix="rp"):
 
     action: str
     period: str = ""
+
+
+def _counts(items: Sequence[Count], limit: int = TOP) -> str:
+    shown = [c for c in items if c.count][:limit]
+    text = " · ".join(f"{c.name(locale())} {c.count}" for c in shown)
+    rest = sum(c.count for c in items[limit:] if c.count) if len(items) > limit else 0
+    return (text + (f" · … {rest}" if rest else "")) or "—"
+
+
+def report_text(report: Report, place: str) -> str:
+    loc = locale()
+    cancelled = report.count_of(OrderStatus.CANCELLED)
+    stars = " · ".join(f"{s}★ {report.ratings.get(s, 0)}" for s in range(5, 0, -1))
+    avg = "—" if report.rating_avg is None else f"{report.rating_avg:.2f}"
+    lines = [
+        f"📊 {place} · {report.period.label(loc)}",
+        "",
+        _("Orders: {total} (cancelled {cancelled})").format(
+            total=report.total, cancelled=cancelled
+        ),
+        _("Completion rate: {rate} ({done} of {considered})").format(
+            rate=reports.format_rate(report.completion_rate),
+            done=report.finished,
+            considered=report.considered,
+        ),
+        _("Time to accept: median {median}, 90% within {p90}").format(
+            median=reports.format_duration(report.accept_median, loc),
+            p90=reports.format_duration(report.accept_p90, loc),
+        ),
+        _("Time to complete: median {median}, 90% within {p90}").format(
+            median=reports.format_duration(report.complete_median, loc),
+            p90=reports.format_duration(report.complete_p90, loc),
+        ),
+        _("Overdue: {overdue} · escalated: {escalated}").format(
+            overdue=report.overdue, escalated=report.escalated
+        ),
+        _("Satisfaction: {avg} from {n} ratings ({stars})").format(
+            avg=avg, n=report.rating_count, stars=stars
+        ),
+        _("Volunteer hours: {hours} h by {people} volunteers").format(
+            hours=reports.format_number(report.hours), people=report.volunteers
+        ),
+        "",
+        _("By status: {items}").format(
+            items=_counts(report.by_status, limit=len(report.by_status))
+        ),
+        _("By village: {items}").format(items=_counts(report.by_station, limit=10)),
+        _("By team: {items}").format(items=_counts(report.by_team)),
+        _("By platform: {items}").format(items=_counts(report.by_platform)),
+        _("By service: {items}").format(items=_counts(report.by_category)),
+    ]
+    return "\n".join(lines)
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def scorecard_text(table: Sequence[StationScore], period: Period, scope: Scope) -> str:
+    loc = locale()
+    mine = [s for s in table if scope.station_ids is None or s.station_id in scope.station_ids]
+    lines = [_("🏆 Station scorecard · {period}").format(period=period.label(loc)), ""]
+    for s in mine:
+        total = "—" if s.total is None else f"{s.total:.1f}"
+        lines.append(
+            _("{rank}. {name}: {total} points").format(rank=s.rank, name=s.name(loc), total=total)
+        )
+        parts = [f"{_(label)} {_score(s.scores[key])}" for key, label in COMPONENTS]
+        lines.append("   " + " · ".join(parts))
+        if scope.station_ids is not None:
+            lines.append(_("   Rank {rank} of {n} stations").format(rank=s.rank, n=len(table)))
+    lines += [
+        "",
+        _("Each part is scored 0–100 and weighted as the office set; «—» means no data yet."),
+    ]
+    return "\n".join(lines)
+
+
+def periods_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("This week"), callback_data=ReportAct(action="period", period="w"))
+    kb.button(text=_("This month"), callback_data=ReportAct(action="period", period="m"))
+    kb.button(text=_("This year"), callback_data=ReportAct(action="period", period="y"))
+    kb.button(text=_("📅 Custom dates"), callback_data=ReportAct(action="period", period="c"))
+    kb.button(text=_("🖥 Dashboard"), callback_data=ReportAct(action="dash"))
+    kb.adjust(3, 1, 1)
+    return kb.as_markup()
+
+
+def report_keyboard(period: Period) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🏆 Scorecard"), callback_data=ReportAct(action="score", period=period.code))
+    kb.button(text=_("📦 XLSX archive"), callback_data=ReportAct(action="xlsx", period=period.code))
+    kb.button(
+        text=_("🖼 Photo archive"), callback_data=ReportAct(action="photos", period=period.code)
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def dashboard_text(link: str, minutes: int) -> str:
+    return _(
+        "Open the dashboard with this link. It works once, for {minutes} minutes, and only "
+        "for you: do not forward it.\n{link}"
+    ).format(minutes=minutes, link=link)
