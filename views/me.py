@@ -25,11 +25,42 @@ NAMES_SHOWN = 12
 MESSAGE_MAX = 4096
 
 
-class MeAction(CallbackData, prefix="me"):
-    """A button under /me: certificate, leave a team, the leader's team list, remove."""
+class Certificate(CallbackData, prefix="mec"):
+    """📜 Certificate of hours."""
 
-    action: str
-    value: int = 0
+
+class LeaveWhich(CallbackData, prefix="mel"):
+    """🚪 Leave a team: which one is asked next."""
+
+
+class LeaveTeam(CallbackData, prefix="melt"):
+    """The team to leave (are you sure?)."""
+
+    team_id: int
+
+
+class LeaveConfirmed(CallbackData, prefix="mely"):
+    team_id: int
+
+
+class TownTeams(CallbackData, prefix="mets"):
+    """👥 The town's teams (the office)."""
+
+
+class TeamRoster(CallbackData, prefix="met"):
+    """👥 A team's members with their hours."""
+
+    team_id: int
+
+
+class RemoveMember(CallbackData, prefix="mer"):
+    """🚫 Remove someone from the team (are you sure?)."""
+
+    member_id: int
+
+
+class RemoveConfirmed(CallbackData, prefix="mery"):
+    member_id: int
 
 
 @dataclass(frozen=True)
@@ -76,19 +107,19 @@ def me_keyboard(
     mine: Sequence[Membership], led: Sequence[Team], *, office: bool
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("📜 Certificate of hours"), callback_data=MeAction(action="certificate"))
+    kb.button(text=_("📜 Certificate of hours"), callback_data=Certificate())
     if any(
         m.member.role == MemberRole.MEMBER and m.member.status == MembershipStatus.ACTIVE
         for m in mine
     ):
-        kb.button(text=_("🚪 Leave a team"), callback_data=MeAction(action="leave"))
+        kb.button(text=_("🚪 Leave a team"), callback_data=LeaveWhich())
     for team in led:
         kb.button(
             text="👥 " + local_name(team, locale()),
-            callback_data=MeAction(action="team", value=team.id),
+            callback_data=TeamRoster(team_id=team.id),
         )
     if office:
-        kb.button(text=_("👥 The town's teams"), callback_data=MeAction(action="teams"))
+        kb.button(text=_("👥 The town's teams"), callback_data=TownTeams())
     kb.adjust(1)
     return kb.as_markup()
 
@@ -99,7 +130,7 @@ def teams_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     for team in teams:
         kb.button(
             text="👥 " + local_name(team, locale()),
-            callback_data=MeAction(action="team", value=team.id),
+            callback_data=TeamRoster(team_id=team.id),
         )
     kb.adjust(1)
     return kb.as_markup()
@@ -111,7 +142,7 @@ def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
         if m.member.role == MemberRole.MEMBER:
             kb.button(
                 text=local_name(m.team, locale()),
-                callback_data=MeAction(action="leave_team", value=m.team.id),
+                callback_data=LeaveTeam(team_id=m.team.id),
             )
     kb.adjust(1)
     return kb.as_markup()
@@ -119,9 +150,7 @@ def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
 
 def confirm_leave_keyboard(team_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("Yes, leave the team"), callback_data=MeAction(action="leave_yes", value=team_id)
-    )
+    kb.button(text=_("Yes, leave the team"), callback_data=LeaveConfirmed(team_id=team_id))
     return kb.as_markup()
 
 
@@ -148,7 +177,7 @@ def remove_keyboard(
         if member.role == MemberRole.MEMBER and person.id != viewer_id:
             kb.button(
                 text=_("🚫 Remove {name}").format(name=person.name or "?"),
-                callback_data=MeAction(action="remove", value=member.id),
+                callback_data=RemoveMember(member_id=member.id),
             )
     kb.adjust(1)
     return kb.as_markup()
@@ -156,7 +185,7 @@ def remove_keyboard(
 
 def confirm_remove_keyboard(member_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("Yes, remove"), callback_data=MeAction(action="remove_yes", value=member_id))
+    kb.button(text=_("Yes, remove"), callback_data=RemoveConfirmed(member_id=member_id))
     return kb.as_markup()
 
 

@@ -4,6 +4,7 @@ and of a report's files. Callback data of the reports menu."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -14,17 +15,50 @@ from models import OrderStatus
 from services import reports
 from services.reports import Count, Period, Report, Scope
 from services.scorecard import COMPONENTS, StationScore
-from views.format import locale
+from views.format import Day, locale
 
 TOP = 6  # lines per breakdown in the chat
 
 
-class ReportAct(CallbackData, prefix="rp"):
-    """A reports button: a period ("w", "m", "y", "c"), or for a period's code
-    ("m20261101-20261130"): the scorecard, the XLSX archive, the photos; the dashboard."""
+class PeriodKind(StrEnum):
+    """As `Period.kind`: this week, month or year, or dates of one's own."""
 
-    action: str
-    period: str = ""
+    WEEK = "w"
+    MONTH = "m"
+    YEAR = "y"
+    CUSTOM = "c"
+
+
+class ReportFor(CallbackData, prefix="rpp"):
+    """This week / month / year, or 📅 custom dates (asked next)."""
+
+    kind: PeriodKind
+
+
+class OpenDashboard(CallbackData, prefix="rpd"):
+    """🖥 Dashboard: a one-time sign-in link."""
+
+
+class Scorecard(CallbackData, prefix="rps"):
+    """🏆 The station scorecard of a report's period."""
+
+    kind: PeriodKind
+    first: Day
+    last: Day
+
+
+class ArchiveKind(StrEnum):
+    XLSX = "xlsx"
+    PHOTOS = "photos"
+
+
+class Archive(CallbackData, prefix="rpx"):
+    """📦 The XLSX archive or 🖼 the photo archive of a report's period."""
+
+    what: ArchiveKind
+    kind: PeriodKind
+    first: Day
+    last: Day
 
 
 def _counts(items: Sequence[Count], limit: int = TOP) -> str:
@@ -105,21 +139,26 @@ def scorecard_text(table: Sequence[StationScore], period: Period, scope: Scope) 
 
 def periods_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("This week"), callback_data=ReportAct(action="period", period="w"))
-    kb.button(text=_("This month"), callback_data=ReportAct(action="period", period="m"))
-    kb.button(text=_("This year"), callback_data=ReportAct(action="period", period="y"))
-    kb.button(text=_("📅 Custom dates"), callback_data=ReportAct(action="period", period="c"))
-    kb.button(text=_("🖥 Dashboard"), callback_data=ReportAct(action="dash"))
+    kb.button(text=_("This week"), callback_data=ReportFor(kind=PeriodKind.WEEK))
+    kb.button(text=_("This month"), callback_data=ReportFor(kind=PeriodKind.MONTH))
+    kb.button(text=_("This year"), callback_data=ReportFor(kind=PeriodKind.YEAR))
+    kb.button(text=_("📅 Custom dates"), callback_data=ReportFor(kind=PeriodKind.CUSTOM))
+    kb.button(text=_("🖥 Dashboard"), callback_data=OpenDashboard())
     kb.adjust(3, 1, 1)
     return kb.as_markup()
 
 
 def report_keyboard(period: Period) -> InlineKeyboardMarkup:
+    kind, first, last = PeriodKind(period.kind), period.first, period.last
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("🏆 Scorecard"), callback_data=ReportAct(action="score", period=period.code))
-    kb.button(text=_("📦 XLSX archive"), callback_data=ReportAct(action="xlsx", period=period.code))
+    kb.button(text=_("🏆 Scorecard"), callback_data=Scorecard(kind=kind, first=first, last=last))
     kb.button(
-        text=_("🖼 Photo archive"), callback_data=ReportAct(action="photos", period=period.code)
+        text=_("📦 XLSX archive"),
+        callback_data=Archive(what=ArchiveKind.XLSX, kind=kind, first=first, last=last),
+    )
+    kb.button(
+        text=_("🖼 Photo archive"),
+        callback_data=Archive(what=ArchiveKind.PHOTOS, kind=kind, first=first, last=last),
     )
     kb.adjust(1)
     return kb.as_markup()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import MembershipStatus, User
 from services import volunteers
-from views.me import MeAction, confirm_leave_keyboard, leave_keyboard
+from views.me import (
+    LeaveConfirmed,
+    LeaveTeam,
+    LeaveWhich,
+    confirm_leave_keyboard,
+    leave_keyboard,
+)
 
 
 async def pick_team_to_leave(query: CallbackQuery, session: AsyncSession, user: User) -> None:
@@ -21,19 +27,19 @@ async def pick_team_to_leave(query: CallbackQuery, session: AsyncSession, user: 
         )
 
 
-async def confirm_leave(query: CallbackQuery, callback_data: MeAction) -> None:
+async def confirm_leave(query: CallbackQuery, callback_data: LeaveTeam) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
             _("Leave the team? Your hours and points stay yours."),
-            reply_markup=confirm_leave_keyboard(callback_data.value),
+            reply_markup=confirm_leave_keyboard(callback_data.team_id),
         )
 
 
 async def leave(
-    query: CallbackQuery, callback_data: MeAction, session: AsyncSession, user: User
+    query: CallbackQuery, callback_data: LeaveConfirmed, session: AsyncSession, user: User
 ) -> None:
-    await volunteers.leave(session, user, callback_data.value)
+    await volunteers.leave(session, user, callback_data.team_id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
@@ -43,7 +49,7 @@ async def leave(
 
 def router() -> Router:
     r = Router(name="me.leave")
-    r.callback_query.register(pick_team_to_leave, MeAction.filter(F.action == "leave"))
-    r.callback_query.register(confirm_leave, MeAction.filter(F.action == "leave_team"))
-    r.callback_query.register(leave, MeAction.filter(F.action == "leave_yes"))
+    r.callback_query.register(pick_team_to_leave, LeaveWhich.filter())
+    r.callback_query.register(confirm_leave, LeaveTeam.filter())
+    r.callback_query.register(leave, LeaveConfirmed.filter())
     return r

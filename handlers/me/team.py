@@ -3,7 +3,7 @@ hours this year, and 🚫 Remove → are you sure → removed (they are told).""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,10 @@ from models import User, utcnow
 from services import points, volunteers
 from services.people import Roles
 from views.me import (
-    MeAction,
+    RemoveConfirmed,
+    RemoveMember,
+    TeamRoster,
+    TownTeams,
     chunks,
     confirm_remove_keyboard,
     remove_keyboard,
@@ -34,12 +37,12 @@ async def town_teams(query: CallbackQuery, session: AsyncSession, roles: Roles) 
 
 async def team_list(
     query: CallbackQuery,
-    callback_data: MeAction,
+    callback_data: TeamRoster,
     session: AsyncSession,
     roles: Roles,
     settings: Settings,
 ) -> None:
-    team = await volunteers.managed_team(session, roles, callback_data.value)
+    team = await volunteers.managed_team(session, roles, callback_data.team_id)
     await query.answer()
     year = utcnow().astimezone(settings.tz).year
     roster = await volunteers.team_roster(session, team.id)
@@ -56,25 +59,25 @@ async def team_list(
 
 
 async def confirm_remove(
-    query: CallbackQuery, callback_data: MeAction, session: AsyncSession
+    query: CallbackQuery, callback_data: RemoveMember, session: AsyncSession
 ) -> None:
-    name = await volunteers.member_name(session, callback_data.value)
+    name = await volunteers.member_name(session, callback_data.member_id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Take {name} off the team? They will be told.").format(name=name or "?"),
-            reply_markup=confirm_remove_keyboard(callback_data.value),
+            reply_markup=confirm_remove_keyboard(callback_data.member_id),
         )
 
 
 async def remove(
     query: CallbackQuery,
-    callback_data: MeAction,
+    callback_data: RemoveConfirmed,
     session: AsyncSession,
     user: User,
     roles: Roles,
 ) -> None:
-    await volunteers.deactivate(session, callback_data.value, user, roles)
+    await volunteers.deactivate(session, callback_data.member_id, user, roles)
     await query.answer(_("Done. They are no longer in the team."))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
@@ -82,8 +85,8 @@ async def remove(
 
 def router() -> Router:
     r = Router(name="me.team")
-    r.callback_query.register(town_teams, MeAction.filter(F.action == "teams"))
-    r.callback_query.register(team_list, MeAction.filter(F.action == "team"))
-    r.callback_query.register(confirm_remove, MeAction.filter(F.action == "remove"))
-    r.callback_query.register(remove, MeAction.filter(F.action == "remove_yes"))
+    r.callback_query.register(town_teams, TownTeams.filter())
+    r.callback_query.register(team_list, TeamRoster.filter())
+    r.callback_query.register(confirm_remove, RemoveMember.filter())
+    r.callback_query.register(remove, RemoveConfirmed.filter())
     return r

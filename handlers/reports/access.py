@@ -11,6 +11,7 @@ from services import reports
 from services.i18n import local_name
 from services.reports import Period, Scope
 from views.format import locale
+from views.reports import Archive, Scorecard
 
 
 async def refuse(target: Message | CallbackQuery) -> None:
@@ -21,9 +22,10 @@ async def refuse(target: Message | CallbackQuery) -> None:
         await target.answer(text)
 
 
-def period_of(code: str, settings: Settings) -> Period | None:
+def period_of(button: Scorecard | Archive, settings: Settings) -> Period | None:
+    """The period a report's button names; None for one no longer possible (too long)."""
     try:
-        return reports.parse_period_code(code, settings.tz)
+        return reports.make_period(button.kind.value, button.first, button.last, settings.tz)
     except ValueError:
         return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.i18n import gettext as _
@@ -14,7 +14,7 @@ from services import weblogin
 from services.errors import DomainError
 from services.people import Roles
 from views.menu import main_menu
-from views.reports import ReportAct, dashboard_text
+from views.reports import OpenDashboard, dashboard_text
 
 
 async def dashboard_link(
@@ -65,5 +65,5 @@ async def dashboard(
 def router() -> Router:
     r = Router(name="reports.dashboard")
     r.message.register(dashboard, Command("dashboard"))
-    r.callback_query.register(dashboard, ReportAct.filter(F.action == "dash"))
+    r.callback_query.register(dashboard, OpenDashboard.filter())
     return r

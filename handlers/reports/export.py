@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,21 +17,21 @@ from handlers.reports.access import period_of, refuse, slug
 from services import archive, reports
 from services.people import Roles
 from views.format import locale
-from views.reports import ReportAct
+from views.reports import Archive, ArchiveKind
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send as one document
 
 
 async def export(
     query: CallbackQuery,
-    callback_data: ReportAct,
+    callback_data: Archive,
     session: AsyncSession,
     roles: Roles,
     settings: Settings,
     bot: Bot,
 ) -> None:
     scope = reports.scope_for(roles)
-    period = period_of(callback_data.period, settings)
+    period = period_of(callback_data, settings)
     if scope is None or period is None:
         await refuse(query)
         return
@@ -39,7 +39,7 @@ async def export(
     if not isinstance(query.message, Message):
         return
     chat_id = query.message.chat.id
-    photos = callback_data.action == "photos"
+    photos = callback_data.what == ArchiveKind.PHOTOS
     await bot.send_chat_action(chat_id, "upload_document")
     folder = Path(tempfile.mkdtemp(prefix="archive-"))
     try:
@@ -72,5 +72,5 @@ async def export(
 
 def router() -> Router:
     r = Router(name="reports.export")
-    r.callback_query.register(export, ReportAct.filter(F.action.in_({"xlsx", "photos"})))
+    r.callback_query.register(export, Archive.filter())
     return r

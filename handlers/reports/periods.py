@@ -20,7 +20,13 @@ from services.people import Roles
 from services.reports import Period, Scope
 from views.format import locale
 from views.menu import BTN_CANCEL, BTN_REPORTS
-from views.reports import ReportAct, periods_keyboard, report_keyboard, report_text
+from views.reports import (
+    PeriodKind,
+    ReportFor,
+    periods_keyboard,
+    report_keyboard,
+    report_text,
+)
 
 
 class ReportForm(StatesGroup):
@@ -40,7 +46,7 @@ async def menu(message: Message, session: AsyncSession, roles: Roles) -> None:
 
 async def period_chosen(
     query: CallbackQuery,
-    callback_data: ReportAct,
+    callback_data: ReportFor,
     state: FSMContext,
     session: AsyncSession,
     roles: Roles,
@@ -53,16 +59,13 @@ async def period_chosen(
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    if callback_data.period == "c":
+    if callback_data.kind == PeriodKind.CUSTOM:
         await state.set_state(ReportForm.dates)
         await query.message.answer(
             _("Send the first and the last day, for example:\n2026-01-01 2026-03-31\n(or /cancel)")
         )
         return
-    try:
-        period = reports.current_period(callback_data.period, settings.tz)
-    except ValueError:
-        return
+    period = reports.current_period(callback_data.kind.value, settings.tz)
     await send_report(query.message, session, scope, period)
 
 
@@ -112,6 +115,6 @@ def router() -> Router:
     r = Router(name="reports.periods")
     r.message.register(menu, Command("reports"))
     r.message.register(menu, F.text == BTN_REPORTS)
-    r.callback_query.register(period_chosen, ReportAct.filter(F.action == "period"))
+    r.callback_query.register(period_chosen, ReportFor.filter())
     r.message.register(dates_given, ReportForm.dates, F.text, F.text != BTN_CANCEL)
     return r

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,19 +17,19 @@ from services.org import Policy
 from services.people import Roles
 from services.scorecard import build_scorecard
 from views.format import locale
-from views.reports import ReportAct, scorecard_text
+from views.reports import Scorecard, scorecard_text
 
 
 async def scorecard(
     query: CallbackQuery,
-    callback_data: ReportAct,
+    callback_data: Scorecard,
     session: AsyncSession,
     roles: Roles,
     settings: Settings,
     policy: Policy,
 ) -> None:
     scope = reports.scope_for(roles)
-    period = period_of(callback_data.period, settings)
+    period = period_of(callback_data, settings)
     if scope is None or period is None:
         await refuse(query)
         return
@@ -49,5 +49,5 @@ async def scorecard(
 
 def router() -> Router:
     r = Router(name="reports.scorecard")
-    r.callback_query.register(scorecard, ReportAct.filter(F.action == "score"))
+    r.callback_query.register(scorecard, Scorecard.filter())
     return r
