@@ -29,6 +29,7 @@ from models import (
 )
 from services.org import KpiTargets
 from services.outbox import NoticeKind, notify
+from services.people import Roles
 from services.points import LOCAL_TZ, totals_by_user, year_bounds
 
 CENT = Decimal("0.01")
@@ -199,6 +200,19 @@ async def _people(
             )
         )
     return sorted(out, key=lambda p: (p.name, p.user_id))
+
+
+async def towns_for(session: AsyncSession, roles: Roles, user: User) -> list[int]:
+    """The towns whose KPIs this person reads: their office's, the towns of the stations
+    they head, and for an admin with neither, their own town."""
+    towns = set(roles.office_towns)
+    if roles.admin and not towns and user.town_id:
+        towns.add(user.town_id)
+    for station_id in roles.head_of_stations:
+        station = await session.get(Region, station_id)
+        if station is not None and station.parent_id is not None:
+            towns.add(station.parent_id)
+    return sorted(towns)
 
 
 async def kpi_report(

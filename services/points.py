@@ -276,6 +276,31 @@ async def recent_entries(session: AsyncSession, user_id: int, limit: int = 5) ->
     return list(rows)
 
 
+@dataclass(frozen=True)
+class RecentEntry:
+    """A ledger line with what it was for: the order's number or the activity's title."""
+
+    entry: PointsEntry
+    order_number: str | None = None
+    activity_title: str | None = None
+
+
+async def recent(session: AsyncSession, user_id: int, limit: int = 5) -> list[RecentEntry]:
+    """A volunteer's latest ledger lines, newest first, each with its order or activity."""
+    found = []
+    for entry in await recent_entries(session, user_id, limit):
+        order = await session.get(Order, entry.order_id) if entry.order_id else None
+        activity = await session.get(Activity, entry.activity_id) if entry.activity_id else None
+        found.append(
+            RecentEntry(
+                entry,
+                order_number=order.number if order else None,
+                activity_title=activity.title if activity else None,
+            )
+        )
+    return found
+
+
 async def lifetime_points(session: AsyncSession, user_id: int) -> Decimal:
     """All the points a volunteer has ever earned, corrections included."""
     total = await session.scalar(

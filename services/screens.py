@@ -201,6 +201,21 @@ class BroadcastFacts:
     failed: tuple[broadcasts.Recipient, ...] = ()
 
 
+async def notices_listed(
+    session: AsyncSession, found: list[Broadcast], *, with_reports: bool = False
+) -> list[BroadcastFacts]:
+    """Notices for a list: each with its villages or team, and (`with_reports`) the
+    delivery of its latest run."""
+    listed = []
+    for bc in found:
+        report = (
+            await broadcasts.report(session, bc.id, bc.runs) if with_reports and bc.runs else None
+        )
+        places = tuple(await audience_places(session, bc.audience))
+        listed.append(BroadcastFacts(bc, places=places, report=report))
+    return listed
+
+
 async def _broadcast(session: AsyncSession, row: OutboxMessage) -> Broadcast | None:
     return await session.get(Broadcast, row.broadcast_id or row.payload.get("broadcast_id"))
 

@@ -4,7 +4,8 @@ card and the delivery report, and the queued notices themselves (services/broadc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -14,26 +15,98 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import Broadcast, BroadcastStatus, NoticeKind
 from services import broadcasts, screens
+from services.broadcasts import AudienceKind, Repeat
 from services.i18n import N_, local_name
 from services.screens import BroadcastFacts
-from views.format import local_time, locale
+from views.format import Day, local_time, locale
 from views.notices import Note, Rendered, message, renders
 
+# --- callback data: one class per button of the conversation -------------------------------
 
-class NoticeStep(CallbackData, prefix="nt"):
-    """A choice while composing a notice: audience, villages, team, when, day, time, …"""
 
-    what: str
-    value: str = ""
+class NewNotice(CallbackData, prefix="ntn"):
+    """📢 Notices → ✍ New notice."""
+
+
+class ScheduledNotices(CallbackData, prefix="nts"):
+    """📢 Notices → 🗓 Scheduled notices."""
+
+
+class MyNotices(CallbackData, prefix="ntmy"):
+    """📢 Notices → 📊 My notices and reports."""
+
+
+class PickAudience(CallbackData, prefix="nta"):
+    kind: AudienceKind
+
+
+class ToggleVillage(CallbackData, prefix="ntv"):
+    station_id: int
+
+
+class VillagesChosen(CallbackData, prefix="ntvd"):
+    """«Next» under the villages."""
+
+
+class PickTeam(CallbackData, prefix="ntt"):
+    team_id: int
+
+
+class When(StrEnum):
+    NOW = "now"
+    AT = "at"
+    REPEAT = "repeat"
+
+
+class PickWhen(CallbackData, prefix="ntw"):
+    mode: When
+
+
+class PickDay(CallbackData, prefix="ntd"):
+    day: Day
+
+
+class PickRepeat(CallbackData, prefix="ntr"):
+    kind: Repeat
+
+
+class ToggleWeekday(CallbackData, prefix="ntwd"):
+    weekday: int  # 0 = Monday
+
+
+class WeekdaysChosen(CallbackData, prefix="ntwdd"):
+    """«Next» under the days of the week."""
+
+
+class PickTime(CallbackData, prefix="ntc"):
+    hour: int
+    minute: int
+
+
+class SendNotice(CallbackData, prefix="ntok"):
+    """✅ Send (or 📨 Send for approval) under the preview."""
+
+
+class DropNotice(CallbackData, prefix="ntno"):
+    """✖ Cancel under the preview."""
+
+
+class NoticeAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
 
 
 class BroadcastAction(CallbackData, prefix="bc"):
-    """A button on a notice: approve, reject, cancel, report."""
+    """A button on a notice: approve, reject (the office's approval card), cancel (the list
+    of scheduled ones). Packs as before ("bc:approve:12"): cards already in chats still work."""
 
-    action: str
+    action: NoticeAction
     broadcast_id: int
 
 
+TIME_CHOICES = ((8, 0), (10, 0), (14, 0), (19, 0))
+DAYS_AHEAD = 7
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 AUDIENCE_LABELS = {
     "everyone": N_("Everyone"),
@@ -128,12 +201,160 @@ def approval_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("✅ Approve"),
-        callback_data=BroadcastAction(action="approve", broadcast_id=broadcast_id),
+        callback_data=BroadcastAction(action=NoticeAction.APPROVE, broadcast_id=broadcast_id),
     )
     kb.button(
         text=_("❌ Reject"),
-        callback_data=BroadcastAction(action="reject", broadcast_id=broadcast_id),
+        callback_data=BroadcastAction(action=NoticeAction.REJECT, broadcast_id=broadcast_id),
     )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+# --- the conversation's keyboards and texts ------------------------------------------------
+
+
+def notices_menu_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✍ New notice"), callback_data=NewNotice())
+    kb.button(text=_("🗓 Scheduled notices"), callback_data=ScheduledNotices())
+    kb.button(text=_("📊 My notices and reports"), callback_data=MyNotices())
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def audience_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for kind, label in AUDIENCE_LABELS.items():
+        kb.button(text=_(label), callback_data=PickAudience(kind=AudienceKind(kind)))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def _mark(label: str, on: bool) -> str:
+    return f"{'☑' if on else '☐'} {label}"
+
+
+def villages_keyboard(stations: Sequence[Any], chosen: set[int]) -> InlineKeyboardMarkup:
+    """The stations one may address (Region rows), ☑ those chosen, then «Next»."""
+    kb = InlineKeyboardBuilder()
+    for station in stations:
+        kb.button(
+            text=_mark(local_name(station, locale()), station.id in chosen),
+            callback_data=ToggleVillage(station_id=station.id),
+        )
+    kb.adjust(2)
+    kb.row()
+    kb.button(text=_("Next ➡"), callback_data=VillagesChosen())
+    return kb.as_markup()
+
+
+def teams_keyboard(teams: Sequence[Any]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for team in teams:
+        kb.button(text=local_name(team, locale()), callback_data=PickTeam(team_id=team.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def when_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("▶ Now"), callback_data=PickWhen(mode=When.NOW))
+    kb.button(text=_("📅 On a date and time"), callback_data=PickWhen(mode=When.AT))
+    kb.button(text=_("🔁 Repeat"), callback_data=PickWhen(mode=When.REPEAT))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def day_label(day: date) -> str:
+    return f"{day.month}/{day.day} {_(WEEKDAYS[day.weekday()])}"
+
+
+def days_keyboard(today: date) -> InlineKeyboardMarkup:
+    """Today and the days after it."""
+    kb = InlineKeyboardBuilder()
+    for day in (today + timedelta(days=i) for i in range(DAYS_AHEAD)):
+        kb.button(text=day_label(day), callback_data=PickDay(day=day))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def repeat_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Every day"), callback_data=PickRepeat(kind=Repeat.DAILY))
+    kb.button(text=_("Every week"), callback_data=PickRepeat(kind=Repeat.WEEKLY))
+    kb.button(text=_("Every month"), callback_data=PickRepeat(kind=Repeat.MONTHLY))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def weekdays_keyboard(chosen: set[int]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for i, name in enumerate(WEEKDAYS):
+        kb.button(text=_mark(_(name), i in chosen), callback_data=ToggleWeekday(weekday=i))
+    kb.adjust(4)
+    kb.row()
+    kb.button(text=_("Next ➡"), callback_data=WeekdaysChosen())
+    return kb.as_markup()
+
+
+def times_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for hour, minute in TIME_CHOICES:
+        kb.button(text=f"{hour:02d}:{minute:02d}", callback_data=PickTime(hour=hour, minute=minute))
+    kb.adjust(4)
+    return kb.as_markup()
+
+
+def preview_keyboard(*, approval: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("📨 Send for approval") if approval else _("✅ Send"), callback_data=SendNotice()
+    )
+    kb.button(text=_("✖ Cancel"), callback_data=DropNotice())
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def preview_text(
+    audience: str, count: int, when: str, *, approval: bool, quiet_until: str | None
+) -> str:
+    """Under the notice as it will look: to whom, when, and what happens next."""
+    lines = [
+        _("This is how it will look. Please check:"),
+        _("To: {audience} ({n} people)").format(audience=audience, n=count),
+        _("When: {when}").format(when=when),
+    ]
+    if approval:
+        lines.append(_("The institute office will approve it before it goes out."))
+    if quiet_until:
+        lines.append(
+            _("That is in the quiet hours: it will go out at {time}.").format(time=quiet_until)
+        )
+    return "\n".join(lines)
+
+
+def summary(facts: BroadcastFacts, tz: tzinfo) -> str:
+    """A notice in a list: number, state, when, to whom, the start of its text."""
+    bc = facts.broadcast
+    text = (bc.text or "").replace("\n", " ")
+    short = text if len(text) <= 40 else text[:39] + "…"
+    return "\n".join(
+        [
+            f"#{bc.id} · {status_label(bc.status)} · {when_label(bc, tz)}",
+            audience_label(bc.audience, facts.places),
+            f"«{short}»" if short else "",
+        ]
+    ).strip()
+
+
+def scheduled_keyboard(found: Sequence[Broadcast]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for bc in found:
+        kb.button(
+            text=_("✖ Cancel #{id}").format(id=bc.id),
+            callback_data=BroadcastAction(action=NoticeAction.CANCEL, broadcast_id=bc.id),
+        )
     kb.adjust(2)
     return kb.as_markup()
 

@@ -3,14 +3,19 @@ roles, numbers, durations and times in the reader's time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from pydantic import PlainSerializer
 
 from models import OrderStatus, Role, Slot
 from services.i18n import N_
+
+# A date field of callback data: packed as 2026-11-01 (aiogram packs no dates by itself).
+Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 
 
 def locale() -> str:

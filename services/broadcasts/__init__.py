@@ -30,6 +30,7 @@ from services.broadcasts.audience import (
     MAX_REASON,
     MAX_TEXT,
     OPEN,
+    AudienceKind,
     audience_ids,
     check_audience,
     count_audience,
@@ -48,6 +49,7 @@ from services.broadcasts.composing import (
     may_manage,
     reject,
     scheduled,
+    to_decide,
 )
 from services.broadcasts.delivery import (
     FANOUT_CHUNK,
@@ -67,6 +69,7 @@ from services.broadcasts.delivery import (
 )
 from services.broadcasts.recurrence import (
     RECURRENCE_KINDS,
+    Repeat,
     check_recurrence,
     first_run,
     next_occurrence,
@@ -83,7 +86,9 @@ __all__ = [
     "NAMES_SHOWN",
     "OPEN",
     "RECURRENCE_KINDS",
+    "AudienceKind",
     "Recipient",
+    "Repeat",
     "Report",
     "Run",
     "approve",
@@ -112,6 +117,7 @@ __all__ = [
     "send_reports",
     "stations_for",
     "teams_in",
+    "to_decide",
     "towns_for",
     "unreached",
 ]

@@ -3,6 +3,7 @@ one may address, and the audience a broadcast reaches."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -23,7 +24,19 @@ from services.errors import DomainError, NotAllowed
 from services.i18n import N_
 from services.people import Roles
 
-AUDIENCE_KINDS = ("everyone", "stations", "team", "volunteers", "party", "heads")
+
+class AudienceKind(StrEnum):
+    """Who a notice is for: `stations` and `team` name their villages or team by id."""
+
+    EVERYONE = "everyone"
+    STATIONS = "stations"
+    TEAM = "team"
+    VOLUNTEERS = "volunteers"
+    PARTY = "party"
+    HEADS = "heads"
+
+
+AUDIENCE_KINDS = tuple(AudienceKind)
 MAX_TEXT = 3500
 MAX_CAPTION = 1000  # a photo caption is at most 1024 characters, with the "📢 Notice" line
 MAX_REASON = 300

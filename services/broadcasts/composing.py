@@ -217,6 +217,16 @@ async def reject(
     return await _load(session, broadcast_id)
 
 
+async def to_decide(session: AsyncSession, broadcast_id: int, roles: Roles) -> Broadcast:
+    """A notice still waiting for this office member's decision (before asking why not)."""
+    bc = await session.get(Broadcast, broadcast_id)
+    if bc is None or not _may_decide(roles, bc):
+        raise NotAllowed(N_("Only the office can approve notices."))
+    if bc.status != BroadcastStatus.PENDING_APPROVAL:
+        raise Conflict(N_("This notice was already decided."))
+    return bc
+
+
 def may_manage(roles: Roles, bc: Broadcast) -> bool:
     return roles.user_id == bc.author_id or _may_decide(roles, bc)
 

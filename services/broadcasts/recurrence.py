@@ -5,12 +5,20 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any
 
 from services.errors import DomainError
 from services.i18n import N_
 
-RECURRENCE_KINDS = ("daily", "weekly", "monthly")
+
+class Repeat(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+RECURRENCE_KINDS = tuple(Repeat)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 

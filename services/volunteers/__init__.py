@@ -28,9 +28,13 @@ from services.volunteers.membership import (
     decide,
     joinable_teams,
     leave,
+    manageable_teams,
+    managed_team,
     may_manage_team,
+    member_name,
     memberships,
     team_roster,
+    teams,
 )
 from services.volunteers.roster import (
     REQUIRED_COLUMNS,
@@ -61,10 +65,14 @@ __all__ = [
     "import_roster",
     "joinable_teams",
     "leave",
+    "manageable_teams",
+    "managed_team",
     "may_manage_team",
+    "member_name",
     "memberships",
     "phone_key",
     "roster_template",
     "team_roster",
+    "teams",
     "transaction",
 ]

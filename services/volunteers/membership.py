@@ -89,6 +89,35 @@ async def team_roster(session: AsyncSession, team_id: int) -> list[tuple[TeamMem
     return [(m, u) for m, u in rows]
 
 
+async def teams(session: AsyncSession, team_ids: Iterable[int]) -> list[Team]:
+    """The teams of these ids that exist, in the order of the ids."""
+    found = [await session.get(Team, team_id) for team_id in team_ids]
+    return [t for t in found if t is not None]
+
+
+async def manageable_teams(session: AsyncSession, roles: Roles) -> list[Team]:
+    """The active teams this person may manage, in menu order."""
+    found = await session.scalars(
+        select(Team).where(Team.active.is_(True)).order_by(Team.kind, Team.sort, Team.id)
+    )
+    return [t for t in found if may_manage_team(roles, t)]
+
+
+async def managed_team(session: AsyncSession, roles: Roles, team_id: int) -> Team:
+    """The team, if this person may manage it (its roster, removing members)."""
+    team = await session.get(Team, team_id)
+    if team is None or not may_manage_team(roles, team):
+        raise NotAllowed(N_("Only the team's leader can do this."))
+    return team
+
+
+async def member_name(session: AsyncSession, member_id: int) -> str | None:
+    """The name of the person in a membership, for a question about them."""
+    member = await session.get(TeamMember, member_id)
+    person = await session.get(User, member.user_id) if member else None
+    return person.name if person else None
+
+
 async def _deciders(session: AsyncSession, team: Team) -> list[User]:
     """Who decides on applications: the team's leaders (for a squad, the station head leads
     it), else the town office, else the admins."""

@@ -1,0 +1,58 @@
+"""📢 Notices: the menu (new notice, scheduled ones, my notices) and starting a new one."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.broadcast.states import NoticeForm, Turn, ask
+from services import broadcasts
+from services.people import Roles
+from views.broadcasts import NewNotice, notices_menu_keyboard
+from views.menu import BTN_NOTICES
+
+
+async def notices_menu(message: Message, state: FSMContext, roles: Roles) -> None:
+    if not broadcasts.may_compose(roles):
+        await message.answer(_("Only the office and station heads can send notices."))
+        return
+    await state.clear()
+    await message.answer(
+        _("Notices to residents and volunteers. What would you like to do?"),
+        reply_markup=notices_menu_keyboard(),
+    )
+
+
+async def new_notice(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    towns = await broadcasts.towns_for(session, roles) if broadcasts.may_compose(roles) else []
+    if not towns:
+        await query.answer(
+            _("Only the office and station heads can send notices."), show_alert=True
+        )
+        return
+    await query.answer()
+    await state.clear()
+    town_id = towns[0].id
+    approval = broadcasts.needs_approval(roles, town_id)  # a station head: their own villages
+    await state.update_data(
+        town_id=town_id, approval=approval, kind="stations" if approval else None
+    )
+    if isinstance(query.message, Message):
+        await ask(NoticeForm.text, Turn(query.message, state, session, roles, settings))
+
+
+def router() -> Router:
+    r = Router(name="broadcast.entry")
+    r.message.register(notices_menu, F.text == BTN_NOTICES)
+    r.callback_query.register(new_notice, NewNotice.filter())
+    return r

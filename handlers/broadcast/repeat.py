@@ -1,0 +1,107 @@
+"""🔁 A repeating notice: every day, every week on some days, or every month on a day."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.broadcast.states import NoticeForm, Turn, advance, asks
+from services.people import Roles
+from views.broadcasts import (
+    PickRepeat,
+    ToggleWeekday,
+    WeekdaysChosen,
+    repeat_keyboard,
+    weekdays_keyboard,
+)
+from views.menu import BTN_BACK, BTN_CANCEL
+
+
+@asks(NoticeForm.repeat)
+async def ask_repeat(turn: Turn) -> None:
+    await turn.show(_("How often?"), repeat_keyboard())
+
+
+async def repeat_chosen(
+    query: CallbackQuery,
+    callback_data: PickRepeat,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    await query.answer()
+    await state.update_data(rule={"kind": callback_data.kind.value, "days": []})
+    if isinstance(query.message, Message):
+        turn = Turn(query.message, state, session, roles, settings, edit=True)
+        await advance(NoticeForm.repeat, turn)
+
+
+@asks(NoticeForm.weekdays)
+async def ask_weekdays(turn: Turn) -> None:
+    chosen = set((await turn.state.get_data())["rule"]["days"])
+    await turn.show(
+        _("On which days of the week? Tap one or more, then «Next»."), weekdays_keyboard(chosen)
+    )
+
+
+async def weekday_toggled(
+    query: CallbackQuery, callback_data: ToggleWeekday, state: FSMContext
+) -> None:
+    if not 0 <= callback_data.weekday <= 6:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    rule = (await state.get_data())["rule"]
+    days = set(rule["days"]) ^ {callback_data.weekday}
+    await state.update_data(rule={**rule, "days": sorted(days)})
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=weekdays_keyboard(days))
+
+
+async def weekdays_done(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    if not (await state.get_data())["rule"]["days"]:
+        await query.answer(_("Please choose at least one day of the week."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        turn = Turn(query.message, state, session, roles, settings, edit=True)
+        await advance(NoticeForm.weekdays, turn)
+
+
+@asks(NoticeForm.monthday)
+async def ask_monthday(turn: Turn) -> None:
+    await turn.show(_("On which day of the month? Write a number from 1 to 31."))
+
+
+async def got_monthday(
+    message: Message, state: FSMContext, session: AsyncSession, roles: Roles, settings: Settings
+) -> None:
+    text = (message.text or "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 31:
+        await message.answer(_("Please give a day of the month from 1 to 31."))
+        return
+    rule = (await state.get_data())["rule"]
+    await state.update_data(rule={**rule, "days": [int(text)]})
+    await advance(NoticeForm.monthday, Turn(message, state, session, roles, settings))
+
+
+def router() -> Router:
+    r = Router(name="broadcast.repeat")
+    r.callback_query.register(repeat_chosen, NoticeForm.repeat, PickRepeat.filter())
+    r.callback_query.register(weekday_toggled, NoticeForm.weekdays, ToggleWeekday.filter())
+    r.callback_query.register(weekdays_done, NoticeForm.weekdays, WeekdaysChosen.filter())
+    r.message.register(
+        got_monthday, NoticeForm.monthday, F.text, F.text != BTN_CANCEL, F.text != BTN_BACK
+    )
+    return r

@@ -1,0 +1,76 @@
+"""A report's 📦 XLSX archive and 🖼 photo archive, sent as documents."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery, FSInputFile, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.reports.access import period_of, refuse, slug
+from services import archive, reports
+from services.people import Roles
+from views.format import locale
+from views.reports import Archive, ArchiveKind
+
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send as one document
+
+
+async def export(
+    query: CallbackQuery,
+    callback_data: Archive,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    scope = reports.scope_for(roles)
+    period = period_of(callback_data, settings)
+    if scope is None or period is None:
+        await refuse(query)
+        return
+    await query.answer(_("Preparing the file…"))
+    if not isinstance(query.message, Message):
+        return
+    chat_id = query.message.chat.id
+    photos = callback_data.what == ArchiveKind.PHOTOS
+    await bot.send_chat_action(chat_id, "upload_document")
+    folder = Path(tempfile.mkdtemp(prefix="archive-"))
+    try:
+        name = f"{'photos' if photos else 'archive'}-{slug(period)}"
+        path = folder / f"{name}.{'zip' if photos else 'xlsx'}"
+        if photos:
+            summary = await archive.write_photo_zip(
+                session, path, scope, period, settings.media_dir, tz=settings.tz
+            )
+            caption = _("Photos {period}: {n} photos, {missing} missing").format(
+                period=period.label(locale()), n=summary.photos, missing=len(summary.missing)
+            )
+        else:
+            rows = await archive.write_xlsx(session, path, scope, period, tz=settings.tz)
+            caption = _("Archive {period}: {orders} orders").format(
+                period=period.label(locale()), orders=rows.rows.get("订单", 0)
+            )
+        if path.stat().st_size > TELEGRAM_UPLOAD_LIMIT:
+            await query.message.answer(
+                _(
+                    "The file is too big to send in the chat. Download it from the "
+                    "dashboard (/dashboard) or choose a shorter period."
+                )
+            )
+            return
+        await query.message.answer_document(FSInputFile(path, filename=path.name), caption=caption)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+
+
+def router() -> Router:
+    r = Router(name="reports.export")
+    r.callback_query.register(export, Archive.filter())
+    return r
