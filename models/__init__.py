@@ -32,6 +32,7 @@ from models.orders import (
     Slot,
 )
 from models.org import (
+    DispatchMode,
     Platform,
     PlatformUnit,
     PriorityGroup,
@@ -58,6 +59,7 @@ __all__ = [
     "Base",
     "Broadcast",
     "BroadcastStatus",
+    "DispatchMode",
     "Invite",
     "LedgerSource",
     "MemberRole",
