@@ -21,6 +21,9 @@ class NoticeKind:
 
     ORDER_CARD = "order_card"  # to whoever should accept: Accept / Decline / Transfer
     ORDER_INFO = "order_info"  # to the station head: a new order from their village
+    # 站所接单 · 派单 (services/orders/routing.py, desk.py); renderers come with the screens
+    DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team
+    TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
     ORDER_STATUS = "order_status"  # to the resident: what happened to their order
     TASK = "task"  # to an assigned volunteer: Start / Can't make it
     RATE_REQUEST = "rate_request"  # to the resident: Rate 1–5

@@ -51,7 +51,19 @@ class HistoryLine:
 
 
 # Routing internals (who declined and why) are for staff; the resident sees the steps.
-_STAFF_NOTES = {"routed", "declined", "transferred", "escalated", "hours_confirmed", "withdrawn"}
+_STAFF_NOTES = {
+    "received",
+    "routed",
+    "dispatched",
+    "redispatched",
+    "to_unit",
+    "triaged",
+    "declined",
+    "transferred",
+    "escalated",
+    "hours_confirmed",
+    "withdrawn",
+}
 
 
 async def history(
