@@ -153,6 +153,7 @@ async def _platforms_block(
         lines += _table([[p.code, p.name_zh, p.name_en]])
         lines.append(f"      牵头单位 lead:        {_names(roles.get((p.id, 'lead'), []), units)}")
         lines.append(f"      责任单位 responsible: {responsible}")
+        lines.append(f"      派单 dispatch:        {p.dispatch.value}")
     return lines
 
 
@@ -180,7 +181,9 @@ async def _teams_block(session: AsyncSession, town: Region, units: dict[int, Uni
     squads = [t for t in teams if t.kind == TeamKind.SQUAD]
     lines = ["", f"专业志愿服务队 Specialist teams ({len(specialists)})"]
     for t in specialists:
-        platform = platforms.get(t.platform_id or 0, "— (无平台，队伍牵头单位派单)")
+        platform = platforms.get(
+            t.platform_id or 0, f"— (无平台，队伍牵头单位派单 dispatch: {t.dispatch.value})"
+        )
         lines += _table([[t.code, t.name_zh, t.name_en]])
         lines.append(f"      牵头单位 lead: {_names(leads.get(t.id, []), units)}")
         lines.append(f"      平台 platform: {platform}")
