@@ -94,6 +94,12 @@ async def _town_summary(session: AsyncSession, town: Region) -> str:
     units = {u.id: u for u in await session.scalars(select(Unit).where(Unit.town_id == town.id))}
     lines = await _header(session, town)
     lines += await _stations_block(session, town)
+    active = [u for u in units.values() if u.active]
+    lines += [
+        "",
+        f"单位 Units ({len(active)})",
+        *_table([[u.code, u.name_zh, u.name_en] for u in active]),
+    ]
     lines += await _platforms_block(session, town, units)
     lines += await _teams_block(session, town, units)
     lines += await _catalogue_block(session, town)
