@@ -24,7 +24,7 @@ them; sla on those; placing, dispatch, desk, assignment, completion and queries 
 this package's exports (and `services.orders.routing` / `.sla` by name).
 """
 
-from services.orders import routing, sla, units
+from services.orders import desk, routing, sla, units
 from services.orders.access import can_handle, can_view, proxy_station_ids
 from services.orders.assignment import assign, start, withdraw
 from services.orders.completion import (
@@ -36,7 +36,7 @@ from services.orders.completion import (
     confirm_hours,
     rate,
 )
-from services.orders.desk import dispatch, redispatch, reply_to_resident, triage
+from services.orders.desk import redispatch, reply_to_resident, triage
 from services.orders.dispatch import accept, cancel, decline, transfer
 from services.orders.placing import (
     MAX_DESCRIPTION,
@@ -66,6 +66,10 @@ from services.orders.state import (
 )
 from services.orders.units import Trail, dispatch_targets, may_dispatch, trail, unit_queue
 
+# The 派单 service. Bound last: importing the module `services.orders.dispatch` (accept,
+# decline, …) sets the package attribute of that name to the module.
+dispatch = desk.dispatch
+
 __all__ = [
     "ACTIVE_ASSIGNMENT",
     "MAX_DESCRIPTION",
@@ -88,6 +92,7 @@ __all__ = [
     "create_order",
     "create_proxy_resident",
     "decline",
+    "desk",
     "dispatch",
     "dispatch_targets",
     "display_name",
