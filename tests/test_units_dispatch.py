@@ -574,6 +574,9 @@ async def test_a_dispatcher_of_another_unit_is_refused(taole):
         await orders.redispatch(s, clinic.id, zheng, zroles, theory.id, "试试")
     assert (await fresh(s, talk.id)).status == S.NEW
     assert await event_kinds(s, talk.id) == ["created", "received"]
+    await orders.cancel(s, talk.id, resident, await roles_for(s, resident))
+    told = await outbox(s, NoticeKind.TEXT, talk.id)  # the unit holding it hears of it
+    assert [t.user_id for t in told] == [zheng.id]
 
 
 # --- units as actors ---------------------------------------------------------------------
