@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po, write_po
 from services.i18n import DOMAIN, LOCALES, LOCALES_DIR
 
 ROOT = LOCALES_DIR.parent
-SOURCES = ("bot", "handlers", "services", "scheduler", "dashboard")
+SOURCES = ("bot", "handlers", "views", "services", "scheduler", "dashboard")
 # Python everywhere; the dashboard's Jinja2 templates too (`{{ _("…") }}`).
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 KEYWORDS = {"_": None, "__": None, "N_": None}

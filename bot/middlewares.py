@@ -19,7 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from bot.metrics import METRICS
+from bot import metrics
+from services.errors import DomainError
 from services.i18n import N_, gettext, normalise_locale
 from services.inbox import (
     Claim,
@@ -91,15 +92,22 @@ class InboxMiddleware(BaseMiddleware):
             return await handler(event, data)
         if not data.get("inbox_claimed") and not await self._ours(update_id):
             log.info("update %s handled already or in hand elsewhere; skipped", update_id)
-            METRICS.inc("updates_duplicate_total")
+            metrics.UPDATES_DUPLICATE.inc()
             return UNHANDLED
-        METRICS.inc("updates_total")
+        metrics.UPDATES.inc()
+        kind, outcome, started = _kind(event), "error", time.perf_counter()
         try:
-            return await handler(event, data)
+            result = await handler(event, data)
+            outcome = "unhandled" if result is UNHANDLED else "handled"
+            return result
+        except DomainError:
+            outcome = "refused"
+            raise  # a rule refused: handlers/errors.py tells the person; not a failure
         except Exception:
-            METRICS.inc("update_errors_total")
+            metrics.UPDATE_ERRORS.inc()
             raise
         finally:
+            metrics.UPDATE_SECONDS.labels(kind, outcome).observe(time.perf_counter() - started)
             async with self.sessionmaker() as session:
                 if self.exclusive:
                     try:
@@ -124,6 +132,14 @@ class InboxMiddleware(BaseMiddleware):
             self._seen_up_to = max(self._seen_up_to, update_id)
             self._in_hand.add(update_id)
             return True
+
+
+def _kind(event: TelegramObject) -> str:
+    """`message`, `callback_query`, … (a label of the update metrics)."""
+    try:
+        return str(getattr(event, "event_type", "unknown"))
+    except LookupError:  # aiogram's UpdateTypeLookupError: a kind it does not know
+        return "unknown"
 
 
 class ThrottleMiddleware(BaseMiddleware):
@@ -171,7 +187,7 @@ class ThrottleMiddleware(BaseMiddleware):
             over, first = self._flooding(tg_user.id)
         if not over:
             return await handler(event, data)
-        METRICS.inc("updates_throttled_total")
+        metrics.UPDATES_THROTTLED.inc()
         if first:
             await _tell_to_slow_down(event, data)
         return UNHANDLED

@@ -27,7 +27,7 @@ DEMO_TOKEN = "100000001:SIMULATOR-demo-token-for-local-use-only"
 
 
 async def set_commands(bot: Bot) -> None:
-    from handlers.common import bot_commands
+    from views.menu import bot_commands
 
     for locale, commands in bot_commands().items():
         language = None if locale == "zh_CN" else locale

@@ -44,6 +44,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from models import OutboxMessage, OutboxStatus, User, utcnow
 from services.quiet import QuietHours
 
@@ -102,6 +103,8 @@ class Prepared:
     user_id: int | None
     method: str
     params: dict[str, Any]
+    created_at: datetime | None = None  # for the latency metric
+    priority: str = "notice"  # urgent, notice or broadcast (a label of the metric)
 
 
 class Sender:
@@ -286,7 +289,16 @@ class Sender:
                 if rendered is None:
                     outcomes.append((row.id, OutboxStatus.FAILED, "nothing to send"))
                     continue
-                ready.append(Prepared(row.id, row.chat_id, row.user_id, *rendered))
+                ready.append(
+                    Prepared(
+                        row.id,
+                        row.chat_id,
+                        row.user_id,
+                        *rendered,
+                        created_at=row.created_at,
+                        priority=_priority(row),
+                    )
+                )
             await session.rollback()
         for row_id, status, error in outcomes:
             await self._finish(row_id, status, error=error, attempted=False)
@@ -350,6 +362,7 @@ class Sender:
         try:
             result = await self._call(job.method, job.params)
         except TelegramRetryAfter as exc:
+            metrics.TELEGRAM_429.inc()
             log.warning("Telegram asks to wait %ss", exc.retry_after)
             self.paused_until = time.monotonic() + exc.retry_after
             await self._requeue(job.row_id, error=f"retry after {exc.retry_after}s", delay=0)
@@ -365,14 +378,27 @@ class Sender:
             await self._requeue(job.row_id, error=repr(exc)[:500], delay=None)
         else:
             self.sent += 1
+            if job.created_at is not None:
+                waited = (self.clock() - job.created_at).total_seconds()
+                metrics.OUTBOX_LATENCY_SECONDS.labels(job.priority).observe(max(0.0, waited))
             await self._finish(
                 job.row_id, OutboxStatus.SENT, message_id=getattr(result, "message_id", None)
             )
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "sendPhoto":
-            return await self.bot(SendPhoto(**params))
-        return await self.bot(SendMessage(**params))
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            if method == "sendPhoto":
+                return await self.bot(SendPhoto(**params))
+            return await self.bot(SendMessage(**params))
+        except Exception as exc:
+            outcome = next(
+                (name for kind, name in _CALL_OUTCOMES if isinstance(exc, kind)), "error"
+            )
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.TELEGRAM_CALL_SECONDS.labels(method, outcome).observe(elapsed)
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -387,6 +413,7 @@ class Sender:
         attempted: bool = True,
     ) -> None:
         now = self.clock()
+        _count(status)
         async with self.sessionmaker() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -424,6 +451,7 @@ class Sender:
             row.last_error = error
             if row.attempts >= MAX_ATTEMPTS and delay is None:
                 row.status = OutboxStatus.FAILED
+                _count(OutboxStatus.FAILED)
             else:
                 backoff = delay if delay is not None else min(MAX_BACKOFF, 2.0**row.attempts)
                 row.status = OutboxStatus.PENDING
@@ -446,3 +474,28 @@ class Sender:
                 .values(status=OutboxStatus.PENDING, claimed_by=None)
             )
             await session.commit()
+
+
+def _priority(row: OutboxMessage) -> str:
+    """The sender's own order of precedence, as a label of the latency metric."""
+    if row.urgent:
+        return "urgent"
+    return "notice" if row.broadcast_id is None else "broadcast"
+
+
+_CALL_OUTCOMES = (
+    (TelegramRetryAfter, "retry_after"),
+    (TelegramForbiddenError, "blocked"),
+    (TelegramBadRequest, "bad_request"),
+)
+_COUNTERS = {
+    OutboxStatus.SENT: metrics.MESSAGES_SENT,
+    OutboxStatus.FAILED: metrics.MESSAGES_FAILED,
+    OutboxStatus.BLOCKED: metrics.MESSAGES_BLOCKED,
+}
+
+
+def _count(status: OutboxStatus) -> None:
+    counter = _COUNTERS.get(status)
+    if counter is not None:
+        counter.inc()

@@ -23,7 +23,7 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.metrics import METRICS
+from bot import metrics
 from bot.settings import Settings
 from services.inbox import Claim, claim_update
 
@@ -42,12 +42,13 @@ def health_routes(app: web.Application, sessionmaker: async_sessionmaker[AsyncSe
             return web.Response(status=503, text=f"database unavailable: {type(exc).__name__}\n")
         return web.Response(text="ready\n")
 
-    async def metrics(_request: web.Request) -> web.Response:
-        return web.Response(text=METRICS.render(), content_type="text/plain")
+    async def scrape(_request: web.Request) -> web.Response:
+        body, content_type = metrics.render()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics", scrape)
 
 
 class InboxRequestHandler(SimpleRequestHandler):
@@ -74,10 +75,10 @@ class InboxRequestHandler(SimpleRequestHandler):
         async with self.sessionmaker() as session:
             claim = await claim_update(session, update_id, self.worker, self.stale_after)
         if claim is Claim.DONE:
-            METRICS.inc("updates_duplicate_total")
+            metrics.UPDATES_DUPLICATE.inc()
             return web.json_response({})
         if claim is Claim.IN_HAND:
-            METRICS.inc("updates_in_hand_elsewhere_total")
+            metrics.UPDATES_IN_HAND_ELSEWHERE.inc()
             return web.Response(status=503, headers={"Retry-After": "1"}, text="in hand\n")
         result = await self.dispatcher.feed_webhook_update(bot, payload, inbox_claimed=True)
         return web.Response(body=self._build_response_writer(bot=bot, result=result))

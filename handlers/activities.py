@@ -4,7 +4,6 @@ code, photos, finishing (hours into the ledger) and calling it off."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,29 +17,28 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
-    BTN_ACTIVITIES,
-    BTN_CANCEL,
-    BTN_SKIP,
-    ActivityAction,
-    Attend,
-    Pick,
-    choices_keyboard,
-    main_menu,
-)
 from bot.media import save_attachment
 from bot.settings import Settings
-from handlers.common import locale, too_long
-from models import Activity, ActivityStatus, Region, SignupStatus, Team, User, utcnow
-from services import activities
+from handlers.common import too_long
+from models import Activity, ActivityStatus, SignupStatus, User, utcnow
+from services import activities, screens
 from services.activities import ActivityDraft
 from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
 from services.points import PointsRules
+from views.activities import (
+    ActivityAction,
+    Attend,
+    activity_lines,
+    checkin_keyboard,
+    signup_keyboard,
+    weekday_name,
+)
+from views.format import locale
+from views.menu import BTN_ACTIVITIES, BTN_CANCEL, BTN_SKIP, Pick, choices_keyboard, main_menu
 
-log = logging.getLogger("civic_dispatch.activities")
 BTN_PHOTOS_DONE = "✅"
 WRONG_CODES_MAX = 5
 DAYS_AHEAD = 14
@@ -73,92 +71,6 @@ class FinishAttendance(StatesGroup):
 
 class ActivityPhotos(StatesGroup):
     photos = State()
-
-
-# --- texts and buttons shared with the notices (bot/notices_activities.py) ----------------
-
-
-def _weekday(day: date) -> str:
-    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-    return names[day.weekday()]
-
-
-def when_text(activity: Activity, tz: tzinfo) -> str:
-    start, end = activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz)
-    return _("{month}/{day} {weekday} {start}–{end}").format(
-        month=start.month,
-        day=start.day,
-        weekday=_weekday(start.date()),
-        start=f"{start:%H:%M}",
-        end=f"{end:%H:%M}",
-    )
-
-
-async def organiser_name(session: AsyncSession, activity: Activity) -> str:
-    if activity.team_id:
-        team = await session.get(Team, activity.team_id)
-        return local_name(team, locale()) if team else "-"
-    station = await session.get(Region, activity.station_id) if activity.station_id else None
-    return local_name(station, locale()) if station else "-"
-
-
-async def activity_lines(
-    session: AsyncSession,
-    activity: Activity,
-    tz: tzinfo,
-    *,
-    seats: activities.Places | None = None,
-) -> list[str]:
-    """The facts of an activity, as a notice and in the list."""
-    lines = [
-        f"«{activity.title}»",
-        _("Time: {when}").format(when=when_text(activity, tz)),
-        _("Place: {place}").format(place=activity.place),
-    ]
-    if activity.content:
-        lines.append(activity.content)
-    lines.append(_("Organised by: {who}").format(who=await organiser_name(session, activity)))
-    if activity.recurrence and activity.recurrence.startswith("weekly:"):
-        nth, _sep, total = activity.recurrence.removeprefix("weekly:").partition("/")
-        lines.append(_("Every week ({nth} of {total})").format(nth=nth, total=total))
-    seats = seats or await activities.places(session, activity.id)
-    if seats.capacity is None:
-        lines.append(_("Places: no limit ({n} signed up)").format(n=seats.signed))
-    elif seats.left:
-        lines.append(
-            _("Places: {left} of {capacity} left").format(left=seats.left, capacity=seats.capacity)
-        )
-    else:
-        lines.append(_("Full: {n} on the waitlist").format(n=seats.waiting))
-    if activity.status == ActivityStatus.CANCELLED:
-        lines.append(_("❌ Called off"))
-    elif activity.status == ActivityStatus.DONE:
-        lines.append(_("✔ Finished"))
-    return lines
-
-
-def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    if signed:
-        kb.button(
-            text=_("✖ Cancel my sign-up"),
-            callback_data=ActivityAction(action="cancel", activity_id=activity_id),
-        )
-    else:
-        kb.button(
-            text=_("✋ Sign up"),
-            callback_data=ActivityAction(action="signup", activity_id=activity_id),
-        )
-    return kb.as_markup()
-
-
-def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Check in"),
-        callback_data=ActivityAction(action="checkin", activity_id=activity_id),
-    )
-    return kb.as_markup()
 
 
 def organiser_keyboard(activity: Activity) -> InlineKeyboardMarkup:
@@ -218,11 +130,6 @@ def _rules(policy: Policy) -> PointsRules:
     return PointsRules.from_policy(policy.points)
 
 
-async def _refuse(query: CallbackQuery, exc: DomainError) -> None:
-    log.info("refused %s for user %s: %s", query.data, query.from_user.id, exc.message)
-    await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-
-
 def _parse_hours(text: str | None) -> Decimal | None:
     try:
         value = Decimal((text or "").strip().replace(",", ".").removesuffix("h").strip())
@@ -258,7 +165,7 @@ def router() -> Router:
             await message.answer(_("No activities coming up."))
         now = utcnow()
         for activity in found:
-            lines = await activity_lines(session, activity, settings.tz)
+            lines = activity_lines(await screens.activity_facts(session, activity), settings.tz)
             markup: InlineKeyboardMarkup | None
             if activities.may_manage(roles, activity):
                 markup = organiser_keyboard(activity)
@@ -385,7 +292,7 @@ def router() -> Router:
     async def _ask_day(message: Message, state: FSMContext, tz: tzinfo) -> None:
         today = utcnow().astimezone(tz).date()
         days = {
-            f"{d.month}/{d.day} {_weekday(d)}": d.isoformat()
+            f"{d.month}/{d.day} {weekday_name(d)}": d.isoformat()
             for d in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
         }
         await state.update_data(days=days)
@@ -513,7 +420,9 @@ def router() -> Router:
         seats = activities.Places(0, 0, draft.capacity)
         lines = [
             _("Please check the activity:"),
-            *await activity_lines(session, preview, settings.tz, seats=seats),
+            *activity_lines(
+                await screens.activity_facts(session, preview, seats=seats), settings.tz
+            ),
         ]
         if draft.latitude is not None:
             lines.append(_("📍 Check-in by location is on."))
@@ -561,18 +470,14 @@ def router() -> Router:
                     _("Stopped. Nothing was saved."), reply_markup=main_menu(roles)
                 )
             return
-        try:
-            created = await activities.publish(
-                session,
-                user,
-                roles,
-                _draft(data),
-                tz=settings.tz,
-                evening_at=policy.volunteer_reminders.evening_before,
-            )
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        created = await activities.publish(
+            session,
+            user,
+            roles,
+            _draft(data),
+            tz=settings.tz,
+            evening_at=policy.volunteer_reminders.evening_before,
+        )
         await query.answer(_("Published."))
         if message is not None:
             await message.edit_reply_markup(reply_markup=None)
@@ -594,11 +499,7 @@ def router() -> Router:
     async def sign_up(
         query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, user: User
     ) -> None:
-        try:
-            result = await activities.sign_up(session, callback_data.activity_id, user)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        result = await activities.sign_up(session, callback_data.activity_id, user)
         if result.status == SignupStatus.WAITLIST:
             text = _(
                 "All places are taken. You are number {n} on the waitlist; we will tell you "
@@ -616,11 +517,7 @@ def router() -> Router:
     async def cancel_signup(
         query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, user: User
     ) -> None:
-        try:
-            await activities.cancel_signup(session, callback_data.activity_id, user)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        await activities.cancel_signup(session, callback_data.activity_id, user)
         await query.answer(_("Your sign-up is cancelled."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(
@@ -666,13 +563,7 @@ def router() -> Router:
         loc = message.location
         if loc is None:
             return
-        try:
-            activity = await activities.check_in_by_location(
-                session, user, loc.latitude, loc.longitude
-            )
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        activity = await activities.check_in_by_location(session, user, loc.latitude, loc.longitude)
         await _checked_in(message, state, roles, activity)
 
     @r.message(CheckIn.code, F.text, F.text != BTN_CANCEL)
@@ -751,21 +642,17 @@ def router() -> Router:
         query: CallbackQuery, callback_data: Attend, session: AsyncSession, user: User, roles: Roles
     ) -> None:
         aid = callback_data.activity_id
-        try:
-            lines = await activities.attendance(session, aid, user, roles)
-            current = next((x for x in lines if x.user_id == callback_data.user_id), None)
-            await activities.set_attended(
-                session,
-                aid,
-                user,
-                roles,
-                callback_data.user_id,
-                not (current.attended if current else False),
-            )
-            lines = await activities.attendance(session, aid, user, roles)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        lines = await activities.attendance(session, aid, user, roles)
+        current = next((x for x in lines if x.user_id == callback_data.user_id), None)
+        await activities.set_attended(
+            session,
+            aid,
+            user,
+            roles,
+            callback_data.user_id,
+            not (current.attended if current else False),
+        )
+        lines = await activities.attendance(session, aid, user, roles)
         await query.answer()
         if isinstance(query.message, Message):
             came = sum(1 for line in lines if line.attended)
@@ -924,11 +811,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            await activities.cancel_activity(session, callback_data.activity_id, user, roles)
-        except DomainError as exc:
-            await _refuse(query, exc)
-            return
+        await activities.cancel_activity(session, callback_data.activity_id, user, roles)
         await query.answer(_("Called off. Everyone signed up is being told."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)

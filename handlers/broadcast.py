@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -20,48 +19,35 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
-    BTN_CANCEL,
-    BTN_NOTICES,
-    BroadcastAction,
-    NoticeStep,
-    choices_keyboard,
-    main_menu,
-)
 from bot.settings import Settings
-from handlers.common import locale, too_long
-from models import Broadcast, BroadcastStatus, Region, Team, User, utcnow
+from handlers.common import too_long
+from models import Broadcast, BroadcastStatus, User, utcnow
 from scheduler import Scheduler
-from services import broadcasts
+from services import broadcasts, screens
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
-from services.i18n import N_, local_name
+from services.i18n import local_name
 from services.people import Roles
 from services.quiet import QuietHours
 from services.reminders import at_local
+from views.broadcasts import (
+    AUDIENCE_LABELS,
+    WEEKDAYS,
+    BroadcastAction,
+    NoticeStep,
+    audience_label,
+    notice_text,
+    report_lines,
+    rule_label,
+    status_label,
+    when_label,
+)
+from views.format import local_time, locale
+from views.menu import BTN_CANCEL, BTN_NOTICES, choices_keyboard, main_menu
 
 TIME_CHOICES = ("08:00", "10:00", "14:00", "19:00")
 DAYS_AHEAD = 7
-WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
-AUDIENCE_LABELS = {
-    "everyone": N_("Everyone"),
-    "stations": N_("Villages…"),
-    "team": N_("A team…"),
-    "volunteers": N_("All volunteers"),
-    "party": N_("Party members"),
-    "heads": N_("Station heads"),
-}
-STATUS_LABELS = {
-    BroadcastStatus.DRAFT: N_("draft"),
-    BroadcastStatus.PENDING_APPROVAL: N_("waiting for approval"),
-    BroadcastStatus.SCHEDULED: N_("scheduled"),
-    BroadcastStatus.SENDING: N_("sending"),
-    BroadcastStatus.SENT: N_("sent"),
-    BroadcastStatus.REJECTED: N_("rejected"),
-    BroadcastStatus.CANCELLED: N_("cancelled"),
-}
 
 
 class NoticeForm(StatesGroup):
@@ -80,98 +66,6 @@ class NoticeForm(StatesGroup):
 
 class RejectForm(StatesGroup):
     reason = State()
-
-
-# --- texts shared with the queued notices (bot/notices.py) --------------------------------
-
-
-def notice_text(text: str) -> str:
-    """A broadcast as its recipients see it."""
-    return _("📢 Notice") + ("\n" + text if text else "")
-
-
-async def audience_label(session: AsyncSession, audience: dict[str, Any]) -> str:
-    kind, ids = audience.get("kind", ""), list(audience.get("ids") or [])
-    if kind == "stations":
-        regions = await session.scalars(
-            select(Region).where(Region.id.in_(ids)).order_by(Region.sort, Region.id)
-        )
-        names = "、".join(local_name(r, locale()) for r in regions)
-        return _("Villages: {names}").format(names=names)
-    if kind == "team":
-        team = await session.get(Team, ids[0]) if ids else None
-        return _("Team: {name}").format(name=local_name(team, locale()) if team else "-")
-    return _(AUDIENCE_LABELS.get(kind, N_("Everyone")))
-
-
-def rule_label(rule: dict[str, Any]) -> str:
-    at = rule.get("time", "")
-    days = list(rule.get("days") or [])
-    if rule.get("kind") == "weekly":
-        names = "、".join(_(WEEKDAYS[d]) for d in days)
-        return _("every week on {days} at {time}").format(days=names, time=at)
-    if rule.get("kind") == "monthly":
-        return _("every month on day {days} at {time}").format(
-            days="、".join(str(d) for d in days), time=at
-        )
-    return _("every day at {time}").format(time=at)
-
-
-def local_time(at: datetime | None, tz: tzinfo) -> str:
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "-"
-
-
-def when_label(bc: Broadcast, tz: tzinfo) -> str:
-    if bc.recurrence:
-        return rule_label(bc.recurrence)
-    return local_time(bc.next_run_at, tz)
-
-
-def status_label(status: BroadcastStatus) -> str:
-    return _(STATUS_LABELS[status])
-
-
-def report_lines(result: broadcasts.Report) -> list[str]:
-    lines = [
-        _("Sent: {n}").format(n=result.sent),
-        _("Blocked the bot: {n}").format(n=result.blocked),
-        _("Failed: {n}").format(n=result.failed),
-    ]
-    if result.pending:
-        lines.append(_("Still sending: {n}").format(n=result.pending))
-    return lines
-
-
-def person_label(person: broadcasts.Recipient) -> str:
-    name = person.name or "?"
-    if person.station is None:
-        return name
-    return _("{name} ({village})").format(name=name, village=local_name(person.station, locale()))
-
-
-def unreached_lines(title: str, people: list[broadcasts.Recipient], total: int) -> list[str]:
-    """A titled list of those a notice did not reach, by name; beyond the names shown, a
-    count of the rest."""
-    if not total:
-        return []
-    lines = [title, *("• " + person_label(p) for p in people)]
-    if total > len(people):
-        lines.append(_("… and {n} more").format(n=total - len(people)))
-    return lines
-
-
-def approval_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Approve"),
-        callback_data=BroadcastAction(action="approve", broadcast_id=broadcast_id),
-    )
-    kb.button(
-        text=_("❌ Reject"),
-        callback_data=BroadcastAction(action="reject", broadcast_id=broadcast_id),
-    )
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 # --- the conversation ----------------------------------------------------------------------
@@ -597,7 +491,8 @@ def router() -> Router:
         lines = [
             _("This is how it will look. Please check:"),
             _("To: {audience} ({n} people)").format(
-                audience=await audience_label(session, audience), n=count
+                audience=audience_label(audience, await screens.audience_places(session, audience)),
+                n=count,
             ),
             _("When: {when}").format(when=when),
         ]
@@ -648,22 +543,18 @@ def router() -> Router:
         at = None
         if data.get("mode") == "at":
             at = _local(data["day"], data["clock"], settings.tz)
-        try:
-            bc = await broadcasts.create(
-                session,
-                user,
-                roles,
-                town_id=data["town_id"],
-                text=data.get("text") or "",
-                photo_file_id=data.get("photo"),
-                audience=data["audience"],
-                at=at,
-                recurrence=data.get("rule") if data.get("mode") == "repeat" else None,
-                tz=settings.tz,
-            )
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        bc = await broadcasts.create(
+            session,
+            user,
+            roles,
+            town_id=data["town_id"],
+            text=data.get("text") or "",
+            photo_file_id=data.get("photo"),
+            audience=data["audience"],
+            at=at,
+            recurrence=data.get("rule") if data.get("mode") == "repeat" else None,
+            tz=settings.tz,
+        )
         await query.answer()
         await state.clear()
         if bc.status == BroadcastStatus.PENDING_APPROVAL:
@@ -693,13 +584,9 @@ def router() -> Router:
         settings: Settings,
         scheduler: Scheduler | None = None,
     ) -> None:
-        try:
-            bc = await broadcasts.approve(
-                session, callback_data.broadcast_id, user, roles, tz=settings.tz
-            )
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        bc = await broadcasts.approve(
+            session, callback_data.broadcast_id, user, roles, tz=settings.tz
+        )
         await query.answer(_("Approved."))
         if msg := _message(query):
             await msg.edit_reply_markup(reply_markup=None)
@@ -802,11 +689,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            bc = await broadcasts.cancel(session, callback_data.broadcast_id, user, roles)
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        bc = await broadcasts.cancel(session, callback_data.broadcast_id, user, roles)
         await query.answer(_("Cancelled."))
         if msg := _message(query):
             await msg.answer(_("Notice #{id} was cancelled.").format(id=bc.id))
@@ -843,7 +726,7 @@ async def _summary(session: AsyncSession, bc: Broadcast, tz: tzinfo) -> str:
     return "\n".join(
         [
             f"#{bc.id} · {status_label(bc.status)} · {when_label(bc, tz)}",
-            await audience_label(session, bc.audience),
+            audience_label(bc.audience, await screens.audience_places(session, bc.audience)),
             f"«{short}»" if short else "",
         ]
     ).strip()

@@ -7,26 +7,19 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
-    BTN_CANCEL,
-    BTN_JOIN,
-    BTN_SKIP,
-    EnrolDecision,
-    choices_keyboard,
-    contact_keyboard,
-    main_menu,
-)
-from handlers.common import locale, too_long
+from handlers.common import too_long
 from models import Team, TeamMember, User
-from services import people, volunteers
+from services import volunteers
 from services.errors import DomainError
 from services.i18n import local_name
 from services.people import Roles
+from views.enrol import EnrolDecision, application_lines
+from views.format import locale
+from views.menu import BTN_CANCEL, BTN_JOIN, BTN_SKIP, choices_keyboard, contact_keyboard, main_menu
 
 
 class Enrolment(StatesGroup):
@@ -35,34 +28,6 @@ class Enrolment(StatesGroup):
     phone = State()
     skills = State()
     party = State()
-
-
-# --- the leader's card (also rendered as a queued notice) --------------------------------
-
-
-def decision_keyboard(member_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Approve"), callback_data=EnrolDecision(action="approve", member_id=member_id)
-    )
-    kb.button(
-        text=_("❌ Reject"), callback_data=EnrolDecision(action="reject", member_id=member_id)
-    )
-    kb.adjust(2)
-    return kb.as_markup()
-
-
-def application_lines(applicant: User, team: Team) -> list[str]:
-    lines = [
-        _("🙌 {name} wants to join {team}.").format(
-            name=applicant.name or "?", team=local_name(team, locale())
-        ),
-        _("Phone: {phone}").format(phone=applicant.phone or "-"),
-    ]
-    if applicant.skills:
-        lines.append(_("Skills: {skills}").format(skills=applicant.skills))
-    lines.append(_("Party member: yes") if applicant.is_party_member else _("Party member: no"))
-    return lines
 
 
 def _party_choices() -> dict[str, bool]:
@@ -216,13 +181,9 @@ def router() -> Router:
         roles: Roles,
     ) -> None:
         approve = callback_data.action == "approve"
-        try:
-            member = await volunteers.decide(
-                session, callback_data.member_id, user, roles, approve=approve
-            )
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        member = await volunteers.decide(
+            session, callback_data.member_id, user, roles, approve=approve
+        )
         await query.answer(_("Approved. Welcome them!") if approve else _("Rejected."))
         await _mark_card(query, session, member, approve)
 
@@ -241,8 +202,3 @@ def router() -> Router:
         )
 
     return r
-
-
-async def applicant_roles(session: AsyncSession, user: User) -> Roles:
-    """The applicant's roles without the settings' admin ids (for the menu in a notice)."""
-    return await people.roles_of(session, user, frozenset())

@@ -1,19 +1,42 @@
-"""Last resort: an unexpected error gets a translated apology and a usable conversation."""
+"""Errors of every handler, in one place: a refusal by a rule of the domain (DomainError) is
+told to the person in their language; anything else is logged and gets a translated apology
+and a usable conversation."""
 
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Message
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import gettext as _
+
+from services.errors import DomainError
 
 log = logging.getLogger("civic_dispatch.errors")
 
 
 def router() -> Router:
     r = Router(name="errors")
+
+    # First: a refusal is an answer, not a failure (handlers do not catch DomainError).
+    @r.errors(ExceptionTypeFilter(DomainError))
+    async def refuse(event: ErrorEvent, event_from_user: TgUser | None = None) -> bool:
+        exc = cast(DomainError, event.exception)  # the filter lets only these through
+        update = event.update
+        user_id = event_from_user.id if event_from_user is not None else None
+        query = update.callback_query
+        log.info(
+            "refused %s for user %s: %s", query.data if query else "a message", user_id, exc.message
+        )
+        text = _(exc.message).format(**exc.params)
+        if query is not None:  # a pop-up they must dismiss; it also stops the spinner
+            await query.answer(text, show_alert=True)
+        elif update.message is not None:
+            await update.message.answer(text)
+        return True
 
     @r.errors()
     async def on_error(event: ErrorEvent, event_from_user: TgUser | None = None) -> bool:

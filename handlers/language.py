@@ -9,10 +9,10 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_LANGUAGE, Lang, language_keyboard, main_menu
 from models import User
 from services.i18n import LOCALES
 from services.people import Roles
+from views.menu import BTN_LANGUAGE, Lang, language_keyboard, main_menu
 
 
 def router() -> Router:

@@ -3,7 +3,6 @@ confirming hours, the team's open orders and an order's history."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time, timedelta
 
 from aiogram import Bot, F, Router
@@ -15,10 +14,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_CANCEL, BTN_TEAM_ORDERS, BTN_VILLAGE_ORDERS, OrderAction, Pick
 from bot.settings import Settings
-from handlers import cards
-from handlers.common import locale, status_label, too_long
+from handlers.common import too_long
 from models import (
     AttachmentKind,
     MembershipStatus,
@@ -29,14 +26,22 @@ from models import (
     User,
     utcnow,
 )
-from services import orders
-from services.errors import DomainError
+from services import orders, screens
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
 from services.points import PointsRules
+from views.format import locale, status_label
+from views.menu import BTN_CANCEL, BTN_TEAM_ORDERS, BTN_VILLAGE_ORDERS, Pick
+from views.orders import (
+    OrderAction,
+    accepted_keyboard,
+    card_keyboard,
+    history_keyboard,
+    order_lines,
+    team_name,
+)
 
-log = logging.getLogger("civic_dispatch.leader")
 REASON_MAX = 200
 SLOT_HOURS = {"morning": (time(9), time(12)), "afternoon": (time(14), time(17))}
 
@@ -56,12 +61,6 @@ class Assign(StatesGroup):
 
 def points_rules(policy: Policy) -> PointsRules:
     return PointsRules.from_policy(policy.points)
-
-
-async def refuse(query: CallbackQuery, exc: DomainError) -> None:
-    """A rule said no: tell the person why, in a pop-up they must dismiss."""
-    log.info("refused %s for user %s: %s", query.data, query.from_user.id, exc.message)
-    await query.answer(_(exc.message).format(**exc.params), show_alert=True)
 
 
 async def _edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:
@@ -107,19 +106,15 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            order = await orders.accept(
-                session, callback_data.order_id, user, roles, version=callback_data.version or None
-            )
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.accept(
+            session, callback_data.order_id, user, roles, version=callback_data.version or None
+        )
         await query.answer(_("Accepted. Now assign volunteers."))
         lines = [
             _("✅ You accepted this order."),
-            *await cards.order_lines(session, order, with_phone=True),
+            *order_lines(await screens.order_facts(session, order), with_phone=True),
         ]
-        await _edit_card(query, lines, cards.accepted_keyboard(order))
+        await _edit_card(query, lines, accepted_keyboard(order))
 
     @r.callback_query(OrderAction.filter(F.action == "voice"))
     async def voice(
@@ -134,7 +129,7 @@ def router() -> Router:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
         await query.answer()
-        for media in await cards.request_media(session, order.id):
+        for media in await screens.request_media(session, order.id):
             if media.kind == AttachmentKind.VOICE:
                 await bot.send_voice(query.from_user.id, media.file_id)
 
@@ -172,17 +167,13 @@ def router() -> Router:
     ) -> None:
         data = await state.get_data()
         await state.clear()
-        try:
-            await orders.decline(session, data["order_id"], user, roles, reason)
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        await orders.decline(session, data["order_id"], user, roles, reason)
         order = await session.get(Order, data["order_id"])
         if order is None:
             return
         await message.answer(
             _("Declined. Order {number} goes to {team}.").format(
-                number=order.number, team=await cards.team_name(session, order.team_id)
+                number=order.number, team=team_name(await screens.team(session, order.team_id))
             )
         )
 
@@ -264,16 +255,12 @@ def router() -> Router:
             return
         data = await state.get_data()
         await state.clear()
-        try:
-            order = await orders.transfer(
-                session, data["order_id"], user, roles, data["team_id"], reason
-            )
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        order = await orders.transfer(
+            session, data["order_id"], user, roles, data["team_id"], reason
+        )
         await message.answer(
             _("Order {number} was transferred to {team}.").format(
-                number=order.number, team=await cards.team_name(session, order.team_id)
+                number=order.number, team=team_name(await screens.team(session, order.team_id))
             )
         )
 
@@ -391,11 +378,7 @@ def router() -> Router:
         start = datetime.combine(day, start_t, tzinfo=settings.tz)
         end = datetime.combine(day, end_t, tzinfo=settings.tz)
         await state.clear()
-        try:
-            await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
             await query.message.answer(
@@ -414,13 +397,9 @@ def router() -> Router:
         roles: Roles,
         policy: Policy,
     ) -> None:
-        try:
-            await orders.confirm_hours(
-                session, callback_data.order_id, user, roles, rules=points_rules(policy)
-            )
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        await orders.confirm_hours(
+            session, callback_data.order_id, user, roles, rules=points_rules(policy)
+        )
         await query.answer(_("Hours confirmed. Points have been added."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
@@ -434,11 +413,7 @@ def router() -> Router:
         roles: Roles,
         settings: Settings,
     ) -> None:
-        try:
-            events = await orders.history(session, callback_data.order_id, user, roles)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        events = await orders.history(session, callback_data.order_id, user, roles)
         await query.answer()
         lines = [_("History of the order:")]
         for ev in events:
@@ -472,15 +447,16 @@ def router() -> Router:
             return
         for order in found[:10]:
             # The phone is for whoever took the order, not for everyone who oversees it.
-            lines = await cards.order_lines(
-                session, order, with_phone=leader and order.accepted_at is not None
+            lines = order_lines(
+                await screens.order_facts(session, order),
+                with_phone=leader and order.accepted_at is not None,
             )
             if not leader:
-                markup = cards.history_keyboard(order.id)
+                markup = history_keyboard(order.id)
             elif order.status.value == "routed":
-                markup = cards.card_keyboard(order, has_voice=False)
+                markup = card_keyboard(order, has_voice=False)
             else:
-                markup = cards.accepted_keyboard(order)
+                markup = accepted_keyboard(order)
             await message.answer("\n".join(lines), reply_markup=markup)
         if len(found) > 10:
             await message.answer(_("… and {n} more.").format(n=len(found) - 10))

@@ -16,9 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_KPI, BTN_ME, MeAction
 from bot.settings import Settings
-from handlers.common import locale
 from models import (
     Activity,
     LedgerSource,
@@ -34,21 +32,17 @@ from models import (
 )
 from services import kpi, points, volunteers
 from services.certificate import certificate_data, render_certificate
-from services.errors import DomainError
 from services.i18n import local_name
 from services.org import Policy
 from services.people import Roles
+from views.format import locale, num
+from views.me import MeAction
+from views.menu import BTN_KPI, BTN_ME
 
 RECENT = 5
 BAR = 10
 NAMES_SHOWN = 12
 MESSAGE_MAX = 4096
-
-
-def num(value: Decimal) -> str:
-    """1.50 → "1.5", 20.00 → "20"."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
 
 
 def progress_bar(done: Decimal, target: Decimal) -> str:
@@ -298,11 +292,7 @@ def router() -> Router:
     async def leave(
         query: CallbackQuery, callback_data: MeAction, session: AsyncSession, user: User
     ) -> None:
-        try:
-            await volunteers.leave(session, user, callback_data.value)
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        await volunteers.leave(session, user, callback_data.value)
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(
@@ -379,11 +369,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            await volunteers.deactivate(session, callback_data.value, user, roles)
-        except DomainError as exc:
-            await query.answer(_(exc.message).format(**exc.params), show_alert=True)
-            return
+        await volunteers.deactivate(session, callback_data.value, user, roles)
         await query.answer(_("Done. They are no longer in the team."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)

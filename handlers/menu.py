@@ -8,9 +8,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards import BTN_CANCEL, BTN_HELP, main_menu
 from models import User
 from services.people import Roles
+from views.menu import BTN_CANCEL, BTN_HELP, main_menu
 
 
 def cancel_router() -> Router:

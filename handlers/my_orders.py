@@ -10,23 +10,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
-    BTN_CANCEL,
-    BTN_MY_ORDERS,
-    BTN_SKIP,
-    OrderAction,
-    RateOrder,
-    choices_keyboard,
-    main_menu,
-)
-from handlers import cards
 from handlers.common import too_long
-from handlers.leader import points_rules, refuse
+from handlers.leader import points_rules
 from models import OrderStatus, User
-from services import orders
-from services.errors import DomainError
+from services import orders, screens
 from services.org import Policy
 from services.people import Roles
+from views.menu import BTN_CANCEL, BTN_MY_ORDERS, BTN_SKIP, choices_keyboard, main_menu
+from views.orders import OrderAction, RateOrder, cancel_keyboard, order_lines, rate_keyboard
 
 COMMENT_MAX = 500
 CANCELLABLE = {OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED}
@@ -47,12 +38,12 @@ def router() -> Router:
             await message.answer(_("You have no orders yet. Tap «Request a service» to make one."))
             return
         for order in found:
-            lines = await cards.order_lines(session, order, with_phone=False)
+            lines = order_lines(await screens.order_facts(session, order), with_phone=False)
             markup = None
             if order.status in CANCELLABLE:
-                markup = cards.cancel_keyboard(order.id)
+                markup = cancel_keyboard(order.id)
             elif order.status == OrderStatus.DONE:
-                markup = cards.rate_keyboard(order.id)
+                markup = rate_keyboard(order.id)
             await message.answer("\n".join(lines), reply_markup=markup)
 
     @r.callback_query(OrderAction.filter(F.action == "cancel"))
@@ -63,11 +54,7 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            order = await orders.cancel(session, callback_data.order_id, user, roles)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.cancel(session, callback_data.order_id, user, roles)
         await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
@@ -84,17 +71,13 @@ def router() -> Router:
         if not 1 <= callback_data.score <= 5:
             await query.answer(_("This button is no longer valid."), show_alert=True)
             return
-        try:
-            order = await orders.rate(
-                session,
-                callback_data.order_id,
-                user,
-                callback_data.score,
-                rules=points_rules(policy),
-            )
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.rate(
+            session,
+            callback_data.order_id,
+            user,
+            callback_data.score,
+            rules=points_rules(policy),
+        )
         await query.answer(_("Thank you for your rating!"))
         await state.set_state(RatingForm.comment)
         await state.update_data(order_id=order.id)
@@ -118,11 +101,7 @@ def router() -> Router:
             return
         data = await state.get_data()
         await state.clear()
-        try:
-            await orders.add_rating_comment(session, data["order_id"], user, text)
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        await orders.add_rating_comment(session, data["order_id"], user, text)
         await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))
 
     @r.message(RatingForm.comment)

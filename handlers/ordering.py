@@ -18,7 +18,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import (
+from bot.media import save_attachment
+from bot.settings import Settings
+from handlers.common import too_long
+from models import Region, ServiceArea, ServiceCategory, Slot, User, utcnow
+from services import orders
+from services.errors import DomainError
+from services.i18n import local_name
+from services.org import categories_in_area, service_areas, station_choices
+from services.people import Roles
+from views.format import locale, slot_label
+from views.menu import (
     BTN_BACK,
     BTN_CANCEL,
     BTN_ORDER,
@@ -27,15 +37,6 @@ from bot.keyboards import (
     choices_keyboard,
     main_menu,
 )
-from bot.media import save_attachment
-from bot.settings import Settings
-from handlers.common import locale, slot_label, too_long
-from models import Region, ServiceArea, ServiceCategory, Slot, User, utcnow
-from services import orders
-from services.errors import DomainError
-from services.i18n import local_name
-from services.org import categories_in_area, service_areas, station_choices
-from services.people import Roles
 
 DESCRIPTION_MAX = 1000
 ADDRESS_MAX = 200
@@ -141,19 +142,15 @@ def router() -> Router:
             await message.answer(_("Please tap one of the buttons below."))
             return
         data = await state.get_data()
-        try:
-            resident = await orders.create_proxy_resident(
-                session,
-                name=data["proxy_name"],
-                phone=data["proxy_phone"],
-                station_id=station.id,
-                placed_by=user,
-                roles=roles,
-            )
-            await session.commit()
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        resident = await orders.create_proxy_resident(
+            session,
+            name=data["proxy_name"],
+            phone=data["proxy_phone"],
+            station_id=station.id,
+            placed_by=user,
+            roles=roles,
+        )
+        await session.commit()
         await state.update_data(resident_id=resident.id, station_id=station.id, proxy=True)
         await _ask_area(message, state, session, station.parent_id)
 

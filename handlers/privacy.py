@@ -9,10 +9,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import Pick
 from models import User
 from services.people import Roles
 from services.privacy import forget_user
+from views.menu import Pick
 
 
 def router() -> Router:

@@ -27,9 +27,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_CANCEL, BTN_REPORTS, ReportAct, main_menu
 from bot.settings import Settings
-from handlers.common import locale
 from models import OrderStatus, User
 from services import archive, charts, reports, weblogin
 from services.errors import DomainError
@@ -38,6 +36,9 @@ from services.org import Policy
 from services.people import Roles
 from services.reports import Count, Period, Report, Scope
 from services.scorecard import COMPONENTS, StationScore, build_scorecard
+from views.format import locale
+from views.menu import BTN_CANCEL, BTN_REPORTS, main_menu
+from views.reports import ReportAct
 
 log = logging.getLogger("civic_dispatch.reports")
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may send as one document

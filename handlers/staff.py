@@ -13,12 +13,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_ADD_VOLUNTEER, BTN_APPOINT, BTN_CANCEL, Pick
-from handlers.common import ROLE_LABELS, locale
 from models import Region, RegionLevel, Role, Team, User
 from services import people
 from services.i18n import local_name
 from services.people import Roles
+from views.format import ROLE_LABELS, locale
+from views.menu import BTN_ADD_VOLUNTEER, BTN_APPOINT, BTN_CANCEL, Pick
 
 NAME_QUERY_MAX = 32
 

@@ -10,15 +10,15 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_SKIP, choices_keyboard, contact_keyboard, main_menu
 from bot.settings import Settings
-from handlers.common import ROLE_LABELS, locale
 from models import User
 from services import people
 from services.errors import DomainError
 from services.i18n import local_name
 from services.org import station_choices
 from services.people import Roles
+from views.format import ROLE_LABELS, locale
+from views.menu import BTN_SKIP, choices_keyboard, contact_keyboard, main_menu
 
 NAME_MAX = 32
 

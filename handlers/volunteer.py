@@ -13,16 +13,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import BTN_CANCEL, BTN_MY_TASKS, BTN_SKIP, OrderAction, choices_keyboard
 from bot.media import save_attachment
 from bot.settings import Settings
-from handlers import cards
 from handlers.common import too_long
-from handlers.leader import refuse
 from models import Assignment, AssignmentStatus, Order, User
-from services import orders
-from services.errors import DomainError
+from services import orders, screens
 from services.people import Roles
+from views.menu import BTN_CANCEL, BTN_MY_TASKS, BTN_SKIP, choices_keyboard
+from views.orders import OrderAction, order_lines, task_keyboard
 
 MAX_PHOTOS = 10
 NOTE_MAX = 500
@@ -62,17 +60,14 @@ def router() -> Router:
         user: User,
         roles: Roles,
     ) -> None:
-        try:
-            order = await orders.start(session, callback_data.order_id, user, roles)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        order = await orders.start(session, callback_data.order_id, user, roles)
         await query.answer(_("Started. Tap «Done» when the service is finished."))
         if isinstance(query.message, Message):
-            lines = [_("▶ In progress"), *await cards.order_lines(session, order, with_phone=True)]
-            await query.message.edit_text(
-                "\n".join(lines), reply_markup=cards.task_keyboard(order.id)
-            )
+            lines = [
+                _("▶ In progress"),
+                *order_lines(await screens.order_facts(session, order), with_phone=True),
+            ]
+            await query.message.edit_text("\n".join(lines), reply_markup=task_keyboard(order.id))
 
     @r.callback_query(OrderAction.filter(F.action == "withdraw"))
     async def withdraw(
@@ -86,11 +81,7 @@ def router() -> Router:
         if assignment is None:
             await query.answer(_("This is not your task."), show_alert=True)
             return
-        try:
-            await orders.withdraw(session, assignment.id, user)
-        except DomainError as exc:
-            await refuse(query, exc)
-            return
+        await orders.withdraw(session, assignment.id, user)
         await query.answer(_("Understood. Your team leader has been told."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
@@ -201,19 +192,15 @@ def router() -> Router:
             return
         data = await state.get_data()
         await state.clear()
-        try:
-            order = await orders.complete(
-                session,
-                data["order_id"],
-                user,
-                roles,
-                photos=[tuple(p) for p in data["photos"]],
-                hours={int(k): Decimal(v) for k, v in data["hours"].items()},
-                note=note,
-            )
-        except DomainError as exc:
-            await message.answer(_(exc.message).format(**exc.params))
-            return
+        order = await orders.complete(
+            session,
+            data["order_id"],
+            user,
+            roles,
+            photos=[tuple(p) for p in data["photos"]],
+            hours={int(k): Decimal(v) for k, v in data["hours"].items()},
+            note=note,
+        )
         await message.answer(
             _(
                 "Thank you! Order {number} is recorded as done. The resident "
@@ -238,7 +225,7 @@ def router() -> Router:
             await message.answer(_("You have no open tasks."))
             return
         for _assignment, order in tasks[:10]:
-            lines = await cards.order_lines(session, order, with_phone=True)
-            await message.answer("\n".join(lines), reply_markup=cards.task_keyboard(order.id))
+            lines = order_lines(await screens.order_facts(session, order), with_phone=True)
+            await message.answer("\n".join(lines), reply_markup=task_keyboard(order.id))
 
     return r

@@ -12,6 +12,7 @@ from models.base import Base, set_clock, utcnow
 from models.messaging import (
     Broadcast,
     BroadcastStatus,
+    NoticeKind,
     OutboxMessage,
     OutboxStatus,
     ProcessedUpdate,
@@ -64,6 +65,7 @@ __all__ = [
     "LedgerSource",
     "MemberRole",
     "MembershipStatus",
+    "NoticeKind",
     "Order",
     "OrderEvent",
     "OrderStatus",

@@ -22,6 +22,41 @@ class BroadcastStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class NoticeKind(enum.StrEnum):
+    """The kinds of queued notice: the `kind` of an outbox row's payload, stored as these
+    strings. Defined here, beside the row, so services (which queue them) and views/ (which
+    registers a renderer per kind with `@renders`) share one list without importing each
+    other."""
+
+    ORDER_CARD = "order_card"  # to whoever should accept: Accept / Decline / Transfer
+    ORDER_INFO = "order_info"  # to the station head: a new order from their village
+    ORDER_STATUS = "order_status"  # to the resident: what happened to their order
+    TASK = "task"  # to an assigned volunteer: Start / Can't make it
+    RATE_REQUEST = "rate_request"  # to the resident: Rate 1–5
+    HOURS_CONFIRM = "hours_confirm"  # to the leader: confirm the reported hours
+    LOW_RATING = "low_rating"  # to the station head and the office
+    VOLUNTEER_WITHDREW = "volunteer_withdrew"  # to the leader
+    TEXT = "text"  # a plain translatable message: {"msgid": ..., "params": {...}}
+    BROADCAST = "broadcast"
+    # Reminders and escalation (services/reminders.py)
+    ACCEPT_NUDGE = "accept_nudge"  # to whoever holds a routed order nobody accepted yet
+    ESCALATION = "escalation"  # to the station head(s) and the office: not accepted in time
+    VOLUNTEER_REMINDER = "volunteer_reminder"  # the evening before / an hour before the slot
+    OVERDUE = "overdue"  # slot over, not recorded as done: volunteers and the leader
+    LEADER_DIGEST = "leader_digest"  # a leader's open orders, every morning
+    OFFICE_WEEKLY = "office_weekly"  # last week's figures, to the office on Mondays
+    # Broadcasts (services/broadcasts.py)
+    BROADCAST_APPROVAL = "broadcast_approval"  # to the office: Approve / Reject
+    BROADCAST_REPORT = "broadcast_report"  # to the author: sent, blocked, failed
+    # Volunteers and activities (views/activities.py, views/enrol.py)
+    ENROL_REQUEST = "enrol_request"  # to the team leader: Approve / Reject an application
+    ENROL_RESULT = "enrol_result"  # to the applicant / volunteer: approved, rejected, removed
+    ACTIVITY = "activity"  # to the audience of a published activity: Sign up
+    ACTIVITY_REMINDER = "activity_reminder"  # to those signed up: the evening before, 1 h before
+    ACTIVITY_UPDATE = "activity_update"  # off the waitlist, cancelled, hours recorded
+    KPI_NUDGE = "kpi_nudge"  # to a volunteer projected to miss the year's hours target
+
+
 class Broadcast(Base):
     __tablename__ = "broadcasts"
     __table_args__ = (Index("ix_broadcasts_status_next", "status", "next_run_at"),)

@@ -13,42 +13,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# NoticeKind lives beside the outbox row it labels (models/messaging.py): services queue
+# notices of a kind through here, views/ registers a renderer per kind, neither imports the
+# other. Re-exported here for the services that already spell it `outbox.NoticeKind`.
+from models import NoticeKind as NoticeKind
 from models import OutboxMessage, User, utcnow
 
-
-class NoticeKind:
-    """The notices the bot knows how to render (bot/notices.py)."""
-
-    ORDER_CARD = "order_card"  # to whoever should accept: Accept / Decline / Transfer
-    ORDER_INFO = "order_info"  # to the station head: a new order from their village
-    # 站所接单 · 派单 (services/orders/routing.py, desk.py); renderers come with the screens
-    DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team
-    TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
-    ORDER_STATUS = "order_status"  # to the resident: what happened to their order
-    TASK = "task"  # to an assigned volunteer: Start / Can't make it
-    RATE_REQUEST = "rate_request"  # to the resident: Rate 1–5
-    HOURS_CONFIRM = "hours_confirm"  # to the leader: confirm the reported hours
-    LOW_RATING = "low_rating"  # to the station head and the office
-    VOLUNTEER_WITHDREW = "volunteer_withdrew"  # to the leader
-    TEXT = "text"  # a plain translatable message: {"msgid": ..., "params": {...}}
-    BROADCAST = "broadcast"
-    # Reminders and escalation (services/orders/sla.py, services/reminders.py)
-    ACCEPT_NUDGE = "accept_nudge"  # to whoever holds a routed order nobody accepted yet
-    ESCALATION = "escalation"  # to the station head(s) and the office: not accepted in time
-    VOLUNTEER_REMINDER = "volunteer_reminder"  # the evening before / an hour before the slot
-    OVERDUE = "overdue"  # slot over, not recorded as done: volunteers and the leader
-    LEADER_DIGEST = "leader_digest"  # a leader's open orders, every morning
-    OFFICE_WEEKLY = "office_weekly"  # last week's figures, to the office on Mondays
-    # Broadcasts (services/broadcasts.py)
-    BROADCAST_APPROVAL = "broadcast_approval"  # to the office: Approve / Reject
-    BROADCAST_REPORT = "broadcast_report"  # to the author: sent, blocked, failed
-    # Volunteers and activities (bot/notices_activities.py)
-    ENROL_REQUEST = "enrol_request"  # to the team leader: Approve / Reject an application
-    ENROL_RESULT = "enrol_result"  # to the applicant / volunteer: approved, rejected, removed
-    ACTIVITY = "activity"  # to the audience of a published activity: Sign up
-    ACTIVITY_REMINDER = "activity_reminder"  # to those signed up: the evening before, 1 h before
-    ACTIVITY_UPDATE = "activity_update"  # off the waitlist, cancelled, hours recorded
-    KPI_NUDGE = "kpi_nudge"  # to a volunteer projected to miss the year's hours target
+# Kinds queued before views/ can render them (站所接单 · 派单: services/orders/routing.py and
+# desk.py). Plain stored strings, not yet NoticeKind members, since every member must have a
+# renderer (tests/test_import_layers.py). Until the dispatcher screens register renderers
+# and move these into NoticeKind, the sender marks such rows failed ("nothing to send") and
+# goes on with the rest: it neither crashes nor retries them.
+DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team (派单)
+TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
 
 
 async def notify(

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("bot", "handlers", "services", "scheduler", "dashboard")
+SOURCES = ("bot", "handlers", "views", "services", "scheduler", "dashboard")
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 KEYWORDS = {"_": None, "__": None, "N_": None}
 PLACEHOLDER = re.compile(r"{(\w*)}")

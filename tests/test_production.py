@@ -30,6 +30,7 @@ from tests.harness import TOKEN
 from tests.processes import free_port, logs, start_bot, stop
 from tests.scheduler_harness import bulk_people, notices_in_chat, stations, wait_until
 from tests.test_e2e_orders import place_order
+from tests.test_webhook import scraped
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +84,40 @@ async def _ready(tmp_path: Path, workers: int, timeout: float = 60) -> None:
         raise AssertionError(f"workers did not start:\n{logs(tmp_path)}") from None
 
 
+async def _metrics_of_both_workers(url: str, db_url: str) -> None:
+    """Whichever worker answers /metrics counts the updates both handled (each handled some:
+    see the end of the test), and the histograms count each update and each card sent."""
+    engine = make_engine(db_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            claimed = await s.scalar(select(func.count()).select_from(ProcessedUpdate))
+    finally:
+        await engine.dispose()
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=10), connector=aiohttp.TCPConnector(force_close=True)
+    ) as http:
+        for _ in range(4):  # a new connection each time: each worker gets its turn
+            async with http.get(url) as resp:
+                values = scraped(await resp.text())
+
+            def total(name: str, values: dict = values, **labels: str) -> float:
+                return sum(
+                    v
+                    for (n, ls), v in values.items()
+                    if n == name and set(labels.items()) <= set(ls)
+                )
+
+            updates = total("civic_dispatch_updates_total")
+            assert claimed and updates >= claimed  # a stale claim taken over counts twice
+            assert total("civic_dispatch_update_seconds_count") == updates
+            assert total("civic_dispatch_update_seconds_count", outcome="handled") > 0
+            assert total("civic_dispatch_outbox_latency_seconds_count", priority="urgent") >= (
+                RESIDENTS
+            )
+            assert total("civic_dispatch_messages_sent_total") >= RESIDENTS
+            assert total("civic_dispatch_telegram_call_seconds_count", outcome="ok") >= RESIDENTS
+
+
 async def test_two_webhook_workers_on_postgresql_and_redis(postgres_url, redis_url, tmp_path):
     port = free_port()
     hook = f"http://127.0.0.1:{port}/tg/updates"
@@ -97,6 +132,8 @@ async def test_two_webhook_workers_on_postgresql_and_redis(postgres_url, redis_u
             "WEBHOOK_PORT": str(port),
             "INBOX_STALE_AFTER": "3",
             "LOG_LEVEL": "INFO",
+            # Set by whoever starts the workers, on an empty directory: one scrape, all workers.
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         }
         workers = [
             await start_bot(sim, postgres_url, tmp_path, n, WORKER_NAME=f"worker-{n}", **env)
@@ -141,6 +178,7 @@ async def test_two_webhook_workers_on_postgresql_and_redis(postgres_url, redis_u
             )
             await asyncio.sleep(1)  # a second card would have arrived by now
             assert all(notices_in_chat(sim, LEADER_TG, n) == 1 for n in numbers)
+            await _metrics_of_both_workers(f"http://127.0.0.1:{port}/metrics", postgres_url)
         finally:
             for proc in workers:
                 await stop(proc, signal.SIGTERM)

@@ -34,7 +34,7 @@ from services import orders, people
 from services.errors import Conflict, DomainError, NotAllowed, NotYourUnit
 from services.orders import sla, units
 from services.org import OrgConfigError, load_org_config, parse_org_config, sync_org
-from services.outbox import NoticeKind
+from services.outbox import DISPATCH_CARD, TRIAGE_CARD, NoticeKind
 from services.points import PointsRules
 from services.reminders import fire_due
 from tests.factories import make_user, roles_for, slot
@@ -205,7 +205,7 @@ async def fresh(session: AsyncSession, order_id: int) -> Order:
     )
 
 
-async def outbox(session: AsyncSession, kind: str, order_id: int) -> list[OutboxMessage]:
+async def queued(session: AsyncSession, kind: str, order_id: int) -> list[OutboxMessage]:
     rows = await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.order_id == order_id)
@@ -277,10 +277,10 @@ async def test_manual_dispatch_accept_done_rated(taole):
 
     order = await taole.place(resident, "policy_talk", "想听听新的养老保险政策")
     assert (order.status, order.handler_kind, order.team_id) == (S.NEW, "unit", None)
-    cards = await outbox(s, NoticeKind.DISPATCH_CARD, order.id)
+    cards = await queued(s, DISPATCH_CARD, order.id)
     assert [c.user_id for c in cards] == [zheng.id] and cards[0].urgent
-    assert not await outbox(s, NoticeKind.ORDER_CARD, order.id)  # no leader yet
-    assert head.id in {r.user_id for r in await outbox(s, NoticeKind.ORDER_INFO, order.id)}
+    assert not await queued(s, NoticeKind.ORDER_CARD, order.id)  # no leader yet
+    assert head.id in {r.user_id for r in await queued(s, NoticeKind.ORDER_INFO, order.id)}
     culture = await taole.unit("culture_station")
     party = await taole.unit("party_office")
     assert [o.id for o in await orders.unit_queue(s, culture.id)] == [order.id]
@@ -296,7 +296,7 @@ async def test_manual_dispatch_accept_done_rated(taole):
     await orders.dispatch(s, order.id, zheng, zroles, law.id, version=order.version)
     order = await fresh(s, order.id)
     assert (order.status, order.team_id, order.handler_kind) == (S.ROUTED, law.id, "team")
-    card = await outbox(s, NoticeKind.ORDER_CARD, order.id)
+    card = await queued(s, NoticeKind.ORDER_CARD, order.id)
     assert {c.user_id for c in card} == {law_leader.id}
     assert theory_leader.id not in {c.user_id for c in card}
     trail = await orders.trail(s, order)
@@ -327,7 +327,7 @@ async def test_manual_platform_without_a_dispatcher_goes_out_at_once(taole):
     await s.commit()
     order = await taole.place(resident, "bench_class")
     assert (order.status, order.handler_kind) == (S.ROUTED, "team")
-    assert leader.id in {c.user_id for c in await outbox(s, NoticeKind.ORDER_CARD, order.id)}
+    assert leader.id in {c.user_id for c in await queued(s, NoticeKind.ORDER_CARD, order.id)}
     note = await s.scalar(
         select(OrderEvent.note).where(
             OrderEvent.order_id == order.id, OrderEvent.kind == "received"
@@ -395,8 +395,8 @@ async def test_auto_goes_to_the_leader_and_the_unit_may_redispatch_before_accept
 
     order = await taole.place(resident, "free_clinic")
     assert (order.status, order.team_id) == (S.ROUTED, (await taole.team("health")).id)
-    assert {c.user_id for c in await outbox(s, NoticeKind.ORDER_CARD, order.id)} == {doctor.id}
-    assert not await outbox(s, NoticeKind.DISPATCH_CARD, order.id)
+    assert {c.user_id for c in await queued(s, NoticeKind.ORDER_CARD, order.id)} == {doctor.id}
+    assert not await queued(s, DISPATCH_CARD, order.id)
     health_centre = await taole.unit("health_centre")
     assert [o.id for o in await orders.unit_queue(s, health_centre.id)] == [order.id]
     trail = await orders.trail(s, order)
@@ -410,7 +410,7 @@ async def test_auto_goes_to_the_leader_and_the_unit_may_redispatch_before_accept
     await orders.redispatch(s, order.id, tian, troles, squad.id, "村里的卫生室更近")
     order = await fresh(s, order.id)
     assert (order.team_id, order.handler_kind) == (squad.id, "squad")
-    told = await outbox(s, NoticeKind.TEXT, order.id)
+    told = await queued(s, NoticeKind.TEXT, order.id)
     assert doctor.id in {t.user_id for t in told}
     with pytest.raises(NotAllowed):  # the old card is no longer his
         await orders.accept(s, order.id, doctor, await roles_for(s, doctor))
@@ -440,9 +440,9 @@ async def test_no_answer_goes_to_the_lead_unit_then_the_office(taole, sessionmak
     await tick(timedelta(hours=2, seconds=1))
     order = await fresh(s, order.id)
     assert (order.status, order.handler_kind, order.escalated) == (S.NEW, "unit", True)
-    cards = await outbox(s, NoticeKind.DISPATCH_CARD, order.id)
+    cards = await queued(s, DISPATCH_CARD, order.id)
     assert [c.user_id for c in cards] == [tian.id] and cards[0].payload["escalated"]
-    alerts = await outbox(s, NoticeKind.ESCALATION, order.id)
+    alerts = await queued(s, NoticeKind.ESCALATION, order.id)
     assert {a.user_id for a in alerts} == {head.id}  # the office is not next in line yet
     assert "to_unit" in await event_kinds(s, order.id)
     with pytest.raises(NotAllowed):  # it is no longer the team's
@@ -451,9 +451,9 @@ async def test_no_answer_goes_to_the_lead_unit_then_the_office(taole, sessionmak
     await tick(timedelta(hours=4, seconds=2))
     order = await fresh(s, order.id)
     assert (order.status, order.handler_kind, order.team_id) == (S.ROUTED, "office", None)
-    cards = await outbox(s, NoticeKind.ORDER_CARD, order.id)
+    cards = await queued(s, NoticeKind.ORDER_CARD, order.id)
     assert office.id in {c.user_id for c in cards if c.payload["version"] == order.version}
-    alerts = await outbox(s, NoticeKind.ESCALATION, order.id)
+    alerts = await queued(s, NoticeKind.ESCALATION, order.id)
     assert [a.user_id for a in alerts] == [head.id, head.id]  # told at both steps
     await orders.accept(s, order.id, office, await roles_for(s, office))
 
@@ -474,7 +474,7 @@ async def test_without_dispatchers_escalation_is_as_before(taole, sessionmaker):
     )
     order = await fresh(s, order.id)
     assert (order.status, order.handler_kind) == (S.ROUTED, "squad")
-    alerts = await outbox(s, NoticeKind.ESCALATION, order.id)
+    alerts = await queued(s, NoticeKind.ESCALATION, order.id)
     assert {a.user_id for a in alerts} == {head.id, office.id}
 
 
@@ -491,7 +491,7 @@ async def test_a_need_not_on_the_menu_is_triaged_then_routed(taole):
 
     order = await taole.place(resident, None, "我家水管漏水了，能来人帮忙修一下吗")
     assert (order.status, order.handler_kind, order.category_id) == (S.NEW, "office", None)
-    assert [c.user_id for c in await outbox(s, NoticeKind.TRIAGE_CARD, order.id)] == [office.id]
+    assert [c.user_id for c in await queued(s, TRIAGE_CARD, order.id)] == [office.id]
     with pytest.raises(NotAllowed):
         category = await taole.category("home_repair")
         await orders.triage(s, order.id, zheng, await roles_for(s, zheng), category.id)
@@ -500,7 +500,7 @@ async def test_a_need_not_on_the_menu_is_triaged_then_routed(taole):
     await orders.triage(s, order.id, office, oroles, (await taole.category("home_repair")).id)
     order = await fresh(s, order.id)
     assert (order.status, order.team_id) == (S.ROUTED, (await taole.team("poverty")).id)
-    assert helper.id in {c.user_id for c in await outbox(s, NoticeKind.ORDER_CARD, order.id)}
+    assert helper.id in {c.user_id for c in await queued(s, NoticeKind.ORDER_CARD, order.id)}
     assert await event_kinds(s, order.id) == [
         "created",
         "received",
@@ -525,7 +525,7 @@ async def test_a_voice_note_is_triaged_onto_a_manual_platform(taole):
     await orders.triage(s, order.id, office, oroles, (await taole.category("simple_ceremony")).id)
     order = await fresh(s, order.id)
     assert (order.status, order.handler_kind) == (S.NEW, "unit")  # 理论宣讲平台 is manual
-    assert [c.user_id for c in await outbox(s, NoticeKind.DISPATCH_CARD, order.id)] == [zheng.id]
+    assert [c.user_id for c in await queued(s, DISPATCH_CARD, order.id)] == [zheng.id]
 
 
 async def test_the_office_answers_a_need_in_its_own_words(taole):
@@ -542,7 +542,7 @@ async def test_the_office_answers_a_need_in_its_own_words(taole):
     )
     order = await fresh(s, order.id)
     assert order.status == S.CANCELLED
-    replies = await outbox(s, NoticeKind.TEXT, order.id)
+    replies = await queued(s, NoticeKind.TEXT, order.id)
     assert [r.user_id for r in replies] == [resident.id, resident.id]
     assert replies[1].payload["params"]["text"] == "请带户口本到镇民政窗口办理。"
     with pytest.raises(NotAllowed):
@@ -575,7 +575,7 @@ async def test_a_dispatcher_of_another_unit_is_refused(taole):
     assert (await fresh(s, talk.id)).status == S.NEW
     assert await event_kinds(s, talk.id) == ["created", "received"]
     await orders.cancel(s, talk.id, resident, await roles_for(s, resident))
-    told = await outbox(s, NoticeKind.TEXT, talk.id)  # the unit holding it hears of it
+    told = await queued(s, NoticeKind.TEXT, talk.id)  # the unit holding it hears of it
     assert [t.user_id for t in told] == [zheng.id]
 
 

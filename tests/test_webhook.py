@@ -8,15 +8,18 @@ import asyncio
 from contextlib import AsyncExitStack
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from bot.app import build_bot, build_dispatcher
+from bot.app import attach_sender, build_bot, build_dispatcher
 from bot.settings import Settings
 from bot.webhook import run_webhook
 from models import ProcessedUpdate
 from models.db import make_engine, make_sessionmaker
 from services.inbox import claim_update
 from services.org import load_org_config, sync_org
+from services.outbox import NoticeKind, notify
+from services.people import get_or_create_user
 from simulator.driver import Driver
 from simulator.server import run_simulator
 from tests.harness import TAOLE, TOKEN
@@ -106,3 +109,93 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
         assert await s.get(ProcessedUpdate, 424242) is None
         assert (await s.scalars(select(ProcessedUpdate))).first() is not None
     await engine.dispose()
+
+
+def scraped(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """A /metrics answer as {(sample name, labels): value}."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def grown(before: dict, after: dict, name: str, **labels: str) -> float:
+    key = (name, frozenset(labels.items()))
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+async def test_metrics_count_updates_and_time_them_and_the_sends(db_url, tmp_path):
+    """After an update and a queued notice, /metrics shows them in the counters and in the
+    histograms of handling time, Telegram call time and outbox latency."""
+    cfg = load_org_config(TAOLE)
+    engine = make_engine(db_url)
+    sessionmaker = make_sessionmaker(engine)
+    async with sessionmaker() as s:
+        await sync_org(s, cfg)
+        await s.commit()
+    port = free_port()
+    async with run_simulator() as sim:
+        settings = Settings(
+            database_url=db_url,
+            media_dir=tmp_path / "media",
+            bot_token=TOKEN,
+            telegram_api_base=sim.base_url,
+            webhook_url=f"http://127.0.0.1:{port}/tg/hook",
+            webhook_secret="s3cret-Token_2",
+            webhook_port=port,
+        )
+        bot = build_bot(TOKEN, sim.base_url)
+        dp = build_dispatcher(settings, sessionmaker, cfg.policy)
+        attach_sender(dp, bot, settings, sessionmaker)
+        stop = asyncio.Event()
+        server = asyncio.create_task(run_webhook(dp, bot, settings, sessionmaker, stop))
+        metrics_url = f"http://127.0.0.1:{port}/metrics"
+        try:
+            async with AsyncExitStack() as stack:
+                http = await stack.enter_async_context(
+                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+                )
+
+                async def scrape() -> dict:
+                    async with http.get(metrics_url) as resp:
+                        assert resp.status == 200
+                        assert resp.content_type == "text/plain"
+                        return scraped(await resp.text())
+
+                for _ in range(100):  # until it listens
+                    try:
+                        before = await scrape()
+                        break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.05)
+                d = await stack.enter_async_context(Driver(sim.base_url, TOKEN))
+                u = await d.user("Counted", user_id=6_100_002, language_code="en")
+                await u.send("/help")
+                await u.expect(contains="How to use", timeout=10)
+                async with sessionmaker() as s:
+                    user = await get_or_create_user(s, u.id, locale="en")
+                    await notify(s, user, NoticeKind.TEXT, msgid="A volunteer withdrew", params={})
+                    await s.commit()
+                await u.expect(contains="A volunteer withdrew", timeout=10)  # via the outbox
+                after = await scrape()
+                while grown(before, after, "civic_dispatch_messages_sent_total") < 1:
+                    await asyncio.sleep(0.05)  # counted just after Telegram's answer
+                    after = await scrape()
+        finally:
+            stop.set()
+            await asyncio.wait_for(server, 30)
+            await bot.session.close()
+    await engine.dispose()
+
+    assert grown(before, after, "civic_dispatch_updates_total") == 1
+    handled = {"kind": "message", "outcome": "handled"}
+    assert grown(before, after, "civic_dispatch_update_seconds_count", **handled) == 1
+    assert grown(before, after, "civic_dispatch_update_seconds_sum", **handled) > 0
+    assert grown(before, after, "civic_dispatch_messages_sent_total") == 1
+    call = {"method": "sendMessage", "outcome": "ok"}
+    assert grown(before, after, "civic_dispatch_telegram_call_seconds_count", **call) == 1
+    assert grown(before, after, "civic_dispatch_telegram_call_seconds_sum", **call) > 0
+    latency = "civic_dispatch_outbox_latency_seconds_count"
+    assert grown(before, after, latency, priority="notice") == 1
+    assert grown(before, after, "civic_dispatch_update_errors_total") == 0

@@ -31,6 +31,7 @@ from models import (
     User,
     utcnow,
 )
+from services import outbox
 from services.orders import units
 from services.orders.state import transition
 from services.outbox import NoticeKind, notify_many
@@ -232,7 +233,7 @@ async def to_unit(
     await notify_many(
         session,
         dispatchers,
-        NoticeKind.DISPATCH_CARD,
+        outbox.DISPATCH_CARD,
         dedupe_key=f"order:{order.id}:dispatch:{order.version}",
         order_id=order.id,
         urgent=True,
@@ -277,7 +278,7 @@ async def _to_triage(session: AsyncSession, order: Order, actor: User | None) ->
     await notify_many(
         session,
         staff,
-        NoticeKind.TRIAGE_CARD,
+        outbox.TRIAGE_CARD,
         dedupe_key=f"order:{order.id}:triage:{order.version}",
         order_id=order.id,
         urgent=True,

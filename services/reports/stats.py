@@ -22,7 +22,7 @@ FINISHED = (OrderStatus.DONE, OrderStatus.RATED)
 OVERDUE_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
 
 
-# Staff-facing status names (the resident-facing ones in handlers/common.py speak to "you").
+# Staff-facing status names (the resident-facing ones in views/format.py speak to "you").
 STATUS_NAMES: dict[OrderStatus, str] = {
     OrderStatus.NEW: N_("New, with the office"),
     OrderStatus.ROUTED: N_("Waiting to be accepted"),

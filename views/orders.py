@@ -1,32 +1,35 @@
-"""Texts and buttons for an order, shared by direct replies and queued notices."""
+"""An order as people see it: its card, its buttons, shared by direct replies and queued
+notices (views/order_notices.py)."""
 
 from __future__ import annotations
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards import OrderAction, RateOrder
-from handlers.common import locale, slot_label, status_label
-from models import (
-    Attachment,
-    AttachmentStage,
-    Order,
-    Region,
-    ServiceCategory,
-    Team,
-    User,
-)
+from models import Order, Team
 from services.i18n import local_name
+from services.screens import OrderFacts
+from views.format import locale, slot_label, status_label
 
 
-async def order_lines(session: AsyncSession, order: Order, *, with_phone: bool) -> list[str]:
+class OrderAction(CallbackData, prefix="o"):
+    """A button on an order card or task: accept, decline, start, done, cancel, …"""
+
+    action: str
+    order_id: int
+    version: int = 0
+
+
+class RateOrder(CallbackData, prefix="r"):
+    order_id: int
+    score: int
+
+
+def order_lines(facts: OrderFacts, *, with_phone: bool) -> list[str]:
     """The facts of an order. The phone appears only for those who took the order."""
-    cat = await session.get(ServiceCategory, order.category_id)
-    station = await session.get(Region, order.station_id)
-    resident = await session.get(User, order.resident_id)
+    order, cat, station, resident = facts.order, facts.category, facts.station, facts.resident
     when = order.preferred_date.strftime("%m-%d") if order.preferred_date else _("this week")
     lines = [
         _("Order {number}").format(number=order.number),
@@ -48,21 +51,9 @@ async def order_lines(session: AsyncSession, order: Order, *, with_phone: bool) 
     return lines
 
 
-async def team_name(session: AsyncSession, team_id: int | None) -> str:
-    team = await session.get(Team, team_id) if team_id else None
+def team_name(team: Team | None) -> str:
+    """The team holding an order; none means the institute office holds it."""
     return local_name(team, locale()) if team else _("the institute office")
-
-
-async def request_media(session: AsyncSession, order_id: int) -> list[Attachment]:
-    return list(
-        (
-            await session.scalars(
-                select(Attachment)
-                .where(Attachment.order_id == order_id, Attachment.stage == AttachmentStage.REQUEST)
-                .order_by(Attachment.id)
-            )
-        ).all()
-    )
 
 
 def card_keyboard(order: Order, *, has_voice: bool) -> InlineKeyboardMarkup:

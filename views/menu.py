@@ -1,4 +1,6 @@
-"""Keyboards and callback data. Buttons are big and few: the users are villagers on phones."""
+"""The main menu and the plain keyboards of every conversation. Buttons are big and few: the
+users are villagers on phones. Callback data is one class per kind of button, never a
+hand-parsed string."""
 
 from __future__ import annotations
 
@@ -10,21 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
+from services.i18n import LOCALES, N_, gettext
 from services.people import Roles
-
-
-# --- callback data: one class per kind of button, never hand-parsed strings -------------
-class OrderAction(CallbackData, prefix="o"):
-    """A button on an order card or task: accept, decline, start, done, cancel, …"""
-
-    action: str
-    order_id: int
-    version: int = 0
-
-
-class RateOrder(CallbackData, prefix="r"):
-    order_id: int
-    score: int
 
 
 class Pick(CallbackData, prefix="p"):
@@ -36,56 +25,6 @@ class Pick(CallbackData, prefix="p"):
 
 class Lang(CallbackData, prefix="lang"):
     code: str
-
-
-class NoticeStep(CallbackData, prefix="nt"):
-    """A choice while composing a notice: audience, villages, team, when, day, time, …"""
-
-    what: str
-    value: str = ""
-
-
-class BroadcastAction(CallbackData, prefix="bc"):
-    """A button on a notice: approve, reject, cancel, report."""
-
-    action: str
-    broadcast_id: int
-
-
-class EnrolDecision(CallbackData, prefix="en"):
-    """The leader's answer to an application to join the team: approve or reject."""
-
-    action: str
-    member_id: int
-
-
-class ActivityAction(CallbackData, prefix="ac"):
-    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …"""
-
-    action: str
-    activity_id: int
-
-
-class Attend(CallbackData, prefix="at"):
-    """Tick or untick one person on an activity's attendance list."""
-
-    activity_id: int
-    user_id: int
-
-
-class MeAction(CallbackData, prefix="me"):
-    """A button under /me: certificate, leave a team, the leader's team list, remove."""
-
-    action: str
-    value: int = 0
-
-
-class ReportAct(CallbackData, prefix="rp"):
-    """A reports button: a period ("w", "m", "y", "c"), or for a period's code
-    ("m20261101-20261130"): the scorecard, the XLSX archive, the photos; the dashboard."""
-
-    action: str
-    period: str = ""
 
 
 # --- reply-keyboard texts (lazy: compared in the user's language) ------------------------
@@ -196,3 +135,16 @@ def inline_choices(
         kb.button(text=label, callback_data=Pick(what=what, value=value))
     kb.adjust(columns)
     return kb.as_markup()
+
+
+def bot_commands() -> dict[str, list[tuple[str, str]]]:
+    """The command menu in each language, for setMyCommands."""
+    items = [
+        ("start", N_("Main menu")),
+        ("order", N_("Request a service")),
+        ("orders", N_("My orders")),
+        ("language", N_("Change language")),
+        ("cancel", N_("Stop what I am doing")),
+        ("help", N_("How to use this bot")),
+    ]
+    return {loc: [(cmd, gettext(text, loc)) for cmd, text in items] for loc in LOCALES}

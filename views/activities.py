@@ -1,0 +1,187 @@
+"""Activities as people see them: when and where, places left, the sign-up and check-in
+buttons, and the queued notices about them (services/activities.py, services/kpi.py)."""
+
+from __future__ import annotations
+
+from datetime import date, tzinfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from models import Activity, ActivityStatus, NoticeKind
+from services import screens
+from services.i18n import local_name
+from services.screens import ActivityFacts
+from views.format import locale, num_text
+from views.notices import Note, Rendered, message, renders
+
+
+class ActivityAction(CallbackData, prefix="ac"):
+    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …"""
+
+    action: str
+    activity_id: int
+
+
+class Attend(CallbackData, prefix="at"):
+    """Tick or untick one person on an activity's attendance list."""
+
+    activity_id: int
+    user_id: int
+
+
+def weekday_name(day: date) -> str:
+    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    return names[day.weekday()]
+
+
+def when_text(activity: Activity, tz: tzinfo) -> str:
+    start, end = activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz)
+    return _("{month}/{day} {weekday} {start}–{end}").format(
+        month=start.month,
+        day=start.day,
+        weekday=weekday_name(start.date()),
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+    )
+
+
+def activity_lines(facts: ActivityFacts, tz: tzinfo) -> list[str]:
+    """The facts of an activity, as a notice and in the list."""
+    activity, seats = facts.activity, facts.seats
+    lines = [
+        f"«{activity.title}»",
+        _("Time: {when}").format(when=when_text(activity, tz)),
+        _("Place: {place}").format(place=activity.place),
+    ]
+    if activity.content:
+        lines.append(activity.content)
+    organiser = local_name(facts.organiser, locale()) if facts.organiser else "-"
+    lines.append(_("Organised by: {who}").format(who=organiser))
+    if activity.recurrence and activity.recurrence.startswith("weekly:"):
+        nth, _sep, total = activity.recurrence.removeprefix("weekly:").partition("/")
+        lines.append(_("Every week ({nth} of {total})").format(nth=nth, total=total))
+    if seats.capacity is None:
+        lines.append(_("Places: no limit ({n} signed up)").format(n=seats.signed))
+    elif seats.left:
+        lines.append(
+            _("Places: {left} of {capacity} left").format(left=seats.left, capacity=seats.capacity)
+        )
+    else:
+        lines.append(_("Full: {n} on the waitlist").format(n=seats.waiting))
+    if activity.status == ActivityStatus.CANCELLED:
+        lines.append(_("❌ Called off"))
+    elif activity.status == ActivityStatus.DONE:
+        lines.append(_("✔ Finished"))
+    return lines
+
+
+def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if signed:
+        kb.button(
+            text=_("✖ Cancel my sign-up"),
+            callback_data=ActivityAction(action="cancel", activity_id=activity_id),
+        )
+    else:
+        kb.button(
+            text=_("✋ Sign up"),
+            callback_data=ActivityAction(action="signup", activity_id=activity_id),
+        )
+    return kb.as_markup()
+
+
+def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("✅ Check in"),
+        callback_data=ActivityAction(action="checkin", activity_id=activity_id),
+    )
+    return kb.as_markup()
+
+
+def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("📋 Attendance"),
+        callback_data=ActivityAction(action="attendance", activity_id=activity_id),
+    )
+    return kb.as_markup()
+
+
+# --- queued notices (those about something that moved on render as None: dropped) ----------
+
+
+@renders(NoticeKind.ACTIVITY, reads=screens.activity_notice)
+def new_activity(note: Note, facts: ActivityFacts) -> Rendered:
+    lines = [_("🗓 New activity"), *activity_lines(facts, note.tz)]
+    return message(note.chat_id, lines, signup_keyboard(facts.activity.id, signed=facts.signed))
+
+
+@renders(NoticeKind.ACTIVITY_REMINDER, reads=screens.published_activity_notice)
+def reminder(note: Note, activity: Activity) -> Rendered:
+    if note.payload.get("which") == "evening":
+        head = _("⏰ Tomorrow: «{title}», {when}.")
+    else:
+        head = _("⏰ Starting soon: «{title}», {when}.")
+    lines = [
+        head.format(title=activity.title, when=when_text(activity, note.tz)),
+        _("Place: {place}").format(place=activity.place),
+    ]
+    if note.user_id == activity.created_by_id:
+        lines.append(_("Check-in code: {code}").format(code=activity.checkin_code))
+        return message(note.chat_id, lines, attendance_button(activity.id))
+    if note.payload.get("which") == "evening":
+        lines.append(_("Can't come after all? Cancel, so someone on the waitlist can go."))
+        return message(note.chat_id, lines, signup_keyboard(activity.id, signed=True))
+    lines.append(_("At the place, tap «✅ Check in»."))
+    return message(note.chat_id, lines, checkin_keyboard(activity.id))
+
+
+@renders(NoticeKind.ACTIVITY_UPDATE, reads=screens.activity_update_notice)
+def update(note: Note, activity: Activity) -> Rendered | None:
+    p = note.payload
+    when = when_text(activity, note.tz)
+    event = p.get("event")
+    if event == "promoted":
+        if activity.status != ActivityStatus.PUBLISHED:
+            return None
+        lines = [
+            _("🎉 A place came free: you are now signed up for «{title}», {when}.").format(
+                title=activity.title, when=when
+            )
+        ]
+        return message(note.chat_id, lines, signup_keyboard(activity.id, signed=True))
+    if event == "cancelled":
+        lines = [_("«{title}», {when}, is called off.").format(title=activity.title, when=when)]
+        if p.get("reason"):
+            lines.append(_("Reason: {reason}").format(reason=p["reason"]))
+        return message(note.chat_id, lines)
+    if event == "hours":
+        text = _(
+            "Thank you for taking part in «{title}»! {hours} h and {points} points are recorded."
+        ).format(
+            title=activity.title,
+            hours=num_text(p.get("hours")),
+            points=num_text(p.get("points")),
+        )
+        return message(note.chat_id, [text])
+    return None
+
+
+@renders(NoticeKind.KPI_NUDGE)
+def kpi_nudge(note: Note, _facts: None) -> Rendered:
+    p = note.payload
+    text = _(
+        "🌱 You have served {hours} h so far in {year}. At this pace you would reach about "
+        "{projected} h by the end of the year; the target is {target} h. Find an activity "
+        "under «🗓 Activities»!"
+    ).format(
+        hours=num_text(p.get("hours")),
+        year=p.get("year", ""),
+        projected=num_text(p.get("projected")),
+        target=num_text(p.get("target")),
+    )
+    return message(note.chat_id, [text])
