@@ -24,7 +24,8 @@ Looking after it:
   db downgrade REV    step the schema back (for developers)
   org load [FILE]     load or refresh the org chart (stations, teams, service catalogue)
   org show            print the org chart as the bot knows it
-  staff add           appoint office staff, a station head or a team leader
+  staff add           appoint office staff, a station head, a unit's dispatcher
+                      (--role dispatcher --unit CODE) or a team leader
   staff list          list everyone with a staff role
   staff remove        take a staff role away
   roster import FILE  register the volunteers of a CSV roster in a team: --team CODE
@@ -39,6 +40,9 @@ Looking after it:
 
 Settings come from environment variables or a .env file; see README "Configuration".
 """
+
+
+STAFF_ROLES = ["office", "station_head", "dispatcher", "team_leader", "admin"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,18 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     add = staff_sub.add_parser("add", help="appoint someone by Telegram id")
     add.add_argument("--tg-id", type=int, required=True, help="the person's Telegram user id")
     add.add_argument("--name", help="their name, if they have not used the bot yet")
-    add.add_argument(
-        "--role", required=True, choices=["office", "station_head", "team_leader", "admin"]
-    )
+    add.add_argument("--role", required=True, choices=STAFF_ROLES)
     add.add_argument("--station", help="station code (for station_head)")
     add.add_argument("--team", help="team code (for team_leader)")
+    add.add_argument("--unit", help="unit code, e.g. taole.culture_station (for dispatcher)")
     add.add_argument("--town", help="town code (for office; default: the only town)")
     staff_sub.add_parser("list", help="list staff")
     rm = staff_sub.add_parser("remove", help="take a role away")
     rm.add_argument("--tg-id", type=int, required=True)
-    rm.add_argument(
-        "--role", required=True, choices=["office", "station_head", "team_leader", "admin"]
-    )
+    rm.add_argument("--role", required=True, choices=STAFF_ROLES)
 
     export = sub.add_parser("export", help="archives (XLSX workbook, ZIP of photos)")
     export_sub = export.add_subparsers(dest="action", required=True)

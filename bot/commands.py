@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.settings import ROOT, Settings
-from models import Region, RegionLevel, Role, Team
+from models import Region, RegionLevel, Role, Team, Unit
 from models.db import make_engine, make_sessionmaker
 from models.migrate import downgrade, upgrade
 from services import people
@@ -106,7 +106,7 @@ async def staff(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             if args.name and not user.name:
                 user.name = args.name
-            region = team = None
+            region = team = unit = None
             if role == Role.STATION_HEAD:
                 region = await _region(session, args.station, RegionLevel.STATION)
                 if region is None:
@@ -117,12 +117,20 @@ async def staff(settings: Settings, args: argparse.Namespace) -> int:
                 if region is None:
                     _say("Give --town with a town code (see `org show`).")
                     return 2
+            elif role == Role.DISPATCHER:
+                code = args.unit or ""
+                unit = await session.scalar(
+                    select(Unit).where(Unit.code == code, Unit.active.is_(True))
+                )
+                if unit is None:
+                    _say("Give --unit with a unit code (see `org show`).")
+                    return 2
             elif role == Role.TEAM_LEADER:
                 team = await session.scalar(select(Team).where(Team.code == (args.team or "")))
                 if team is None:
                     _say("Give --team with a team code (see `org show`).")
                     return 2
-            await people.appoint(session, user, role, region=region, team=team)
+            await people.appoint(session, user, role, region=region, team=team, unit=unit)
             await session.commit()
             _say(f"Appointed {args.tg_id} as {role.value}.")
             return 0

@@ -33,6 +33,7 @@ from models.orders import (
     Slot,
 )
 from models.org import (
+    DispatchMode,
     Platform,
     PlatformUnit,
     PriorityGroup,
@@ -59,6 +60,7 @@ __all__ = [
     "Base",
     "Broadcast",
     "BroadcastStatus",
+    "DispatchMode",
     "Invite",
     "LedgerSource",
     "MemberRole",

@@ -56,9 +56,14 @@ class Order(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     town_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     station_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
-    category_id: Mapped[int] = mapped_column(ForeignKey("service_categories.id"), index=True)
+    # None: «其他需求», a need in the resident's own words, waiting for the office's triage.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("service_categories.id"), index=True)
+    # The platform whose lead units received the order (站所接单), as routed; None when the
+    # category is on no platform (its team's lead units received it) or not yet known.
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
-    # Who is expected to accept now: the team, the station squad, or the institute office.
+    # Who is expected to act now: the team, the station squad, the institute office, or
+    # "unit": the lead unit's dispatchers, who pick the team (派单).
     handler_kind: Mapped[str] = mapped_column(String(16), default="team")
     resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

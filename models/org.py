@@ -46,6 +46,13 @@ class Unit(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class DispatchMode(enum.StrEnum):
+    """How a lead unit passes its orders on (派单)."""
+
+    AUTO = "auto"  # the suggested team's leader gets the card at once; the unit may re-dispatch
+    MANUAL = "manual"  # the order waits for a dispatcher of the lead unit to pick the team
+
+
 class Platform(Base):
     __tablename__ = "platforms"
 
@@ -56,6 +63,9 @@ class Platform(Base):
     name_en: Mapped[str] = mapped_column(String(128))
     # "every station" is a responsible unit of most platforms in the plan.
     stations_responsible: Mapped[bool] = mapped_column(Boolean, default=False)
+    dispatch: Mapped[DispatchMode] = mapped_column(
+        str_enum(DispatchMode, length=8), default=DispatchMode.AUTO
+    )
     sort: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -87,6 +97,10 @@ class Team(Base):
     name_zh: Mapped[str] = mapped_column(String(128))
     name_en: Mapped[str] = mapped_column(String(128))
     members_zh: Mapped[str | None] = mapped_column(String(512))
+    # For orders of a category on no platform: how the team's own lead units dispatch them.
+    dispatch: Mapped[DispatchMode] = mapped_column(
+        str_enum(DispatchMode, length=8), default=DispatchMode.AUTO
+    )
     sort: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

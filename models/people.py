@@ -16,6 +16,7 @@ class Role(enum.StrEnum):
     VOLUNTEER = "volunteer"
     TEAM_LEADER = "team_leader"
     STATION_HEAD = "station_head"
+    DISPATCHER = "dispatcher"  # 站所联络员: receives and dispatches for a unit (站所)
     OFFICE = "office"
     ADMIN = "admin"
 
@@ -34,6 +35,9 @@ class User(Base):
     station_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     priority_group_id: Mapped[int | None] = mapped_column(ForeignKey("priority_groups.id"))
     is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 双报道: the unit (站所) a party member works at and reports to, besides their village.
+    # One per person, whatever teams they serve in, so it lives here, not on a membership.
+    work_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     skills: Mapped[str | None] = mapped_column(Text)
     registered: Mapped[bool] = mapped_column(Boolean, default=False)
     # The user blocked the bot (Telegram 403): skipped by the sender from then on.
@@ -46,15 +50,20 @@ class User(Base):
 
 
 class StaffRole(Base):
-    """An appointment: office staff of a town, head of a station, or admin."""
+    """An appointment: office staff of a town, head of a station, a unit's dispatcher, or
+    admin. A dispatcher's row names the unit (`unit_id`) and no region."""
 
     __tablename__ = "staff_roles"
-    __table_args__ = (UniqueConstraint("user_id", "role", "region_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "region_id"),
+        UniqueConstraint("user_id", "role", "unit_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(str_enum(Role))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     appointed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     appointed_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -101,6 +110,7 @@ class Invite(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -1,5 +1,6 @@
 """A demo cast for the simulator: a leader for every team, a head for every station, office
-staff, a few volunteers and residents, so a newcomer can walk the whole loop at once."""
+staff, the dispatchers (站所联络员) of the 文化站 and the 卫生院, a few volunteers and
+residents, so a newcomer can walk the whole loop at once: 站所接单, 派单, accept, done."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Region, RegionLevel, Role, Team, TeamKind, User
+from models import Region, RegionLevel, Role, Team, TeamKind, Unit, User
 from services import people
 from services.i18n import local_name
 
 BASE_ID = 7_000_000
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+# Units given a dispatcher in the demo (local codes, as in config/taole.yaml), and the team
+# that gets a volunteer of its own besides the first three.
+DISPATCH_UNITS = ("culture_station", "health_centre")
+HEALTH_TEAM = "health"
 GIVEN = [
     "建国",
     "秀英",
@@ -127,5 +132,24 @@ async def seed_demo_cast(session: AsyncSession) -> list[CastMember]:
             f"{station.name_zh} 居民",
             f"{local_name(station, 'en')}: resident",
         )
+    # Added last, so the ids of the cast above stay as they were.
+    health = next((t for t in teams if t.code == f"{town.code}.{HEALTH_TEAM}"), None)
+    if health is not None:
+        home = stations[0] if stations else None
+        vol = await add(_name(50), home, f"{health.name_zh} 志愿者", f"{health.name_en}: volunteer")
+        await people.appoint(session, vol, Role.VOLUNTEER, team=health)
+    for k, code in enumerate(DISPATCH_UNITS):
+        unit = await session.scalar(
+            select(Unit).where(Unit.code == f"{town.code}.{code}", Unit.active.is_(True))
+        )
+        if unit is None:
+            continue
+        dispatcher = await add(
+            _name(60 + k),
+            stations[0] if stations else None,
+            f"{unit.name_zh} 站所联络员",
+            f"{unit.name_en}: dispatcher",
+        )
+        await people.appoint(session, dispatcher, Role.DISPATCHER, unit=unit)
     await session.flush()
     return cast

@@ -22,3 +22,8 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The state moved on (someone else accepted first, a stale button, …)."""
+
+
+class NotYourUnit(NotAllowed):
+    """A dispatcher acting on an order its unit (站所) did not receive: a platform it does
+    not lead, or a team its unit does not lead."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Select, String, cast, literal, select, union_all
+from sqlalchemy import Select, String, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -20,10 +21,11 @@ from models import (
     Team,
     TeamKind,
     TeamMember,
+    Unit,
     User,
     utcnow,
 )
-from services.errors import Conflict, NotAllowed, NotFound
+from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 
 INVITE_TTL = timedelta(days=3)
@@ -39,6 +41,8 @@ class Roles:
     head_of_stations: frozenset[int] = field(default_factory=frozenset)
     leads_teams: frozenset[int] = field(default_factory=frozenset)
     member_of_teams: frozenset[int] = field(default_factory=frozenset)
+    # 站所联络员: the units (站所) this person receives and dispatches orders for.
+    dispatches_for: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_office(self) -> bool:
@@ -46,7 +50,9 @@ class Roles:
 
     @property
     def is_staff(self) -> bool:
-        return self.is_office or bool(self.head_of_stations or self.leads_teams)
+        return self.is_office or bool(
+            self.head_of_stations or self.leads_teams or self.dispatches_for
+        )
 
     @property
     def is_volunteer(self) -> bool:
@@ -60,6 +66,8 @@ class Roles:
             out.add(Role.OFFICE)
         if self.head_of_stations:
             out.add(Role.STATION_HEAD)
+        if self.dispatches_for:
+            out.add(Role.DISPATCHER)
         if self.leads_teams:
             out.add(Role.TEAM_LEADER)
         if self.member_of_teams:
@@ -93,7 +101,8 @@ async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[in
     staff_q = select(
         literal("staff").label("kind"),
         cast(StaffRole.role, String).label("role"),
-        StaffRole.region_id.label("ref"),
+        # A dispatcher's appointment names a unit; every other one a region (or nothing).
+        func.coalesce(StaffRole.unit_id, StaffRole.region_id).label("ref"),
     ).where(StaffRole.user_id == user.id, StaffRole.active.is_(True))
     member_q = (
         select(literal("team"), cast(TeamMember.role, String), TeamMember.team_id)
@@ -112,6 +121,7 @@ async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[in
         admin=(user.tg_id in admin_tg_ids) or any(r == Role.ADMIN for r, _ in staff),
         office_towns=frozenset(reg for r, reg in staff if r == Role.OFFICE and reg),
         head_of_stations=frozenset(reg for r, reg in staff if r == Role.STATION_HEAD and reg),
+        dispatches_for=frozenset(ref for r, ref in staff if r == Role.DISPATCHER and ref),
         leads_teams=frozenset(t for t, r in members if r == MemberRole.LEADER),
         member_of_teams=frozenset(t for t, r in members if r == MemberRole.MEMBER),
     )
@@ -163,6 +173,26 @@ async def station_heads(session: AsyncSession, station_id: int) -> list[User]:
     return await _staff(session, Role.STATION_HEAD, station_id)
 
 
+async def unit_dispatchers(session: AsyncSession, unit_ids: Iterable[int]) -> list[User]:
+    """Active, reachable dispatchers (站所联络员) of any of these units, each once."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return []
+    stmt = (
+        select(User)
+        .join(StaffRole, StaffRole.user_id == User.id)
+        .join(Unit, Unit.id == StaffRole.unit_id)
+        .where(
+            StaffRole.role == Role.DISPATCHER,
+            StaffRole.active.is_(True),
+            StaffRole.unit_id.in_(ids),
+            Unit.active.is_(True),
+        )
+        .distinct()
+    )
+    return list(await session.scalars(_reachable(stmt)))
+
+
 async def admins(session: AsyncSession) -> list[User]:
     """Admins appointed in the database (ADMIN_IDS from settings are not known here)."""
     return await _staff(session, Role.ADMIN, None)
@@ -206,11 +236,15 @@ async def appoint(
     *,
     region: Region | None = None,
     team: Team | None = None,
+    unit: Unit | None = None,
     by: User | None = None,
 ) -> None:
     """Give `user` a staff role. A station head also leads the station's squad (as the plan
-    has the village party secretary lead it). Flushes; the caller commits."""
-    if role == Role.TEAM_LEADER or role == Role.VOLUNTEER:
+    has the village party secretary lead it); a dispatcher serves one unit (站所).
+    Flushes; the caller commits."""
+    if role == Role.DISPATCHER:
+        await _appoint_dispatcher(session, user, unit, by)
+    elif role == Role.TEAM_LEADER or role == Role.VOLUNTEER:
         if team is None:
             raise NotFound(N_("Choose a team first."))
         member_role = MemberRole.LEADER if role == Role.TEAM_LEADER else MemberRole.MEMBER
@@ -244,6 +278,44 @@ async def appoint(
                 await _set_membership(session, user, squad, MemberRole.LEADER, by)
         if region is not None and user.station_id is None and region.level == RegionLevel.STATION:
             user.station_id = region.id
+    await session.flush()
+
+
+async def _appoint_dispatcher(
+    session: AsyncSession, user: User, unit: Unit | None, by: User | None
+) -> None:
+    if unit is None or not unit.active:
+        raise NotFound(N_("Choose a unit first."))
+    existing = await session.scalar(
+        select(StaffRole).where(
+            StaffRole.user_id == user.id,
+            StaffRole.role == Role.DISPATCHER,
+            StaffRole.unit_id == unit.id,
+        )
+    )
+    if existing is None:
+        session.add(
+            StaffRole(
+                user_id=user.id,
+                role=Role.DISPATCHER,
+                region_id=None,
+                unit_id=unit.id,
+                appointed_by_id=by.id if by else None,
+            )
+        )
+    else:
+        existing.active = True
+    if user.town_id is None:
+        user.town_id = unit.town_id
+
+
+async def set_work_unit(session: AsyncSession, user: User, unit: Unit | None) -> None:
+    """双报道: the unit a party member works at (None: none). Flushes; the caller commits."""
+    if unit is not None and not user.is_party_member:
+        raise DomainError(N_("Only party members report to a work unit."))
+    if unit is not None and not unit.active:
+        raise NotFound(N_("Choose a unit first."))
+    user.work_unit_id = unit.id if unit else None
     await session.flush()
 
 
@@ -286,16 +358,16 @@ class StaffLine:
 async def staff_list(session: AsyncSession) -> list[StaffLine]:
     lines: list[StaffLine] = []
     staff = await session.execute(
-        select(User, StaffRole, Region)
+        select(User, StaffRole, Region, Unit)
         .join(StaffRole, StaffRole.user_id == User.id)
         .outerjoin(Region, Region.id == StaffRole.region_id)
+        .outerjoin(Unit, Unit.id == StaffRole.unit_id)
         .where(StaffRole.active.is_(True))
         .order_by(StaffRole.role, User.id)
     )
-    for user, role, region in staff:
-        lines.append(
-            StaffLine(user.tg_id, user.name, role.role.value, region.name_zh if region else "-")
-        )
+    for user, role, region, unit in staff:
+        where = unit.name_zh if unit else region.name_zh if region else "-"
+        lines.append(StaffLine(user.tg_id, user.name, role.role.value, where))
     leaders = await session.execute(
         select(User, Team)
         .join(TeamMember, TeamMember.user_id == User.id)
@@ -315,6 +387,7 @@ async def create_invite(
     by: User | None,
     region: Region | None = None,
     team: Team | None = None,
+    unit: Unit | None = None,
     ttl: timedelta = INVITE_TTL,
 ) -> Invite:
     invite = Invite(
@@ -322,6 +395,7 @@ async def create_invite(
         role=role,
         region_id=region.id if region else None,
         team_id=team.id if team else None,
+        unit_id=unit.id if unit else None,
         created_by_id=by.id if by else None,
         expires_at=utcnow() + ttl,
     )
@@ -341,12 +415,14 @@ async def redeem_invite(session: AsyncSession, code: str, user: User) -> Invite:
         raise NotAllowed(N_("This invitation link has expired. Ask for a new one."))
     region = await session.get(Region, invite.region_id) if invite.region_id else None
     team = await session.get(Team, invite.team_id) if invite.team_id else None
+    unit = await session.get(Unit, invite.unit_id) if invite.unit_id else None
     await appoint(
         session,
         user,
         invite.role,
         region=region,
         team=team,
+        unit=unit,
         by=await session.get(User, invite.created_by_id) if invite.created_by_id else None,
     )
     invite.used_at = utcnow()
@@ -356,11 +432,11 @@ async def redeem_invite(session: AsyncSession, code: str, user: User) -> Invite:
 
 
 def can_appoint(roles: Roles, role: Role, *, town_id: int | None, team_id: int | None) -> bool:
-    """Admins appoint anyone; office staff appoint heads, leaders and volunteers in their town;
-    a team leader adds volunteers to their own team."""
+    """Admins appoint anyone; office staff appoint heads, unit dispatchers, leaders and
+    volunteers in their town; a team leader adds volunteers to their own team."""
     if roles.admin:
         return True
-    delegable = (Role.STATION_HEAD, Role.TEAM_LEADER, Role.VOLUNTEER)
+    delegable = (Role.STATION_HEAD, Role.DISPATCHER, Role.TEAM_LEADER, Role.VOLUNTEER)
     if role in delegable and town_id is not None and town_id in roles.office_towns:
         return True
     return role == Role.VOLUNTEER and team_id is not None and team_id in roles.leads_teams

@@ -89,10 +89,15 @@ async def team(session: AsyncSession, team_id: int | None) -> Team | None:
     return await session.get(Team, team_id) if team_id else None
 
 
+async def category(session: AsyncSession, category_id: int | None) -> ServiceCategory | None:
+    """None for a «其他需求» order, which has no category until the office triages it."""
+    return await session.get(ServiceCategory, category_id) if category_id else None
+
+
 async def order_facts(session: AsyncSession, order: Order, *, media: bool = False) -> OrderFacts:
     return OrderFacts(
         order=order,
-        category=await session.get(ServiceCategory, order.category_id),
+        category=await category(session, order.category_id),
         station=await session.get(Region, order.station_id),
         resident=await session.get(User, order.resident_id),
         team=await team(session, order.team_id),
@@ -163,7 +168,7 @@ async def leader_digest_notice(session: AsyncSession, row: OutboxMessage) -> Dig
     shown = [
         OrderFacts(
             order=order,
-            category=await session.get(ServiceCategory, order.category_id),
+            category=await category(session, order.category_id),
             station=await session.get(Region, order.station_id),
             resident=None,
             team=None,

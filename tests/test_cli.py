@@ -115,6 +115,32 @@ def test_staff_add_list_remove(tmp_path):
     assert "卫生健康志愿服务队" not in cli(tmp_path, "staff", "list").stdout
 
 
+def test_staff_add_a_units_dispatcher(tmp_path):
+    cli(tmp_path, "db", "upgrade")
+    cli(tmp_path, "org", "load")
+    assert "taole.culture_station" in cli(tmp_path, "org", "show").stdout  # codes to give
+    add = cli(
+        tmp_path,
+        "staff",
+        "add",
+        "--tg-id",
+        "45",
+        "--name",
+        "郑联络员",
+        "--role",
+        "dispatcher",
+        "--unit",
+        "taole.culture_station",
+    )
+    assert add.returncode == 0, add.stdout + add.stderr
+    wrong = cli(tmp_path, "staff", "add", "--tg-id", "46", "--role", "dispatcher", "--unit", "x")
+    assert wrong.returncode == 2 and "--unit" in wrong.stdout
+    listed = cli(tmp_path, "staff", "list").stdout
+    assert "郑联络员" in listed and "dispatcher" in listed and "文化站" in listed
+    assert cli(tmp_path, "staff", "remove", "--tg-id", "45", "--role", "dispatcher").returncode == 0
+    assert "郑联络员" not in cli(tmp_path, "staff", "list").stdout
+
+
 async def test_run_without_token_starts_the_simulator_and_chats(tmp_path):
     """What `make run` does for a newcomer: migrate, load Taole, start, print the address."""
     proc = await asyncio.create_subprocess_exec(

@@ -7,20 +7,24 @@
     state.py       the transition primitive (conditional UPDATE + event) and the unit of work
     access.py      who may handle, view, speak for the resident, place for a station
     notices.py     what a transition tells the resident and whoever holds the order
-    routing.py     who should take the order now (team, station squad, office) and handing it on
+    units.py       站所接单: which units receive an order, its suggested team, unit queues
+    routing.py     receiving a new order, who should take it now (team, squad, lead unit,
+                   office) and handing it on
     placing.py     creating an order (also on a resident's behalf)
     dispatch.py    accept, decline, transfer, cancel
+    desk.py        派单 by a lead unit's dispatcher, re-dispatch; the office's triage of
+                   «其他需求» orders and its reply
     assignment.py  volunteers and a slot, withdraw, start
     completion.py  complete with photos and hours, confirm the hours, rate
     sla.py         the order's clocks: accept nudge, escalation (time-out), overdue, rate
     queries.py     reading orders for screens
 
-Inside, imports go one way: state and access at the bottom; notices and routing on them;
-sla on those; placing, dispatch, assignment, completion and queries on top. Callers use
+Inside, imports go one way: state and access at the bottom; notices, units and routing on
+them; sla on those; placing, dispatch, desk, assignment, completion and queries on top. Callers use
 this package's exports (and `services.orders.routing` / `.sla` by name).
 """
 
-from services.orders import routing, sla
+from services.orders import desk, routing, sla, units
 from services.orders.access import can_handle, can_view, proxy_station_ids
 from services.orders.assignment import assign, start, withdraw
 from services.orders.completion import (
@@ -32,6 +36,7 @@ from services.orders.completion import (
     confirm_hours,
     rate,
 )
+from services.orders.desk import redispatch, reply_to_resident, triage
 from services.orders.dispatch import accept, cancel, decline, transfer
 from services.orders.placing import (
     MAX_DESCRIPTION,
@@ -59,6 +64,11 @@ from services.orders.state import (
     display_name,
     transition,
 )
+from services.orders.units import Trail, dispatch_targets, may_dispatch, trail, unit_queue
+
+# The 派单 service. Bound last: importing the module `services.orders.dispatch` (accept,
+# decline, …) sets the package attribute of that name to the module.
+dispatch = desk.dispatch
 
 __all__ = [
     "ACTIVE_ASSIGNMENT",
@@ -70,6 +80,7 @@ __all__ = [
     "AttachmentIn",
     "HistoryLine",
     "PhotoIn",
+    "Trail",
     "accept",
     "add_rating_comment",
     "assign",
@@ -81,14 +92,20 @@ __all__ = [
     "create_order",
     "create_proxy_resident",
     "decline",
+    "desk",
+    "dispatch",
+    "dispatch_targets",
     "display_name",
     "get_order",
     "history",
+    "may_dispatch",
     "office_open_orders",
     "order_contact",
     "placed_with_token",
     "proxy_station_ids",
     "rate",
+    "redispatch",
+    "reply_to_resident",
     "resident_orders",
     "routing",
     "sla",
@@ -96,8 +113,12 @@ __all__ = [
     "station_orders",
     "team_open_orders",
     "time_out",
+    "trail",
     "transfer",
     "transition",
+    "triage",
+    "unit_queue",
+    "units",
     "volunteer_tasks",
     "withdraw",
 ]

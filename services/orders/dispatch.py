@@ -157,7 +157,8 @@ async def cancel(
             raise NotAllowed(N_("Only the resident can do this."))
         await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
         why = clean_text(reason, required=False)
-        holders = [] if order.status == OrderStatus.NEW else await handler_users(session, order)
+        waiting = order.status == OrderStatus.NEW and order.handler_kind != "unit"
+        holders = [] if waiting else await handler_users(session, order)
         released = await withdraw_all(session, order)
         await transition(
             session,

@@ -11,8 +11,9 @@ from models import (
     Order,
     User,
 )
+from services.orders import units
 from services.outbox import NoticeKind, notify, notify_many
-from services.people import office_staff, team_leaders
+from services.people import office_staff, team_leaders, unit_dispatchers
 
 
 async def follower_id(session: AsyncSession, order: Order) -> int | None:
@@ -49,6 +50,8 @@ async def handler_users(session: AsyncSession, order: Order) -> list[User]:
     if order.accepted_by_id is not None:
         user = await session.get(User, order.accepted_by_id)
         return [user] if user else []
+    if order.handler_kind == "unit":
+        return await unit_dispatchers(session, await units.lead_unit_ids(session, order))
     if order.handler_kind == "office" or order.team_id is None:
         return await office_staff(session, order.town_id)
     return await team_leaders(session, order.team_id)

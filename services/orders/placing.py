@@ -112,7 +112,7 @@ async def create_order(
     resident: User,
     placed_by: User,
     roles: Roles,
-    category_id: int,
+    category_id: int | None,
     description: str,
     preferred_date: date | None,
     preferred_slot: Slot | str,
@@ -127,7 +127,9 @@ async def create_order(
     tz: tzinfo = LOCAL_TZ,
 ) -> Order:
     """Create and route an order (one transaction). `roles` are the placer's. A repeated
-    `client_token` returns the order it created instead of a second one."""
+    `client_token` returns the order it created instead of a second one. No category: a
+    «其他需求» order, the need in the resident's own words (text, voice, photo), which the
+    institute office triages."""
     fields = {
         "category_id": category_id,
         "description": description,
@@ -180,7 +182,8 @@ async def _create_once(
     if station is None or station.parent_id is None:
         raise DomainError(N_("Please choose your village or community first."))
     town = await session.get(Region, station.parent_id)
-    await _category_in_town(session, fields["category_id"], town.id)
+    if fields["category_id"] is not None:
+        await _category_in_town(session, fields["category_id"], town.id)
     text = (fields["description"] or "").strip()
     if not text and not attachments:
         raise DomainError(N_("Please describe what you need."))
@@ -234,7 +237,7 @@ async def _create_once(
             note=note,
         )
     )
-    await routing.route(session, order, placed_by, "new order")
+    await routing.receive(session, order, placed_by)
     await order_routed(session, order)
     await tell_resident(session, order, placed_by, "created")
     return order

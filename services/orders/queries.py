@@ -33,6 +33,7 @@ from services.orders.state import (
     display_name,
     load_order,
 )
+from services.orders.units import may_dispatch
 from services.people import Roles
 
 
@@ -51,7 +52,19 @@ class HistoryLine:
 
 
 # Routing internals (who declined and why) are for staff; the resident sees the steps.
-_STAFF_NOTES = {"routed", "declined", "transferred", "escalated", "hours_confirmed", "withdrawn"}
+_STAFF_NOTES = {
+    "received",
+    "routed",
+    "dispatched",
+    "redispatched",
+    "to_unit",
+    "triaged",
+    "declined",
+    "transferred",
+    "escalated",
+    "hours_confirmed",
+    "withdrawn",
+}
 
 
 async def history(
@@ -59,9 +72,10 @@ async def history(
 ) -> list[HistoryLine]:
     """The audit trail, oldest first, for staff who oversee the order and its resident."""
     order = await load_order(session, order_id)
-    if not can_view(roles, order) or roles.user_id != actor.id:
+    unit_staff = await may_dispatch(session, roles, order)  # its lead unit's dispatchers
+    if not (can_view(roles, order) or unit_staff) or roles.user_id != actor.id:
         raise NotAllowed(N_("You are not allowed to see this order."))
-    staff = is_staff_viewer(roles, order)
+    staff = is_staff_viewer(roles, order) or unit_staff
     who = aliased(User)
     rows = await session.execute(
         select(OrderEvent, who, Team)
@@ -92,7 +106,11 @@ async def get_order(session: AsyncSession, order_id: int, actor: User, roles: Ro
     order = await load_order(session, order_id)
     if roles.user_id != actor.id:
         raise NotAllowed(N_("You are not allowed to see this order."))
-    if not can_view(roles, order) and await my_assignment(session, order.id, actor.id) is None:
+    if (
+        not can_view(roles, order)
+        and await my_assignment(session, order.id, actor.id) is None
+        and not await may_dispatch(session, roles, order)
+    ):
         raise NotAllowed(N_("You are not allowed to see this order."))
     return order
 

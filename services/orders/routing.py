@@ -1,10 +1,15 @@
-"""Routing: who should accept an order now, and handing it to them.
+"""Routing: who receives a new order, who should accept it now, and handing it to them.
 
-The order of candidates is the plan's: the category's specialist team, then the resident's
-station squad, then the town institute's office. A candidate with nobody able to act
-(no active, reachable leader) is skipped, and so is one that already declined this order
-or handed it on; every skip is written into the routing event's note, so the audit trail
-says why an order landed where it did.
+站所接单 first (`receive`): the category's platform's lead units receive the order (units.py).
+On a `manual` platform it waits with them (handler "unit") until a dispatcher picks the
+team (desk.py); on `auto`, or with no dispatcher appointed, it goes out at once. A
+«其他需求» order (no category) goes to the institute office for triage.
+
+Going out, the order of candidates is the plan's: the suggested team (the category's), then
+the resident's station squad, then the town institute's office. A candidate with nobody able
+to act (no active, reachable leader) is skipped, and so is one that already declined this
+order or handed it on; every skip is written into the routing event's note, so the audit
+trail says why an order landed where it did.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    DispatchMode,
     Order,
     OrderEvent,
     OrderStatus,
@@ -25,11 +31,20 @@ from models import (
     User,
     utcnow,
 )
+from services import outbox
+from services.orders import units
 from services.orders.state import transition
 from services.outbox import NoticeKind, notify_many
-from services.people import admins, office_staff, station_heads, station_squad, team_leaders
+from services.people import (
+    admins,
+    office_staff,
+    station_heads,
+    station_squad,
+    team_leaders,
+    unit_dispatchers,
+)
 
-HandlerKind = Literal["team", "squad", "office"]
+HandlerKind = Literal["team", "squad", "office", "unit"]
 OFFICE_KEY = "office"
 
 
@@ -47,6 +62,11 @@ class Candidate:
         return OFFICE_KEY if self.team_id is None else f"team:{self.team_id}"
 
 
+# Events that name the order's new holder; a transfer or re-dispatch also lets the last go.
+_HANDED_ON = ("transferred", "redispatched")
+_HANDING = ("routed", "dispatched", "declined", *_HANDED_ON)
+
+
 async def handled_before(session: AsyncSession, order_id: int) -> set[str]:
     """Keys of the candidates that declined this order or handed it on (transfer).
 
@@ -57,7 +77,7 @@ async def handled_before(session: AsyncSession, order_id: int) -> set[str]:
         select(OrderEvent.kind, OrderEvent.team_id)
         .where(
             OrderEvent.order_id == order_id,
-            OrderEvent.kind.in_(("routed", "transferred", "declined")),
+            OrderEvent.kind.in_(_HANDING),
         )
         .order_by(OrderEvent.id)
     )
@@ -68,7 +88,7 @@ async def handled_before(session: AsyncSession, order_id: int) -> set[str]:
         if kind == "declined":
             done.add(key)
         else:
-            if kind == "transferred" and current is not None:
+            if kind in _HANDED_ON and current is not None:
                 done.add(current)
             current = key
     return done
@@ -99,10 +119,15 @@ async def _evaluate(session: AsyncSession, order: Order) -> tuple[list[Candidate
         reason = "; ".join([*notes, f"{label} {team.name_zh}"])
         found.append(Candidate(kind, team.id, tuple(leaders), reason))
 
-    category = await session.get(ServiceCategory, order.category_id)
+    category = await session.get(ServiceCategory, order.category_id) if order.category_id else None
     team = await session.get(Team, category.team_id) if category else None
     if team is not None and not team.active:
         team = None
+    if category is not None and team is not None:
+        received = await units.reception(session, category)
+        if received is not None and received.suggested is None:
+            notes.append(f"team {team.name_zh} is not on the platform")
+            team = None
     team_kind: HandlerKind = "squad" if team and team.kind == TeamKind.SQUAD else "team"
     await consider(team_kind, "team", team)
     await consider("squad", "station squad", await station_squad(session, order.station_id))
@@ -153,6 +178,114 @@ async def route(
     if first_routing:
         await _inform_heads(session, order, skip={u.id for u in chosen.users}, escalated=False)
     return chosen
+
+
+async def receive(session: AsyncSession, order: Order, actor: User | None) -> None:
+    """站所接单: a new order (or one just triaged) is received by its lead units, then waits
+    for their dispatcher (manual) or goes out to the suggested team (auto). With no lead
+    units it is simply routed; without a category it goes to the office for triage.
+    Flushes nothing itself; the caller commits."""
+    category = await session.get(ServiceCategory, order.category_id) if order.category_id else None
+    if category is None:
+        await _to_triage(session, order, actor)
+        return
+    received = await units.reception(session, category)
+    if received is None:
+        await route(session, order, actor, "new order")
+        return
+    dispatchers = await unit_dispatchers(session, [u.id for u in received.lead_units])
+    note = received.note()
+    values = {"platform_id": received.platform.id if received.platform else None}
+    if received.mode == DispatchMode.MANUAL and dispatchers:
+        await to_unit(session, order, actor, dispatchers, kind="received", note=note, **values)
+        await _inform_heads(session, order, skip={u.id for u in dispatchers}, escalated=False)
+        return
+    if received.mode == DispatchMode.MANUAL:
+        note += "; no dispatcher appointed, sent out at once"
+    await transition(
+        session, order, OrderStatus.NEW, actor, kind="received", note=note, values=values
+    )
+    await route(session, order, actor, "new order")
+
+
+async def to_unit(
+    session: AsyncSession,
+    order: Order,
+    actor: User | None,
+    dispatchers: list[User],
+    *,
+    kind: str,
+    note: str,
+    escalated: bool = False,
+    **values: object,
+) -> None:
+    """The order waits with its lead unit: status new, held by the unit's dispatchers, who
+    get the dispatch card (派单). `sla.order_routed` starts the unit's clock."""
+    await transition(
+        session,
+        order,
+        OrderStatus.NEW,
+        actor,
+        kind=kind,
+        note=note,
+        values={"team_id": None, "handler_kind": "unit", **values},
+    )
+    await notify_many(
+        session,
+        dispatchers,
+        outbox.DISPATCH_CARD,
+        dedupe_key=f"order:{order.id}:dispatch:{order.version}",
+        order_id=order.id,
+        urgent=True,
+        number=order.number,
+        version=order.version,
+        escalated=escalated,
+    )
+
+
+async def to_office(session: AsyncSession, order: Order, actor: User | None, reason: str) -> None:
+    """The lead unit did not dispatch in time: the institute office gets the order card (or,
+    with no office staff, it is left escalated for the admins)."""
+    staff = await office_staff(session, order.town_id)
+    if not staff:
+        await _escalate_nobody(session, order, actor, reason, ["the institute office has no staff"])
+        return
+    await transition(
+        session,
+        order,
+        OrderStatus.ROUTED,
+        actor,
+        kind="routed",
+        note=f"{reason}: the institute office",
+        values={"team_id": None, "handler_kind": "office", "routed_at": utcnow()},
+    )
+    await send_cards(session, order, staff, "office")
+    await _inform_heads(session, order, skip={u.id for u in staff}, escalated=True)
+
+
+async def _to_triage(session: AsyncSession, order: Order, actor: User | None) -> None:
+    """«其他需求»: the institute office reads it and picks a category (or answers)."""
+    staff = await office_staff(session, order.town_id) or await admins(session)
+    await transition(
+        session,
+        order,
+        OrderStatus.NEW,
+        actor,
+        kind="received",
+        note="a need in the resident's own words: to the institute office for triage",
+        values={"team_id": None, "handler_kind": "office", "platform_id": None},
+    )
+    await notify_many(
+        session,
+        staff,
+        outbox.TRIAGE_CARD,
+        dedupe_key=f"order:{order.id}:triage:{order.version}",
+        order_id=order.id,
+        urgent=True,
+        number=order.number,
+        version=order.version,
+    )
+    await _inform_heads(session, order, skip={u.id for u in staff}, escalated=False)
 
 
 async def send_cards(

@@ -2,15 +2,21 @@
 
 What is written where (durations from the org config's `policy:` block):
 
-    routed (new, declined, timed out, transferred)
+    routed (new, declined, timed out, transferred, dispatched)
         ACCEPT_NUDGE at routed + sla.accept_reminder      → whoever holds the order
-        ESCALATE     at routed + sla.escalate_after       → heads + office, next candidate
+        ESCALATE     at routed + sla.escalate_after       → the lead unit's dispatchers (if
+                                                            any; else the next candidate)
+    waiting with the lead unit (manual platform, or escalated there)
+        ESCALATE     at + sla.escalate_after              → the institute office
     volunteers assigned (or the slot moved)
         VOLUNTEER_EVENING the evening before the slot, at volunteer_reminders.evening_before
         VOLUNTEER_HOUR    volunteer_reminders.before_slot before the slot
         OVERDUE           slot end + sla.overdue_grace     → volunteers and the leader
     done
         RATE         at done + sla.rate_reminder          → the resident, once
+
+Escalation follows accountability: no answer from the team → the lead unit's dispatchers
+→ the institute office; the village's station head is told at every step.
 
 A reminder remembers what it was written for in `note` (the order version, or the slot in
 ISO form). When it fires and the order has moved on — accepted, cancelled, re-routed,
@@ -38,16 +44,20 @@ from models import (
     User,
     utcnow,
 )
-from services.orders import routing
+from services.orders import routing, units
 from services.orders.notices import follower_id, tell_resident
 from services.orders.state import load_order, transition, unit
 from services.outbox import NoticeKind, notify, notify_many
-from services.people import office_staff, station_heads, team_leaders
+from services.people import office_staff, station_heads, team_leaders, unit_dispatchers
 from services.reminders import Handler, at_local, iso, policy_of, schedule, tz_of
 
 
 async def order_routed(session: AsyncSession, order: Order) -> None:
-    """The order was just handed to someone: start their acceptance clock."""
+    """The order was just handed to someone: start their acceptance clock (for a lead
+    unit's dispatchers, the clock to dispatch it)."""
+    if order.status == OrderStatus.NEW and order.handler_kind == "unit":
+        await _unit_clock(session, order)
+        return
     if order.status != OrderStatus.ROUTED:
         return
     sla = policy_of(session).sla
@@ -70,6 +80,22 @@ async def order_routed(session: AsyncSession, order: Order) -> None:
                 "note": version,
                 "dedupe_key": f"order:{order.id}:escalate:{version}",
             },
+        ],
+    )
+
+
+async def _unit_clock(session: AsyncSession, order: Order) -> None:
+    version = str(order.version)
+    await schedule(
+        session,
+        [
+            {
+                "kind": ReminderKind.ESCALATE,
+                "due_at": utcnow() + policy_of(session).sla.escalate_after,
+                "order_id": order.id,
+                "note": version,
+                "dedupe_key": f"order:{order.id}:escalate:{version}",
+            }
         ],
     )
 
@@ -138,8 +164,16 @@ async def time_out(session: AsyncSession, order_id: int, version: int | None = N
     if the order is no longer routed or moved on since `version` (a reminder fired late)."""
     async with unit(session):
         order = await load_order(session, order_id)
-        if order.status != OrderStatus.ROUTED or (version is not None and version != order.version):
+        if version is not None and version != order.version:
             return False
+        if order.status == OrderStatus.NEW and order.handler_kind == "unit":
+            await routing.to_office(session, order, None, "the lead unit did not dispatch in time")
+            await order_routed(session, order)
+            await tell_resident(session, order, None, "escalated")
+            return True
+        if order.status != OrderStatus.ROUTED:
+            return False
+        dispatchers = await _unit_next(session, order)
         await transition(
             session,
             order,
@@ -149,10 +183,31 @@ async def time_out(session: AsyncSession, order_id: int, version: int | None = N
             note="not accepted in time",
             values={"escalated": True, "escalated_at": order.escalated_at or utcnow()},
         )
+        if dispatchers:
+            await routing.to_unit(
+                session,
+                order,
+                None,
+                dispatchers,
+                kind="to_unit",
+                note="not accepted in time: back to the lead unit to dispatch",
+                escalated=True,
+            )
+            await order_routed(session, order)
+            await tell_resident(session, order, None, "escalated")
+            return True
         chosen = await routing.route(session, order, None, "not accepted in time")
         await order_routed(session, order)
         await tell_resident(session, order, None, "rerouted" if chosen else "escalated")
     return True
+
+
+async def _unit_next(session: AsyncSession, order: Order) -> list[User]:
+    """A team's or squad's order not accepted in time goes back to the dispatchers of its
+    lead units; none appointed (or the office holds it): [] and routing goes on as before."""
+    if order.handler_kind not in ("team", "squad"):
+        return []
+    return await unit_dispatchers(session, await units.lead_unit_ids(session, order))
 
 
 async def _order(session: AsyncSession, reminder: Reminder, *, lock: bool = False) -> Order | None:
@@ -165,7 +220,10 @@ async def _order(session: AsyncSession, reminder: Reminder, *, lock: bool = Fals
 
 
 async def holders(session: AsyncSession, order: Order) -> list[User]:
-    """Who is expected to accept the routed order now: the team's leaders, or the office."""
+    """Who is expected to act on the order now: the team's leaders, the lead unit's
+    dispatchers, or the office."""
+    if order.handler_kind == "unit":
+        return await unit_dispatchers(session, await units.lead_unit_ids(session, order))
     if order.handler_kind == "office" or order.team_id is None:
         return await office_staff(session, order.town_id)
     return await team_leaders(session, order.team_id)
@@ -192,20 +250,27 @@ async def fire_accept_nudge(session: AsyncSession, reminder: Reminder, now: date
 
 
 async def fire_escalate(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    """Not accepted in time: the order is flagged escalated and passed to the next
-    candidate (`time_out`); the station head(s) and the office are told at once
-    (urgent). With nobody left, routing itself tells the office, admins and heads."""
+    """Not acted on in time (`time_out`): a team's order goes back to its lead unit's
+    dispatchers, a unit's to the office; with no dispatcher appointed, to the next
+    candidate. The station head(s) are told at once (urgent), and the office too when it
+    is not next in line. With nobody left, routing itself tells the office, admins, heads."""
     order = await _order(session, reminder, lock=True)
-    if order is None or order.status != OrderStatus.ROUTED or str(order.version) != reminder.note:
+    if order is None or str(order.version) != reminder.note:
         return 0
-    current = routing.OFFICE_KEY if order.team_id is None else f"team:{order.team_id}"
-    onward = [c for c in await routing.candidates(session, order) if c.key != current]
+    at_unit = order.status == OrderStatus.NEW and order.handler_kind == "unit"
+    if order.status != OrderStatus.ROUTED and not at_unit:
+        return 0
+    heads = await station_heads(session, order.station_id)
+    if at_unit or await _unit_next(session, order):
+        # To the lead unit (its dispatchers get the dispatch card) or from it to the office
+        # (the office gets the order card): the station head is told either way.
+        alerted, onward = heads, True
+    else:
+        current = routing.OFFICE_KEY if order.team_id is None else f"team:{order.team_id}"
+        onward = any(c.key != current for c in await routing.candidates(session, order))
+        alerted = [*heads, *await office_staff(session, order.town_id)]
     count = 0
     if onward:
-        alerted = [
-            *await station_heads(session, order.station_id),
-            *await office_staff(session, order.town_id),
-        ]
         count = await notify_many(
             session,
             alerted,
@@ -214,7 +279,7 @@ async def fire_escalate(session: AsyncSession, reminder: Reminder, now: datetime
             order_id=order.id,
             urgent=True,
             number=order.number,
-            minutes=_minutes(now - (order.routed_at or now)),
+            minutes=_minutes(now - (order.routed_at or order.created_at or now)),
         )
     # Commits the claim, the notices above and the re-routing together.
     await time_out(session, order.id, order.version)

@@ -94,6 +94,12 @@ async def _town_summary(session: AsyncSession, town: Region) -> str:
     units = {u.id: u for u in await session.scalars(select(Unit).where(Unit.town_id == town.id))}
     lines = await _header(session, town)
     lines += await _stations_block(session, town)
+    active = [u for u in units.values() if u.active]
+    lines += [
+        "",
+        f"单位 Units ({len(active)})",
+        *_table([[u.code, u.name_zh, u.name_en] for u in active]),
+    ]
     lines += await _platforms_block(session, town, units)
     lines += await _teams_block(session, town, units)
     lines += await _catalogue_block(session, town)
@@ -153,6 +159,7 @@ async def _platforms_block(
         lines += _table([[p.code, p.name_zh, p.name_en]])
         lines.append(f"      牵头单位 lead:        {_names(roles.get((p.id, 'lead'), []), units)}")
         lines.append(f"      责任单位 responsible: {responsible}")
+        lines.append(f"      派单 dispatch:        {p.dispatch.value}")
     return lines
 
 
@@ -180,7 +187,9 @@ async def _teams_block(session: AsyncSession, town: Region, units: dict[int, Uni
     squads = [t for t in teams if t.kind == TeamKind.SQUAD]
     lines = ["", f"专业志愿服务队 Specialist teams ({len(specialists)})"]
     for t in specialists:
-        platform = platforms.get(t.platform_id or 0, "— (无平台，队伍牵头单位派单)")
+        platform = platforms.get(
+            t.platform_id or 0, f"— (无平台，队伍牵头单位派单 dispatch: {t.dispatch.value})"
+        )
         lines += _table([[t.code, t.name_zh, t.name_en]])
         lines.append(f"      牵头单位 lead: {_names(leads.get(t.id, []), units)}")
         lines.append(f"      平台 platform: {platform}")

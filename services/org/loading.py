@@ -175,6 +175,11 @@ def _check_teams(cfg: OrgConfig) -> list[str]:
             problems.append(f"{where}: a specialist team needs at least one lead unit")
         problems += _unknown(where, "lead unit", t.lead, units)
         problems += _unknown(where, "platform", [t.platform] if t.platform else [], platforms)
+        if t.platform and t.dispatch:
+            problems.append(
+                f"{where}.dispatch: only for a team on no platform "
+                f"(platform '{t.platform}' sets its own dispatch:)"
+            )
     return problems
 
 
@@ -201,4 +206,24 @@ def _check_categories(cfg: OrgConfig) -> list[str]:
         problems += _unknown(where, "team", [c.team], teams)
         problems += _unknown(where, "area", [c.area], areas)
         problems += _unknown(where, "platform", [c.platform] if c.platform else [], platforms)
+    return problems + _check_suggestions(cfg)
+
+
+def _check_suggestions(cfg: OrgConfig) -> list[str]:
+    """On an `auto` platform the category's team must be suggestable: one of its lead units
+    among the platform's lead or responsible units, or nobody would get the order at once."""
+    platforms = {p.code: p for p in cfg.platforms}
+    teams = {t.code: t for t in cfg.teams}
+    problems = []
+    for i, c in enumerate(cfg.categories):
+        platform = platforms.get(cfg.category_platform(c) or "")
+        team = teams.get(c.team)
+        if platform is None or team is None or platform.dispatch != "auto":
+            continue
+        if not set(team.lead) & {*platform.lead, *platform.responsible}:
+            problems.append(
+                f"{_at('categories', i, c.code)}: team '{c.team}' has no lead unit among "
+                f"platform '{platform.code}''s lead or responsible units, so no team would "
+                "be suggested on this auto platform (add the unit, or make it dispatch: manual)"
+            )
     return problems

@@ -39,6 +39,10 @@ UnitKind = Literal[
     "other",
 ]
 
+# 派单: "auto" — the suggested team's leader gets the order at once, the lead unit may
+# re-dispatch before it is accepted; "manual" — a dispatcher of the lead unit picks the team.
+Dispatch = Literal["auto", "manual"]
+
 _DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
@@ -156,6 +160,7 @@ class PlatformConfig(_Model):
     lead: list[Code] = []
     responsible: list[Code] = []
     every_station_responsible: bool = False
+    dispatch: Dispatch = "auto"
 
 
 class TeamConfig(_Model):
@@ -164,6 +169,8 @@ class TeamConfig(_Model):
     name_en: Name
     lead: list[Code] = []
     platform: Code | None = None
+    # Only for a team on no platform: how its own lead units dispatch its orders.
+    dispatch: Dispatch | None = None
     members_zh: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
@@ -185,9 +192,22 @@ class CategoryConfig(_Model):
     code: Code
     area: Code
     team: Code
-    platform: Code | None = None
+    platform: Code | None = None  # default: the team's platform
     name_zh: ButtonZh
     name_en: ButtonEn
+    # True: the town added this service; the plan itself does not name it.
+    town_addition: bool = False
+
+
+class CorpsConfig(_Model):
+    """The town's volunteer corps above the specialist teams (陶乐镇新时代文明实践服务分队):
+    its name and who leads it, by office (people are appointed in the bot, not here)."""
+
+    name_zh: Name
+    name_en: Name
+    captains_zh: Name  # 队长
+    deputies_zh: Name | None = None  # 副队长
+    duties_zh: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
 class OrgConfig(_Model):
@@ -197,6 +217,7 @@ class OrgConfig(_Model):
     county: CountyConfig
     town: TownConfig
     stations: list[StationConfig] = Field(min_length=1)
+    corps: CorpsConfig | None = None
     units: list[UnitConfig] = []
     platforms: list[PlatformConfig] = []
     teams: list[TeamConfig] = []
@@ -205,6 +226,13 @@ class OrgConfig(_Model):
     areas: list[GroupConfig] = []
     categories: list[CategoryConfig] = []
     policy: Policy = Policy()
+
+    def category_platform(self, category: CategoryConfig) -> str | None:
+        """The local code of the platform a category belongs to: its own, else its team's."""
+        if category.platform:
+            return category.platform
+        team = next((t for t in self.teams if t.code == category.team), None)
+        return team.platform if team else None
 
     def code(self, local: str) -> str:
         """The database code of a town-local code: `free_clinic` → `taole.free_clinic`."""

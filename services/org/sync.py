@@ -13,6 +13,7 @@ from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    DispatchMode,
     Platform,
     PlatformUnit,
     PriorityGroup,
@@ -26,6 +27,7 @@ from models import (
     Unit,
 )
 from services.org.schema import (
+    CategoryConfig,
     OrgConfig,
 )
 
@@ -238,7 +240,14 @@ async def _sync_platforms(
     units: dict[str, Unit],
 ) -> dict[str, Platform]:
     rows = [
-        _row(cfg, p, town_id=town.id, stations_responsible=p.every_station_responsible, sort=i)
+        _row(
+            cfg,
+            p,
+            town_id=town.id,
+            stations_responsible=p.every_station_responsible,
+            dispatch=DispatchMode(p.dispatch),
+            sort=i,
+        )
         for i, p in enumerate(cfg.platforms)
     ]
     platforms, touched = await _upsert(session, report, "platforms", Platform, rows)
@@ -272,6 +281,7 @@ async def _sync_teams(
             station_id=None,
             platform_id=platforms[cfg.code(t.platform)].id if t.platform else None,
             members_zh=t.members_zh,
+            dispatch=DispatchMode(t.dispatch or "auto"),
             sort=i,
         )
         for i, t in enumerate(cfg.teams)
@@ -284,6 +294,7 @@ async def _sync_teams(
             station_id=stations[cfg.code(s.station)].id,
             platform_id=None,
             members_zh=s.members_zh,
+            dispatch=DispatchMode.AUTO,
             sort=len(cfg.teams) + i,
         )
         for i, s in enumerate(cfg.squads)
@@ -308,13 +319,17 @@ async def _sync_categories(
     teams: dict[str, Team],
     platforms: dict[str, Platform],
 ) -> None:
+    def platform_id(c: CategoryConfig) -> int | None:
+        code = cfg.category_platform(c)  # its own, else its team's
+        return platforms[cfg.code(code)].id if code else None
+
     rows = [
         _row(
             cfg,
             c,
             area_id=areas[cfg.code(c.area)].id,
             team_id=teams[cfg.code(c.team)].id,
-            platform_id=platforms[cfg.code(c.platform)].id if c.platform else None,
+            platform_id=platform_id(c),
             sort=i,
         )
         for i, c in enumerate(cfg.categories)
