@@ -266,6 +266,24 @@ async def activity_facts(
     )
 
 
+async def draft_facts(session: AsyncSession, draft: activities.ActivityDraft) -> ActivityFacts:
+    """An activity not yet published, as the organiser checks it before publishing."""
+    preview = Activity(
+        id=0,
+        title=draft.title,
+        content=draft.content,
+        place=draft.place,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        capacity=draft.capacity,
+        team_id=draft.team_id,
+        station_id=draft.station_id,
+        recurrence=f"weekly:1/{draft.weeks}" if draft.weeks > 1 else None,
+        status=ActivityStatus.PUBLISHED,
+    )
+    return await activity_facts(session, preview, seats=Places(0, 0, draft.capacity))
+
+
 async def _activity(session: AsyncSession, row: OutboxMessage) -> Activity | None:
     return await session.get(Activity, row.payload.get("activity_id"))
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import date, tzinfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
-from models import Activity, ActivityStatus, NoticeKind
+from models import Activity, ActivityStatus, NoticeKind, SignupStatus
 from services import screens
+from services.activities import AttendanceLine
 from services.i18n import local_name
 from services.screens import ActivityFacts
 from views.format import locale, num_text
+from views.menu import BTN_CANCEL, BTN_SKIP, Pick
 from views.notices import Note, Rendered, message, renders
 
 
@@ -109,6 +111,80 @@ def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
         callback_data=ActivityAction(action="attendance", activity_id=activity_id),
     )
     return kb.as_markup()
+
+
+def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for action, label in (
+        ("attendance", _("📋 Attendance")),
+        ("code", _("🔢 Check-in code")),
+        ("photos", _("📷 Add photos")),
+    ):
+        kb.button(text=label, callback_data=ActivityAction(action=action, activity_id=activity.id))
+    if may_call_off:
+        kb.button(
+            text=_("🚫 Call off"),
+            callback_data=ActivityAction(action="calloff", activity_id=activity.id),
+        )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def publish_button() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("➕ Publish an activity"), callback_data=Pick(what="act_new", value="1"))
+    return kb.as_markup()
+
+
+def publish_confirm_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Publish"), callback_data=Pick(what="act_pub", value="yes"))
+    kb.button(text=str(BTN_CANCEL), callback_data=Pick(what="act_pub", value="no"))
+    return kb.as_markup()
+
+
+def call_off_keyboard(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, call it off"),
+        callback_data=ActivityAction(action="calloff_yes", activity_id=activity_id),
+    )
+    return kb.as_markup()
+
+
+def attendance_text(title: str, lines: list[AttendanceLine]) -> str:
+    came = sum(1 for line in lines if line.attended)
+    return _("📋 «{title}»: {came} of {total} checked in. Tap names to tick who came.").format(
+        title=title, came=came, total=len(lines)
+    )
+
+
+def attendance_keyboard(activity_id: int, lines: list[AttendanceLine]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for line in lines:
+        mark = "✔" if line.booked else ("☑" if line.attended else "☐")
+        waiting = _(" (waitlist)") if line.status == SignupStatus.WAITLIST else ""
+        kb.button(
+            text=f"{mark} {line.name}{waiting}",
+            callback_data=Attend(activity_id=activity_id, user_id=line.user_id),
+        )
+    kb.button(
+        text=_("✅ Finish and record hours"),
+        callback_data=ActivityAction(action="finish", activity_id=activity_id),
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def location_keyboard(*, skip: bool) -> ReplyKeyboardMarkup:
+    """Send my location (the place of an activity, or where I am to check in)."""
+    kb = ReplyKeyboardBuilder()
+    kb.button(text=_("📍 Send my location"), request_location=True)
+    if skip:
+        kb.button(text=str(BTN_SKIP))
+    kb.button(text=str(BTN_CANCEL))
+    kb.adjust(1)
+    return kb.as_markup(resize_keyboard=True)
 
 
 # --- queued notices (those about something that moved on render as None: dropped) ----------
