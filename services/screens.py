@@ -331,11 +331,18 @@ async def enrol_request_notice(session: AsyncSession, row: OutboxMessage) -> Enr
     member = await session.get(TeamMember, row.payload.get("member_id"))
     if member is None or member.status != MembershipStatus.PENDING:
         return None
+    found = await application(session, member)
+    if found is None:
+        return None
+    applicant, team_ = found
+    return EnrolFacts(team_, applicant, member_id=member.id)
+
+
+async def application(session: AsyncSession, member: TeamMember) -> tuple[User, Team] | None:
+    """Who applied and to which team (the leader's card); None if either is gone."""
     applicant = await session.get(User, member.user_id)
     found = await session.get(Team, member.team_id)
-    if applicant is None or found is None:
-        return None
-    return EnrolFacts(found, applicant, member_id=member.id)
+    return (applicant, found) if applicant is not None and found is not None else None
 
 
 async def enrol_result_notice(session: AsyncSession, row: OutboxMessage) -> EnrolFacts:

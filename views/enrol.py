@@ -36,6 +36,11 @@ def decision_keyboard(member_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+def party_choices() -> dict[str, bool]:
+    """The answers to "Are you a party member?" as buttons, and what each means."""
+    return {_("Yes, I am a party member"): True, _("No"): False}
+
+
 def application_lines(applicant: User, team: Team) -> list[str]:
     lines = [
         _("🙌 {name} wants to join {team}.").format(
