@@ -92,7 +92,6 @@ NOT_YET_PLAIN = {
     "handlers/leader.py",
     "handlers/me.py",
     "handlers/ordering.py",
-    "handlers/staff.py",
     "handlers/start.py",
     "handlers/volunteer.py",
 }
