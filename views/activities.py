@@ -4,6 +4,7 @@ buttons, and the queued notices about them (services/activities.py, services/kpi
 from __future__ import annotations
 
 from datetime import date, tzinfo
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
@@ -16,15 +17,40 @@ from services.activities import AttendanceLine
 from services.i18n import local_name
 from services.screens import ActivityFacts
 from views.format import locale, num_text
-from views.menu import BTN_CANCEL, BTN_SKIP, Pick
+from views.menu import BTN_CANCEL, BTN_SKIP
 from views.notices import Note, Rendered, message, renders
 
 
-class ActivityAction(CallbackData, prefix="ac"):
-    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …"""
+class Act(StrEnum):
+    """What a button on an activity does (its value is what the button carries)."""
 
-    action: str
+    SIGNUP = "signup"
+    CANCEL = "cancel"
+    CHECKIN = "checkin"
+    ATTENDANCE = "attendance"
+    CODE = "code"
+    PHOTOS = "photos"
+    FINISH = "finish"
+    CALL_OFF = "calloff"
+    CALL_OFF_YES = "calloff_yes"
+
+
+class ActivityAction(CallbackData, prefix="ac"):
+    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …
+    (one class with an enum, so the sign-up buttons of notices already sent keep working)."""
+
+    action: Act
     activity_id: int
+
+
+class NewActivity(CallbackData, prefix="acn"):
+    """Start publishing an activity."""
+
+
+class PublishChoice(CallbackData, prefix="acp"):
+    """The organiser's answer to the preview: publish it, or stop."""
+
+    publish: bool
 
 
 class Attend(CallbackData, prefix="at"):
@@ -85,12 +111,12 @@ def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
     if signed:
         kb.button(
             text=_("✖ Cancel my sign-up"),
-            callback_data=ActivityAction(action="cancel", activity_id=activity_id),
+            callback_data=ActivityAction(action=Act.CANCEL, activity_id=activity_id),
         )
     else:
         kb.button(
             text=_("✋ Sign up"),
-            callback_data=ActivityAction(action="signup", activity_id=activity_id),
+            callback_data=ActivityAction(action=Act.SIGNUP, activity_id=activity_id),
         )
     return kb.as_markup()
 
@@ -99,7 +125,7 @@ def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("✅ Check in"),
-        callback_data=ActivityAction(action="checkin", activity_id=activity_id),
+        callback_data=ActivityAction(action=Act.CHECKIN, activity_id=activity_id),
     )
     return kb.as_markup()
 
@@ -108,7 +134,7 @@ def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("📋 Attendance"),
-        callback_data=ActivityAction(action="attendance", activity_id=activity_id),
+        callback_data=ActivityAction(action=Act.ATTENDANCE, activity_id=activity_id),
     )
     return kb.as_markup()
 
@@ -116,15 +142,15 @@ def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
 def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for action, label in (
-        ("attendance", _("📋 Attendance")),
-        ("code", _("🔢 Check-in code")),
-        ("photos", _("📷 Add photos")),
+        (Act.ATTENDANCE, _("📋 Attendance")),
+        (Act.CODE, _("🔢 Check-in code")),
+        (Act.PHOTOS, _("📷 Add photos")),
     ):
         kb.button(text=label, callback_data=ActivityAction(action=action, activity_id=activity.id))
     if may_call_off:
         kb.button(
             text=_("🚫 Call off"),
-            callback_data=ActivityAction(action="calloff", activity_id=activity.id),
+            callback_data=ActivityAction(action=Act.CALL_OFF, activity_id=activity.id),
         )
     kb.adjust(2)
     return kb.as_markup()
@@ -132,14 +158,14 @@ def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeybo
 
 def publish_button() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("➕ Publish an activity"), callback_data=Pick(what="act_new", value="1"))
+    kb.button(text=_("➕ Publish an activity"), callback_data=NewActivity())
     return kb.as_markup()
 
 
 def publish_confirm_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Publish"), callback_data=Pick(what="act_pub", value="yes"))
-    kb.button(text=str(BTN_CANCEL), callback_data=Pick(what="act_pub", value="no"))
+    kb.button(text=_("✅ Publish"), callback_data=PublishChoice(publish=True))
+    kb.button(text=str(BTN_CANCEL), callback_data=PublishChoice(publish=False))
     return kb.as_markup()
 
 
@@ -147,7 +173,7 @@ def call_off_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("Yes, call it off"),
-        callback_data=ActivityAction(action="calloff_yes", activity_id=activity_id),
+        callback_data=ActivityAction(action=Act.CALL_OFF_YES, activity_id=activity_id),
     )
     return kb.as_markup()
 
@@ -170,7 +196,7 @@ def attendance_keyboard(activity_id: int, lines: list[AttendanceLine]) -> Inline
         )
     kb.button(
         text=_("✅ Finish and record hours"),
-        callback_data=ActivityAction(action="finish", activity_id=activity_id),
+        callback_data=ActivityAction(action=Act.FINISH, activity_id=activity_id),
     )
     kb.adjust(1)
     return kb.as_markup()

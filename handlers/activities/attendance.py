@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import User
 from services import activities
 from services.people import Roles
-from views.activities import ActivityAction, Attend, attendance_keyboard, attendance_text
+from views.activities import Act, ActivityAction, Attend, attendance_keyboard, attendance_text
 
 
 async def show_code(
@@ -61,7 +61,7 @@ async def toggle(
 
 def router() -> Router:
     r = Router(name="activities.attendance")
-    r.callback_query.register(show_code, ActivityAction.filter(F.action == "code"))
-    r.callback_query.register(show_attendance, ActivityAction.filter(F.action == "attendance"))
+    r.callback_query.register(show_code, ActivityAction.filter(F.action == Act.CODE))
+    r.callback_query.register(show_attendance, ActivityAction.filter(F.action == Act.ATTENDANCE))
     r.callback_query.register(toggle, Attend.filter())
     return r

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import User
 from services import activities
 from services.people import Roles
-from views.activities import ActivityAction, call_off_keyboard
+from views.activities import Act, ActivityAction, call_off_keyboard
 
 
 async def call_off(
@@ -40,6 +40,6 @@ async def call_off_yes(
 
 def router() -> Router:
     r = Router(name="activities.calloff")
-    r.callback_query.register(call_off, ActivityAction.filter(F.action == "calloff"))
-    r.callback_query.register(call_off_yes, ActivityAction.filter(F.action == "calloff_yes"))
+    r.callback_query.register(call_off, ActivityAction.filter(F.action == Act.CALL_OFF))
+    r.callback_query.register(call_off_yes, ActivityAction.filter(F.action == Act.CALL_OFF_YES))
     return r

@@ -15,7 +15,7 @@ from models import Activity, User
 from services import activities
 from services.errors import DomainError
 from services.people import Roles
-from views.activities import ActivityAction, location_keyboard
+from views.activities import Act, ActivityAction, location_keyboard
 from views.menu import BTN_CANCEL, main_menu
 
 WRONG_CODES_MAX = 5
@@ -88,7 +88,7 @@ async def checkin_code(
 def router() -> Router:
     r = Router(name="activities.checkin")
     r.message.register(checkin_command, Command("checkin"))
-    r.callback_query.register(checkin_button, ActivityAction.filter(F.action == "checkin"))
+    r.callback_query.register(checkin_button, ActivityAction.filter(F.action == Act.CHECKIN))
     r.message.register(checkin_location, CheckIn.code, F.location)
     r.message.register(checkin_code, CheckIn.code, F.text, F.text != BTN_CANCEL)
     return r

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -15,12 +15,13 @@ from models import User
 from services import activities
 from services.org import Policy
 from services.people import Roles
-from views.menu import Pick, main_menu
+from views.activities import PublishChoice
+from views.menu import main_menu
 
 
 async def confirm_publish(
     query: CallbackQuery,
-    callback_data: Pick,
+    callback_data: PublishChoice,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -31,7 +32,7 @@ async def confirm_publish(
     data = await state.get_data()
     await state.clear()
     message = query.message if isinstance(query.message, Message) else None
-    if callback_data.value != "yes":
+    if not callback_data.publish:
         await query.answer(_("Stopped. Nothing was saved."))
         if message is not None:
             await message.edit_reply_markup(reply_markup=None)
@@ -60,7 +61,5 @@ async def confirm_publish(
 
 def router() -> Router:
     r = Router(name="activities.confirm")
-    r.callback_query.register(
-        confirm_publish, PublishActivity.confirm, Pick.filter(F.what == "act_pub")
-    )
+    r.callback_query.register(confirm_publish, PublishActivity.confirm, PublishChoice.filter())
     return r

@@ -16,7 +16,7 @@ from services.errors import DomainError
 from services.org import Policy
 from services.people import Roles
 from services.points import PointsRules
-from views.activities import ActivityAction
+from views.activities import Act, ActivityAction
 from views.menu import BTN_CANCEL, choices_keyboard, main_menu
 
 
@@ -75,6 +75,6 @@ async def finish(
 
 def router() -> Router:
     r = Router(name="activities.finish")
-    r.callback_query.register(ask_hours, ActivityAction.filter(F.action == "finish"))
+    r.callback_query.register(ask_hours, ActivityAction.filter(F.action == Act.FINISH))
     r.message.register(finish, FinishAttendance.hours, F.text, F.text != BTN_CANCEL)
     return r

@@ -15,7 +15,7 @@ from models import User
 from services import activities
 from services.errors import DomainError
 from services.people import Roles
-from views.activities import ActivityAction
+from views.activities import Act, ActivityAction
 from views.menu import choices_keyboard, main_menu
 
 BTN_PHOTOS_DONE = "✅"
@@ -83,7 +83,7 @@ async def wrong_photo_input(message: Message) -> None:
 
 def router() -> Router:
     r = Router(name="activities.photos")
-    r.callback_query.register(ask_photos, ActivityAction.filter(F.action == "photos"))
+    r.callback_query.register(ask_photos, ActivityAction.filter(F.action == Act.PHOTOS))
     r.message.register(got_photo, ActivityPhotos.photos, F.photo)
     r.message.register(photos_done, ActivityPhotos.photos, F.text == BTN_PHOTOS_DONE)
     r.message.register(wrong_photo_input, ActivityPhotos.photos)

@@ -17,8 +17,9 @@ from handlers.common import too_long
 from services import activities
 from services.i18n import local_name
 from services.people import Roles
+from views.activities import NewActivity
 from views.format import locale
-from views.menu import BTN_CANCEL, BTN_SKIP, Pick
+from views.menu import BTN_CANCEL, BTN_SKIP
 
 
 async def _targets(session: AsyncSession, roles: Roles) -> dict[str, str]:
@@ -119,7 +120,7 @@ async def skip_location(
 def router() -> Router:
     r = Router(name="activities.publish")
     r.message.register(begin_publish, Command("publish"))
-    r.callback_query.register(begin_publish, Pick.filter(F.what == "act_new"))
+    r.callback_query.register(begin_publish, NewActivity.filter())
     typed = (F.text, F.text != BTN_CANCEL)
     r.message.register(got_audience, PublishActivity.audience, *typed)
     r.message.register(got_title, PublishActivity.title, *typed)

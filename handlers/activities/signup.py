@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import SignupStatus, User
 from services import activities
-from views.activities import ActivityAction, signup_keyboard
+from views.activities import Act, ActivityAction, signup_keyboard
 
 
 async def sign_up(
@@ -43,6 +43,6 @@ async def cancel_signup(
 
 def router() -> Router:
     r = Router(name="activities.signup")
-    r.callback_query.register(sign_up, ActivityAction.filter(F.action == "signup"))
-    r.callback_query.register(cancel_signup, ActivityAction.filter(F.action == "cancel"))
+    r.callback_query.register(sign_up, ActivityAction.filter(F.action == Act.SIGNUP))
+    r.callback_query.register(cancel_signup, ActivityAction.filter(F.action == Act.CANCEL))
     return r

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import User
 from services import screens, volunteers
 from services.people import Roles
-from views.enrol import EnrolDecision, application_lines
+from views.enrol import EnrolDecision, Verdict, application_lines
 
 
 async def decide(
@@ -20,7 +20,7 @@ async def decide(
     user: User,
     roles: Roles,
 ) -> None:
-    approve = callback_data.action == "approve"
+    approve = callback_data.action == Verdict.APPROVE
     member = await volunteers.decide(session, callback_data.member_id, user, roles, approve=approve)
     await query.answer(_("Approved. Welcome them!") if approve else _("Rejected."))
     found = await screens.application(session, member)
