@@ -64,18 +64,21 @@ def places_keyboard(role: Role, places: Sequence[Region | Team]) -> InlineKeyboa
 
 
 def how_keyboard(at: AppointAt) -> InlineKeyboardMarkup:
-    where = {"role": at.role, "region_id": at.region_id, "team_id": at.team_id}
+    link = AppointByLink(role=at.role, region_id=at.region_id, team_id=at.team_id)
+    pick = AppointByPick(role=at.role, region_id=at.region_id, team_id=at.team_id)
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("🔗 Make an invitation link"), callback_data=AppointByLink(**where))
-    kb.button(text=_("👤 Choose someone who uses the bot"), callback_data=AppointByPick(**where))
+    kb.button(text=_("🔗 Make an invitation link"), callback_data=link)
+    kb.button(text=_("👤 Choose someone who uses the bot"), callback_data=pick)
     kb.adjust(1)
     return kb.as_markup()
 
 
 def people_keyboard(at: AppointAt, found: Sequence[User]) -> InlineKeyboardMarkup:
-    where = {"role": at.role, "region_id": at.region_id, "team_id": at.team_id}
     kb = InlineKeyboardBuilder()
     for person in found:
-        kb.button(text=person.name or "?", callback_data=AppointUser(**where, user_id=person.id))
+        this = AppointUser(
+            role=at.role, region_id=at.region_id, team_id=at.team_id, user_id=person.id
+        )
+        kb.button(text=person.name or "?", callback_data=this)
     kb.adjust(1)
     return kb.as_markup()
