@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram.fsm.state import State
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -16,3 +17,8 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
         )
     )
     return True
+
+
+def step_after(steps: tuple[State, ...], step: State) -> State:
+    """The step that follows `step` in a form's list of steps."""
+    return steps[steps.index(step) + 1]

@@ -286,6 +286,24 @@ async def activity_facts(
     )
 
 
+async def draft_facts(session: AsyncSession, draft: activities.ActivityDraft) -> ActivityFacts:
+    """An activity not yet published, as the organiser checks it before publishing."""
+    preview = Activity(
+        id=0,
+        title=draft.title,
+        content=draft.content,
+        place=draft.place,
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        capacity=draft.capacity,
+        team_id=draft.team_id,
+        station_id=draft.station_id,
+        recurrence=f"weekly:1/{draft.weeks}" if draft.weeks > 1 else None,
+        status=ActivityStatus.PUBLISHED,
+    )
+    return await activity_facts(session, preview, seats=Places(0, 0, draft.capacity))
+
+
 async def _activity(session: AsyncSession, row: OutboxMessage) -> Activity | None:
     return await session.get(Activity, row.payload.get("activity_id"))
 
@@ -333,11 +351,18 @@ async def enrol_request_notice(session: AsyncSession, row: OutboxMessage) -> Enr
     member = await session.get(TeamMember, row.payload.get("member_id"))
     if member is None or member.status != MembershipStatus.PENDING:
         return None
+    found = await application(session, member)
+    if found is None:
+        return None
+    applicant, team_ = found
+    return EnrolFacts(team_, applicant, member_id=member.id)
+
+
+async def application(session: AsyncSession, member: TeamMember) -> tuple[User, Team] | None:
+    """Who applied and to which team (the leader's card); None if either is gone."""
     applicant = await session.get(User, member.user_id)
     found = await session.get(Team, member.team_id)
-    if applicant is None or found is None:
-        return None
-    return EnrolFacts(found, applicant, member_id=member.id)
+    return (applicant, found) if applicant is not None and found is not None else None
 
 
 async def enrol_result_notice(session: AsyncSession, row: OutboxMessage) -> EnrolFacts:

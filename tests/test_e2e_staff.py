@@ -72,9 +72,9 @@ async def test_a_resident_cannot_appoint_even_with_forged_buttons(bot_env):
     await resident.send("👥 Appoint staff")
     await resident.expect(contains="Only the office")
     last = (await resident.history())[-1]
-    await resident.press_data(last, "p:ap_role:office")
+    await resident.press_data(last, "apr:office")
     assert "not allowed" in (await resident.callback_answer()).text
-    await resident.press_data(last, "p:ap_user:office.r1.1")
+    await resident.press_data(last, "apu:office:1::1")
     assert "not allowed" in (await resident.callback_answer()).text
     async with bot_env.sessionmaker() as s:
         assert (await s.scalars(select(StaffRole))).all() == []

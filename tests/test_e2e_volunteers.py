@@ -123,6 +123,23 @@ async def test_join_a_team_serve_an_order_and_see_hours_in_me(fast_env):
         assert fang_user.is_party_member and fang_user.skills == "Nursing, first aid"
 
 
+async def test_the_publishing_form_answers_what_it_did_not_ask_and_old_buttons_are_refused(
+    fast_env,
+):
+    head = await fast_env.person("Secretary Ma", role=Role.STATION_HEAD)
+    await head.tap("🗓 Activities")
+    offer = await head.expect(contains="Organisers can publish")
+    await head.press_data(offer, "p:act_new:1")  # the button as an earlier version made it
+    answer = await head.callback_answer()
+    assert "no longer valid" in answer.text and answer.show_alert
+    await head.send_command("publish")
+    await head.expect(contains="title of the activity")
+    await head.send_photo()  # not a title: the step says what it wants and stays
+    await head.expect(contains="Please answer with text")
+    await head.send("Free clinic in the village")
+    await head.expect(contains="content")
+
+
 async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     env = fast_env
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD)

@@ -4,25 +4,53 @@ buttons, and the queued notices about them (services/activities.py, services/kpi
 from __future__ import annotations
 
 from datetime import date, tzinfo
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
-from models import Activity, ActivityStatus, NoticeKind
+from models import Activity, ActivityStatus, NoticeKind, SignupStatus
 from services import screens
+from services.activities import AttendanceLine
 from services.i18n import local_name
 from services.screens import ActivityFacts
 from views.format import locale, num_text
+from views.menu import BTN_CANCEL, BTN_SKIP
 from views.notices import Note, Rendered, message, renders
 
 
-class ActivityAction(CallbackData, prefix="ac"):
-    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …"""
+class Act(StrEnum):
+    """What a button on an activity does (its value is what the button carries)."""
 
-    action: str
+    SIGNUP = "signup"
+    CANCEL = "cancel"
+    CHECKIN = "checkin"
+    ATTENDANCE = "attendance"
+    CODE = "code"
+    PHOTOS = "photos"
+    FINISH = "finish"
+    CALL_OFF = "calloff"
+    CALL_OFF_YES = "calloff_yes"
+
+
+class ActivityAction(CallbackData, prefix="ac"):
+    """A button on an activity: sign up, cancel, check in, attendance, code, photos, …
+    (one class with an enum, so the sign-up buttons of notices already sent keep working)."""
+
+    action: Act
     activity_id: int
+
+
+class NewActivity(CallbackData, prefix="acn"):
+    """Start publishing an activity."""
+
+
+class PublishChoice(CallbackData, prefix="acp"):
+    """The organiser's answer to the preview: publish it, or stop."""
+
+    publish: bool
 
 
 class Attend(CallbackData, prefix="at"):
@@ -83,12 +111,12 @@ def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
     if signed:
         kb.button(
             text=_("✖ Cancel my sign-up"),
-            callback_data=ActivityAction(action="cancel", activity_id=activity_id),
+            callback_data=ActivityAction(action=Act.CANCEL, activity_id=activity_id),
         )
     else:
         kb.button(
             text=_("✋ Sign up"),
-            callback_data=ActivityAction(action="signup", activity_id=activity_id),
+            callback_data=ActivityAction(action=Act.SIGNUP, activity_id=activity_id),
         )
     return kb.as_markup()
 
@@ -97,7 +125,7 @@ def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("✅ Check in"),
-        callback_data=ActivityAction(action="checkin", activity_id=activity_id),
+        callback_data=ActivityAction(action=Act.CHECKIN, activity_id=activity_id),
     )
     return kb.as_markup()
 
@@ -106,9 +134,83 @@ def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
         text=_("📋 Attendance"),
-        callback_data=ActivityAction(action="attendance", activity_id=activity_id),
+        callback_data=ActivityAction(action=Act.ATTENDANCE, activity_id=activity_id),
     )
     return kb.as_markup()
+
+
+def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for action, label in (
+        (Act.ATTENDANCE, _("📋 Attendance")),
+        (Act.CODE, _("🔢 Check-in code")),
+        (Act.PHOTOS, _("📷 Add photos")),
+    ):
+        kb.button(text=label, callback_data=ActivityAction(action=action, activity_id=activity.id))
+    if may_call_off:
+        kb.button(
+            text=_("🚫 Call off"),
+            callback_data=ActivityAction(action=Act.CALL_OFF, activity_id=activity.id),
+        )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def publish_button() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("➕ Publish an activity"), callback_data=NewActivity())
+    return kb.as_markup()
+
+
+def publish_confirm_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Publish"), callback_data=PublishChoice(publish=True))
+    kb.button(text=str(BTN_CANCEL), callback_data=PublishChoice(publish=False))
+    return kb.as_markup()
+
+
+def call_off_keyboard(activity_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=_("Yes, call it off"),
+        callback_data=ActivityAction(action=Act.CALL_OFF_YES, activity_id=activity_id),
+    )
+    return kb.as_markup()
+
+
+def attendance_text(title: str, lines: list[AttendanceLine]) -> str:
+    came = sum(1 for line in lines if line.attended)
+    return _("📋 «{title}»: {came} of {total} checked in. Tap names to tick who came.").format(
+        title=title, came=came, total=len(lines)
+    )
+
+
+def attendance_keyboard(activity_id: int, lines: list[AttendanceLine]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for line in lines:
+        mark = "✔" if line.booked else ("☑" if line.attended else "☐")
+        waiting = _(" (waitlist)") if line.status == SignupStatus.WAITLIST else ""
+        kb.button(
+            text=f"{mark} {line.name}{waiting}",
+            callback_data=Attend(activity_id=activity_id, user_id=line.user_id),
+        )
+    kb.button(
+        text=_("✅ Finish and record hours"),
+        callback_data=ActivityAction(action=Act.FINISH, activity_id=activity_id),
+    )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def location_keyboard(*, skip: bool) -> ReplyKeyboardMarkup:
+    """Send my location (the place of an activity, or where I am to check in)."""
+    kb = ReplyKeyboardBuilder()
+    kb.button(text=_("📍 Send my location"), request_location=True)
+    if skip:
+        kb.button(text=str(BTN_SKIP))
+    kb.button(text=str(BTN_CANCEL))
+    kb.adjust(1)
+    return kb.as_markup(resize_keyboard=True)
 
 
 # --- queued notices (those about something that moved on render as None: dropped) ----------

@@ -3,6 +3,8 @@ applicant's answer (services/volunteers.py queues both)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -17,23 +19,34 @@ from views.menu import main_menu
 from views.notices import Note, Rendered, message, renders
 
 
+class Verdict(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
 class EnrolDecision(CallbackData, prefix="en"):
     """The leader's answer to an application to join the team: approve or reject."""
 
-    action: str
+    action: Verdict
     member_id: int
 
 
 def decision_keyboard(member_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
-        text=_("✅ Approve"), callback_data=EnrolDecision(action="approve", member_id=member_id)
+        text=_("✅ Approve"),
+        callback_data=EnrolDecision(action=Verdict.APPROVE, member_id=member_id),
     )
     kb.button(
-        text=_("❌ Reject"), callback_data=EnrolDecision(action="reject", member_id=member_id)
+        text=_("❌ Reject"), callback_data=EnrolDecision(action=Verdict.REJECT, member_id=member_id)
     )
     kb.adjust(2)
     return kb.as_markup()
+
+
+def party_choices() -> dict[str, bool]:
+    """The answers to "Are you a party member?" as buttons, and what each means."""
+    return {_("Yes, I am a party member"): True, _("No"): False}
 
 
 def application_lines(applicant: User, team: Team) -> list[str]:

@@ -127,6 +127,15 @@ async def load_activity(session: AsyncSession, activity_id: int) -> Activity:
     return activity
 
 
+async def managed(session: AsyncSession, activity_id: int, roles: Roles) -> Activity:
+    """An activity for its organiser's side (code, attendance, photos, calling off); refused
+    alike when it does not exist or is not theirs to manage."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None or not may_manage(roles, activity):
+        raise NotAllowed(N_("Only the organiser can do this."))
+    return activity
+
+
 async def lock_activity(session: AsyncSession, activity_id: int) -> Activity:
     """Serialise sign-ups of one activity: a no-op UPDATE takes the row lock (PostgreSQL)
     or the write lock (SQLite) before places are counted."""

@@ -60,9 +60,18 @@ class AttendanceLine:
     booked: bool  # the hours are in the ledger
 
 
-async def attendance(
+@dataclass(frozen=True)
+class AttendanceSheet:
+    """The organiser's attendance list of one activity."""
+
+    activity_id: int
+    title: str
+    lines: list[AttendanceLine]
+
+
+async def attendance_sheet(
     session: AsyncSession, activity_id: int, actor: User, roles: Roles
-) -> list[AttendanceLine]:
+) -> AttendanceSheet:
     """The sign-ups (signed first, then the waitlist) with who came, for the organiser."""
     activity = await load_activity(session, activity_id)
     if not may_manage(roles, activity) or roles.user_id != actor.id:
@@ -78,7 +87,7 @@ async def attendance(
         .execution_options(populate_existing=True)
     )
     booked = await _booked(session, activity.id)
-    return [
+    lines = [
         AttendanceLine(
             user_id=u.id,
             name=u.name or f"#{u.id}",
@@ -89,6 +98,13 @@ async def attendance(
         )
         for s, u in rows
     ]
+    return AttendanceSheet(activity.id, activity.title, lines)
+
+
+async def attendance(
+    session: AsyncSession, activity_id: int, actor: User, roles: Roles
+) -> list[AttendanceLine]:
+    return (await attendance_sheet(session, activity_id, actor, roles)).lines
 
 
 async def _booked(session: AsyncSession, activity_id: int) -> set[int]:
@@ -99,6 +115,18 @@ async def _booked(session: AsyncSession, activity_id: int) -> set[int]:
             )
         )
     )
+
+
+async def toggle_attended(
+    session: AsyncSession, activity_id: int, actor: User, roles: Roles, user_id: int
+) -> AttendanceSheet:
+    """The organiser taps a name on the list: ticked becomes unticked and the other way
+    round. Commits; returns the list as it is now."""
+    before = await attendance(session, activity_id, actor, roles)
+    line = next((x for x in before if x.user_id == user_id), None)
+    attended = not (line.attended if line else False)
+    await set_attended(session, activity_id, actor, roles, user_id, attended)
+    return await attendance_sheet(session, activity_id, actor, roles)
 
 
 def _attendance_open(activity: Activity, now: datetime) -> None:

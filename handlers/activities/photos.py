@@ -1,0 +1,90 @@
+"""The organiser files photos of the activity with its record."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.media import save_attachment
+from bot.settings import Settings
+from handlers.activities.states import ActivityPhotos
+from models import User
+from services import activities
+from services.errors import DomainError
+from services.people import Roles
+from views.activities import Act, ActivityAction
+from views.menu import choices_keyboard, main_menu
+
+BTN_PHOTOS_DONE = "✅"
+
+
+async def ask_photos(
+    query: CallbackQuery,
+    callback_data: ActivityAction,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    activity = await activities.managed(session, callback_data.activity_id, roles)
+    await query.answer()
+    await state.set_state(ActivityPhotos.photos)
+    await state.update_data(activity_id=activity.id, photos=[])
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send photos of «{title}». Tap ✅ when all are sent.").format(title=activity.title),
+            reply_markup=choices_keyboard([BTN_PHOTOS_DONE], back=False),
+        )
+
+
+async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
+    data = await state.get_data()
+    photos = data.get("photos", [])
+    if len(photos) >= activities.MAX_PHOTOS:
+        await message.answer(
+            _("That is {n} photos already; tap ✅ to go on.").format(n=activities.MAX_PHOTOS)
+        )
+        return
+    photo = (message.photo or [])[-1]
+    path = await save_attachment(
+        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
+    )
+    photos.append([photo.file_id, photo.file_unique_id, path])
+    await state.update_data(photos=photos)
+    await message.answer(_("Photo {n} received.").format(n=len(photos)))
+
+
+async def photos_done(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    data = await state.get_data()
+    if not data.get("photos"):
+        await message.answer(_("Please send at least one photo first."))
+        return
+    await state.clear()
+    try:
+        added = await activities.add_photos(
+            session, data["activity_id"], user, roles, [tuple(p) for p in data["photos"]]
+        )
+    except DomainError as exc:  # the form is over: the refusal comes with the menu back
+        await message.answer(_(exc.message).format(**exc.params), reply_markup=main_menu(roles))
+        return
+    await message.answer(
+        _("{n} photo(s) filed with the activity's record.").format(n=added),
+        reply_markup=main_menu(roles),
+    )
+
+
+async def wrong_photo_input(message: Message) -> None:
+    await message.answer(_("Please send a photo, or tap ✅ when all are sent."))
+
+
+def router() -> Router:
+    r = Router(name="activities.photos")
+    r.callback_query.register(ask_photos, ActivityAction.filter(F.action == Act.PHOTOS))
+    r.message.register(got_photo, ActivityPhotos.photos, F.photo)
+    r.message.register(photos_done, ActivityPhotos.photos, F.text == BTN_PHOTOS_DONE)
+    r.message.register(wrong_photo_input, ActivityPhotos.photos)
+    return r

@@ -1,0 +1,131 @@
+"""Publishing an activity, the first answers: for whom, the title, the content, the place and
+(optionally) its location."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.activities.ask import ask, ask_next
+from handlers.activities.states import PublishActivity
+from handlers.common import too_long
+from services import activities
+from services.i18n import local_name
+from services.people import Roles
+from views.activities import NewActivity
+from views.format import locale
+from views.menu import BTN_CANCEL, BTN_SKIP
+
+
+async def _targets(session: AsyncSession, roles: Roles) -> dict[str, str]:
+    """Whom the person may publish for: label → "t<team id>" or "s<station id>"."""
+    teams, stations = await activities.publishable_targets(session, roles)
+    out = {local_name(t, locale()): f"t{t.id}" for t in teams}
+    out |= {local_name(s, locale()): f"s{s.id}" for s in stations}
+    return out
+
+
+async def begin_publish(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+    if not isinstance(message, Message):
+        return
+    targets = await _targets(session, roles)
+    if not targets:
+        await message.answer(_("Only team leaders and station heads can publish activities."))
+        return
+    await state.clear()
+    await state.update_data(targets=targets)
+    if len(targets) == 1:  # nothing to choose: the audience step is skipped
+        await state.update_data(target=next(iter(targets.values())))
+        await ask_next(message, state, PublishActivity.audience, session, settings)
+        return
+    await ask(message, state, PublishActivity.audience, session, settings)
+
+
+async def got_audience(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    targets = (await state.get_data())["targets"]
+    if message.text not in targets:
+        await message.answer(_("Please tap one of the buttons below."))
+        return
+    await state.update_data(target=targets[message.text])
+    await ask_next(message, state, PublishActivity.audience, session, settings)
+
+
+async def got_title(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    title = (message.text or "").strip()
+    if not title or len(title) > activities.MAX_TITLE or title.startswith("/"):
+        await message.answer(
+            _("Please write a title of at most {n} characters.").format(n=activities.MAX_TITLE)
+        )
+        return
+    await state.update_data(title=title)
+    await ask_next(message, state, PublishActivity.title, session, settings)
+
+
+async def got_content(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    content = "" if message.text == BTN_SKIP else (message.text or "").strip()
+    if await too_long(message, content, activities.MAX_CONTENT):
+        return
+    await state.update_data(content=content)
+    await ask_next(message, state, PublishActivity.content, session, settings)
+
+
+async def got_place(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    place = (message.text or "").strip()
+    if not place or len(place) > activities.MAX_PLACE:
+        await message.answer(
+            _("Please write the place in at most {n} characters.").format(n=activities.MAX_PLACE)
+        )
+        return
+    await state.update_data(place=place)
+    await ask_next(message, state, PublishActivity.place, session, settings)
+
+
+async def got_location(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    loc = message.location
+    if loc is not None:
+        await state.update_data(latitude=loc.latitude, longitude=loc.longitude)
+    await ask_next(message, state, PublishActivity.location, session, settings)
+
+
+async def skip_location(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    await ask_next(message, state, PublishActivity.location, session, settings)
+
+
+def router() -> Router:
+    r = Router(name="activities.publish")
+    r.message.register(begin_publish, Command("publish"))
+    r.callback_query.register(begin_publish, NewActivity.filter())
+    typed = (F.text, F.text != BTN_CANCEL)
+    r.message.register(got_audience, PublishActivity.audience, *typed)
+    r.message.register(got_title, PublishActivity.title, *typed)
+    r.message.register(got_content, PublishActivity.content, *typed)
+    r.message.register(got_place, PublishActivity.place, *typed)
+    r.message.register(got_location, PublishActivity.location, F.location)
+    r.message.register(skip_location, PublishActivity.location, F.text == BTN_SKIP)
+    return r

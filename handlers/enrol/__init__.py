@@ -1,0 +1,14 @@
+"""Joining a team: a resident applies (team → name → phone → skills → party member) and the
+team's leader approves or rejects in the chat."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.enrol import apply, decide
+
+
+def router() -> Router:
+    r = Router(name="enrol")
+    r.include_routers(apply.router(), decide.router())
+    return r
