@@ -22,6 +22,8 @@ from simulator.server import run_simulator
 from tests.harness import TAOLE, TOKEN
 from tests.processes import free_port
 
+SECRET = "s3cret-Token_1-0123456789abcdef0123"
+
 
 async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path):
     cfg = load_org_config(TAOLE)
@@ -39,7 +41,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
             bot_token=TOKEN,
             telegram_api_base=sim.base_url,
             webhook_url=url,
-            webhook_secret="s3cret-Token_1",
+            webhook_secret=SECRET,
             webhook_port=port,
             inbox_stale_after=1.0,
         )
@@ -83,7 +85,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_health(db_url, tmp_path
                 held = {**forged, "update_id": 434343}
                 async with sessionmaker() as s:
                     await claim_update(s, 434343, "another-worker")
-                secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+                secret = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
                 async with http.post(url, json=held, headers=secret) as resp:
                     assert resp.status == 503
                 await asyncio.sleep(1.1)
