@@ -11,6 +11,7 @@ HELP = {
     "updates_duplicate_total": "updates skipped because they were already handled",
     "updates_in_hand_elsewhere_total": "redeliveries answered 503: another worker has them",
     "updates_throttled_total": "updates dropped because the user sent too many too fast",
+    "updates_malformed_total": "updates skipped because they could not be parsed",
     "messages_sent_total": "outbox messages delivered",
     "messages_failed_total": "outbox messages given up",
     "messages_blocked_total": "outbox messages to users who blocked the bot",
@@ -42,3 +43,8 @@ class Metrics:
 
 
 METRICS = Metrics()
+
+
+def count_malformed_update() -> None:
+    """An update that could not be parsed was skipped."""
+    METRICS.inc("updates_malformed_total")
