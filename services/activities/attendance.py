@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,6 @@ from models import (
 )
 from services import points
 from services.activities.access import (
-    CENT,
     CHECKIN_EARLY,
     CHECKIN_LATE,
     CHECKIN_RADIUS_M,
@@ -43,6 +42,7 @@ from services.activities.signups import (
     duration_hours,
 )
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.hours import parse_hours
 from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
@@ -239,13 +239,7 @@ async def check_in_by_location(
 
 
 def _hours(value: object) -> Decimal:
-    try:
-        h = Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=24) from exc
-    if not Decimal(0) < h <= MAX_HOURS:
-        raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=24)
-    return h
+    return parse_hours(value, most=MAX_HOURS)
 
 
 async def finish(
