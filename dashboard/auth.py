@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
+from models.db import private_dir
 
 COOKIE = "dashboard_session"
 SESSION_SECONDS = 12 * 3600
@@ -35,7 +36,7 @@ def load_secret(settings: Settings, path: Path | None = None) -> bytes:
         value = path.read_text(encoding="ascii").strip()
         if len(value) >= 32:
             return value.encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
