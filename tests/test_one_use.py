@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Invite, MemberRole, MembershipStatus, Role, TeamMember, User
+from models import ActivitySignup, Invite, MemberRole, MembershipStatus, Role, TeamMember, User
 from models.db import make_engine, make_sessionmaker
 from services import people, weblogin
 from services.broadcasts import approve, create
@@ -147,3 +147,34 @@ async def test_one_notice_approved_by_three_office_staff_at_once_once(racing):
 
         results = await _race(racing, clerks, decide)
         assert sum(isinstance(r, int) for r in results) == 1
+
+
+async def test_a_double_tap_on_a_check_in_code_checks_in_once(racing):
+    """Someone who came without signing up sends the code twice at once: both answers say
+    checked in, and there is one attendance row."""
+    from services import activities
+    from tests.test_activities import START, _publish
+
+    async with racing() as s:
+        cast = await make_cast(s)
+        walk_in = await make_user(s)
+        await s.commit()
+        activity = await _publish(s, cast.east_head, station_id=cast.org.east.id, capacity=None)
+        walk_in.station_id, walk_in.town_id = cast.org.east.id, cast.org.town.id
+        await s.commit()
+    during = START + timedelta(minutes=20)
+    for _ in range(ROUNDS):
+        async with racing() as s:
+            await s.execute(delete(ActivitySignup).where(ActivitySignup.user_id == walk_in.id))
+            await s.commit()
+        results = await _race(
+            racing,
+            [walk_in.id] * RACERS,
+            lambda s, u: activities.check_in_by_code(s, u, activity.checkin_code, now=during),
+        )
+        assert [getattr(r, "id", r) for r in results] == [activity.id] * RACERS
+        async with racing() as s:
+            rows = list(
+                await s.scalars(select(ActivitySignup).where(ActivitySignup.user_id == walk_in.id))
+            )
+        assert [(r.activity_id, r.attended) for r in rows] == [(activity.id, True)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -24,6 +24,7 @@ from models import (
     User,
     utcnow,
 )
+from models.db import dialect_insert
 from services import points
 from services.activities.access import (
     CHECKIN_EARLY,
@@ -148,18 +149,37 @@ async def set_attended(
 async def _check_in(
     session: AsyncSession, activity: Activity, user: User, now: datetime
 ) -> ActivitySignup:
-    signup = await session.scalar(
-        select(ActivitySignup)
-        .where(ActivitySignup.activity_id == activity.id, ActivitySignup.user_id == user.id)
-        .execution_options(populate_existing=True)
+    # Insert-or-nothing, then tick if not ticked yet: a double tap (two check-ins of one
+    # person at once) finds the other's row instead of failing on the unique constraint.
+    await session.execute(
+        dialect_insert(session)(ActivitySignup)
+        .values(
+            activity_id=activity.id,
+            user_id=user.id,
+            status=SignupStatus.SIGNED,
+            attended=True,
+            checked_in_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["activity_id", "user_id"])
     )
-    if signup is None:
-        signup = ActivitySignup(activity_id=activity.id, user_id=user.id, created_at=now)
-        session.add(signup)
-    if not signup.attended:
-        signup.status, signup.attended, signup.checked_in_at = SignupStatus.SIGNED, True, now
-    await session.flush()
-    return signup
+    await session.execute(
+        update(ActivitySignup)
+        .where(
+            ActivitySignup.activity_id == activity.id,
+            ActivitySignup.user_id == user.id,
+            ActivitySignup.attended.is_(False),
+        )
+        .values(status=SignupStatus.SIGNED, attended=True, checked_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return (
+        await session.scalars(
+            select(ActivitySignup)
+            .where(ActivitySignup.activity_id == activity.id, ActivitySignup.user_id == user.id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
 
 
 def in_checkin_window(activity: Activity, now: datetime) -> bool:
