@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from bot.settings import ROOT, Settings
 from models import Region, RegionLevel, Role, Team, Unit
-from models.db import make_engine, make_sessionmaker
+from models.db import make_engine, make_sessionmaker, private_dir
 from models.migrate import downgrade, upgrade
 from services import people
 from services.i18n import compile_catalogs
@@ -314,7 +315,10 @@ def run(settings: Settings) -> int:
 
     setup_logging(settings.log_level, settings.log_format)
     compile_catalogs()
-    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    # What the bot writes (database, photos, exports, backups) is for its own user only,
+    # however the service was started (the systemd unit sets UMask=0077 as well).
+    os.umask(0o077)
+    private_dir(settings.media_dir)
     upgrade(settings.database_url)  # before the loop starts: Alembic runs its own loop
     from bot.runner import serve
 

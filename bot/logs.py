@@ -25,10 +25,22 @@ _update_id: ContextVar[int | None] = ContextVar("log_update_id", default=None)
 _user_id: ContextVar[int | None] = ContextVar("log_user_id", default=None)
 
 # Chinese mobile numbers (11 digits from 13x to 19x), with or without +86 / 0086 / 86 and
-# with spaces or dashes inside; then any other international number written with a "+".
-_CN_MOBILE = r"(?P<cc>(?:\+|00)?86[\s-]?)?(?P<cn>1[3-9]\d(?:[\s-]?\d){8})"
-_INTERNATIONAL = r"\+(?P<intl>\d(?:[\s-]?\d){6,14})"
-_PHONE = re.compile(rf"(?<![\d+]){_CN_MOBILE}(?!\d)|(?<![\d+]){_INTERNATIONAL}(?!\d)")
+# with spaces or dashes inside, or dots between 3-4-4 groups (139.1234.5678); landlines
+# (an area code 0xx or 0xxx, then 7 or 8 digits: 0952-6012345, (010) 1234 5678); then any
+# other international number written with a "+". A digit may be full-width (１３９…), as
+# a Chinese input method types it.
+_D = "[0-9\uff10-\uff19]"
+_CN_MOBILE = (
+    rf"(?P<cc>(?:[+＋]|00)?86[\s-]?)?"
+    rf"(?P<cn>[1１][3-9３-９]{_D}(?:(?:[\s-]?{_D}){{8}}|\.{_D}{{4}}\.{_D}{{4}}))"
+)
+_LANDLINE = rf"(?P<land>\(?[0０][1-9１-９]{_D}{{1,2}}\)?[\s-]?{_D}{{3,4}}[\s-]?{_D}{{4}})"
+_INTERNATIONAL = rf"[+＋](?P<intl>{_D}(?:[\s-]?{_D}){{6,14}})"
+_PHONE = re.compile(
+    rf"(?<![\d+＋]){_CN_MOBILE}(?!\d)"
+    rf"|(?<![\d+＋(]){_LANDLINE}(?!\d)"
+    rf"|(?<![\d+＋]){_INTERNATIONAL}(?!\d)"
+)
 
 
 def _hide(digits: str) -> str:
@@ -39,6 +51,8 @@ def _hide(digits: str) -> str:
 def _mask_match(match: re.Match[str]) -> str:
     if match.group("cn"):
         return (match.group("cc") or "") + _hide(re.sub(r"\D", "", match.group("cn")))
+    if match.group("land"):
+        return _hide(re.sub(r"\D", "", match.group("land")))
     return "+" + _hide(re.sub(r"\D", "", match.group("intl")))
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+
+from models.db import private_dir
 
 log = logging.getLogger("civic_dispatch.media")
 
@@ -20,9 +23,10 @@ async def save_attachment(
     target = media_dir / relative
     if target.exists():
         return str(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     try:
         await bot.download(file_id, destination=target)
+        os.chmod(target, 0o600)
     except (TelegramAPIError, OSError) as exc:
         log.warning("could not download %s: %s", file_unique_id, exc)
         return None

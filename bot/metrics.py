@@ -79,3 +79,13 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+UPDATES_MALFORMED = Counter(
+    f"{PREFIX}updates_malformed", "updates skipped because they could not be parsed"
+)
+
+
+def count_malformed_update() -> None:
+    """An update that could not be parsed was skipped."""
+    UPDATES_MALFORMED.inc()

@@ -17,6 +17,10 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
+from pydantic import ValidationError
+
+from bot.logs import mask_phones
+from bot.metrics import count_malformed_update
 
 log = logging.getLogger("civic_dispatch.polling")
 DRAIN_SECONDS = 25.0
@@ -24,6 +28,21 @@ DRAIN_SECONDS = 25.0
 # fetching back to back would only re-read them: a busy loop that cost more CPU than the
 # handlers. Fetch at most this often then; with nothing in hand, long-poll as usual.
 REFETCH_GAP = 0.02
+
+
+def parse_update(raw: Any, bot: Bot) -> Update | None:
+    """The update in `raw`, or None (logged, masked, and counted) if it is not one that
+    aiogram can parse: such an update is skipped, never allowed to stop the bot."""
+    try:
+        return Update.model_validate(raw, context={"bot": bot})
+    except ValidationError as exc:
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        log.warning("skipped update %s, which is not valid: %s", update_id, mask_phones(problems))
+        count_malformed_update()
+        return None
 
 
 class _RawGetUpdates(GetUpdates):
@@ -71,7 +90,7 @@ class SafePoller:
             self.in_hand.pop(update.update_id, None)
             self._finished.set()
 
-    async def _fetch(self, stop: asyncio.Event) -> list[Update]:
+    async def _fetch(self, stop: asyncio.Event) -> list[Update | int]:
         call = _RawGetUpdates(
             offset=self._offset(),
             timeout=self.timeout,
@@ -87,11 +106,18 @@ class SafePoller:
             with contextlib.suppress(asyncio.CancelledError):
                 await fetch
             return []
-        return [
-            Update.model_validate(raw, context={"bot": self.bot})
-            for raw in fetch.result()
-            if raw["update_id"] > self.highest_started and raw["update_id"] not in self.in_hand
-        ]
+        updates = []
+        for raw in fetch.result():
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                log.warning("skipped an update without an update_id")
+                count_malformed_update()
+                continue
+            if update_id <= self.highest_started or update_id in self.in_hand:
+                continue
+            # One that cannot be parsed stands as its id: confirmed in turn, as if handled.
+            updates.append(parse_update(raw, self.bot) or update_id)
+        return updates
 
     async def _pace(self, stop: asyncio.Event, last_fetch: float) -> None:
         """Wait out REFETCH_GAP since the last fetch, unless everything in hand finishes."""
@@ -128,7 +154,10 @@ class SafePoller:
                 continue
             backoff = 1.0
             for update in updates:
-                self._start(update)
+                if isinstance(update, int):
+                    self.highest_started = max(self.highest_started, update)
+                else:
+                    self._start(update)
         await self._drain()
 
     async def _drain(self) -> None:

@@ -6,18 +6,24 @@ when no token is given); production sets the PostgreSQL, Redis and webhook value
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("zh_CN", "en")
+MIN_SECRET = 32  # characters of WEBHOOK_SECRET and DASHBOARD_SECRET, when set
+# Settings whose value must not be printed back in an error message.
+HIDDEN = ("bot_token", "webhook_secret", "dashboard_secret")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -36,7 +42,11 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field("", description="Redis URL for FSM storage; empty keeps it in memory")
     org_config: Path = Field(ROOT / "config" / "taole.yaml", description="org chart YAML")
-    admin_ids: list[int] = Field(default_factory=list, description="Telegram ids of admins")
+    # NoDecode: the environment's "9001,9002" reaches the validator below as it is written
+    # (pydantic-settings would JSON-decode a list field first and fail on it).
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Telegram ids of admins, comma-separated"
+    )
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
     quiet_hours_start: time = time(21, 0)
@@ -89,11 +99,25 @@ class Settings(BaseSettings):
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
-        # "123,456" from the environment, as well as a JSON list.
+        # "123,456" (or empty) from the environment, as well as a JSON list.
         if isinstance(value, str):
+            if value.strip().startswith("["):
+                try:
+                    return json.loads(value)
+                except ValueError as exc:
+                    raise ValueError("must be Telegram ids separated by commas") from exc
             return [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("webhook_secret", "dashboard_secret")
+    @classmethod
+    def _long_secret(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET:
+            raise ValueError(
+                f"must be at least {MIN_SECRET} characters (make one: openssl rand -hex 32)"
+            )
         return value
 
     @field_validator("timezone")
@@ -159,6 +183,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = "_".join(str(part) for part in err["loc"]).upper() or "settings"
-            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+            field = str(err["loc"][0]) if err["loc"] else ""
+            name = field.upper() or "settings"
+            got = "hidden" if field in HIDDEN else repr(err.get("input"))
+            lines.append(f"{name}: {err['msg']} (got {got})")
         raise SettingsError("\n".join(lines)) from None
+    except SourceError as exc:  # a value the environment source could not even decode
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = found.group(1).upper() if found else "settings"
+        raise SettingsError(f"{name}: could not be read ({exc})") from None

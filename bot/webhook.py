@@ -12,6 +12,7 @@ need no balancer of their own. Health, readiness and counters are served beside 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.polling import parse_update
 from bot.settings import Settings
 from services.inbox import Claim, claim_update
 
@@ -67,11 +69,27 @@ class InboxRequestHandler(SimpleRequestHandler):
         super().__init__(dp, bot, handle_in_background=False, secret_token=secret_token)
         self.sessionmaker, self.worker, self.stale_after = sessionmaker, worker, stale_after
 
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        # Compared as bytes: compare_digest refuses a str with non-ASCII characters, and a
+        # forged header must be a 401 like any other wrong secret, not a 500.
+        if not self.secret_token:
+            return True
+        given = telegram_secret_token.encode("utf-8", "replace")
+        return hmac.compare_digest(given, self.secret_token.encode("utf-8"))
+
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
-        payload: Any = await request.json(loads=bot.session.json_loads)
+        try:
+            payload: Any = await request.json(loads=bot.session.json_loads)
+        except ValueError:  # not JSON, or not UTF-8
+            return web.Response(status=400, text="not JSON\n")
         update_id = payload.get("update_id") if isinstance(payload, dict) else None
         if not isinstance(update_id, int):
             return web.Response(status=400, text="not an update\n")
+        # Parsed before the inbox claim: one aiogram cannot read is skipped with a 200, so
+        # Telegram stops sending it, and no claim is left unfinished.
+        update = parse_update(payload, bot)
+        if update is None:
+            return web.json_response({})
         async with self.sessionmaker() as session:
             claim = await claim_update(session, update_id, self.worker, self.stale_after)
         if claim is Claim.DONE:
@@ -80,7 +98,7 @@ class InboxRequestHandler(SimpleRequestHandler):
         if claim is Claim.IN_HAND:
             metrics.UPDATES_IN_HAND_ELSEWHERE.inc()
             return web.Response(status=503, headers={"Retry-After": "1"}, text="in hand\n")
-        result = await self.dispatcher.feed_webhook_update(bot, payload, inbox_claimed=True)
+        result = await self.dispatcher.feed_webhook_update(bot, update, inbox_claimed=True)
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 

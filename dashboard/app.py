@@ -176,7 +176,7 @@ async def _viewer(request: web.Request, db: AsyncSession) -> Viewer | None:
     cookie = auth.verify(request.app[SECRET], request.cookies.get(auth.COOKIE))
     if cookie is None:
         return None
-    found = await weblogin.viewer(db, cookie.user_id, frozenset(settings.admin_ids))
+    found = await weblogin.viewer(db, cookie.user_id, frozenset(settings.admin_ids), cookie.epoch)
     if found is None:
         return None
     user, roles, scope = found
@@ -289,7 +289,7 @@ async def login(request: web.Request) -> web.Response:
     response = web.HTTPSeeOther("/")
     response.set_cookie(
         auth.COOKIE,
-        auth.sign(request.app[SECRET], user.id),
+        auth.sign(request.app[SECRET], user.id, epoch=user.web_epoch),
         max_age=auth.SESSION_SECONDS,
         httponly=True,
         samesite="Lax",
@@ -300,6 +300,8 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Sign out on the server too: the cookie, and any copy of it, stops working."""
+    await weblogin.sign_out(_db(request), _viewer_of(request).user.id)
     response = web.HTTPSeeOther("/signed-out")
     response.del_cookie(auth.COOKIE, path="/")
     raise response

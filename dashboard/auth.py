@@ -1,4 +1,6 @@
-"""The dashboard's session cookie: a user id and an expiry, signed with HMAC-SHA256.
+"""The dashboard's session cookie: a user id, the user's sign-in epoch and an expiry,
+signed with HMAC-SHA256. Signing out raises the user's epoch in the database, so the cookie
+stops working on the server too, even if a copy of it was kept.
 
 The secret is DASHBOARD_SECRET, or, when that is unset, a random one generated on first use
 and kept in `dashboard-secret` beside the media folder (`data/` by default; mode 0600), so
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
+from models.db import private_dir
 
 COOKIE = "dashboard_session"
 SESSION_SECONDS = 12 * 3600
@@ -33,7 +36,7 @@ def load_secret(settings: Settings, path: Path | None = None) -> bytes:
         value = path.read_text(encoding="ascii").strip()
         if len(value) >= 32:
             return value.encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     value = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
@@ -53,11 +56,12 @@ def _unb64(text: str) -> bytes:
 class Session:
     user_id: int
     expires: int  # unix seconds
+    epoch: int = 0  # the user's web_epoch when signed in
 
 
-def sign(secret: bytes, user_id: int, *, now: float | None = None) -> str:
+def sign(secret: bytes, user_id: int, *, epoch: int = 0, now: float | None = None) -> str:
     issued = int(now if now is not None else time.time())
-    body = {"u": user_id, "e": issued + SESSION_SECONDS, "n": secrets.token_hex(4)}
+    body = {"u": user_id, "e": issued + SESSION_SECONDS, "g": epoch, "n": secrets.token_hex(4)}
     payload = _b64(json.dumps(body, separators=(",", ":")).encode())
     mac = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
     return f"{payload}.{_b64(mac)}"
@@ -73,7 +77,7 @@ def verify(secret: bytes, value: str | None, *, now: float | None = None) -> Ses
         if not hmac.compare_digest(expected, _unb64(mac)):
             return None
         body = json.loads(_unb64(payload))
-        session = Session(int(body["u"]), int(body["e"]))
+        session = Session(int(body["u"]), int(body["e"]), int(body.get("g", 0)))
     except (ValueError, KeyError, TypeError):
         return None
     if session.expires <= (now if now is not None else time.time()):

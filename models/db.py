@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,34 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+def private_dir(path: Path) -> Path:
+    """Make `path` and any missing parent, each 0700 (only the bot's user may look in).
+    A folder that already exists is left as its owner set it."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode passes through the umask
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty and 0600 if it does not exist yet (its folder 0700)."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return path
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Residents' names and phones: 0600, and SQLite gives its -wal and -shm files
+            # the database file's mode.
+            private_file(Path(parsed.database))
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

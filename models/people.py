@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
@@ -45,6 +54,9 @@ class User(Base):
     blocked_at: Mapped[datetime | None]
     # An office decision: the user may not use the bot.
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Dashboard sessions carry the epoch they were signed in; signing out raises it, which
+    # ends every session signed before (services/weblogin.py).
+    web_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     anonymised_at: Mapped[datetime | None]
 

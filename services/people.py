@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Select, String, cast, func, literal, select, union_all
+from sqlalchemy import Select, String, cast, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Invite,
@@ -405,14 +406,28 @@ async def create_invite(
 
 
 async def redeem_invite(session: AsyncSession, code: str, user: User) -> Invite:
-    """Use a one-use code: appoints `user` as the invite says. Flushes; the caller commits."""
+    """Use a one-use code: appoints `user` as the invite says. Flushes; the caller commits.
+
+    The code is spent by a conditional UPDATE before anything is appointed, so of several
+    people opening one link at the same moment exactly one is appointed; the others wait
+    for that transaction and then find the code used."""
     invite = await session.scalar(select(Invite).where(Invite.code == code))
     if invite is None:
         raise NotFound(N_("This invitation link is not valid."))
-    if invite.used_at is not None:
-        raise Conflict(N_("This invitation link has already been used."))
-    if invite.expires_at < utcnow():
+    now = utcnow()
+    if invite.used_at is None and invite.expires_at < now:
         raise NotAllowed(N_("This invitation link has expired. Ask for a new one."))
+    spent = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None), Invite.expires_at >= now)
+        .values(used_at=now, used_by_id=user.id)
+        .returning(Invite.id)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.scalar() is None:
+        raise Conflict(N_("This invitation link has already been used."))
+    set_committed_value(invite, "used_at", now)
+    set_committed_value(invite, "used_by_id", user.id)
     region = await session.get(Region, invite.region_id) if invite.region_id else None
     team = await session.get(Team, invite.team_id) if invite.team_id else None
     unit = await session.get(Unit, invite.unit_id) if invite.unit_id else None
@@ -425,9 +440,6 @@ async def redeem_invite(session: AsyncSession, code: str, user: User) -> Invite:
         unit=unit,
         by=await session.get(User, invite.created_by_id) if invite.created_by_id else None,
     )
-    invite.used_at = utcnow()
-    invite.used_by_id = user.id
-    await session.flush()
     return invite
 
 

@@ -232,6 +232,8 @@ async def correct(
         p = Decimal(str(points)).quantize(CENT, ROUND_HALF_UP)
     except ArithmeticError as exc:
         raise DomainError(N_("Please give a number.")) from exc
+    if not (h.is_finite() and p.is_finite()):  # "NaN" quantizes quietly to NaN
+        raise DomainError(N_("Please give a number."))
     if h == 0 and p == 0:
         raise DomainError(N_("A correction must change the hours or the points."))
     if corrects_id is not None:

@@ -2,7 +2,9 @@
 
 The bot gives a staff user a link `{public url}/login/{token}`. The token is 32 random bytes
 (URL-safe); only its SHA-256 is stored (`WebLoginToken.token_hash`), it expires after
-LINK_TTL and is spent by a conditional UPDATE, so two clicks give one session.
+LINK_TTL and is spent by a conditional UPDATE, so two clicks give one session. A session
+is good while its user's `web_epoch` is the one it was signed in with: signing out raises
+the epoch, which ends it (and any copy of its cookie) on the server.
 """
 
 from __future__ import annotations
@@ -97,13 +99,25 @@ async def redeem_link_token(
     return (user, roles) if may_use_dashboard(roles) else None
 
 
+async def sign_out(session: AsyncSession, user_id: int) -> None:
+    """End every dashboard session of this user (signed in before now). Commits."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(web_epoch=User.web_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+
+
 async def viewer(
-    session: AsyncSession, user_id: int, admin_ids: frozenset[int]
+    session: AsyncSession, user_id: int, admin_ids: frozenset[int], epoch: int
 ) -> tuple[User, Roles, Scope] | None:
     """The signed-in user with their roles and scope as they are now (a dismissed head
-    loses access at the next click), or None."""
-    user = await session.get(User, user_id)
-    if user is None or user.banned:
+    loses access at the next click, a banned user at once), or None; None too for a
+    session of an epoch the user has signed out of."""
+    user = await session.get(User, user_id, populate_existing=True)
+    if user is None or user.banned or user.web_epoch != epoch:
         return None
     roles = await roles_of(session, user, admin_ids)
     scope = scope_for(roles)

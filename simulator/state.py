@@ -260,6 +260,14 @@ class BotState:
         self.updates_signal.notify()
         return update_id
 
+    def enqueue_raw(self, kind: str, payload: dict[str, Any]) -> int:
+        """Queue an update exactly as given (plus its id), even one no Bot API server would
+        send: for tests of what the bot does with an update it cannot parse."""
+        update_id = next(self._update_ids)
+        self.updates.append(PendingUpdate(update_id, kind, {"update_id": update_id, **payload}))
+        self.updates_signal.notify()
+        return update_id
+
     def acknowledge(self, offset: int) -> None:
         """Forget updates before `offset`; a negative offset keeps only the last -offset."""
         if offset < 0:

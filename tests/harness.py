@@ -35,6 +35,20 @@ TAOLE = ROOT / "config" / "taole.yaml"
 _ids = itertools.count(5_000_001)
 
 
+def malformed_message(chat_id: int) -> dict[str, object]:
+    """An update aiogram cannot parse (the message id is not a number), with a phone number
+    in it; the simulator queues it with `BotState.enqueue_raw`."""
+    return {
+        "message": {
+            "message_id": "first",
+            "date": 0,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
+            "text": "my number is 13912345678",
+        }
+    }
+
+
 @dataclass
 class BotEnv:
     sim: Simulator

@@ -343,10 +343,11 @@ async def test_finish_rules_and_hours_entered_by_the_leader(session):
     await activities.set_attended(
         session, activity.id, leader, lroles, cast.health_vol.id, True, now=START
     )
-    with pytest.raises(DomainError, match="Hours"):
-        await activities.finish(
-            session, activity.id, leader, lroles, DEFAULT_RULES, hours="25", now=START
-        )
+    for wrong in ("25", "NaN", "inf", "-Infinity", "sNaN"):
+        with pytest.raises(DomainError, match="Hours"):
+            await activities.finish(
+                session, activity.id, leader, lroles, DEFAULT_RULES, hours=wrong, now=START
+            )
     [entry] = await activities.finish(
         session, activity.id, leader, lroles, DEFAULT_RULES, hours="1.5", now=START
     )

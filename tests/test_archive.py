@@ -29,6 +29,7 @@ from models import (
     SignupStatus,
 )
 from services import archive
+from services.archive.xlsx import CUT, MAX_CELL, MAX_ROWS, XlsxWriter, sheet_title
 from services.reports import Scope
 from tests.test_reports import MARCH, local, seed
 
@@ -270,3 +271,70 @@ async def test_export_of_two_thousand_orders_is_quick(session, tmp_path):
     assert summary.rows["订单"] == n + 8
     assert summary.rows["订单记录"] >= 3 * n
     assert elapsed < 15, f"{n} orders took {elapsed:.1f} s"
+
+
+# --- text and sizes Excel refuses --------------------------------------------------------
+
+HOSTILE = "停水\ufffe了\uffff，\x01\x08\x0b\x0c\x1f\r请来\t修\n理"
+
+
+async def test_characters_xml_forbids_do_not_break_the_workbook(session, tmp_path):
+    """An order description with U+FFFE, U+FFFF and C0 controls: the workbook still opens,
+    and the description keeps every other character."""
+    data, _act = await seed_archive(session, tmp_path / "media")
+    order = await session.get(Order, data.ids[8])
+    order.description = HOSTILE
+    await session.commit()
+    out = tmp_path / "archive.xlsx"
+    await archive.write_xlsx(
+        session, out, Scope(town_ids=frozenset({data.cast.org.town.id})), MARCH
+    )
+    wb = load_workbook(out, read_only=True)
+    header = archive.SHEETS["订单"]
+    rows = {r[0]: r for r in wb["订单"].iter_rows(min_row=2, values_only=True)}
+    described = rows[order.number][header.index("需求描述")]
+    assert described == "停水了，请来\t修\n理"
+
+
+def test_a_cell_longer_than_excel_allows_is_cut_with_a_marker(tmp_path):
+    out = tmp_path / "long.xlsx"
+    book = XlsxWriter(out)
+    sheet = book.sheet("备注", ["长", "短", "表情"])
+    emoji = "🙂" * 20_000  # 40,000 UTF-16 units: Excel counts those
+    sheet.append([["甲" * 40_000, "乙" * MAX_CELL, emoji], ["<&>" * 12_000, "\x00x\ud800", "y"]])
+    book.close()
+    (long, exact, faces), (escaped, lone, _y) = list(
+        load_workbook(out, read_only=True)["备注"].iter_rows(min_row=2, values_only=True)
+    )
+    assert long == "甲" * (MAX_CELL - len(CUT)) + CUT
+    assert exact == "乙" * MAX_CELL  # at the limit: whole
+    assert faces.endswith(CUT) and len(faces.encode("utf-16-le")) // 2 <= MAX_CELL
+    assert len(escaped) == MAX_CELL and escaped.startswith("<&><&>")
+    assert lone == "x"  # a NUL and a lone surrogate (from a bad decode) are dropped
+
+
+def test_rows_beyond_a_sheet_go_on_in_a_continuation_sheet(tmp_path):
+    """With a 4-row sheet (Excel's is 1,048,576): the header and 3 rows on each sheet, the
+    rest on «订单（续）», «订单（续2）»; the next sheet is unaffected."""
+    assert MAX_ROWS == 1_048_576
+    out = tmp_path / "many.xlsx"
+    book = XlsxWriter(out, max_rows=4)
+    orders = book.sheet("订单", ["编号"])
+    assert orders.append([[n] for n in range(1, 6)]) == 5
+    assert orders.append([[6], [7], [8]]) == 3
+    book.sheet("评价" * 20, ["评分"]).append([[5]])
+    book.close()
+    wb = load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["订单", "订单（续）", "订单（续2）", "评价" * 15 + "评"]
+    values = {name: [r[0] for r in wb[name].iter_rows(values_only=True)] for name in wb.sheetnames}
+    assert values["订单"] == ["编号", 1, 2, 3]
+    assert values["订单（续）"] == ["编号", 4, 5, 6]
+    assert values["订单（续2）"] == ["编号", 7, 8]
+    assert values[wb.sheetnames[3]] == ["评分", 5]
+
+
+def test_sheet_names_excel_accepts():
+    assert sheet_title("a" * 40) == "a" * 31
+    assert sheet_title("报表[3/4]:*?\\") == "报表_3_4_____"
+    assert sheet_title("订单", ["订单"]) == "订单(2)"
+    assert sheet_title("x" * 31, ["X" * 31]) == "x" * 28 + "(2)"

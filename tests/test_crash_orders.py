@@ -466,7 +466,7 @@ async def test_sigkill_of_webhook_workers_on_postgresql_and_redis(
         **LOAD,
         "REDIS_URL": redis_url,
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/tg/updates",
-        "WEBHOOK_SECRET": "crash-Secret_1",
+        "WEBHOOK_SECRET": "crash-Secret_1-0123456789abcdef012345",
         "WEBHOOK_PORT": str(port),
         "INBOX_STALE_AFTER": "2",
         "LOG_LEVEL": "INFO",  # "webhook at …" says it is ready

@@ -25,12 +25,23 @@ from bot.logs import NOISY_LOGGERS, log_context, mask_phones, setup_logging
         ("+44 20 7946 0958", "+442*******58"),
         ("+1-202-555-0143", "+120******43"),
         ("电话13912345678请回电", "电话139******78请回电"),
+        # landlines, full-width digits (a Chinese input method), dotted groups
+        ("座机0952-6012345", "座机095******45"),
+        ("(010) 1234 5678 ext", "010******78 ext"),
+        ("09526012345", "095******45"),
+        ("电话１３９１２３４５６７８。", "电话１３９******７８。"),
+        ("＋86 １３９ １２３４ ５６７８", "＋86 １３９******７８"),
+        ("139.1234.5678", "139******78"),
+        ("tel 139.1234.5678, thanks", "tel 139******78, thanks"),
         # not phone numbers: ids, short numbers, dates and times, long digit runs
         ("update 987654 from user 5000001", "update 987654 from user 5000001"),
         ("user 1391234567", "user 1391234567"),
         ("2026-11-30 03:11:41,123", "2026-11-30 03:11:41,123"),
         ("timestamp 1764471101123", "timestamp 1764471101123"),
         ("order TA-20261130-0001", "order TA-20261130-0001"),
+        ("at 2026.11.30 0:05, 3.5 h, v0.952", "at 2026.11.30 0:05, 3.5 h, v0.952"),
+        ("timestamp 1764471101.5", "timestamp 1764471101.5"),
+        ("ids 0 00 012 0123", "ids 0 00 012 0123"),
     ],
 )
 def test_mask_phones(text: str, masked: str) -> None:

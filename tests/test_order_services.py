@@ -538,6 +538,9 @@ async def test_complete_checks_photos_and_hours(session, cast):
         (PHOTOS * 11, {vol.id: 2}),
         (PHOTOS, {vol.id: 0}),
         (PHOTOS, {vol.id: Decimal("24.5")}),
+        (PHOTOS, {vol.id: Decimal("NaN")}),  # NaN would raise inside the comparison
+        (PHOTOS, {vol.id: "nan"}),
+        (PHOTOS, {vol.id: "inf"}),
         (PHOTOS, {}),
     ]:
         with pytest.raises(DomainError):

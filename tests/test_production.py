@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 RESIDENTS = 16
 RESIDENT_TG = 8_400_000
 LEADER_TG = 8_399_001
-SECRET = "prod-Secret_42"
+SECRET = "prod-Secret_42-0123456789abcdef012345"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 

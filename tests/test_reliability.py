@@ -10,13 +10,14 @@ from pathlib import Path
 
 from aiogram.types import Chat, Message, Update
 from aiogram.types import User as TgUser
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from models import ProcessedUpdate
 from models.db import make_engine
 from simulator.driver import Driver
 from simulator.server import run_simulator
-from tests.harness import TOKEN
+from tests.harness import TOKEN, malformed_message
 from tests.processes import start_bot, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +99,26 @@ async def test_a_flooding_user_is_slowed_politely_and_others_are_not(bot_env):
     slow_downs = [t for t in texts if "very fast" in t]
     assert len(slow_downs) == 1
     assert len(texts) <= 1 + 20 + 1  # the greeting, at most 20 answers, one warning
+
+
+async def test_an_update_that_cannot_be_parsed_is_skipped_and_polling_goes_on(bot_env, caplog):
+    """Logged (masked) and counted, confirmed to Telegram like a handled one; the bot
+    answers the next update and stays up."""
+    u = await bot_env.new_user("Next", lang="en")
+    sim_bot = bot_env.sim.world.bot_for_token(TOKEN)
+    malformed_before = REGISTRY.get_sample_value("civic_dispatch_updates_malformed_total") or 0.0
+    bad = sim_bot.enqueue_raw("message", malformed_message(u.id))
+    await u.send("/help")
+    await u.expect(contains="How to use")
+    assert (
+        REGISTRY.get_sample_value("civic_dispatch_updates_malformed_total") or 0.0
+    ) == malformed_before + 1
+    assert f"skipped update {bad}" in caplog.text
+    assert "13912345678" not in caplog.text
+    await u.send("/help")  # fetched with an offset past the skipped one: it is confirmed
+    await u.expect(contains="How to use")
+    assert all(pending.update_id > bad for pending in sim_bot.updates)
+
+
+def _malformed() -> float:
+    return REGISTRY.get_sample_value("civic_dispatch_updates_malformed_total") or 0.0

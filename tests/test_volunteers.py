@@ -353,6 +353,11 @@ async def test_corrections_are_new_rows_with_a_reason_by_the_office_only(session
         await points.correct(
             session, vol.id, hours=0, points=0, reason="无", by=cast.office, roles=office_roles
         )
+    for nan in ({"hours": "NaN"}, {"points": Decimal("NaN")}):
+        with pytest.raises(DomainError, match="number"):
+            await points.correct(
+                session, vol.id, **nan, reason="无", by=cast.office, roles=office_roles
+            )
     fix = await points.correct(
         session,
         vol.id,

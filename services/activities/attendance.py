@@ -7,9 +7,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -24,9 +24,9 @@ from models import (
     User,
     utcnow,
 )
+from models.db import dialect_insert
 from services import points
 from services.activities.access import (
-    CENT,
     CHECKIN_EARLY,
     CHECKIN_LATE,
     CHECKIN_RADIUS_M,
@@ -43,6 +43,7 @@ from services.activities.signups import (
     duration_hours,
 )
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.hours import parse_hours
 from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
@@ -176,18 +177,37 @@ async def set_attended(
 async def _check_in(
     session: AsyncSession, activity: Activity, user: User, now: datetime
 ) -> ActivitySignup:
-    signup = await session.scalar(
-        select(ActivitySignup)
-        .where(ActivitySignup.activity_id == activity.id, ActivitySignup.user_id == user.id)
-        .execution_options(populate_existing=True)
+    # Insert-or-nothing, then tick if not ticked yet: a double tap (two check-ins of one
+    # person at once) finds the other's row instead of failing on the unique constraint.
+    await session.execute(
+        dialect_insert(session)(ActivitySignup)
+        .values(
+            activity_id=activity.id,
+            user_id=user.id,
+            status=SignupStatus.SIGNED,
+            attended=True,
+            checked_in_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["activity_id", "user_id"])
     )
-    if signup is None:
-        signup = ActivitySignup(activity_id=activity.id, user_id=user.id, created_at=now)
-        session.add(signup)
-    if not signup.attended:
-        signup.status, signup.attended, signup.checked_in_at = SignupStatus.SIGNED, True, now
-    await session.flush()
-    return signup
+    await session.execute(
+        update(ActivitySignup)
+        .where(
+            ActivitySignup.activity_id == activity.id,
+            ActivitySignup.user_id == user.id,
+            ActivitySignup.attended.is_(False),
+        )
+        .values(status=SignupStatus.SIGNED, attended=True, checked_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return (
+        await session.scalars(
+            select(ActivitySignup)
+            .where(ActivitySignup.activity_id == activity.id, ActivitySignup.user_id == user.id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
 
 
 def in_checkin_window(activity: Activity, now: datetime) -> bool:
@@ -267,13 +287,7 @@ async def check_in_by_location(
 
 
 def _hours(value: object) -> Decimal:
-    try:
-        h = Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=24) from exc
-    if not Decimal(0) < h <= MAX_HOURS:
-        raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=24)
-    return h
+    return parse_hours(value, most=MAX_HOURS)
 
 
 async def finish(

@@ -4,7 +4,7 @@ the resident's rating."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from models import (
 )
 from services import points
 from services.errors import Conflict, DomainError, NotAllowed
+from services.hours import parse_hours
 from services.i18n import N_
 from services.orders.access import (
     can_handle,
@@ -60,18 +61,7 @@ PhotoIn = tuple[str, str, str | None]
 def _clean_hours(hours: dict[int, Decimal]) -> dict[int, Decimal]:
     if not hours:
         raise DomainError(N_("Enter the hours of at least one volunteer."))
-    clean: dict[int, Decimal] = {}
-    for uid, value in hours.items():
-        try:
-            h = Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        except (InvalidOperation, ValueError):
-            h = Decimal(-1)
-        if not Decimal(0) < h <= MAX_HOURS:
-            raise DomainError(
-                N_("Hours must be more than 0 and at most {max}."), max=int(MAX_HOURS)
-            )
-        clean[int(uid)] = h
-    return clean
+    return {int(uid): parse_hours(value, most=MAX_HOURS) for uid, value in hours.items()}
 
 
 async def complete(
