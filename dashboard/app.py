@@ -423,11 +423,12 @@ async def _scorecards(request: web.Request, period: Period) -> list[dict[str, An
 
 
 def _score_row(s: StationScore, v: Viewer) -> dict[str, Any]:
+    ranked = s.has_data and s.total is not None  # nothing happened there: no rank, no medal
     return {
-        "rank": s.rank,
+        "rank": s.rank if ranked else None,
         "name": s.name(v.locale),
-        "total": "—" if s.total is None else f"{s.total:.1f}",
-        "total_value": s.total or 0.0,
+        "total": f"{s.total:.1f}" if ranked else "—",
+        "total_value": (s.total or 0.0) if ranked else None,
         "scores": {k: ("—" if x is None else f"{x:.0f}") for k, x in s.scores.items()},
         "orders": s.orders,
         "completion": reports.format_rate(s.completion_rate),

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from services.i18n import N_, gettext
 
 EVENT_LABELS = {
-    "created": N_("Placed"),
+    "created": N_("Order placed"),
     "routed": N_("Passed to a team"),
     "accepted": N_("Accepted"),
     "declined": N_("Declined"),
