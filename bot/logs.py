@@ -173,7 +173,6 @@ class SkippedRunFilter(logging.Filter):
         return "maximum number of running instances reached" not in str(record.msg)
 
 
-
 def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
     """Configure the root logger: one handler on `stream` (stderr), masking and context
     filters on it (so they apply to every logger's records), the chosen format."""

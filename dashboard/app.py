@@ -43,7 +43,7 @@ from models import (
 )
 from services import archive, charts, orders, reports, weblogin
 from services.i18n import LOCALES, N_, gettext, local_name
-from services.orders.event_text import describe
+from services.orders.event_text import describe, local_time
 from services.org import Policy
 from services.people import Roles
 from services.reports import STATUS_ORDER, Period, Scope, status_name
@@ -220,9 +220,7 @@ def _db(request: web.Request) -> AsyncSession:
 
 
 def _local(value: datetime | None, request: web.Request) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(request.app[SETTINGS].tz).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else local_time(value, request.app[SETTINGS].tz)
 
 
 def _date_param(request: web.Request, name: str) -> date | None:
