@@ -791,12 +791,7 @@ async def scorecard(request: web.Request) -> web.Response:
 
 async def exports(request: web.Request) -> web.Response:
     period = _period(request)
-    return render(
-        request,
-        "exports.html",
-        missing_name=archive.MISSING_NAME,
-        **_period_context(request, period),
-    )
+    return render(request, "exports.html", **_period_context(request, period))
 
 
 async def export_file(request: web.Request) -> web.StreamResponse:

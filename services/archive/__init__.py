@@ -18,12 +18,11 @@ hours by when they were booked; `period=None` takes everything.
 """
 
 from services.archive.columns import SHEETS
-from services.archive.photos import MISSING_NAME, PhotoSummary, photo_entries, write_photo_zip
+from services.archive.photos import PhotoSummary, photo_entries, write_photo_zip
 from services.archive.sheets import ArchiveSummary, write_xlsx
 from services.archive.xlsx import XlsxWriter
 
 __all__ = [
-    "MISSING_NAME",
     "SHEETS",
     "ArchiveSummary",
     "PhotoSummary",
