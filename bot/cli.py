@@ -155,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+SCHEMA_FIRST = ("org", "staff", "export", "roster")
+
+
+def _changes(args: argparse.Namespace) -> bool:
+    """Whether the command writes to the database (then it may set it up first)."""
+    reading = {("org", "show"), ("staff", "list"), ("export", "xlsx"), ("export", "photos")}
+    return (args.command, args.action) not in reading
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import commands
 
@@ -162,6 +171,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.run(settings)
     if args.command == "db":
         return commands.db(settings, args.action, getattr(args, "revision", None))
+    if args.command in SCHEMA_FIRST:
+        # Commands that change something set the database up, as `run` does; the ones
+        # that only read say what to run, rather than answer from an empty database.
+        problem = commands.ready(settings, migrate=_changes(args))
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
     if args.command == "org":
         if args.action == "load":
             return _run_async(commands.org_load, settings, args.file)

@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import ROOT, Settings
 from models import Region, RegionLevel, Role, Team, Unit
 from models.db import make_engine, make_sessionmaker, private_dir
-from models.migrate import downgrade, upgrade
+from models.migrate import downgrade, head_revision, schema_revision, upgrade
 from services import people
 from services.i18n import compile_catalogs
 from services.org import OrgConfigError, load_org_config, org_summary, sync_org
@@ -25,6 +26,27 @@ BACKUP_DIR = ROOT / "data" / "backups"
 
 def _say(line: str) -> None:
     print(line, flush=True)
+
+
+def ready(settings: Settings, *, migrate: bool) -> str | None:
+    """Before a command that uses the database: None when its schema is current (brought
+    up to date first when `migrate`), else the one line that says what to run."""
+    try:
+        current = asyncio.run(schema_revision(settings.database_url))
+    except (OSError, SQLAlchemyError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"Cannot open the database ({first}): check DATABASE_URL."
+    if current == head_revision():
+        return None
+    if migrate:
+        upgrade(settings.database_url)
+        return None
+    if current is None:
+        return (
+            "The database is not set up yet: run `python -m bot org load` "
+            "(or `make run`, which also starts the bot)."
+        )
+    return "The database schema is older than this version: run `python -m bot db upgrade`."
 
 
 def db(settings: Settings, action: str, revision: str | None) -> int:
@@ -185,7 +207,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
                 _say(
                     f"Wrote {args.out} in {time.monotonic() - started:.1f} s: "
                     f"{photos.photos} photo(s), {photos.bytes / 1e6:.1f} MB; "
-                    f"{len(photos.missing)} missing (listed in MISSING.txt)."
+                    f"{len(photos.missing)} missing (listed in 缺失照片.txt inside)."
                 )
     finally:
         await engine.dispose()
@@ -320,12 +342,16 @@ def run(settings: Settings) -> int:
     os.umask(0o077)
     private_dir(settings.media_dir)
     upgrade(settings.database_url)  # before the loop starts: Alembic runs its own loop
-    from bot.runner import serve
+    from bot.runner import PortInUse, serve
 
     try:
         cfg = load_org_config(settings.org_config)
     except OrgConfigError as exc:
         print(f"The org config {settings.org_config} has problems:\n{exc}", file=sys.stderr)
         return 1
-    asyncio.run(serve(settings, cfg))
+    try:
+        asyncio.run(serve(settings, cfg))
+    except PortInUse as exc:
+        log.error("%s", exc)
+        return 1
     return 0

@@ -166,8 +166,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-# Every poll and every web-chat request would otherwise be a line in the log.
-NOISY_LOGGERS = ("aiohttp.access", "alembic.runtime.migration")
+# Every poll, every web-chat request and every run of a scheduler job (two lines each, for
+# jobs that run every few seconds) would otherwise be a line in the log; so would APScheduler
+# adding its jobs at start-up (scheduler/runner.py says it started, in one line). Their
+# warnings and errors (a job that failed) still show.
+NOISY_LOGGERS = (
+    "aiohttp.access",
+    "alembic.runtime.migration",
+    "apscheduler.executors",
+    "apscheduler.scheduler",
+)
+
+
+class SkippedRunFilter(logging.Filter):
+    """Drops APScheduler's warning that a run was skipped because the previous one is still
+    going: the jobs run one at a time on purpose (`max_instances=1`, scheduler/runner.py),
+    and the skipped run's work is picked up by the one in progress or the next."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
 
 
 def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
@@ -185,3 +202,6 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None 
     root.setLevel(level)
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    aps = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, SkippedRunFilter) for f in aps.filters):
+        aps.addFilter(SkippedRunFilter())

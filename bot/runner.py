@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
@@ -24,6 +25,27 @@ from services.org import OrgConfig, sync_org
 log = logging.getLogger("civic_dispatch")
 
 DEMO_TOKEN = "100000001:SIMULATOR-demo-token-for-local-use-only"
+
+
+class PortInUse(Exception):
+    """A server of ours could not listen: the one line to show, naming the setting."""
+
+    def __init__(self, variable: str, host: str, port: int) -> None:
+        super().__init__(
+            f"port {port} on {host} is in use: set {variable} to a free port "
+            f"(or stop the program that holds it)"
+        )
+
+
+@contextmanager
+def _listening(variable: str, host: str, port: int) -> Iterator[None]:
+    """Turn "address already in use" while a server starts into `PortInUse`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(variable, host, port) from None
 
 
 async def set_commands(bot: Bot) -> None:
@@ -88,9 +110,10 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
         if settings.use_simulator:
             from bot.demo import start_demo
 
-            token, api_base = await stack.enter_async_context(
-                start_demo(settings, sessionmaker, DEMO_TOKEN)
-            )
+            with _listening("SIMULATOR_PORT", settings.simulator_host, settings.simulator_port):
+                token, api_base = await stack.enter_async_context(
+                    start_demo(settings, sessionmaker, DEMO_TOKEN)
+                )
         bot = build_bot(token, api_base)
         stack.push_async_callback(bot.session.close)
         dp: Dispatcher = build_dispatcher(settings, sessionmaker, cfg.policy)
@@ -116,7 +139,8 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
         gc.collect()
         gc.freeze()
         if settings.webhook_url:
-            await run_webhook(dp, bot, settings, sessionmaker, _stop_on_signals())
+            with _listening("WEBHOOK_PORT", settings.webhook_host, settings.webhook_port):
+                await run_webhook(dp, bot, settings, sessionmaker, _stop_on_signals())
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             await run_polling(dp, bot, _stop_on_signals())

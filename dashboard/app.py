@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
 from aiohttp import web
@@ -43,6 +43,7 @@ from models import (
 )
 from services import archive, charts, orders, reports, weblogin
 from services.i18n import LOCALES, N_, gettext, local_name
+from services.orders.event_text import describe, local_time
 from services.org import Policy
 from services.people import Roles
 from services.reports import STATUS_ORDER, Period, Scope, status_name
@@ -53,6 +54,7 @@ PAGE_SIZE = 25
 # Charts shown side by side get the same height (in bars).
 CHART_ROWS = {"stations": 10, "categories": 10, "status": 6, "ratings": 6}
 MAX_QUERY = 64
+STATUS_VALUES = frozenset(s.value for s in OrderStatus)
 PUBLIC = ("/login/", "/static/", "/signed-out", "/healthz")
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -122,6 +124,24 @@ def _error(request: web.Request, status: int, msgid: str) -> web.Response:
     return render(request, "message.html", status=status, message=msgid)
 
 
+# What a refusal says, in the dashboard's layout and the reader's language. A missing page
+# and another village's order get the same words: nothing leaks by guessing ids.
+REFUSALS = {
+    403: N_("You may not open this page."),
+    404: N_("There is nothing here: the page does not exist, or it is not yours to see."),
+    405: N_("There is nothing here: the page does not exist, or it is not yours to see."),
+}
+
+
+async def _refusal_page(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status not in REFUSALS:
+            raise
+        return _error(request, exc.status, REFUSALS[exc.status])
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -156,12 +176,12 @@ async def session_and_viewer(request: web.Request, handler: Handler) -> web.Stre
         if request.method == "POST" and not _same_origin(request):
             return _error(request, 403, N_("This request came from another site."))
         if request.path.startswith(PUBLIC):
-            return await handler(request)
+            return await _refusal_page(request, handler)
         viewer = await _viewer(request, db)
         if viewer is None:
             return render(request, "signed_out.html", status=401, expired=True)
         request[VIEWER] = viewer
-        return await handler(request)
+        return await _refusal_page(request, handler)
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -200,9 +220,7 @@ def _db(request: web.Request) -> AsyncSession:
 
 
 def _local(value: datetime | None, request: web.Request) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(request.app[SETTINGS].tz).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else local_time(value, request.app[SETTINGS].tz)
 
 
 def _date_param(request: web.Request, name: str) -> date | None:
@@ -405,11 +423,12 @@ async def _scorecards(request: web.Request, period: Period) -> list[dict[str, An
 
 
 def _score_row(s: StationScore, v: Viewer) -> dict[str, Any]:
+    ranked = s.has_data and s.total is not None  # nothing happened there: no rank, no medal
     return {
-        "rank": s.rank,
+        "rank": s.rank if ranked else None,
         "name": s.name(v.locale),
-        "total": "—" if s.total is None else f"{s.total:.1f}",
-        "total_value": s.total or 0.0,
+        "total": f"{s.total:.1f}" if ranked else "—",
+        "total_value": (s.total or 0.0) if ranked else None,
         "scores": {k: ("—" if x is None else f"{x:.0f}") for k, x in s.scores.items()},
         "orders": s.orders,
         "completion": reports.format_rate(s.completion_rate),
@@ -595,7 +614,7 @@ async def _order_in_scope(request: web.Request, order_id: int) -> Order:
     v = _viewer_of(request)
     # The same answer for "no such order" and "not yours": nothing leaks by guessing ids.
     if order is None or not v.scope.allows(order.town_id, order.station_id):
-        raise web.HTTPNotFound(text="not found")
+        raise web.HTTPNotFound()
     return order
 
 
@@ -607,20 +626,30 @@ async def order_page(request: web.Request) -> web.Response:
     names = await _Names(v.locale).load(db)
     resident = await db.get(User, order.resident_id)
     history = await orders.history(db, order.id, v.user, v.roles)
-    timeline = [
-        {
-            "at": _local(line.at, request),
-            "kind": line.kind,
-            "what": _event_label(line.kind, v),
-            "status": status_name(line.to_status, v.locale)
-            if line.to_status in {s.value for s in OrderStatus}
-            else "",
-            "who": line.actor_name or _("System"),
-            "team": (line.team_name_en if v.locale == "en" else line.team_name_zh) or "",
-            "note": line.note or "",
-        }
-        for line in history
-    ]
+    team_names = {t.name_zh: local_name(t, v.locale) for t in await db.scalars(select(Team))}
+    tz = request.app[SETTINGS].tz
+    timeline = []
+    for line in history:
+        said = describe(
+            line.kind,
+            line.note,
+            v.locale,
+            tz,
+            team_name=lambda zh: team_names.get(zh, zh),
+        )
+        timeline.append(
+            {
+                "at": _local(line.at, request),
+                "kind": line.kind,
+                "what": said.what,
+                "status": status_name(line.to_status, v.locale)
+                if line.to_status in STATUS_VALUES and line.to_status != line.from_status
+                else "",
+                "who": line.actor_name or _("System"),
+                "team": (line.team_name_en if v.locale == "en" else line.team_name_zh) or "",
+                "note": said.detail,
+            }
+        )
     photos = list(
         await db.scalars(
             select(Attachment)
@@ -677,28 +706,6 @@ async def order_page(request: web.Request) -> web.Response:
         assignments=assignments,
         rating=rating,
     )
-
-
-EVENT_LABELS = {
-    "created": N_("Placed"),
-    "routed": N_("Passed to a team"),
-    "accepted": N_("Accepted"),
-    "declined": N_("Declined"),
-    "transferred": N_("Transferred"),
-    "escalated": N_("Escalated"),
-    "assigned": N_("Volunteers assigned"),
-    "started": N_("Work started"),
-    "done": N_("Done"),
-    "rated": N_("Rated"),
-    "cancelled": N_("Cancelled"),
-    "hours_confirmed": N_("Hours confirmed"),
-    "withdrawn": N_("A volunteer withdrew"),
-    "comment": N_("Comment"),
-}
-
-
-def _event_label(kind: str, v: Viewer) -> str:
-    return v.t(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
 
 
 async def media(request: web.Request) -> web.StreamResponse:
@@ -795,9 +802,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     period = _period(request)
     photos = request.match_info["kind"] == "photos.zip"
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="dashboard-"))
-    slug = f"{period.first:%Y%m%d}-{period.last:%Y%m%d}"
-    name = f"photos-{slug}.zip" if photos else f"archive-{slug}.xlsx"
-    path = folder / name
+    path = folder / ("photos.zip" if photos else "archive.xlsx")
     try:
         if photos:
             await archive.write_photo_zip(
@@ -805,23 +810,44 @@ async def export_file(request: web.Request) -> web.StreamResponse:
             )
         else:
             await archive.write_xlsx(_db(request), path, v.scope, period, tz=settings.tz)
-        kind = (
-            "application/zip"
-            if photos
-            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response = web.FileResponse(
-            path,
-            headers={
-                "Content-Type": kind,
-                "Content-Disposition": f'attachment; filename="{name}"',
-            },
-        )
-        await response.prepare(request)  # sends the file; it can go afterwards
-        await response.write_eof()
-        return response
+        return await _send_file(request, path, download_name(photos, period, v.locale))
     finally:
         await asyncio.to_thread(shutil.rmtree, folder, True)
+
+
+DOWNLOAD_TYPES = {
+    ".zip": "application/zip",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def download_name(photos: bool, period: Period, locale: str) -> str:
+    """The file name a download is saved under, in the viewer's language."""
+    slug = f"{period.first:%Y%m%d}-{period.last:%Y%m%d}"
+    what = N_("photos") if photos else N_("records")
+    return f"{gettext(what, locale)}-{slug}.{'zip' if photos else 'xlsx'}"
+
+
+async def _send_file(request: web.Request, path: Path, name: str) -> web.StreamResponse:
+    """Stream a temporary file and finish the response here, so the file can go as soon as
+    this returns (a FileResponse would open it again after the handler has returned)."""
+    kind = DOWNLOAD_TYPES[path.suffix]
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": kind,
+            "Content-Disposition": f'attachment; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(name)}",
+        }
+    )
+    response.content_length = (await asyncio.to_thread(path.stat)).st_size
+    _secure(response.headers)
+    await response.prepare(request)
+    with await asyncio.to_thread(path.open, "rb") as f:
+        while chunk := await asyncio.to_thread(f.read, 256 * 1024):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 # --- the app ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Screenshot the dashboard for the docs, over a month of made-up activity in Taole:
 
     .venv/bin/python -m dashboard.screenshot --out docs/dashboard.png
+    .venv/bin/python -m dashboard.screenshot --phone --path /orders --out docs/dashboard-phone.png
 
 Seeds a throw-away SQLite database with the Taole org chart, staff, volunteers, residents
 and ~150 orders of the last 30 days (statuses, times, ratings, hours, photos and activities
@@ -215,7 +216,8 @@ async def seed(session: AsyncSession, rng: random.Random) -> User:
     return office
 
 
-async def shoot(out: Path, width: int, height: int, path: str = "") -> None:
+async def shoot(out: Path, width: int, height: int, path: str = "", *, phone: bool = False) -> None:
+    """`phone`: the first screen only, at a phone's pixel density (2×)."""
     from playwright.async_api import async_playwright  # dev-only dependency
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -247,7 +249,11 @@ async def shoot(out: Path, width: int, height: int, path: str = "") -> None:
             )
             try:
                 page = await browser.new_page(
-                    viewport={"width": width, "height": height}, locale="zh-CN"
+                    viewport={"width": width, "height": height},
+                    locale="zh-CN",
+                    device_scale_factor=2 if phone else 1,
+                    is_mobile=phone,
+                    has_touch=phone,
                 )
                 await page.goto(f"{base}/login/{token}")
                 await page.click("#sign-in")
@@ -257,7 +263,7 @@ async def shoot(out: Path, width: int, height: int, path: str = "") -> None:
                     "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
                 )
                 out.parent.mkdir(parents=True, exist_ok=True)
-                await page.screenshot(path=str(out), full_page=True)
+                await page.screenshot(path=str(out), full_page=not phone)
             finally:
                 await browser.close()
         await engine.dispose()
@@ -269,8 +275,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=900)
     parser.add_argument("--path", default="", help="another page, e.g. /orders (default: /)")
+    parser.add_argument(
+        "--phone", action="store_true", help="a phone's first screen: 390×844 at 2× density"
+    )
     args = parser.parse_args(argv)
-    asyncio.run(shoot(args.out, args.width, args.height, args.path))
+    if args.phone:
+        args.width, args.height = 390, 844
+    asyncio.run(shoot(args.out, args.width, args.height, args.path, phone=args.phone))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from models.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,3 +28,20 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision of our migrations."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+async def schema_revision(database_url: str) -> str | None:
+    """The revision the database is at; None when it has no schema of ours yet."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+    finally:
+        await engine.dispose()

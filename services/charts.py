@@ -329,7 +329,7 @@ def bar_chart(
 
 def scorecard_chart(scores: Sequence[StationScore], locale: str | None, title: str) -> bytes:
     """The scorecard's totals, best first."""
-    rows = [s for s in scores if s.total is not None]
+    rows = [s for s in scores if s.total is not None and s.has_data]
     return bar_chart(
         title,
         [f"{s.rank}. {s.name(locale)}" for s in rows],

@@ -100,6 +100,12 @@ class StationScore:
     def name(self, locale: str | None) -> str:
         return self.name_en if locale == "en" else self.name_zh
 
+    @property
+    def has_data(self) -> bool:
+        """Whether anything happened at the station in the period. A station where nothing
+        did still gets scores relative to the others (0), but no rank or medal."""
+        return bool(self.orders or self.activities or self.hours or self.party_active)
+
 
 def _clamp(value: float) -> float:
     return max(0.0, min(100.0, value))

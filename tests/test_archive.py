@@ -1,5 +1,5 @@
 """Archives: the XLSX workbook (sheets, Chinese headers, row counts, local times), the photo
-ZIP (each photo once, under station / month / number, MISSING.txt), the command line, and a
+ZIP (each photo once, under station / month / number, 缺失照片.txt), the command line, and a
 small performance smoke test."""
 
 from __future__ import annotations
@@ -183,22 +183,22 @@ async def test_photo_zip_files_each_photo_once(session, tmp_path):
     # Order 2 only has photos already filed under order 1.
     assert names == sorted(
         [
-            f"东街社区/2026-03/{n1}/02-completion.jpg",
-            f"东街社区/2026-03/{n1}/03-completion.jpg",
-            "西街社区/2026-03/HD-0301/01-activity.jpg",
-            "MISSING.txt",
+            f"东街社区/2026-03/{n1}/02-服务照片.jpg",
+            f"东街社区/2026-03/{n1}/03-服务照片.jpg",
+            "西街社区/2026-03/HD-0301/01-活动照片.jpg",
+            "缺失照片.txt",
         ]
     )
-    assert contents[f"东街社区/2026-03/{n1}/02-completion.jpg"] == b"\xff\xd8JPEG-a.jpg"
-    assert contents[f"东街社区/2026-03/{n1}/03-completion.jpg"] == b"\xff\xd8JPEG-b.jpg"
-    assert contents["西街社区/2026-03/HD-0301/01-activity.jpg"] == b"\xff\xd8JPEG-c.jpg"
+    assert contents[f"东街社区/2026-03/{n1}/02-服务照片.jpg"] == b"\xff\xd8JPEG-a.jpg"
+    assert contents[f"东街社区/2026-03/{n1}/03-服务照片.jpg"] == b"\xff\xd8JPEG-b.jpg"
+    assert contents["西街社区/2026-03/HD-0301/01-活动照片.jpg"] == b"\xff\xd8JPEG-c.jpg"
     assert summary.photos == 3
-    missing = contents["MISSING.txt"].decode("utf-8")
+    missing = contents["缺失照片.txt"].decode("utf-8")
     assert len(summary.missing) == 3
-    assert f"{n1}/01-completion.jpg" in missing
+    assert f"{n1}/01-服务照片.jpg" in missing
     # Order 3: its uniq-1 photo is filed under order 1 already; gone.jpg and the path
     # outside the media folder are missing.
-    assert f"{n3}/01-completion.jpg" in missing and f"{n3}/02-completion.jpg" in missing
+    assert f"{n3}/01-服务照片.jpg" in missing and f"{n3}/02-服务照片.jpg" in missing
     assert "passwd" not in "".join(names)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,64 @@ async def test_run_without_token_starts_the_simulator_and_chats(tmp_path):
 @pytest.fixture(autouse=True)
 def _no_leftover_env(monkeypatch):
     monkeypatch.delenv("BOT_TOKEN", raising=False)
+
+
+# --- the operator's terminal ------------------------------------------------------------
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def test_a_database_not_yet_set_up_gets_one_line_saying_what_to_run(tmp_path):
+    for command in (["org", "show"], ["staff", "list"], ["export", "xlsx", "--out", "a.xlsx"]):
+        out = cli(tmp_path, *command)
+        assert out.returncode == 1, command
+        assert TRACEBACK not in out.stderr + out.stdout
+        assert out.stderr.strip().splitlines() == [
+            "The database is not set up yet: run `python -m bot org load` "
+            "(or `make run`, which also starts the bot)."
+        ]
+    # A command that changes something sets the database up itself, as `run` does.
+    load = cli(tmp_path, "org", "load")
+    assert load.returncode == 0, load.stderr
+    assert "陶乐镇" in cli(tmp_path, "org", "show").stdout
+
+
+def test_a_port_in_use_stops_with_one_line_naming_the_setting(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = cli(tmp_path, "run", SIMULATOR_PORT=str(port), DASHBOARD_PORT="0")
+    assert out.returncode == 1
+    said = out.stdout + out.stderr
+    assert TRACEBACK not in said and "OSError" not in said
+    lines = [line for line in said.splitlines() if str(port) in line]
+    assert len(lines) == 1, said
+    assert f"port {port} on 127.0.0.1 is in use: set SIMULATOR_PORT" in lines[0]
+
+
+async def test_an_idle_run_keeps_the_terminal_quiet(tmp_path):
+    """The scheduler looks for due rows every 0.1 s here (50 times as often as by default);
+    none of its runs may reach the terminal."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=_env(tmp_path, SIMULATOR_PORT="0", DASHBOARD_PORT="0", SCHEDULER_INTERVAL="0.1"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(60):  # ready: the scheduler has started
+            while b"scheduler started" not in (line := await proc.stdout.readline()):
+                assert line, "the bot exited before it was ready"
+        await asyncio.sleep(5)  # ~50 runs of each scheduler job
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, _ = await asyncio.wait_for(proc.communicate(), 30)
+    idle = rest.decode().splitlines()
+    assert TRACEBACK not in rest.decode()
+    assert not [line for line in idle if "apscheduler" in line], idle[:10]
+    assert len(idle) < 20, idle

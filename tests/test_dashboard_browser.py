@@ -7,10 +7,14 @@ Browser tests skip without Chromium, unless REQUIRE_BROWSER=1 (CI): see tests/co
 from __future__ import annotations
 
 import io
+import logging
+import re
+import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -22,6 +26,7 @@ from dashboard import auth
 from dashboard.server import run_dashboard
 from models import Attachment, Order, Role, ServiceCategory, User, utcnow
 from services import orders, weblogin
+from services.points import DEFAULT_RULES
 from simulator.driver import TINY_JPEG
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import place_order, roles_for, slot
@@ -42,15 +47,20 @@ class Town:
     url: str
 
 
-async def _town(env) -> Town:
+ENGLISH = ("Dr Zhang", "Nurse Wang", "Office Li", "Secretary Ma", "Grandma Li", "Uncle Wang")
+CHINESE = ("张医生", "王护士", "李主任", "马书记", "李奶奶", "王大爷")
+
+
+async def _town(env, names: tuple[str, ...] = ENGLISH, lang: str = "en") -> Town:
     """A leader, a volunteer, the office and the head of 东街社区; a completed order with
     photos in 庙庙湖村 and an open one in 东街社区; the dashboard running."""
-    leader_sim = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    vol_sim = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
-    office = await env.person("Office Li", role=Role.OFFICE)
-    head = await env.person("Secretary Ma", role=Role.STATION_HEAD, station="dongjie")
-    grandma = await env.person("Grandma Li")
-    uncle = await env.person("Uncle Wang", station="dongjie")
+    doctor, nurse, director, secretary, granny, neighbour = names
+    leader_sim = await env.person(doctor, role=Role.TEAM_LEADER, team="health", lang=lang)
+    vol_sim = await env.person(nurse, role=Role.VOLUNTEER, team="health", lang=lang)
+    office = await env.person(director, role=Role.OFFICE, lang=lang)
+    head = await env.person(secretary, role=Role.STATION_HEAD, station="dongjie", lang=lang)
+    grandma = await env.person(granny, lang=lang)
+    uncle = await env.person(neighbour, station="dongjie", lang=lang)
     media: Path = env.settings.media_dir
     (media / "inbox").mkdir(parents=True, exist_ok=True)
     async with env.sessionmaker() as s:
@@ -274,8 +284,6 @@ async def test_station_head_scope_on_every_route(town):
         assert villages == {"东街社区"}
         async with http.get(town.url + "/export/photos.zip?p=y") as resp:
             assert resp.status == 200 and resp.headers["Content-Type"] == "application/zip"
-            import zipfile
-
             with zipfile.ZipFile(io.BytesIO(await resp.read())) as zf:
                 assert zf.namelist() == []  # the village's order has no photos
     finally:
@@ -309,3 +317,158 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
             assert order is not None
     finally:
         await http.close()
+
+
+# --- in Chinese, and on a phone ------------------------------------------------------------
+
+# Latin words a Chinese page may show, each for a reason: the language switch names English
+# in English, for the reader who needs it. Order numbers (TA-20260310-0001) are taken out
+# before the check. Nothing else: units, file types and statuses are all said in Chinese.
+LATIN_ALLOWED = {"English"}
+ORDER_NUMBER = re.compile(r"\b[A-Z]{2}-\d{8}-\d{4}\b")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'/-]*")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+async def zh_town(bot_env):
+    """The town of `town`, everyone speaking Chinese; the done order's hours confirmed and
+    the order rated with a comment, so its history has every step."""
+    data = await _town(bot_env, CHINESE, lang="zh-hans")
+    async with bot_env.sessionmaker() as s:
+        leader = await s.scalar(select(User).where(User.name == CHINESE[0]))
+        grandma = await s.scalar(select(User).where(User.name == CHINESE[4]))
+        await orders.confirm_hours(
+            s, data.done_id, leader, await roles_for(s, leader), rules=DEFAULT_RULES
+        )
+        await orders.rate(s, data.done_id, grandma, 5, "谢谢志愿者", rules=DEFAULT_RULES)
+    async with run_dashboard(
+        bot_env.settings, bot_env.sessionmaker, bot_env.cfg.policy, port=0, secret=SECRET
+    ) as url:
+        bot_env.dp["dashboard_url"] = url
+        data.url = url
+        yield data
+
+
+def _pages(town: Town, *, office: bool) -> list[tuple[str, int]]:
+    """Every page a viewer can reach, with the status it answers."""
+    mine = town.done_id if office else town.head_order_id
+    return [
+        ("/", 200),
+        ("/orders", 200),
+        ("/orders?status=done&p=y", 200),
+        (f"/orders/{mine}", 200),
+        ("/volunteers", 200),
+        ("/scorecard", 200),
+        ("/exports", 200),
+        (f"/orders/{town.head_order_id if office else town.done_id}", 200 if office else 404),
+        ("/orders/999999", 404),
+        ("/no-such-page", 404),
+    ]
+
+
+async def _signed_in_page(browser, town: Town, who, viewport: dict[str, int]):
+    context = await browser.new_context(viewport=viewport, locale="zh-CN")
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    await page.goto(await _link(who))
+    return page
+
+
+def _latin(text: str) -> list[str]:
+    words = LATIN_WORD.findall(ORDER_NUMBER.sub(" ", text))
+    return [w for w in words if w not in LATIN_ALLOWED]
+
+
+async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            for who, office in ((zh_town.office, True), (zh_town.head, False)):
+                page = await _signed_in_page(browser, zh_town, who, {"width": 1280, "height": 900})
+                seen = {"sign-in": await page.inner_text("body")}
+                await page.click("#sign-in")
+                await expect(page.locator("header.top")).to_contain_text(
+                    "陶乐镇" if office else "东街社区"
+                )
+                for path, status in _pages(zh_town, office=office):
+                    answer = await page.goto(zh_town.url + path)
+                    assert answer is not None and answer.status == status, path
+                    if status == 404:  # in the dashboard's layout, in the reader's language
+                        await expect(page.locator("header.top nav a")).to_have_count(5)
+                        await expect(page.locator("#message")).to_contain_text("这里没有内容")
+                    seen[path] = await page.title() + "\n" + await page.inner_text("body")
+                await page.click("#logout")
+                seen["signed out"] = await page.inner_text("body")
+                await page.goto(f"{zh_town.url}/login/spent-or-made-up")
+                seen["refused link"] = await page.inner_text("body")
+                found = {where: _latin(text) for where, text in seen.items() if _latin(text)}
+                assert not found, found
+                await page.context.close()
+        finally:
+            await browser.close()
+
+
+async def test_order_history_reads_as_chinese(chromium, zh_town):
+    http = await _signed_in(zh_town.url, await _link(zh_town.office))
+    try:
+        async with http.get(f"{zh_town.url}/orders/{zh_town.done_id}") as resp:
+            text = await resp.text()
+        for said in (
+            "新订单；派给卫生健康志愿服务队",
+            "志愿者 1 人，共 2 小时",
+            "★★★★★ 谢谢志愿者",
+        ):
+            assert said in text, said
+        assert "+00:00" not in text and "volunteer(s)" not in text
+    finally:
+        await http.close()
+
+
+async def test_every_page_fits_a_phone(chromium, zh_town, tmp_path):
+    """At 390×844 (and the narrowest common phone, 360) no page scrolls sideways, and every
+    tab of the menu is on screen."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            for who, office, widths in (
+                (zh_town.office, True, (390, 360)),
+                (zh_town.head, False, (390,)),
+            ):
+                page = await _signed_in_page(browser, zh_town, who, PHONE)
+                await page.click("#sign-in")
+                await expect(page.locator("header.top")).to_be_visible()
+                for width in widths:
+                    await page.set_viewport_size({"width": width, "height": 844})
+                    for path, _status in _pages(zh_town, office=office):
+                        await page.goto(zh_town.url + path)
+                        wide = await page.evaluate("document.documentElement.scrollWidth")
+                        assert wide <= width, (path, width, wide)
+                        for tab in await page.locator("header.top nav a").all():
+                            box = await tab.bounding_box()
+                            assert box is not None and box["x"] + box["width"] <= width, path
+                await page.context.close()
+        finally:
+            await browser.close()
+
+
+async def test_downloads_are_named_in_chinese_and_log_no_error(zh_town, caplog):
+    http = await _signed_in(zh_town.url, await _link(zh_town.office))
+    caplog.set_level(logging.INFO)
+    try:
+        for kind, name in (("archive.xlsx", "台账"), ("photos.zip", "照片")):
+            async with http.get(f"{zh_town.url}/export/{kind}?p=y") as resp:
+                assert resp.status == 200
+                body = await resp.read()
+                disposition = resp.headers["Content-Disposition"]
+            assert quote(name) in disposition and len(body) == int(resp.headers["Content-Length"])
+            if kind == "photos.zip":
+                with zipfile.ZipFile(io.BytesIO(body)) as zf:
+                    files = zf.namelist()
+                assert files and all(f.endswith(("-服务照片.jpg", "-下单照片.jpg")) for f in files)
+        async with http.get(f"{zh_town.url}/export/archive.xlsx?p=y") as resp:
+            assert resp.status == 200
+    finally:
+        await http.close()
+    trouble = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert not trouble, [r.getMessage() for r in trouble]

@@ -1,7 +1,8 @@
 """The photo archive: a ZIP with each photo once (by Telegram's file_unique_id) under
 `<station>/<YYYY-MM>/<order or activity number>/`, month in local time. Photos are read from
 `media_dir / attachment.local_path`; a photo that is not there (never downloaded, or deleted)
-is skipped and listed in MISSING.txt inside the ZIP."""
+is skipped and listed in 缺失照片.txt inside the ZIP. The archive is the institute's, in
+Chinese: file names too (01-服务照片.jpg)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,19 @@ from models import (
     Activity,
     Attachment,
     AttachmentKind,
+    AttachmentStage,
     Order,
 )
 from services.archive.records import Lookups, activity_filter, batches, order_filter
 from services.points import LOCAL_TZ
 from services.reports import Period, Scope
+
+MISSING_NAME = "缺失照片.txt"
+STAGE_NAMES = {
+    AttachmentStage.REQUEST: "下单照片",
+    AttachmentStage.COMPLETION: "服务照片",
+    AttachmentStage.ACTIVITY: "活动照片",
+}
 
 
 @dataclass
@@ -37,7 +46,7 @@ class PhotoSummary:
 class _Photo:
     arcname: str
     local_path: str | None  # relative to the media folder
-    label: str  # for MISSING.txt
+    label: str  # for the list of missing photos
 
 
 def _safe(part: str) -> str:
@@ -75,7 +84,7 @@ async def photo_entries(
         folder = f"{_safe(station)}/{when.astimezone(tz):%Y-%m}/{_safe(number)}"
         per_folder[folder] = per_folder.get(folder, 0) + 1
         suffix = PurePosixPath(local_path or "").suffix.lower() or ".jpg"
-        arcname = f"{folder}/{per_folder[folder]:02d}-{stage.value}{suffix}"
+        arcname = f"{folder}/{per_folder[folder]:02d}-{STAGE_NAMES[stage]}{suffix}"
         out.append(_Photo(arcname, local_path, f"{number} #{att_id}"))
 
     photo_columns = (
@@ -128,12 +137,11 @@ def _write_zip(out: Path | IO[bytes], entries: list[_Photo], media_dir: Path) ->
         if summary.missing:
             lines = [
                 "以下照片在服务器上找不到，未放入压缩包（路径 → 订单/活动编号 #附件编号）：",
-                "These photos were not found on the server and are not in the archive:",
                 "",
                 *summary.missing,
                 "",
             ]
-            zf.writestr("MISSING.txt", "\n".join(lines).encode("utf-8"))
+            zf.writestr(MISSING_NAME, "\n".join(lines).encode("utf-8"))
     return summary
 
 

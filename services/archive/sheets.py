@@ -40,6 +40,7 @@ from services.archive.columns import (
 )
 from services.archive.records import Lookups, activity_filter, batches, order_filter
 from services.archive.xlsx import SheetStream, XlsxWriter
+from services.orders.event_text import describe
 from services.points import LOCAL_TZ
 from services.reports import Period, Scope, volunteer_rows
 
@@ -272,7 +273,7 @@ async def _events_sheet(
             status(to),
             _name(actor_name, actor_id) or "系统",
             names.teams.get(team_id) if team_id else None,
-            note,
+            describe(kind, note, "zh_CN", tz).detail or None,
         ]
 
     await book.write(book.sheet("订单记录"), session, stmt, row)
