@@ -31,11 +31,12 @@ from services.errors import Conflict, DomainError, NotAllowed
 from services.orders import routing
 from services.outbox import NoticeKind
 from services.people import dismiss
-from services.points import LOCAL_TZ, PointsRules, totals
+from services.points import PointsRules, totals
 from tests.factories import (
     PHOTOS,
     Cast,
     advance_to,
+    ledger_year,
     make_cast,
     make_user,
     make_volunteer,
@@ -704,7 +705,7 @@ async def test_five_star_and_priority_group_bonuses(session, cast):
         (vol, "order", Decimal(2), Decimal(20)),
         (vol, "bonus", Decimal(0), Decimal(5)),  # a priority-group resident
     ])  # fmt: skip
-    year = datetime.now(LOCAL_TZ).year  # booked just now, in this local year
+    year = await ledger_year(session, vol)
     assert await totals(session, vol, year) == (Decimal(2), Decimal(30))
 
 
