@@ -245,6 +245,31 @@ async def test_team_without_leader_goes_to_the_station_squad(session, cast):
     assert _to(await _notices(session, 0, order.id)) == {(NoticeKind.ORDER_CARD, cast.east_head.id)}
 
 
+@pytest.mark.parametrize("unreachable", ["blocked", "banned"])
+async def test_a_leader_who_blocked_the_bot_or_is_banned_is_passed_over(session, cast, unreachable):
+    """The law team's only leader blocked the bot (or was banned): the order goes to the
+    next candidate, the resident's station squad, at once and not after a timeout; of two
+    health leaders, the reachable one alone gets the card."""
+    for leader in (cast.law_leader, cast.health_leader):
+        setattr(leader, unreachable, True)
+    await session.flush()
+    order = await place_order(session, cast.resident, cast.org.legal)
+    assert (order.status, order.team_id, order.handler_kind) == (
+        S.ROUTED,
+        cast.org.east_squad.id,
+        "squad",
+    )
+    assert (await _events(session, order.id))[-1].note == (
+        "new order: team 法律普及志愿服务队 has no active leader; "
+        "station squad 东街社区志愿服务小分队"
+    )
+    assert _to(await _notices(session, 0, order.id)) == {(NoticeKind.ORDER_CARD, cast.east_head.id)}
+    clinic = await place_order(session, cast.neighbour, cast.org.clinic)
+    assert clinic.team_id == cast.org.health.id
+    cards = [r for r in await _notices(session, 0, clinic.id) if r.payload["kind"] == "order_card"]
+    assert [r.user_id for r in cards] == [cast.health_leader2.id]
+
+
 async def test_no_team_leader_and_no_squad_leader_goes_to_the_office(session, cast):
     await dismiss(session, cast.law_leader, Role.TEAM_LEADER)
     await dismiss(session, cast.east_head, Role.TEAM_LEADER)  # still head, no longer leads squad
