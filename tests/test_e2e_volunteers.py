@@ -22,25 +22,36 @@ from models import (
     TeamMember,
     User,
 )
+from scheduler import ManualClock
 from services import activities, kpi
 from simulator.driver import TINY_JPEG
-from tests.factories import ledger_year
 from tests.test_e2e_orders import place_order
 
 PLACE = (38.80, 106.60)
 IN_MAY = datetime(2027, 5, 14, 2, 0, tzinfo=UTC)  # 10:00 in Taole, a third of the year gone
+MID_JANUARY = datetime(2027, 1, 15, 2, 0, tzinfo=UTC)  # 10:00 in Taole
+LAST_EVENING = datetime(2026, 12, 31, 15, 30, tzinfo=UTC)  # 23:30 on 31 December in Taole
 
 
 @pytest.fixture
-async def fast_env(db_url, tmp_path):
-    """The bot as in `bot_env`, but a test types faster than any person: no flood limit."""
+async def fast_env(db_url, tmp_path, request):
+    """The bot as in `bot_env`, but a test types faster than any person: no flood limit. The
+    whole bot reads the time from one clock standing at a fixed moment (in May, unless the
+    test is parametrised with another)."""
     from tests.harness import running_bot
+    from tests.scheduler_harness import running_on
 
-    async with running_bot(db_url, tmp_path / "media", flood_limit=10_000) as env:
-        yield env
+    clock = ManualClock(getattr(request, "param", IN_MAY))
+    with running_on(clock):
+        async with running_bot(db_url, tmp_path / "media", flood_limit=10_000) as env:
+            env.clock = clock
+            yield env
 
 
-async def test_join_a_team_serve_an_order_and_see_hours_in_me(fast_env):
+@pytest.mark.parametrize(
+    ("fast_env", "year"), [(MID_JANUARY, 2027), (LAST_EVENING, 2026)], indirect=["fast_env"]
+)
+async def test_join_a_team_serve_an_order_and_see_hours_in_me(fast_env, year):
     env = fast_env
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     fang = await env.person("Wang Fang", phone=None)
@@ -107,14 +118,13 @@ async def test_join_a_team_serve_an_order_and_see_hours_in_me(fast_env):
 
     await fang.send("/me")
     me = await fang.expect(contains="Hours in")
-    async with env.sessionmaker() as s:  # the year the bot booked the hours in
-        year = await ledger_year(s, (await env.db_user(fang)).id, env.settings.tz)
     assert f"Hours in {year}: 3 of 20 h" in me.text
     assert f"Points in {year}: 30 (all time: 30)" in me.text
     assert f"Order {number}: 3 h, +30 points" in me.text
     assert "Health Volunteer Team" in me.text
     await fang.press("📜 Certificate of hours", message=me)
     certificate = await fang.expect(contains="certificate")
+    assert f"for {year}" in certificate.text
     assert certificate.document is not None
     png = await env.driver.download(certificate.document)
     assert png.startswith(b"\x89PNG")
@@ -200,7 +210,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     # the day comes: the activity has started ten minutes ago
     async with env.sessionmaker() as s:
         activity = await s.scalar(select(Activity).where(Activity.number == number))
-        start = datetime.now(UTC) - timedelta(minutes=10)
+        start = env.clock.now() - timedelta(minutes=10)
         await s.execute(
             update(Activity)
             .where(Activity.id == activity.id)
