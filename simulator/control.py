@@ -130,6 +130,16 @@ async def stats(request: web.Request) -> Any:
 
 
 @endpoint
+async def pending_updates(request: web.Request) -> Any:
+    """How many updates the bot has not yet confirmed (polling: the next offset; webhook: a
+    200). With `timeout`, answers as soon as there are none: every update is handled."""
+    world, bot = _world(request), _bot(request)
+    timeout = min(MAX_POLL_SECONDS, max(0.0, float(request.query.get("timeout", 0))))
+    await bot.updates_signal.wait_until(lambda: not bot.updates or world.closing, timeout)
+    return {"pending": len(bot.updates), "delivered_through": bot.delivered_through}
+
+
+@endpoint
 async def create_group(request: web.Request) -> Any:
     p = await Params.from_request(request)
     title = p.string("title", required=True) or ""
@@ -319,6 +329,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/sim/api/users", list_users)
     app.router.add_post("/sim/api/users", create_user)
     app.router.add_get("/sim/api/stats", stats)
+    app.router.add_get("/sim/api/bots/{bot_id}/updates", pending_updates)
     app.router.add_post("/sim/api/bots/{bot_id}/groups", create_group)
     app.router.add_get("/sim/api/bots/{bot_id}/commands", commands)
     app.router.add_get(chat, chat_history)

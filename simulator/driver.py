@@ -261,6 +261,24 @@ class Driver:
         """Every 429 the simulator returned: {"total": n, "by_chat": {chat_id: n}}."""
         return (await self.call("GET", "/sim/api/stats"))["violations"]
 
+    async def until_updates_handled(self, timeout: float | None = None) -> None:
+        """Wait until the bot has confirmed every update sent to it: each was handled, and
+        the replies it made while handling are in the chats. Notices it queued for later
+        (the outbox) are the bot's side: see the harness's `idle()`."""
+        timeout = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        path = f"/sim/api/bots/{self.bot_id}/updates"
+        while True:
+            wait = max(0.0, min(deadline - loop.time(), 1.0))
+            state = await self.call("GET", path, wait=wait, params={"timeout": wait})
+            if state["pending"] == 0:
+                return
+            if loop.time() >= deadline:
+                raise ExpectationFailed(
+                    f"{state['pending']} update(s) still unhandled after {timeout}s"
+                )
+
     async def download(self, file: FileRef | str) -> bytes:
         """The bytes of a file the bot or a person sent."""
         file_id = file.file_id if isinstance(file, FileRef) else file
@@ -478,8 +496,16 @@ class ChatSession:
         what = "no edit" + (f" of message {wanted}" if wanted else "")
         return await self._wait_for(take, timeout, lambda: what)
 
+    async def expect_nothing_new(self) -> None:
+        """Fail if the bot has sent a message here that no `expect` took. Call it once the
+        bot is idle (`BotEnv.idle()`): then a late duplicate is already here, not on its way."""
+        await self._pump(0.0)
+        if self._inbox:
+            raise ExpectationFailed(f"unexpected bot message: {self._inbox[0].summary()}")
+
     async def expect_no_message(self, within: float = 0.5) -> None:
-        """Fail if the bot sends a new message here within `within` seconds."""
+        """Fail if the bot sends a new message here within `within` seconds. This passes when
+        a message merely comes later: prefer waiting for idle, then `expect_nothing_new`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while not self._inbox and (remaining := deadline - loop.time()) > 0:

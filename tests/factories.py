@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Order,
     OrderStatus,
+    PointsEntry,
     PriorityGroup,
     Region,
     RegionLevel,
@@ -37,7 +38,7 @@ from models import (
 )
 from services import orders
 from services.people import Roles, appoint, roles_of
-from services.points import DEFAULT_RULES, PointsRules
+from services.points import DEFAULT_RULES, LOCAL_TZ, PointsRules
 
 _ids = itertools.count(1)
 
@@ -281,6 +282,18 @@ async def place_order(
         max_open=max_open,
         **kwargs,
     )
+
+
+async def ledger_year(session: AsyncSession, user_id: int, tz: tzinfo = LOCAL_TZ) -> int:
+    """The local year of a person's ledger rows, as the service dated them: a test asks for
+    that year's totals instead of guessing it from today's date (a new year may begin, in
+    Shanghai, between the booking and the check)."""
+    stamps = list(
+        await session.scalars(select(PointsEntry.at).where(PointsEntry.user_id == user_id))
+    )
+    years = {(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(tz).year for at in stamps}
+    assert len(years) == 1, f"ledger rows of user {user_id} span the years {sorted(years)}"
+    return years.pop()
 
 
 def slot(hours_from_now: int = 24, length: int = 2) -> tuple[datetime, datetime]:

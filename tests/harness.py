@@ -139,6 +139,41 @@ class BotEnv:
             await asyncio.sleep(0.05)
         raise AssertionError("outbox not drained in time")
 
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has nothing left to do now: every update handled and every
+        notice due by now sent (or given up). What it was going to say is then in the chats,
+        so `expect_nothing_new()` after this cannot pass on a message that is merely late."""
+        from sqlalchemy import or_
+
+        from models import OutboxMessage, OutboxStatus, utcnow
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.driver.until_updates_handled(max(0.0, deadline - loop.time()))
+            async with self.sessionmaker() as s:
+                left = await s.scalar(
+                    select(OutboxMessage)
+                    .where(
+                        or_(
+                            OutboxMessage.status == OutboxStatus.SENDING,
+                            (OutboxMessage.status == OutboxStatus.PENDING)
+                            & (OutboxMessage.not_before <= utcnow()),
+                        )
+                    )
+                    .limit(1)
+                )
+            if left is None:
+                await self.driver.until_updates_handled(0.0)  # and nothing came in meanwhile
+                return
+            if loop.time() >= deadline:
+                raise AssertionError(
+                    f"the bot was not idle within {timeout}s: outbox row {left.id} "
+                    f"({left.status}, due {left.not_before}, to user {left.user_id}, "
+                    f"{left.payload.get('kind')})"
+                )
+            await asyncio.sleep(0.05)
+
 
 @asynccontextmanager
 async def running_bot(

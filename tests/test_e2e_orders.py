@@ -304,6 +304,29 @@ async def test_no_leader_goes_to_the_squad(bot_env):
     assert order.handler_kind == "squad"
 
 
+async def test_a_leader_who_blocked_the_bot_is_passed_over_at_once(bot_env):
+    env = bot_env
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
+    resident = await env.person("Grandma Li")
+    await leader.block()  # the bot hears of it (my_chat_member) and marks him
+    await env.driver.until_updates_handled()
+    assert (await env.db_user(leader)).blocked
+
+    number = await place_order(resident)  # no scheduler here: only routing can move it
+    card = await head.expect(contains="new order for your team")
+    assert number in card.text
+    order = await order_by_number(env, number)
+    assert (order.handler_kind, order.team_id) == ("squad", (await env.team("squad_miaomiaohu")).id)
+    async with env.sessionmaker() as s:
+        note = await s.scalar(
+            select(OrderEvent.note)
+            .where(OrderEvent.order_id == order.id, OrderEvent.kind == "routed")
+            .order_by(OrderEvent.id.desc())
+        )
+    assert "has no active leader" in note
+
+
 async def test_concurrent_accept_has_one_winner(bot_env):
     env = bot_env
     a = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")

@@ -1,7 +1,7 @@
 """Random sequences of updates at the real bot through the simulator (hypothesis).
 
-Invariants: no handler raises, no order is in an impossible state, and from anywhere
-/cancel brings the person back to the menu.
+Invariants: no handler raises; every order's history is a chain of allowed transitions
+ending in its status; and from anywhere /cancel brings the person back to the menu.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from models import Order, OrderStatus, Role
+from models import Order, OrderEvent, OrderStatus, Role
 from simulator.driver import SimulatorError
 from tests.harness import running_bot
+from tests.test_e2e_orders import place_order
 
 COMMANDS = [
     "/start",
@@ -78,6 +79,61 @@ action = st.one_of(
 )
 _names = itertools.count(1)
 
+S = OrderStatus
+# The state machine (DESIGN.md "The loop"): from each status, where an event may lead. An
+# event that keeps the status (assigned, withdrawn, hours confirmed, notes) is allowed too.
+ALLOWED: dict[OrderStatus | None, set[OrderStatus]] = {
+    None: {S.NEW},  # created
+    S.NEW: {S.ROUTED, S.CANCELLED},
+    S.ROUTED: {S.ROUTED, S.ACCEPTED, S.DECLINED, S.CANCELLED},  # re-dispatch, timeout
+    S.DECLINED: {S.ROUTED, S.NEW},  # the next candidate, or nobody: back to the office
+    S.ACCEPTED: {S.IN_PROGRESS, S.DONE, S.ROUTED, S.CANCELLED},  # a transfer, a cancel
+    S.IN_PROGRESS: {S.DONE},
+    S.DONE: {S.RATED},
+    S.RATED: set(),
+    S.CANCELLED: set(),
+}
+
+
+def history_faults(order: Order, events: list[OrderEvent]) -> list[str]:
+    """What is wrong with an order's recorded history: a broken chain, a transition the
+    state machine does not allow, or a last state that is not the order's status."""
+    faults = []
+    state: OrderStatus | None = None
+    for e in events:
+        if e.to_status is None:  # a note without a state
+            continue
+        frm = None if e.from_status is None else OrderStatus(e.from_status)
+        to = OrderStatus(e.to_status)
+        if frm != state:
+            faults.append(f"event {e.id} ({e.kind}) starts from {frm}, the order was {state}")
+        if to != frm and to not in ALLOWED[frm]:
+            faults.append(f"event {e.id} ({e.kind}): {frm} → {to} is not allowed")
+        state = to
+    if state != order.status:
+        faults.append(f"history ends in {state}, the order is {order.status}")
+    return faults
+
+
+def test_history_faults_are_found():
+    """The checker above can fail: a skipped step, a wrong ending, a broken chain."""
+
+    def ev(i: int, frm: str | None, to: str) -> OrderEvent:
+        return OrderEvent(id=i, kind="x", from_status=frm, to_status=to)
+
+    good = [ev(1, None, "new"), ev(2, "new", "routed"), ev(3, "routed", "accepted")]
+    assert history_faults(Order(status=S.ACCEPTED), good) == []
+    assert history_faults(Order(status=S.DONE), good) == [
+        "history ends in accepted, the order is done"
+    ]
+    jump = [ev(1, None, "new"), ev(2, "new", "done")]
+    assert "new → done is not allowed" in history_faults(Order(status=S.DONE), jump)[0]
+    broken = [ev(1, None, "new"), ev(2, "routed", "accepted")]
+    assert (
+        "starts from routed, the order was new"
+        in history_faults(Order(status=S.ACCEPTED), broken)[0]
+    )
+
 
 def _errors() -> float:
     """Updates whose handler raised, in this process so far (bot/metrics.py)."""
@@ -85,14 +141,25 @@ def _errors() -> float:
 
 
 @pytest.fixture(scope="module")
-def fuzz_counts() -> dict[str, int]:
-    return {"updates": 0, "examples": 0}
+def fuzz_counts():
+    """What the fuzzing reached, checked and printed once its examples have all run: a
+    fuzz that never got an update to the bot would prove nothing."""
+    counts = {"updates": 0, "examples": 0, "orders": 0}
+    yield counts
+    print(
+        f"\nfuzz: {counts['examples']} sequences, {counts['updates']} updates, "
+        f"{counts['orders']} orders checked"
+    )
+    assert counts["examples"] > 0 and counts["updates"] >= counts["examples"]
+    assert counts["orders"] >= counts["examples"]  # each example checked the order at least
 
 
 @pytest.fixture
 async def fuzz_env(db_url, tmp_path):
     async with running_bot(db_url, tmp_path / "media", flood_limit=10_000) as env:
         await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+        # an order to aim at: forged buttons name order 1, whose history must stay sound
+        await place_order(await env.person("Grandma Li"))
         yield env
 
 
@@ -146,20 +213,26 @@ async def test_random_updates_break_nothing(fuzz_env, fuzz_counts, steps):
             continue  # the simulator refused it as Telegram would (e.g. a stale button)
         fuzz_counts["updates"] += 1
     await u.send("/cancel")
-    back = await u.expect(contains="Stopped", timeout=10)
-    assert back.text
+    await u.expect(contains="Stopped", timeout=10)
+    await env.idle()
+    if registered:  # the main menu is back, not what the conversation offered
+        keys = [b for row in (await u.reply_keyboard() or []) for b in row]
+        assert "🙋 Request a service" in keys, keys
     assert _errors() == errors_before
     async with env.sessionmaker() as s:
         for order in (await s.scalars(select(Order))).all():
-            assert order.status in set(OrderStatus)
+            events = list(
+                await s.scalars(
+                    select(OrderEvent)
+                    .where(OrderEvent.order_id == order.id)
+                    .order_by(OrderEvent.id)
+                )
+            )
+            assert history_faults(order, events) == [], order.number
             assert order.status != OrderStatus.DECLINED  # only ever passing through
             if order.status in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
                 assert order.accepted_at is not None and order.accepted_by_id is not None
             if order.status in (OrderStatus.DONE, OrderStatus.RATED):
                 assert order.done_at is not None
+            fuzz_counts["orders"] += 1
     fuzz_counts["examples"] += 1
-
-
-def test_report_fuzz_figures(fuzz_counts, capsys):
-    with capsys.disabled():
-        print(f"\nfuzz: {fuzz_counts['examples']} sequences, {fuzz_counts['updates']} updates")

@@ -211,3 +211,37 @@ def test_projection_and_elapsed_fraction():
     assert kpi.elapsed_fraction(2026, YEAR_START + timedelta(days=365)) == 1.0
     assert kpi.project(Decimal(3), 0.25) == Decimal(12)
     assert kpi.project(Decimal(3), 0.0) == Decimal(0)
+
+
+async def test_the_last_evening_of_the_year_and_the_first_morning_of_the_next(session):
+    """The pace is judged in the local year: 23:30 on 31 December in Taole still belongs to
+    December (nudges go out, projections are nearly the hours themselves), while 23:30 UTC
+    on 31 December is already 07:30 on 1 January there, too early in 2027 to judge."""
+    _org, p = await seed(session)
+    last_evening = datetime(2026, 12, 31, 15, 30, tzinfo=UTC)  # 23:30 on 31 Dec in Taole
+    first_morning = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 07:30 on 1 Jan 2027 there
+    mid_january = datetime(2027, 1, 15, 2, 0, tzinfo=UTC)
+
+    report = await kpi.kpi_report(session, _org.town.id, year=2026, now=last_evening)
+    assert 0.999 < report.elapsed < 1
+    by_name = {x.name: x for x in report.people}
+    assert by_name["甲"].projected == Decimal("6.00")  # 6 h at 99.9% of the year
+    assert [x.name for x in report.town.will_miss] == ["丙", "庚", "辛", "戊", "乙", "甲"]
+
+    assert await kpi.monthly_kpi_nudges(session, first_morning, LOCAL_TZ) == 0
+    assert await kpi.monthly_kpi_nudges(session, mid_january, LOCAL_TZ) == 0
+    # volunteers under 20 h by the year's end: 甲 6, 乙 3, 戊 2, 己 1, 庚 0 (not 丁 25)
+    assert await kpi.monthly_kpi_nudges(session, last_evening, LOCAL_TZ) == 5
+    await session.commit()
+    keys = set(
+        await session.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.payload["kind"].as_string() == NoticeKind.KPI_NUDGE
+            )
+        )
+    )
+    assert keys == {f"kpi:2026-12:{p[n].id}" for n in ("甲", "乙", "戊", "己", "庚")}
+    # in 2027 nobody has any hours yet: a fortnight in, the projection is still zero
+    january = await kpi.kpi_report(session, _org.town.id, year=2027, now=mid_january)
+    assert 14 / 365 < january.elapsed < 15 / 365
+    assert {x.projected for x in january.people} == {Decimal("0.00")}

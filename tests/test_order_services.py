@@ -31,11 +31,12 @@ from services.errors import Conflict, DomainError, NotAllowed
 from services.orders import routing
 from services.outbox import NoticeKind
 from services.people import dismiss
-from services.points import LOCAL_TZ, PointsRules, totals
+from services.points import PointsRules, totals
 from tests.factories import (
     PHOTOS,
     Cast,
     advance_to,
+    ledger_year,
     make_cast,
     make_user,
     make_volunteer,
@@ -242,6 +243,31 @@ async def test_team_without_leader_goes_to_the_station_squad(session, cast):
     assert [r.user_id for r in cards] == [cast.east_head.id]
     # The head got the card, so no separate ORDER_INFO for them.
     assert _to(await _notices(session, 0, order.id)) == {(NoticeKind.ORDER_CARD, cast.east_head.id)}
+
+
+@pytest.mark.parametrize("unreachable", ["blocked", "banned"])
+async def test_a_leader_who_blocked_the_bot_or_is_banned_is_passed_over(session, cast, unreachable):
+    """The law team's only leader blocked the bot (or was banned): the order goes to the
+    next candidate, the resident's station squad, at once and not after a timeout; of two
+    health leaders, the reachable one alone gets the card."""
+    for leader in (cast.law_leader, cast.health_leader):
+        setattr(leader, unreachable, True)
+    await session.flush()
+    order = await place_order(session, cast.resident, cast.org.legal)
+    assert (order.status, order.team_id, order.handler_kind) == (
+        S.ROUTED,
+        cast.org.east_squad.id,
+        "squad",
+    )
+    assert (await _events(session, order.id))[-1].note == (
+        "new order: team 法律普及志愿服务队 has no active leader; "
+        "station squad 东街社区志愿服务小分队"
+    )
+    assert _to(await _notices(session, 0, order.id)) == {(NoticeKind.ORDER_CARD, cast.east_head.id)}
+    clinic = await place_order(session, cast.neighbour, cast.org.clinic)
+    assert clinic.team_id == cast.org.health.id
+    cards = [r for r in await _notices(session, 0, clinic.id) if r.payload["kind"] == "order_card"]
+    assert [r.user_id for r in cards] == [cast.health_leader2.id]
 
 
 async def test_no_team_leader_and_no_squad_leader_goes_to_the_office(session, cast):
@@ -707,7 +733,7 @@ async def test_five_star_and_priority_group_bonuses(session, cast):
         (vol, "order", Decimal(2), Decimal(20)),
         (vol, "bonus", Decimal(0), Decimal(5)),  # a priority-group resident
     ])  # fmt: skip
-    year = datetime.now(LOCAL_TZ).year  # booked just now, in this local year
+    year = await ledger_year(session, vol)
     assert await totals(session, vol, year) == (Decimal(2), Decimal(30))
 
 

@@ -17,8 +17,9 @@ from models import (
     Rating,
     Reminder,
     ReminderKind,
+    set_clock,
 )
-from scheduler import Jobs
+from scheduler import Jobs, ManualClock
 from services import orders, reminders
 from services.orders import sla
 from services.outbox import NoticeKind
@@ -26,6 +27,10 @@ from services.points import LOCAL_TZ
 from tests.factories import advance_to, make_cast, place_order, roles_for
 
 TZ = LOCAL_TZ
+# The day these tests run on, whatever the machine's date: the bot's clock stands at 10:00 on
+# Tuesday 29 December 2026 in Taole, so slots three days on fall on New Year's Day, their
+# evening reminder on New Year's Eve, and "the next Monday" in the new year.
+TODAY = date(2026, 12, 29)
 ORDER_KINDS = {
     k: sla.HANDLERS[k]
     for k in (
@@ -37,6 +42,15 @@ ORDER_KINDS = {
         ReminderKind.RATE,
     )
 }
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The process clock (services' `utcnow()`), standing at 10:00 on TODAY until moved."""
+    manual = ManualClock(local(TODAY, 10))
+    previous = set_clock(manual.now)
+    yield manual
+    set_clock(previous)
 
 
 @pytest.fixture
@@ -154,10 +168,11 @@ async def test_a_cancelled_order_is_not_escalated(session, sessionmaker, cast, j
 
 
 async def test_a_decline_restarts_the_clock_for_the_next_candidate(
-    session, sessionmaker, cast, jobs
+    session, sessionmaker, cast, jobs, clock
 ):
     order = await place_order(session, cast.resident, cast.org.clinic)
     first = order.routed_at
+    clock.advance(minutes=10)  # ten minutes later the leader declines
     await orders.decline(
         session,
         order.id,
@@ -211,7 +226,7 @@ async def _accepted_with_slot(session, cast, start: datetime, hours: int = 2) ->
 async def test_volunteer_reminded_the_evening_before_and_an_hour_before(
     session, sessionmaker, cast, jobs
 ):
-    day = datetime.now(TZ).date() + timedelta(days=3)
+    day = TODAY + timedelta(days=3)
     start = local(day, 9)
     order = await _accepted_with_slot(session, cast, start)
     evening = local(day - timedelta(days=1), 19)  # policy: evening_before 19:00
@@ -234,7 +249,7 @@ async def test_volunteer_reminded_the_evening_before_and_an_hour_before(
 
 
 async def test_a_moved_slot_drops_the_old_reminders(session, sessionmaker, cast, jobs):
-    day = datetime.now(TZ).date() + timedelta(days=3)
+    day = TODAY + timedelta(days=3)
     old = local(day, 9)
     order = await _accepted_with_slot(session, cast, old)
     new = old + timedelta(days=2)
@@ -257,7 +272,7 @@ async def test_a_moved_slot_drops_the_old_reminders(session, sessionmaker, cast,
 
 
 async def test_started_task_gets_no_slot_reminder(session, sessionmaker, cast, jobs):
-    day = datetime.now(TZ).date() + timedelta(days=3)
+    day = TODAY + timedelta(days=3)
     start = local(day, 9)
     order = await _accepted_with_slot(session, cast, start)
     await orders.start(
@@ -268,7 +283,7 @@ async def test_started_task_gets_no_slot_reminder(session, sessionmaker, cast, j
 
 
 async def test_overdue_task_reminds_the_volunteer_and_the_leader(session, sessionmaker, cast, jobs):
-    start = local(datetime.now(TZ).date() + timedelta(days=2), 9)
+    start = local(TODAY + timedelta(days=2), 9)
     order = await _accepted_with_slot(session, cast, start, hours=2)
     end = start + timedelta(hours=2)
     await jobs.tick(now=end + timedelta(hours=2) - timedelta(seconds=1))  # grace: 2 h
@@ -330,7 +345,7 @@ async def test_daily_digest_goes_to_leaders_with_open_orders_only(
     await orders.accept(
         session, legal.id, cast.law_leader, await roles_for(session, cast.law_leader)
     )
-    day = datetime.now(TZ).date() + timedelta(days=1)
+    day = TODAY + timedelta(days=1)
     await calendar_jobs.tick(now=local(day, 7))  # writes down tomorrow's 08:00 digest
     assert not await notices(sessionmaker, NoticeKind.LEADER_DIGEST)
     await calendar_jobs.tick(now=local(day, 8, 0) + timedelta(seconds=1))
@@ -352,7 +367,7 @@ async def test_daily_digest_goes_to_leaders_with_open_orders_only(
 
 
 async def test_weekly_summary_to_the_office_on_monday(session, sessionmaker, cast, calendar_jobs):
-    today = datetime.now(TZ).date()
+    today = TODAY
     monday = today + timedelta(days=7 - today.weekday())  # the next Monday
     in_week = local(monday - timedelta(days=3), 10)  # the Friday before
     before = local(monday - timedelta(days=10), 10)  # the week before that

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 
 import pytest
 from aiogram.exceptions import (
@@ -156,6 +157,7 @@ class FakeBot:
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, str]] = []
+        self.sent_at: list[float] = []  # time.monotonic() of each send, the sender's clock
         self.errors: dict[int, list[Exception]] = {}  # chat id -> errors to raise, in turn
 
     async def __call__(self, method):
@@ -164,6 +166,7 @@ class FakeBot:
         if queue:
             raise queue.pop(0)
         self.calls.append((chat_id, getattr(method, "text", None) or ""))
+        self.sent_at.append(monotonic())
         return Message.model_validate(
             {
                 "message_id": len(self.calls),
@@ -191,9 +194,12 @@ def _sender(sessionmaker, bot, clock, **kw) -> Sender:
     )
 
 
+QUEUED_AT = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)  # when `_queue` says its rows may go
+
+
 def _soon() -> ManualClock:
-    """A clock a moment ahead of the rows' `not_before` (the real time they were queued)."""
-    return ManualClock(datetime.now(UTC) + timedelta(seconds=1))
+    """A clock a moment after the rows `_queue` writes may go."""
+    return ManualClock(QUEUED_AT + timedelta(seconds=1))
 
 
 async def test_quiet_hours_hold_reminders_but_not_escalations_or_order_cards(session, sessionmaker):
@@ -202,7 +208,7 @@ async def test_quiet_hours_hold_reminders_but_not_escalations_or_order_cards(ses
     order = await place_order(session, cast.resident, cast.org.clinic)
     jobs = Jobs(sessionmaker, tz=TZ, handlers={**sla.HANDLERS, **reminders.HANDLERS}, worker="t")
     await jobs.reminders(now=order.routed_at + timedelta(hours=2, seconds=1))  # nudge + escalate
-    day = datetime.now(TZ).date() + timedelta(days=1)
+    day = order.routed_at.astimezone(TZ).date() + timedelta(days=1)  # after it all
     clock = ManualClock(local(day, 22))
     sender = _sender(sessionmaker, FakeBot(), clock, quiet=QuietHours(time(21), time(7), TZ))
 
@@ -233,7 +239,9 @@ async def test_quiet_hours_hold_reminders_but_not_escalations_or_order_cards(ses
 async def _queue(session, user, n=1, **kw) -> list[int]:
     ids = []
     for i in range(n):
-        row = await notify(session, user, NoticeKind.TEXT, msgid=f"m{i}", **kw)
+        row = await notify(
+            session, user, NoticeKind.TEXT, msgid=f"m{i}", **{"not_before": QUEUED_AT, **kw}
+        )
         await session.flush()
         ids.append(row.id)
     await session.commit()
@@ -311,10 +319,10 @@ async def test_retry_after_pauses_all_sending_and_keeps_the_row(session, session
         TelegramRetryAfter(SendMessage(chat_id=1, text="x"), "flood", retry_after=1)
     ]
     sender = _sender(sessionmaker, bot, clock)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     await sender.drain_once()
-    assert loop.time() - started >= 0.9  # the second message waited out the pause
+    assert sender.paused_until > 0  # the 429 paused all sending…
+    assert [chat for chat, _text in bot.calls] == [other.tg_id]
+    assert bot.sent_at[0] >= sender.paused_until  # …and the second message waited it out
     rows = {r.id: r for r in await _rows(sessionmaker, [first, second])}
     assert rows[first].status == OutboxStatus.PENDING and rows[first].attempts == 1
     assert rows[second].status == OutboxStatus.SENT

@@ -26,6 +26,7 @@ from services.points import DEFAULT_RULES, PointsRules, totals, year_bounds
 from tests.conftest import missing
 from tests.factories import (
     advance_to,
+    ledger_year,
     make_cast,
     make_user,
     place_order,
@@ -293,7 +294,7 @@ async def test_bonuses_are_booked_once_by_the_configured_rules(session):
     await session.commit()
     await _hours_order(session, cast, score=5)  # 2 h × 10 + five stars 5
     await _hours_order(session, cast, score=4, resident=priority)  # 2 h × 10 + priority 5
-    year = datetime.now(UTC).astimezone(points.LOCAL_TZ).year
+    year = await ledger_year(session, vol.id)
     assert await totals(session, vol.id, year) == (Decimal("4.00"), Decimal("50.00"))
     sources = sorted(
         (e.source.value, e.points)
@@ -386,7 +387,7 @@ async def test_corrections_are_new_rows_with_a_reason_by_the_office_only(session
     assert bonus.hours == 0 and bonus.reason == "优秀志愿者表彰"
     await session.refresh(original)
     assert (original.hours, original.points) == (Decimal(2), Decimal(20))  # never edited
-    year = datetime.now(UTC).astimezone(points.LOCAL_TZ).year
+    year = await ledger_year(session, vol.id)
     assert await totals(session, vol.id, year) == (Decimal("1.50"), Decimal("35.00"))
     assert await points.lifetime_points(session, vol.id) == Decimal("35.00")
     with pytest.raises(NotFound):  # an entry of someone else
@@ -455,7 +456,7 @@ async def test_certificate_of_hours_is_a_png_with_the_years_figures(session):
         update(type(vol)).where(type(vol).id == vol.id).values(town_id=cast.org.town.id)
     )
     await _hours_order(session, cast, score=5)
-    year = datetime.now(UTC).astimezone(points.LOCAL_TZ).year
+    year = await ledger_year(session, vol.id)
     await session.refresh(vol)
     data = await certificate_data(session, vol, year, locale="zh_CN")
     assert (data.hours, data.points, data.orders, data.activities) == (
