@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import User
+from services import profile
 from services.i18n import LOCALES
 from services.people import Roles
 from views.menu import BTN_LANGUAGE, Lang, language_keyboard, main_menu
@@ -25,9 +26,8 @@ async def chosen(
     if callback_data.code not in LOCALES:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
+    await profile.set_language(session, user, callback_data.code)
     await query.answer()
-    user.locale = callback_data.code
-    await session.commit()
     with get_i18n().use_locale(callback_data.code):
         if isinstance(query.message, Message):
             await query.message.answer(_("Language changed."), reply_markup=main_menu(roles))

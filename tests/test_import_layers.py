@@ -90,17 +90,9 @@ NOT_YET_PLAIN = {
     "handlers/activities.py",
     "handlers/broadcast.py",
     "handlers/enrol.py",
-    "handlers/language.py",
     "handlers/leader.py",
     "handlers/me.py",
-    "handlers/ordering/confirm.py",
-    "handlers/ordering/place.py",
-    "handlers/ordering/proxy.py",
     "handlers/staff.py",
-    "handlers/start/greet.py",
-    "handlers/start/name.py",
-    "handlers/start/phone.py",
-    "handlers/start/village.py",
     "handlers/volunteer.py",
 }
 QUERYING = {"select", "update", "delete", "insert", "commit", "get", "scalar", "scalars", "execute"}

@@ -12,9 +12,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.ordering.flow import enter
-from handlers.ordering.proxy import proxy_stations
 from handlers.ordering.states import OrderForm, ProxyForm
 from models import User
+from services.order_form import proxy_stations
 from services.people import Roles
 from views.menu import BTN_ORDER, BTN_PROXY_ORDER, choices_keyboard
 

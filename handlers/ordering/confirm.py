@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.settings import Settings
 from handlers.ordering.flow import asks, enter
 from handlers.ordering.states import OrderForm
-from models import Region, ServiceCategory, Slot, User
-from services import orders
+from models import Slot, User
+from services import order_form, orders
 from services.errors import DomainError
 from services.people import Roles
 from views.menu import Pick, choices_keyboard, main_menu
@@ -31,8 +31,8 @@ EDITABLE = {
 @asks(OrderForm.confirm, hint=lambda: _("Please use the Confirm, Edit or Cancel buttons above."))
 async def ask_confirm(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
-    category = await session.get(ServiceCategory, data["category_id"])
-    station = await session.get(Region, data["station_id"])
+    category = await order_form.category(session, data["category_id"])
+    station = await order_form.station(session, data["station_id"])
     await message.answer(_("Almost done."), reply_markup=choices_keyboard([], back=True))
     await message.answer(
         summary_text(data, category, station), reply_markup=summary_keyboard(data["token"])
@@ -57,7 +57,7 @@ async def confirm(
     try:
         order = await orders.create_order(
             session,
-            resident=await session.get(User, data["resident_id"]),
+            resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
             roles=roles,
             category_id=data["category_id"],

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.common import too_long
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
-from models import Region
+from services import order_form
 from views.menu import BTN_BACK
 from views.order_form import place_keyboard
 
@@ -24,7 +24,7 @@ ADDRESS_MAX = 200
 )
 async def ask_place(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
-    station = await session.get(Region, data["station_id"])
+    station = await order_form.station(session, data["station_id"])
     await message.answer(
         _("Where should the volunteers come? Tap a button, or write the address."),
         reply_markup=place_keyboard(station),

@@ -10,21 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.ordering.flow import advance, asks, enter
 from handlers.ordering.states import OrderForm, ProxyForm
-from models import Region, User
+from models import User
 from services import orders
 from services.i18n import local_name
-from services.org import station_choices
+from services.order_form import proxy_stations
 from services.people import Roles
 from views.format import locale
 from views.menu import BTN_BACK, choices_keyboard
 
 NAME_MAX = 32
-
-
-async def proxy_stations(session: AsyncSession, roles: Roles) -> list[Region]:
-    """The villages this person may order for."""
-    allowed = await orders.proxy_station_ids(session, roles)
-    return [s for s in await station_choices(session) if s.id in allowed]
 
 
 @asks(ProxyForm.name)
@@ -83,8 +77,7 @@ async def got_village(
         station_id=station.id,
         placed_by=user,
         roles=roles,
-    )
-    await session.commit()
+    )  # one unit of work: the resident is saved
     await state.update_data(
         resident_id=resident.id, station_id=station.id, town_id=station.parent_id, proxy=True
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.settings import Settings
 from handlers.start.village import ask_village
 from models import User
-from services import people
+from services import people, profile
 from services.errors import DomainError
 from services.people import Roles
 from views.format import ROLE_LABELS
@@ -34,9 +34,9 @@ async def start_with_code(
     settings: Settings,
 ) -> None:
     try:
-        invite = await people.redeem_invite(session, command.args or "", user)
-        await session.commit()
+        invite = await profile.open_invite(session, command.args or "", user)
     except DomainError as exc:
+        # Not left to handlers/errors.py: after the refusal the greeting still follows.
         await message.answer(_(exc.message).format(**exc.params))
     else:
         await message.answer(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.start.phone import ask_phone
 from handlers.start.states import Registration
 from models import User
+from services import profile
 from views.menu import choices_keyboard
 
 NAME_MAX = 32
@@ -34,8 +35,7 @@ async def name_given(
             _("Please write your name in at most {n} characters.").format(n=NAME_MAX)
         )
         return
-    user.name = name
-    await session.commit()
+    await profile.set_name(session, user, name)
     await ask_phone(message, state)
 
 

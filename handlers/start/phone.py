@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.start.states import Registration
 from models import User
+from services import profile
 from services.people import Roles
 from views.menu import BTN_SKIP, contact_keyboard, main_menu
 
@@ -36,21 +37,24 @@ async def phone_shared(
             reply_markup=contact_keyboard(),
         )
         return
-    user.phone = contact.phone_number
-    await _finish(message, state, session, user, roles)
+    await _finish(message, state, session, user, roles, contact.phone_number)
 
 
 async def phone_skipped(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    await _finish(message, state, session, user, roles)
+    await _finish(message, state, session, user, roles, None)
 
 
 async def _finish(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    phone: str | None,
 ) -> None:
-    user.registered = True
-    await session.commit()
+    await profile.finish_registration(session, user, phone)
     await state.clear()
     await message.answer(
         _("Welcome, {name}! Tap «Request a service» whenever you need help.").format(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.start.name import ask_name
 from handlers.start.states import Registration
 from models import User
+from services import profile
 from services.i18n import local_name
 from services.org import station_choices
 from views.format import locale
@@ -34,8 +35,7 @@ async def village_chosen(
     if station is None:
         await message.answer(_("Please tap one of the buttons below."))
         return
-    user.station_id, user.town_id = station.id, station.parent_id
-    await session.commit()
+    await profile.set_village(session, user, station)
     await ask_name(message, state)
 
 
