@@ -4,8 +4,10 @@ Confirm / Edit / Cancel buttons."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
@@ -13,9 +15,35 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 from models import Region, ServiceCategory, Slot
 from services.i18n import local_name
 from views.format import locale, slot_label
-from views.menu import BTN_BACK, BTN_CANCEL, Pick
+from views.menu import BTN_BACK, BTN_CANCEL
 
 DAYS_AHEAD = 14
+
+
+# The summary's buttons carry the form's token: a button of an older summary is refused,
+# and Confirm pressed again after the form is gone finds the order that token made.
+class ConfirmOrder(CallbackData, prefix="ofc"):
+    token: str
+
+
+class EditOrder(CallbackData, prefix="ofe"):
+    token: str
+
+
+class DropOrder(CallbackData, prefix="ofd"):
+    token: str
+
+
+class FormPart(StrEnum):
+    CATEGORY = "category"
+    DESCRIPTION = "description"
+    DAY = "day"
+    PLACE = "place"
+
+
+class EditPart(CallbackData, prefix="ofp"):
+    part: FormPart
+    token: str
 
 
 def days_ahead(today: date, n: int = DAYS_AHEAD) -> list[date]:
@@ -65,21 +93,21 @@ def summary_text(
 
 def summary_keyboard(token: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Confirm"), callback_data=Pick(what="confirm", value=token))
-    kb.button(text=_("✏ Edit"), callback_data=Pick(what="edit", value=token))
-    kb.button(text=_("✖ Cancel"), callback_data=Pick(what="drop", value=token))
+    kb.button(text=_("✅ Confirm"), callback_data=ConfirmOrder(token=token))
+    kb.button(text=_("✏ Edit"), callback_data=EditOrder(token=token))
+    kb.button(text=_("✖ Cancel"), callback_data=DropOrder(token=token))
     kb.adjust(1)
     return kb.as_markup()
 
 
 def edit_keyboard(token: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for what, label in (
-        ("category", _("Service")),
-        ("description", _("What is needed")),
-        ("day", _("Time")),
-        ("place", _("Place")),
+    for part, label in (
+        (FormPart.CATEGORY, _("Service")),
+        (FormPart.DESCRIPTION, _("What is needed")),
+        (FormPart.DAY, _("Time")),
+        (FormPart.PLACE, _("Place")),
     ):
-        kb.button(text=label, callback_data=Pick(what="edit_" + what, value=token))
+        kb.button(text=label, callback_data=EditPart(part=part, token=token))
     kb.adjust(2)
     return kb.as_markup()

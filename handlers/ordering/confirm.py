@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -17,14 +17,23 @@ from models import Slot, User
 from services import order_form, orders
 from services.errors import DomainError
 from services.people import Roles
-from views.menu import Pick, choices_keyboard, main_menu
-from views.order_form import edit_keyboard, summary_keyboard, summary_text
+from views.menu import choices_keyboard, main_menu
+from views.order_form import (
+    ConfirmOrder,
+    DropOrder,
+    EditOrder,
+    EditPart,
+    FormPart,
+    edit_keyboard,
+    summary_keyboard,
+    summary_text,
+)
 
 EDITABLE = {
-    "category": OrderForm.category,
-    "description": OrderForm.description,
-    "day": OrderForm.day,
-    "place": OrderForm.place,
+    FormPart.CATEGORY: OrderForm.category,
+    FormPart.DESCRIPTION: OrderForm.description,
+    FormPart.DAY: OrderForm.day,
+    FormPart.PLACE: OrderForm.place,
 }
 
 
@@ -41,7 +50,7 @@ async def ask_confirm(message: Message, state: FSMContext, session: AsyncSession
 
 async def confirm(
     query: CallbackQuery,
-    callback_data: Pick,
+    callback_data: ConfirmOrder,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -49,7 +58,7 @@ async def confirm(
     settings: Settings,
 ) -> None:
     data = await state.get_data()
-    if callback_data.value != data.get("token"):
+    if callback_data.token != data.get("token"):
         await stale(query)
         return
     await query.answer()  # before the slow part: the phone spins until it is answered
@@ -81,9 +90,9 @@ async def confirm(
     await _received(query, order.number, roles)
 
 
-async def edit(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> None:
+async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext) -> None:
     data = await state.get_data()
-    if callback_data.value != data.get("token"):
+    if callback_data.token != data.get("token"):
         await stale(query)
         return
     await query.answer()
@@ -94,16 +103,15 @@ async def edit(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> 
 
 
 async def edit_part(
-    query: CallbackQuery, callback_data: Pick, state: FSMContext, session: AsyncSession
+    query: CallbackQuery, callback_data: EditPart, state: FSMContext, session: AsyncSession
 ) -> None:
     data = await state.get_data()
-    if callback_data.value != data.get("token") or not isinstance(query.message, Message):
+    if callback_data.token != data.get("token") or not isinstance(query.message, Message):
         await stale(query)
         return
     await query.answer()
     await state.update_data(editing=True)
-    step = EDITABLE.get(callback_data.what.removeprefix("edit_"), OrderForm.description)
-    await enter(query.message, state, session, step)
+    await enter(query.message, state, session, EDITABLE[callback_data.part])
 
 
 async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
@@ -113,12 +121,16 @@ async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
 
 
 async def confirm_again(
-    query: CallbackQuery, callback_data: Pick, session: AsyncSession, user: User, roles: Roles
+    query: CallbackQuery,
+    callback_data: ConfirmOrder,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
 ) -> None:
     # Confirm pressed again with the conversation gone: a crash (or restart) between
     # creating the order and saying so, or a double tap. Tell the number of the order this
     # summary made, else the resident orders a second time for one request.
-    order = await orders.placed_with_token(session, callback_data.value, user.id)
+    order = await orders.placed_with_token(session, callback_data.token, user.id)
     if order is None:
         await stale(query)
         return
@@ -155,11 +167,11 @@ async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:
 def router() -> Router:
     r = Router(name="ordering.confirm")
     cb = r.callback_query
-    cb.register(confirm, OrderForm.confirm, Pick.filter(F.what == "confirm"))
-    cb.register(edit, OrderForm.confirm, Pick.filter(F.what == "edit"))
-    cb.register(edit_part, OrderForm.confirm, Pick.filter(F.what.startswith("edit_")))
-    cb.register(drop, OrderForm.confirm, Pick.filter(F.what == "drop"))
-    cb.register(confirm_again, Pick.filter(F.what == "confirm"))
-    cb.register(stale, Pick.filter(F.what.in_({"confirm", "edit", "drop"})))
-    cb.register(stale, Pick.filter(F.what.startswith("edit_")))
+    cb.register(confirm, OrderForm.confirm, ConfirmOrder.filter())
+    cb.register(edit, OrderForm.confirm, EditOrder.filter())
+    cb.register(edit_part, OrderForm.confirm, EditPart.filter())
+    cb.register(drop, OrderForm.confirm, DropOrder.filter())
+    cb.register(confirm_again, ConfirmOrder.filter())
+    for summary_button in (EditOrder, EditPart, DropOrder):
+        cb.register(stale, summary_button.filter())
     return r
