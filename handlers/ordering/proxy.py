@@ -53,6 +53,8 @@ async def got_phone(
         await message.answer(_("That does not look like a phone number. Digits only, please."))
         return
     await state.update_data(proxy_phone=phone)
+    # The villages offered depend on who asks (`roles`), so this step is asked here rather
+    # than through `asks`; no step goes back to it (Back from the order form cancels).
     await state.set_state(ProxyForm.village)
     stations = await proxy_stations(session, roles)
     await message.answer(
