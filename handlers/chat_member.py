@@ -15,11 +15,11 @@ from services import broadcasts
 GONE = {ChatMemberStatus.KICKED, ChatMemberStatus.LEFT}
 
 
+async def membership(event: ChatMemberUpdated, session: AsyncSession, user: User) -> None:
+    await broadcasts.mark_blocked(session, user, event.new_chat_member.status in GONE)
+
+
 def router() -> Router:
     r = Router(name="chat_member")
-
-    @r.my_chat_member(F.chat.type == "private")
-    async def membership(event: ChatMemberUpdated, session: AsyncSession, user: User) -> None:
-        await broadcasts.mark_blocked(session, user, event.new_chat_member.status in GONE)
-
+    r.my_chat_member.register(membership, F.chat.type == "private")
     return r

@@ -13,55 +13,56 @@ from services.people import Roles
 from views.menu import BTN_CANCEL, BTN_HELP, main_menu
 
 
+async def cancel(message: Message, state: FSMContext, roles: Roles, user: User) -> None:
+    await state.clear()
+    if not user.registered:
+        await message.answer(
+            _("Stopped. Send /start when you are ready."), reply_markup=ReplyKeyboardRemove()
+        )
+        return
+    await message.answer(_("Stopped. Nothing was saved."), reply_markup=main_menu(roles))
+
+
+async def help_(message: Message, roles: Roles) -> None:
+    lines = [
+        _("How to use this bot:"),
+        _("• «Request a service»: tell us what help you need; a volunteer team will contact you."),
+        _("• «My orders»: see your requests, cancel one, or rate the service."),
+        _("• /cancel stops what you are doing; /start shows the menu."),
+    ]
+    if roles.is_volunteer:
+        lines.append(_("• «My tasks»: the services you are assigned to."))
+    await message.answer("\n".join(lines), reply_markup=main_menu(roles))
+
+
+async def unknown(message: Message, roles: Roles, user: User) -> None:
+    if not user.registered:
+        await message.answer(_("Please send /start to begin."))
+        return
+    await message.answer(
+        _("Sorry, I did not understand. Please use the menu buttons."),
+        reply_markup=main_menu(roles),
+    )
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    # Any button nothing else took: an old one, from a finished conversation or an earlier
+    # version of the bot, or forged.
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
 def cancel_router() -> Router:
     """/cancel and the Cancel button work in every step of every conversation."""
     r = Router(name="cancel")
-
-    @r.message(Command("cancel"))
-    @r.message(F.text == BTN_CANCEL)
-    async def cancel(message: Message, state: FSMContext, roles: Roles, user: User) -> None:
-        await state.clear()
-        if not user.registered:
-            await message.answer(
-                _("Stopped. Send /start when you are ready."), reply_markup=ReplyKeyboardRemove()
-            )
-            return
-        await message.answer(_("Stopped. Nothing was saved."), reply_markup=main_menu(roles))
-
+    r.message.register(cancel, Command("cancel"))
+    r.message.register(cancel, F.text == BTN_CANCEL)
     return r
 
 
 def router() -> Router:
     r = Router(name="menu")
-
-    @r.message(Command("help"))
-    @r.message(F.text == BTN_HELP)
-    async def help_(message: Message, roles: Roles) -> None:
-        lines = [
-            _("How to use this bot:"),
-            _(
-                "• «Request a service»: tell us what help you need; a volunteer team "
-                "will contact you."
-            ),
-            _("• «My orders»: see your requests, cancel one, or rate the service."),
-            _("• /cancel stops what you are doing; /start shows the menu."),
-        ]
-        if roles.is_volunteer:
-            lines.append(_("• «My tasks»: the services you are assigned to."))
-        await message.answer("\n".join(lines), reply_markup=main_menu(roles))
-
-    @r.message()
-    async def unknown(message: Message, roles: Roles, user: User) -> None:
-        if not user.registered:
-            await message.answer(_("Please send /start to begin."))
-            return
-        await message.answer(
-            _("Sorry, I did not understand. Please use the menu buttons."),
-            reply_markup=main_menu(roles),
-        )
-
-    @r.callback_query()
-    async def stale_button(query: CallbackQuery) -> None:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-
+    r.message.register(help_, Command("help"))
+    r.message.register(help_, F.text == BTN_HELP)
+    r.message.register(unknown)
+    r.callback_query.register(stale_button)
     return r

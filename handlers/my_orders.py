@@ -11,11 +11,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
-from handlers.leader import points_rules
 from models import OrderStatus, User
 from services import orders, screens
 from services.org import Policy
 from services.people import Roles
+from services.points import PointsRules
 from views.menu import BTN_CANCEL, BTN_MY_ORDERS, BTN_SKIP, choices_keyboard, main_menu
 from views.orders import OrderAction, RateOrder, cancel_keyboard, order_lines, rate_keyboard
 
@@ -27,85 +27,86 @@ class RatingForm(StatesGroup):
     comment = State()
 
 
+async def my_orders(message: Message, session: AsyncSession, user: User) -> None:
+    found = await orders.resident_orders(session, user.id, limit=10)
+    if not found:
+        await message.answer(_("You have no orders yet. Tap «Request a service» to make one."))
+        return
+    for order in found:
+        lines = order_lines(await screens.order_facts(session, order), with_phone=False)
+        markup = None
+        if order.status in CANCELLABLE:
+            markup = cancel_keyboard(order.id)
+        elif order.status == OrderStatus.DONE:
+            markup = rate_keyboard(order.id)
+        await message.answer("\n".join(lines), reply_markup=markup)
+
+
+async def cancel_order(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    order = await orders.cancel(session, callback_data.order_id, user, roles)
+    await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def rate(
+    query: CallbackQuery,
+    callback_data: RateOrder,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    policy: Policy,
+) -> None:
+    if not 1 <= callback_data.score <= 5:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    rules = PointsRules.from_policy(policy.points)
+    order = await orders.rate(
+        session, callback_data.order_id, user, callback_data.score, rules=rules
+    )
+    await query.answer(_("Thank you for your rating!"))
+    await state.set_state(RatingForm.comment)
+    await state.update_data(order_id=order.id)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(
+            _("Would you like to add a comment? Write it, or tap «Skip»."),
+            reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
+        )
+
+
+async def comment(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    text = (message.text or "").strip()
+    if text in (BTN_SKIP, BTN_CANCEL):
+        await state.clear()
+        await message.answer(_("Thank you!"), reply_markup=main_menu(roles))
+        return
+    if await too_long(message, text, COMMENT_MAX):
+        return
+    data = await state.get_data()
+    await state.clear()
+    await orders.add_rating_comment(session, data["order_id"], user, text)
+    await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))
+
+
+async def comment_not_text(message: Message) -> None:
+    await message.answer(_("Please write your comment as text, or tap «Skip»."))
+
+
 def router() -> Router:
     r = Router(name="my_orders")
-
-    @r.message(Command("orders"))
-    @r.message(F.text == BTN_MY_ORDERS)
-    async def my_orders(message: Message, session: AsyncSession, user: User) -> None:
-        found = await orders.resident_orders(session, user.id, limit=10)
-        if not found:
-            await message.answer(_("You have no orders yet. Tap «Request a service» to make one."))
-            return
-        for order in found:
-            lines = order_lines(await screens.order_facts(session, order), with_phone=False)
-            markup = None
-            if order.status in CANCELLABLE:
-                markup = cancel_keyboard(order.id)
-            elif order.status == OrderStatus.DONE:
-                markup = rate_keyboard(order.id)
-            await message.answer("\n".join(lines), reply_markup=markup)
-
-    @r.callback_query(OrderAction.filter(F.action == "cancel"))
-    async def cancel_order(
-        query: CallbackQuery,
-        callback_data: OrderAction,
-        session: AsyncSession,
-        user: User,
-        roles: Roles,
-    ) -> None:
-        order = await orders.cancel(session, callback_data.order_id, user, roles)
-        await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-
-    @r.callback_query(RateOrder.filter())
-    async def rate(
-        query: CallbackQuery,
-        callback_data: RateOrder,
-        state: FSMContext,
-        session: AsyncSession,
-        user: User,
-        policy: Policy,
-    ) -> None:
-        if not 1 <= callback_data.score <= 5:
-            await query.answer(_("This button is no longer valid."), show_alert=True)
-            return
-        order = await orders.rate(
-            session,
-            callback_data.order_id,
-            user,
-            callback_data.score,
-            rules=points_rules(policy),
-        )
-        await query.answer(_("Thank you for your rating!"))
-        await state.set_state(RatingForm.comment)
-        await state.update_data(order_id=order.id)
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-            await query.message.answer(
-                _("Would you like to add a comment? Write it, or tap «Skip»."),
-                reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
-            )
-
-    @r.message(RatingForm.comment, F.text)
-    async def comment(
-        message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
-    ) -> None:
-        text = (message.text or "").strip()
-        if text in (BTN_SKIP, BTN_CANCEL):
-            await state.clear()
-            await message.answer(_("Thank you!"), reply_markup=main_menu(roles))
-            return
-        if await too_long(message, text, COMMENT_MAX):
-            return
-        data = await state.get_data()
-        await state.clear()
-        await orders.add_rating_comment(session, data["order_id"], user, text)
-        await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))
-
-    @r.message(RatingForm.comment)
-    async def comment_not_text(message: Message) -> None:
-        await message.answer(_("Please write your comment as text, or tap «Skip»."))
-
+    r.message.register(my_orders, Command("orders"))
+    r.message.register(my_orders, F.text == BTN_MY_ORDERS)
+    r.callback_query.register(cancel_order, OrderAction.filter(F.action == "cancel"))
+    r.callback_query.register(rate, RateOrder.filter())
+    r.message.register(comment, RatingForm.comment, F.text)
+    r.message.register(comment_not_text, RatingForm.comment)
     return r

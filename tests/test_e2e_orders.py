@@ -377,6 +377,24 @@ async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
     assert order.status == OrderStatus.ROUTED
 
 
+async def test_buttons_of_the_earlier_format_are_refused_politely(bot_env):
+    """Buttons sent before callback data was typed are still in people's chats."""
+    leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    resident = await bot_env.person("Grandma Li")
+    number = await place_order(resident)
+    await leader.expect(contains=number)
+    order = await order_by_number(bot_env, number)
+    history = await resident.history()
+    summary = [m for m in history if "Please check your request" in (m.text or "")][-1]
+    for old in (f"p:confirm:{order.client_token}", "p:forget:yes"):
+        await resident.press_data(summary, old)
+        answer = await resident.callback_answer()
+        assert answer.show_alert and "no longer valid" in answer.text
+    async with bot_env.sessionmaker() as s:
+        assert len((await s.scalars(select(Order))).all()) == 1
+        assert (await s.get(User, order.resident_id)).name == "Grandma Li"
+
+
 async def test_resident_lists_and_cancels_an_order(bot_env):
     resident = await bot_env.person("Grandma Li")
     number = await place_order(resident)

@@ -1,0 +1,28 @@
+"""Placing an order: area → category → what is needed → when → where → confirm.
+
+Also used by station staff ordering on behalf of a resident without a smartphone: they
+first give the resident's name, phone and village, then walk the same steps. The steps and
+their order: states.py; moving between them: flow.py; one file per step.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.ordering import area, begin, category, confirm, flow, need, place, proxy, when
+
+
+def router() -> Router:
+    r = Router(name="ordering")
+    r.include_routers(
+        begin.router(),  # first: the menu buttons start over from any step
+        proxy.router(),
+        area.router(),
+        category.router(),
+        need.router(),
+        when.router(),
+        place.router(),
+        confirm.router(),
+        flow.router(),  # last: «Back», and whatever no step took
+    )
+    return r

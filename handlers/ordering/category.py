@@ -1,0 +1,43 @@
+"""Which service of the chosen area."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.ordering.flow import advance, asks
+from handlers.ordering.states import OrderForm
+from services.i18n import local_name
+from services.org import categories_in_area
+from views.format import locale
+from views.menu import BTN_BACK, choices_keyboard
+
+
+@asks(OrderForm.category)
+async def ask_category(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    cats = await categories_in_area(session, data["area_id"])
+    await message.answer(
+        _("Which of these?"),
+        reply_markup=choices_keyboard([local_name(c, locale()) for c in cats]),
+    )
+
+
+async def category_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    cats = {local_name(c, locale()): c for c in await categories_in_area(session, data["area_id"])}
+    cat = cats.get(message.text or "")
+    if cat is None:
+        await message.answer(_("Please tap one of the buttons below."))
+        return
+    await state.update_data(category_id=cat.id)
+    await advance(message, state, session, OrderForm.category)
+
+
+def router() -> Router:
+    r = Router(name="ordering.category")
+    r.message.register(category_chosen, OrderForm.category, F.text, F.text != BTN_BACK)
+    return r

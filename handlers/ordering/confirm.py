@@ -1,0 +1,177 @@
+"""The summary: Confirm sends the order, Edit goes back to one part, Cancel drops it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.ordering.flow import asks, enter
+from handlers.ordering.states import OrderForm
+from models import Slot, User
+from services import order_form, orders
+from services.errors import DomainError
+from services.people import Roles
+from views.menu import choices_keyboard, main_menu
+from views.order_form import (
+    ConfirmOrder,
+    DropOrder,
+    EditOrder,
+    EditPart,
+    FormPart,
+    edit_keyboard,
+    summary_keyboard,
+    summary_text,
+)
+
+EDITABLE = {
+    FormPart.CATEGORY: OrderForm.category,
+    FormPart.DESCRIPTION: OrderForm.description,
+    FormPart.DAY: OrderForm.day,
+    FormPart.PLACE: OrderForm.place,
+}
+
+
+@asks(OrderForm.confirm, hint=lambda: _("Please use the Confirm, Edit or Cancel buttons above."))
+async def ask_confirm(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    data = await state.get_data()
+    category = await order_form.category(session, data["category_id"])
+    station = await order_form.station(session, data["station_id"])
+    await message.answer(_("Almost done."), reply_markup=choices_keyboard([], back=True))
+    await message.answer(
+        summary_text(data, category, station), reply_markup=summary_keyboard(data["token"])
+    )
+
+
+async def confirm(
+    query: CallbackQuery,
+    callback_data: ConfirmOrder,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    if callback_data.token != data.get("token"):
+        await stale(query)
+        return
+    await query.answer()  # before the slow part: the phone spins until it is answered
+    day = date.fromisoformat(data["day"]) if data.get("day") else None
+    try:
+        order = await orders.create_order(
+            session,
+            resident=await order_form.resident(session, data["resident_id"]),
+            placed_by=user,
+            roles=roles,
+            category_id=data["category_id"],
+            description=data.get("description", ""),
+            preferred_date=day,
+            preferred_slot=Slot(data["slot"]),
+            address=data.get("address"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            attachments=[tuple(a) for a in data.get("attachments", [])],
+            client_token=data["token"],
+            max_open=settings.max_open_orders,
+        )
+    except DomainError as exc:
+        # Not left to handlers/errors.py: the query is answered already, and a refusal here
+        # ends the conversation, with the menu back.
+        await state.clear()
+        await _reply(query, _(exc.message).format(**exc.params), roles)
+        return
+    await state.clear()
+    await _received(query, order.number, roles)
+
+
+async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext) -> None:
+    data = await state.get_data()
+    if callback_data.token != data.get("token"):
+        await stale(query)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("What would you like to change?"), reply_markup=edit_keyboard(data["token"])
+        )
+
+
+async def edit_part(
+    query: CallbackQuery, callback_data: EditPart, state: FSMContext, session: AsyncSession
+) -> None:
+    data = await state.get_data()
+    if callback_data.token != data.get("token") or not isinstance(query.message, Message):
+        await stale(query)
+        return
+    await query.answer()
+    await state.update_data(editing=True)
+    await enter(query.message, state, session, EDITABLE[callback_data.part])
+
+
+async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
+    await query.answer()
+    await state.clear()
+    await _reply(query, _("Cancelled. Nothing was sent."), roles)
+
+
+async def confirm_again(
+    query: CallbackQuery,
+    callback_data: ConfirmOrder,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    # Confirm pressed again with the conversation gone: a crash (or restart) between
+    # creating the order and saying so, or a double tap. Tell the number of the order this
+    # summary made, else the resident orders a second time for one request.
+    order = await orders.placed_with_token(session, callback_data.token, user.id)
+    if order is None:
+        await stale(query)
+        return
+    await query.answer()
+    await _received(query, order.number, roles)
+
+
+async def stale(query: CallbackQuery) -> None:
+    # A summary button from a finished or abandoned conversation (double tap included).
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+async def _received(query: CallbackQuery, number: str, roles: Roles) -> None:
+    await _reply(
+        query,
+        _(
+            "Received! Your order number is {number}. The volunteer team will be told now; "
+            "you will get a message here when someone accepts it."
+        ).format(number=number),
+        roles,
+    )
+    # Only then take the buttons away: killed in between, the resident can still press
+    # Confirm again and be told (confirm_again); buttons gone and no number would leave them
+    # not knowing their order exists.
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:
+    if isinstance(query.message, Message):
+        await query.message.answer(text, reply_markup=main_menu(roles))
+
+
+def router() -> Router:
+    r = Router(name="ordering.confirm")
+    cb = r.callback_query
+    cb.register(confirm, OrderForm.confirm, ConfirmOrder.filter())
+    cb.register(edit, OrderForm.confirm, EditOrder.filter())
+    cb.register(edit_part, OrderForm.confirm, EditPart.filter())
+    cb.register(drop, OrderForm.confirm, DropOrder.filter())
+    cb.register(confirm_again, ConfirmOrder.filter())
+    for summary_button in (EditOrder, EditPart, DropOrder):
+        cb.register(stale, summary_button.filter())
+    return r

@@ -1,0 +1,45 @@
+"""Registration, step two: the resident's name (their Telegram first name offered)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.start.phone import ask_phone
+from handlers.start.states import Registration
+from models import User
+from services import profile
+from views.menu import choices_keyboard
+
+NAME_MAX = 32
+
+
+async def ask_name(message: Message, state: FSMContext) -> None:
+    await state.set_state(Registration.name)
+    first = message.from_user.first_name if message.from_user else ""
+    await message.answer(
+        _("What is your name?"),
+        reply_markup=choices_keyboard([first] if first else [], back=False),
+    )
+
+
+async def name_given(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    name = (message.text or "").strip()
+    if not name or len(name) > NAME_MAX or name.startswith("/"):
+        await message.answer(
+            _("Please write your name in at most {n} characters.").format(n=NAME_MAX)
+        )
+        return
+    await profile.set_name(session, user, name)
+    await ask_phone(message, state)
+
+
+def router() -> Router:
+    r = Router(name="start.name")
+    r.message.register(name_given, Registration.name, F.text)
+    return r

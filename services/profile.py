@@ -1,0 +1,43 @@
+"""What a person says about themselves: their village, name, phone and language (each
+saved at once, one unit of work per answer); and opening an invitation link."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Invite, Region, User
+from services import people
+from services.errors import DomainError
+from services.i18n import LOCALES, N_
+
+
+async def open_invite(session: AsyncSession, code: str, user: User) -> Invite:
+    """Use a one-use invitation: `user` is appointed as it says."""
+    invite = await people.redeem_invite(session, code, user)
+    await session.commit()
+    return invite
+
+
+async def set_village(session: AsyncSession, user: User, station: Region) -> None:
+    user.station_id, user.town_id = station.id, station.parent_id
+    await session.commit()
+
+
+async def set_name(session: AsyncSession, user: User, name: str) -> None:
+    user.name = name
+    await session.commit()
+
+
+async def finish_registration(session: AsyncSession, user: User, phone: str | None) -> None:
+    """The last answer of registration: the phone number (None: skipped)."""
+    if phone is not None:
+        user.phone = phone
+    user.registered = True
+    await session.commit()
+
+
+async def set_language(session: AsyncSession, user: User, code: str) -> None:
+    if code not in LOCALES:
+        raise DomainError(N_("This button is no longer valid."))
+    user.locale = code
+    await session.commit()

@@ -1,0 +1,113 @@
+"""The order form as people see it: day labels, the place keyboard, the summary with its
+Confirm / Edit / Cancel buttons."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+
+from models import Region, ServiceCategory, Slot
+from services.i18n import local_name
+from views.format import locale, slot_label
+from views.menu import BTN_BACK, BTN_CANCEL
+
+DAYS_AHEAD = 14
+
+
+# The summary's buttons carry the form's token: a button of an older summary is refused,
+# and Confirm pressed again after the form is gone finds the order that token made.
+class ConfirmOrder(CallbackData, prefix="ofc"):
+    token: str
+
+
+class EditOrder(CallbackData, prefix="ofe"):
+    token: str
+
+
+class DropOrder(CallbackData, prefix="ofd"):
+    token: str
+
+
+class FormPart(StrEnum):
+    CATEGORY = "category"
+    DESCRIPTION = "description"
+    DAY = "day"
+    PLACE = "place"
+
+
+class EditPart(CallbackData, prefix="ofp"):
+    part: FormPart
+    token: str
+
+
+def days_ahead(today: date, n: int = DAYS_AHEAD) -> list[date]:
+    return [today + timedelta(days=i) for i in range(n)]
+
+
+def day_label(day: date) -> str:
+    weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    return f"{day.month}/{day.day} {weekdays[day.weekday()]}"
+
+
+def when_choices() -> list[str]:
+    return [_("Today"), _("Tomorrow"), _("This week"), _("Pick a date")]
+
+
+def place_keyboard(station: Region | None) -> ReplyKeyboardMarkup:
+    kb = ReplyKeyboardBuilder()
+    kb.button(
+        text=_("🏠 At home in {village}").format(
+            village=local_name(station, locale()) if station else ""
+        )
+    )
+    kb.button(text=_("📍 Share my location"), request_location=True)
+    kb.adjust(1)
+    kb.row(KeyboardButton(text=str(BTN_BACK)), KeyboardButton(text=str(BTN_CANCEL)))
+    return kb.as_markup(resize_keyboard=True)
+
+
+def summary_text(
+    data: dict[str, Any], category: ServiceCategory | None, station: Region | None
+) -> str:
+    """The request as the form holds it (`data`), for a last look before it is sent."""
+    when = _("this week") if data.get("this_week") else day_label(date.fromisoformat(data["day"]))
+    lines = [
+        _("Please check your request:"),
+        _("Service: {name}").format(name=local_name(category, locale()) if category else "?"),
+        _("Need: {text}").format(text=data.get("description", "")),
+        _("When: {day}, {slot}").format(day=when, slot=slot_label(Slot(data["slot"]))),
+        _("Where: {place}").format(
+            place=data.get("address") or (local_name(station, locale()) if station else "")
+        ),
+    ]
+    if data.get("proxy"):
+        lines.append(_("For: {name}").format(name=data.get("proxy_name", "")))
+    return "\n".join(lines)
+
+
+def summary_keyboard(token: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("✅ Confirm"), callback_data=ConfirmOrder(token=token))
+    kb.button(text=_("✏ Edit"), callback_data=EditOrder(token=token))
+    kb.button(text=_("✖ Cancel"), callback_data=DropOrder(token=token))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def edit_keyboard(token: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for part, label in (
+        (FormPart.CATEGORY, _("Service")),
+        (FormPart.DESCRIPTION, _("What is needed")),
+        (FormPart.DAY, _("Time")),
+        (FormPart.PLACE, _("Place")),
+    ):
+        kb.button(text=label, callback_data=EditPart(part=part, token=token))
+    kb.adjust(2)
+    return kb.as_markup()
