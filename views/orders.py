@@ -3,13 +3,16 @@ notices (views/order_notices.py)."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from models import Order, Team
+from models import Order, OrderStatus, Team
 from services.i18n import local_name
+from services.orders import HistoryLine
 from services.screens import OrderFacts
 from views.format import locale, slot_label, status_label
 
@@ -133,3 +136,11 @@ def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
         text=_("✖ Cancel this order"), callback_data=OrderAction(action="cancel", order_id=order_id)
     )
     return kb.as_markup()
+
+
+def history_line(ev: HistoryLine, tz: tzinfo) -> str:
+    """One step of an order's history: when, the status it reached (or what happened), who."""
+    when = ev.at.astimezone(tz).strftime("%m-%d %H:%M") if ev.at else ""
+    label = status_label(OrderStatus(ev.to_status)) if ev.to_status else ev.kind
+    who = ev.actor_name or "-"
+    return f"{when} · {label} · {who}" + (f" · {ev.note}" if ev.note else "")

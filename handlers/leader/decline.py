@@ -1,0 +1,94 @@
+"""Decline the order card with a reason: a button or a few words."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.common import too_long
+from handlers.leader.in_hand import order_in_hand
+from handlers.leader.states import REASON_MAX, Decline
+from models import Order, User
+from services import orders, screens
+from services.people import Roles
+from views.menu import BTN_CANCEL, Pick
+from views.orders import OrderAction, team_name
+
+
+async def decline(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    order = await order_in_hand(query, session, callback_data.order_id, roles)
+    if order is None:
+        return
+    await state.set_state(Decline.reason)
+    await state.update_data(order_id=order.id)
+    kb = InlineKeyboardBuilder()
+    for label in (_("Not our kind of service"), _("No one is free"), _("Too far")):
+        kb.button(text=label, callback_data=Pick(what="reason", value=label[:40]))
+    kb.adjust(1)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Why can't your team take it? Tap a reason or write one."),
+            reply_markup=kb.as_markup(),
+        )
+
+
+async def _decline(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    reason: str,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    await orders.decline(session, data["order_id"], user, roles, reason)
+    order = await session.get(Order, data["order_id"])
+    if order is None:
+        return
+    await message.answer(
+        _("Declined. Order {number} goes to {team}.").format(
+            number=order.number, team=team_name(await screens.team(session, order.team_id))
+        )
+    )
+
+
+async def reason_button(
+    query: CallbackQuery,
+    callback_data: Pick,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _decline(query.message, state, session, user, roles, callback_data.value)
+
+
+async def reason_text(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    reason = (message.text or "").strip()
+    if await too_long(message, reason, REASON_MAX):
+        return
+    await _decline(message, state, session, user, roles, reason)
+
+
+def router() -> Router:
+    r = Router(name="leader.decline")
+    r.callback_query.register(decline, OrderAction.filter(F.action == "decline"))
+    r.callback_query.register(reason_button, Decline.reason, Pick.filter(F.what == "reason"))
+    r.message.register(reason_text, Decline.reason, F.text, F.text != BTN_CANCEL)
+    return r

@@ -1,0 +1,91 @@
+"""Transfer an order to another team of the town, with a reason."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.common import too_long
+from handlers.leader.in_hand import order_in_hand
+from handlers.leader.states import REASON_MAX, Transfer
+from models import Team, TeamKind, User
+from services import orders, screens
+from services.i18n import local_name
+from services.people import Roles
+from views.format import locale
+from views.menu import BTN_CANCEL, Pick
+from views.orders import OrderAction, team_name
+
+
+async def transfer(
+    query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
+) -> None:
+    order = await order_in_hand(query, session, callback_data.order_id, roles, office_may=True)
+    if order is None:
+        return
+    teams = (
+        await session.scalars(
+            select(Team)
+            .where(
+                Team.town_id == order.town_id,
+                Team.active.is_(True),
+                Team.kind == TeamKind.SPECIALIST,
+                Team.id != order.team_id,
+            )
+            .order_by(Team.sort, Team.id)
+        )
+    ).all()
+    kb = InlineKeyboardBuilder()
+    for team in teams:
+        kb.button(
+            text=local_name(team, locale()),
+            callback_data=Pick(what="xfer", value=f"{order.id}.{team.id}"),
+        )
+    kb.adjust(1)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Transfer order {number} to which team?").format(number=order.number),
+            reply_markup=kb.as_markup(),
+        )
+
+
+async def team_chosen(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> None:
+    order_id, _sep, team_id = callback_data.value.partition(".")
+    if not (order_id.isdigit() and team_id.isdigit()):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(Transfer.reason)
+    await state.update_data(order_id=int(order_id), team_id=int(team_id))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(_("In a few words: why this team?"))
+
+
+async def reason(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    why = (message.text or "").strip()
+    if await too_long(message, why, REASON_MAX):
+        return
+    data = await state.get_data()
+    await state.clear()
+    order = await orders.transfer(session, data["order_id"], user, roles, data["team_id"], why)
+    await message.answer(
+        _("Order {number} was transferred to {team}.").format(
+            number=order.number, team=team_name(await screens.team(session, order.team_id))
+        )
+    )
+
+
+def router() -> Router:
+    r = Router(name="leader.transfer")
+    r.callback_query.register(transfer, OrderAction.filter(F.action == "transfer"))
+    r.callback_query.register(team_chosen, Pick.filter(F.what == "xfer"))
+    r.message.register(reason, Transfer.reason, F.text, F.text != BTN_CANCEL)
+    return r
