@@ -91,17 +91,10 @@ NOT_YET_PLAIN = {
     "handlers/broadcast.py",
     "handlers/enrol.py",
     "handlers/language.py",
-    "handlers/leader/accept.py",
-    "handlers/leader/assign.py",
-    "handlers/leader/decline.py",
-    "handlers/leader/in_hand.py",
-    "handlers/leader/transfer.py",
     "handlers/me.py",
     "handlers/ordering.py",
     "handlers/staff.py",
     "handlers/start.py",
-    "handlers/volunteer/done.py",
-    "handlers/volunteer/withdraw.py",
 }
 QUERYING = {"select", "update", "delete", "insert", "commit", "get", "scalar", "scalars", "execute"}
 

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AttachmentKind, Order, User
+from models import AttachmentKind, User
 from services import orders, screens
 from services.people import Roles
 from views.orders import OrderAction, accepted_keyboard, order_lines
@@ -49,10 +49,7 @@ async def listen(
     roles: Roles,
     bot: Bot,
 ) -> None:
-    order = await session.get(Order, callback_data.order_id)
-    if order is None or not orders.can_view(roles, order):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
+    order = await orders.viewable_order(session, callback_data.order_id, roles)
     await query.answer()
     for media in await screens.request_media(session, order.id):
         if media.kind == AttachmentKind.VOICE:

@@ -9,35 +9,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
-from handlers.leader.in_hand import order_in_hand
 from handlers.leader.states import Assign
-from models import MembershipStatus, Order, TeamMember, User, utcnow
+from models import User, utcnow
 from services import orders
 from services.people import Roles
 from views.menu import Pick
 from views.orders import OrderAction
 
 SLOT_HOURS = {"morning": (time(9), time(12)), "afternoon": (time(14), time(17))}
-
-
-async def _roster(session: AsyncSession, order: Order) -> list[User]:
-    return list(
-        (
-            await session.scalars(
-                select(User)
-                .join(TeamMember, TeamMember.user_id == User.id)
-                .where(
-                    TeamMember.team_id == order.team_id,
-                    TeamMember.status == MembershipStatus.ACTIVE,
-                )
-                .order_by(TeamMember.role, User.name)
-            )
-        ).all()
-    )
 
 
 def _roster_keyboard(order_id: int, people: list[User], chosen: set[int]) -> InlineKeyboardBuilder:
@@ -60,12 +42,11 @@ async def assign(
     session: AsyncSession,
     roles: Roles,
 ) -> None:
-    order = await order_in_hand(query, session, callback_data.order_id, roles)
-    if order is None:
-        return
+    order = await orders.order_in_hand(session, callback_data.order_id, roles)
+    await query.answer()
     await state.set_state(Assign.volunteers)
     await state.update_data(order_id=order.id, number=order.number, chosen=[])
-    people = await _roster(session, order)
+    people = await orders.order_roster(session, order.id)
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Who will go? Tap names to choose, then «Next»."),
@@ -84,11 +65,10 @@ async def toggle(
     await query.answer()
     chosen = set(data.get("chosen", [])) ^ {int(person)}
     await state.update_data(chosen=sorted(chosen))
-    order = await session.get(Order, data["order_id"])
-    if order is not None and isinstance(query.message, Message):
-        people = await _roster(session, order)
+    if isinstance(query.message, Message):
+        people = await orders.order_roster(session, data["order_id"])
         await query.message.edit_reply_markup(
-            reply_markup=_roster_keyboard(order.id, people, chosen).as_markup()
+            reply_markup=_roster_keyboard(data["order_id"], people, chosen).as_markup()
         )
 
 

@@ -10,9 +10,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
-from handlers.leader.in_hand import order_in_hand
 from handlers.leader.states import REASON_MAX, Decline
-from models import Order, User
+from models import User
 from services import orders, screens
 from services.people import Roles
 from views.menu import BTN_CANCEL, Pick
@@ -26,11 +25,10 @@ async def decline(
     session: AsyncSession,
     roles: Roles,
 ) -> None:
-    order = await order_in_hand(query, session, callback_data.order_id, roles)
-    if order is None:
-        return
+    order = await orders.order_in_hand(session, callback_data.order_id, roles)
+    await query.answer()
     await state.set_state(Decline.reason)
-    await state.update_data(order_id=order.id)
+    await state.update_data(order_id=order.id, number=order.number)
     kb = InlineKeyboardBuilder()
     for label in (_("Not our kind of service"), _("No one is free"), _("Too far")):
         kb.button(text=label, callback_data=Pick(what="reason", value=label[:40]))
@@ -52,13 +50,11 @@ async def _decline(
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    await orders.decline(session, data["order_id"], user, roles, reason)
-    order = await session.get(Order, data["order_id"])
-    if order is None:
-        return
+    chosen = await orders.decline(session, data["order_id"], user, roles, reason)
+    team = await screens.team(session, chosen.team_id if chosen else None)  # none: the office
     await message.answer(
         _("Declined. Order {number} goes to {team}.").format(
-            number=order.number, team=team_name(await screens.team(session, order.team_id))
+            number=data.get("number", ""), team=team_name(team)
         )
     )
 

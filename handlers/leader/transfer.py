@@ -7,13 +7,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
-from handlers.leader.in_hand import order_in_hand
 from handlers.leader.states import REASON_MAX, Transfer
-from models import Team, TeamKind, User
+from models import User
 from services import orders, screens
 from services.i18n import local_name
 from services.people import Roles
@@ -25,21 +23,9 @@ from views.orders import OrderAction, team_name
 async def transfer(
     query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
 ) -> None:
-    order = await order_in_hand(query, session, callback_data.order_id, roles, office_may=True)
-    if order is None:
-        return
-    teams = (
-        await session.scalars(
-            select(Team)
-            .where(
-                Team.town_id == order.town_id,
-                Team.active.is_(True),
-                Team.kind == TeamKind.SPECIALIST,
-                Team.id != order.team_id,
-            )
-            .order_by(Team.sort, Team.id)
-        )
-    ).all()
+    order = await orders.order_in_hand(session, callback_data.order_id, roles, office_may=True)
+    await query.answer()
+    teams = await orders.transfer_teams(session, order)
     kb = InlineKeyboardBuilder()
     for team in teams:
         kb.button(

@@ -9,48 +9,30 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.media import save_attachment
 from bot.settings import Settings
 from handlers.common import too_long
 from handlers.volunteer.states import STEPS, Completion, step_after
-from models import Assignment, AssignmentStatus, Order, User
+from models import User
 from services import orders
 from services.people import Roles
 from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard
 from views.orders import OrderAction
 
-MAX_PHOTOS = 10
 NOTE_MAX = 500
 BTN_PHOTOS_DONE = "✅"
 HOUR_CHOICES = ["0.5", "1", "1.5", "2", "3", "4"]
 
 
-async def _served(session: AsyncSession, order_id: int) -> list[User]:
-    """Who was sent: the people whose hours we ask for."""
-    return list(
-        (
-            await session.scalars(
-                select(User)
-                .join(Assignment, Assignment.volunteer_id == User.id)
-                .where(
-                    Assignment.order_id == order_id, Assignment.status != AssignmentStatus.WITHDRAWN
-                )
-                .order_by(Assignment.id)
-            )
-        ).all()
-    )
-
-
-async def ask(message: Message, state: FSMContext, step: State, session: AsyncSession) -> None:
+async def ask(message: Message, state: FSMContext, step: State) -> None:
     """Go to `step` and ask its question; the hours step asks once per volunteer."""
     await state.set_state(step)
     if step == Completion.photos:
         await message.answer(
             _("Please send 1 to {n} photos of the service. Tap ✅ when all are sent.").format(
-                n=MAX_PHOTOS
+                n=orders.MAX_PHOTOS
             ),
             reply_markup=choices_keyboard([BTN_PHOTOS_DONE], back=False),
         )
@@ -58,13 +40,11 @@ async def ask(message: Message, state: FSMContext, step: State, session: AsyncSe
         data = await state.get_data()
         pending = [uid for uid in data["ask"] if str(uid) not in data["hours"]]
         if not pending:
-            await _next(message, state, step, session)
+            await _next(message, state, step)
             return
-        person = await session.get(User, pending[0])
+        name = data.get("names", {}).get(str(pending[0])) or "?"
         await message.answer(
-            _("How many hours did {name} serve? (e.g. 1.5)").format(
-                name=person.name if person else "?"
-            ),
+            _("How many hours did {name} serve? (e.g. 1.5)").format(name=name),
             reply_markup=choices_keyboard(HOUR_CHOICES, columns=3, back=False),
         )
     else:
@@ -74,10 +54,10 @@ async def ask(message: Message, state: FSMContext, step: State, session: AsyncSe
         )
 
 
-async def _next(message: Message, state: FSMContext, step: State, session: AsyncSession) -> None:
+async def _next(message: Message, state: FSMContext, step: State) -> None:
     following = step_after(step)
     if following is not None:
-        await ask(message, state, following, session)
+        await ask(message, state, following)
 
 
 async def done(
@@ -88,29 +68,20 @@ async def done(
     user: User,
     roles: Roles,
 ) -> None:
-    order = await session.get(Order, callback_data.order_id)
-    assigned = order is not None and user.id in {u.id for u in await _served(session, order.id)}
-    leads = order is not None and orders.can_handle(roles, order)
-    if order is None or not (assigned or leads):
-        await query.answer(_("This is not your task."), show_alert=True)
-        return
-    if order.status.value not in ("accepted", "in_progress"):
-        await query.answer(
-            _("This order is already {status}.").format(status=order.status.value),
-            show_alert=True,
-        )
-        return
+    order = await orders.may_complete(session, callback_data.order_id, user, roles)
     await query.answer()
     await state.update_data(order_id=order.id, photos=[])
     if isinstance(query.message, Message):
-        await ask(query.message, state, STEPS[0], session)
+        await ask(query.message, state, STEPS[0])
 
 
 async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
     data = await state.get_data()
     photos = data.get("photos", [])
-    if len(photos) >= MAX_PHOTOS:
-        await message.answer(_("That is {n} photos already; tap ✅ to go on.").format(n=MAX_PHOTOS))
+    if len(photos) >= orders.MAX_PHOTOS:
+        await message.answer(
+            _("That is {n} photos already; tap ✅ to go on.").format(n=orders.MAX_PHOTOS)
+        )
         return
     photo = (message.photo or [])[-1]
     path = await save_attachment(
@@ -126,11 +97,13 @@ async def photos_done(message: Message, state: FSMContext, session: AsyncSession
     if not data.get("photos"):
         await message.answer(_("Please send at least one photo first."))
         return
-    await state.update_data(hours={}, ask=[u.id for u in await _served(session, data["order_id"])])
-    await _next(message, state, Completion.photos, session)
+    sent = await orders.sent_volunteers(session, data["order_id"])
+    names = {str(u.id): u.name for u in sent}
+    await state.update_data(hours={}, ask=[u.id for u in sent], names=names)
+    await _next(message, state, Completion.photos)
 
 
-async def got_hours(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def got_hours(message: Message, state: FSMContext) -> None:
     try:
         hours = Decimal((message.text or "").strip().replace(",", "."))
     except InvalidOperation:
@@ -142,7 +115,7 @@ async def got_hours(message: Message, state: FSMContext, session: AsyncSession) 
     pending = [uid for uid in data["ask"] if str(uid) not in data["hours"]]
     data["hours"][str(pending[0])] = str(hours)
     await state.update_data(hours=data["hours"])
-    await ask(message, state, Completion.hours, session)
+    await ask(message, state, Completion.hours)
 
 
 async def got_note(
@@ -170,7 +143,7 @@ async def got_note(
     )
 
 
-async def unexpected(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def unexpected(message: Message, state: FSMContext) -> None:
     """An answer the step did not ask for: say again what it wants."""
     step = await state.get_state()
     if step == Completion.photos.state:
@@ -178,7 +151,7 @@ async def unexpected(message: Message, state: FSMContext, session: AsyncSession)
     elif step == Completion.hours.state:
         await message.answer(_("Please give a number of hours between 0.5 and 24."))
     else:
-        await ask(message, state, Completion.note, session)
+        await ask(message, state, Completion.note)
 
 
 def router() -> Router:

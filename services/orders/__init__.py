@@ -22,7 +22,7 @@ this package's exports (and `services.orders.routing` / `.sla` by name).
 
 from services.orders import routing, sla
 from services.orders.access import can_handle, can_view, proxy_station_ids
-from services.orders.assignment import assign, start, withdraw
+from services.orders.assignment import assign, start, withdraw, withdraw_from
 from services.orders.completion import (
     MAX_HOURS,
     MAX_PHOTOS,
@@ -30,6 +30,7 @@ from services.orders.completion import (
     add_rating_comment,
     complete,
     confirm_hours,
+    may_complete,
     rate,
 )
 from services.orders.dispatch import accept, cancel, decline, transfer
@@ -46,9 +47,14 @@ from services.orders.queries import (
     history,
     office_open_orders,
     order_contact,
+    order_in_hand,
+    order_roster,
     resident_orders,
+    sent_volunteers,
     station_orders,
     team_open_orders,
+    transfer_teams,
+    viewable_order,
     volunteer_tasks,
 )
 from services.orders.sla import time_out
@@ -84,20 +90,27 @@ __all__ = [
     "display_name",
     "get_order",
     "history",
+    "may_complete",
     "office_open_orders",
     "order_contact",
+    "order_in_hand",
+    "order_roster",
     "placed_with_token",
     "proxy_station_ids",
     "rate",
     "resident_orders",
     "routing",
+    "sent_volunteers",
     "sla",
     "start",
     "station_orders",
     "team_open_orders",
     "time_out",
     "transfer",
+    "transfer_teams",
     "transition",
+    "viewable_order",
     "volunteer_tasks",
     "withdraw",
+    "withdraw_from",
 ]
