@@ -1,38 +1,46 @@
-"""Assign volunteers to an accepted order: tap the names, then pick a day and a slot."""
+"""Assign volunteers to an accepted order: tick the names, then pick a day and a slot."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.leader.states import Assign
-from models import User, utcnow
+from models import Slot, User, utcnow
 from services import orders
 from services.people import Roles
-from views.menu import Pick
-from views.orders import OrderAction
+from views.orders import (
+    AssignVolunteer,
+    OrderAction,
+    PickSlot,
+    RosterDone,
+    roster_keyboard,
+    slots_keyboard,
+)
 
-SLOT_HOURS = {"morning": (time(9), time(12)), "afternoon": (time(14), time(17))}
+SLOT_HOURS = {Slot.MORNING: (time(9), time(12)), Slot.AFTERNOON: (time(14), time(17))}
+DAYS_AHEAD = 7
 
 
-def _roster_keyboard(order_id: int, people: list[User], chosen: set[int]) -> InlineKeyboardBuilder:
-    kb = InlineKeyboardBuilder()
-    for person in people:
-        mark = "☑" if person.id in chosen else "☐"
-        kb.button(
-            text=f"{mark} {person.name or '?'}",
-            callback_data=Pick(what="vol", value=f"{order_id}.{person.id}"),
-        )
-    kb.button(text=_("Next ➡"), callback_data=Pick(what="vol_done", value=str(order_id)))
-    kb.adjust(1)
-    return kb
+def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
+    """The half-days of the coming week, without those already over."""
+    today = now.astimezone(tz).date()
+    return [
+        (day, slot)
+        for day in (today + timedelta(days=n) for n in range(DAYS_AHEAD))
+        for slot, (_start, end) in SLOT_HOURS.items()
+        if datetime.combine(day, end, tzinfo=tz) > now
+    ]
+
+
+async def _stale(query: CallbackQuery) -> None:
+    await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
 async def assign(
@@ -50,71 +58,64 @@ async def assign(
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Who will go? Tap names to choose, then «Next»."),
-            reply_markup=_roster_keyboard(order.id, people, set()).as_markup(),
+            reply_markup=roster_keyboard(order.id, people, set()),
         )
 
 
 async def toggle(
-    query: CallbackQuery, callback_data: Pick, state: FSMContext, session: AsyncSession
+    query: CallbackQuery, callback_data: AssignVolunteer, state: FSMContext, session: AsyncSession
 ) -> None:
     data = await state.get_data()
-    order_id, _sep, person = callback_data.value.partition(".")
-    if not person.isdigit() or int(order_id or 0) != data.get("order_id"):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+    if callback_data.order_id != data.get("order_id"):
+        await _stale(query)
         return
     await query.answer()
-    chosen = set(data.get("chosen", [])) ^ {int(person)}
+    chosen = set(data.get("chosen", [])) ^ {callback_data.user_id}
     await state.update_data(chosen=sorted(chosen))
     if isinstance(query.message, Message):
-        people = await orders.order_roster(session, data["order_id"])
+        people = await orders.order_roster(session, callback_data.order_id)
         await query.message.edit_reply_markup(
-            reply_markup=_roster_keyboard(data["order_id"], people, chosen).as_markup()
+            reply_markup=roster_keyboard(callback_data.order_id, people, chosen)
         )
 
 
-async def roster_done(query: CallbackQuery, state: FSMContext, settings: Settings) -> None:
+async def roster_done(
+    query: CallbackQuery, callback_data: RosterDone, state: FSMContext, settings: Settings
+) -> None:
     data = await state.get_data()
+    if callback_data.order_id != data.get("order_id"):
+        await _stale(query)
+        return
     if not data.get("chosen"):
         await query.answer(_("Choose at least one person."), show_alert=True)
         return
     await query.answer()
     await state.set_state(Assign.day)
-    now = utcnow().astimezone(settings.tz)
-    kb = InlineKeyboardBuilder()
-    for offset in range(7):
-        day = now.date() + timedelta(days=offset)
-        for slot, label in (("morning", _("Morning")), ("afternoon", _("Afternoon"))):
-            if datetime.combine(day, SLOT_HOURS[slot][1], tzinfo=settings.tz) <= now:
-                continue  # a slot already over today is no choice
-            kb.button(
-                text=f"{day.month}/{day.day} {label}",
-                callback_data=Pick(what="slot", value=f"{day.isoformat()}.{slot}"),
-            )
-    kb.adjust(2)
+    choices = slot_choices(utcnow(), settings.tz)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("When will they go?"), reply_markup=kb.as_markup())
+        await query.message.answer(
+            _("When will they go?"), reply_markup=slots_keyboard(callback_data.order_id, choices)
+        )
 
 
 async def slot_chosen(
     query: CallbackQuery,
-    callback_data: Pick,
+    callback_data: PickSlot,
     state: FSMContext,
     session: AsyncSession,
     user: User,
     roles: Roles,
     settings: Settings,
 ) -> None:
-    day_text, _sep, slot = callback_data.value.partition(".")
-    if slot not in SLOT_HOURS:
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+    data = await state.get_data()
+    if callback_data.order_id != data.get("order_id") or callback_data.slot not in SLOT_HOURS:
+        await _stale(query)
         return
     await query.answer()
-    data = await state.get_data()
-    start_t, end_t = SLOT_HOURS[slot]
-    day = datetime.fromisoformat(day_text).date()
-    start = datetime.combine(day, start_t, tzinfo=settings.tz)
-    end = datetime.combine(day, end_t, tzinfo=settings.tz)
+    start_t, end_t = SLOT_HOURS[callback_data.slot]
+    start = datetime.combine(callback_data.day, start_t, tzinfo=settings.tz)
+    end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
     await state.clear()
     await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
     if isinstance(query.message, Message):
@@ -129,7 +130,7 @@ async def slot_chosen(
 def router() -> Router:
     r = Router(name="leader.assign")
     r.callback_query.register(assign, OrderAction.filter(F.action == "assign"))
-    r.callback_query.register(toggle, Assign.volunteers, Pick.filter(F.what == "vol"))
-    r.callback_query.register(roster_done, Assign.volunteers, Pick.filter(F.what == "vol_done"))
-    r.callback_query.register(slot_chosen, Assign.day, Pick.filter(F.what == "slot"))
+    r.callback_query.register(toggle, Assign.volunteers, AssignVolunteer.filter())
+    r.callback_query.register(roster_done, Assign.volunteers, RosterDone.filter())
+    r.callback_query.register(slot_chosen, Assign.day, PickSlot.filter())
     return r

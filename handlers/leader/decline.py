@@ -6,7 +6,6 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
@@ -14,8 +13,14 @@ from handlers.leader.states import REASON_MAX, Decline
 from models import User
 from services import orders, screens
 from services.people import Roles
-from views.menu import BTN_CANCEL, Pick
-from views.orders import OrderAction, team_name
+from views.menu import BTN_CANCEL
+from views.orders import (
+    DECLINE_REASONS,
+    DeclineReason,
+    OrderAction,
+    decline_reasons_keyboard,
+    team_name,
+)
 
 
 async def decline(
@@ -29,14 +34,10 @@ async def decline(
     await query.answer()
     await state.set_state(Decline.reason)
     await state.update_data(order_id=order.id, number=order.number)
-    kb = InlineKeyboardBuilder()
-    for label in (_("Not our kind of service"), _("No one is free"), _("Too far")):
-        kb.button(text=label, callback_data=Pick(what="reason", value=label[:40]))
-    kb.adjust(1)
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Why can't your team take it? Tap a reason or write one."),
-            reply_markup=kb.as_markup(),
+            reply_markup=decline_reasons_keyboard(order.id),
         )
 
 
@@ -61,16 +62,20 @@ async def _decline(
 
 async def reason_button(
     query: CallbackQuery,
-    callback_data: Pick,
+    callback_data: DeclineReason,
     state: FSMContext,
     session: AsyncSession,
     user: User,
     roles: Roles,
 ) -> None:
+    if callback_data.order_id != (await state.get_data()).get("order_id"):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await _decline(query.message, state, session, user, roles, callback_data.value)
+        reason = _(DECLINE_REASONS[callback_data.why])  # in the leader's words, as if written
+        await _decline(query.message, state, session, user, roles, reason)
 
 
 async def reason_text(
@@ -85,6 +90,6 @@ async def reason_text(
 def router() -> Router:
     r = Router(name="leader.decline")
     r.callback_query.register(decline, OrderAction.filter(F.action == "decline"))
-    r.callback_query.register(reason_button, Decline.reason, Pick.filter(F.what == "reason"))
+    r.callback_query.register(reason_button, Decline.reason, DeclineReason.filter())
     r.message.register(reason_text, Decline.reason, F.text, F.text != BTN_CANCEL)
     return r

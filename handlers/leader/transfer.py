@@ -6,18 +6,15 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
 from handlers.leader.states import REASON_MAX, Transfer
 from models import User
 from services import orders, screens
-from services.i18n import local_name
 from services.people import Roles
-from views.format import locale
-from views.menu import BTN_CANCEL, Pick
-from views.orders import OrderAction, team_name
+from views.menu import BTN_CANCEL
+from views.orders import OrderAction, TransferTo, team_name, transfer_keyboard
 
 
 async def transfer(
@@ -26,28 +23,17 @@ async def transfer(
     order = await orders.order_in_hand(session, callback_data.order_id, roles, office_may=True)
     await query.answer()
     teams = await orders.transfer_teams(session, order)
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(
-            text=local_name(team, locale()),
-            callback_data=Pick(what="xfer", value=f"{order.id}.{team.id}"),
-        )
-    kb.adjust(1)
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Transfer order {number} to which team?").format(number=order.number),
-            reply_markup=kb.as_markup(),
+            reply_markup=transfer_keyboard(order.id, teams),
         )
 
 
-async def team_chosen(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> None:
-    order_id, _sep, team_id = callback_data.value.partition(".")
-    if not (order_id.isdigit() and team_id.isdigit()):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
+async def team_chosen(query: CallbackQuery, callback_data: TransferTo, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(Transfer.reason)
-    await state.update_data(order_id=int(order_id), team_id=int(team_id))
+    await state.update_data(order_id=callback_data.order_id, team_id=callback_data.team_id)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(_("In a few words: why this team?"))
@@ -72,6 +58,6 @@ async def reason(
 def router() -> Router:
     r = Router(name="leader.transfer")
     r.callback_query.register(transfer, OrderAction.filter(F.action == "transfer"))
-    r.callback_query.register(team_chosen, Pick.filter(F.what == "xfer"))
+    r.callback_query.register(team_chosen, TransferTo.filter())
     r.message.register(reason, Transfer.reason, F.text, F.text != BTN_CANCEL)
     return r
