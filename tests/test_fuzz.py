@@ -70,6 +70,10 @@ action = st.one_of(
                 "o:cancel:-5:0",
                 "p:ap_role:admin",
                 "p:xfer:1.999",
+                "lxf:1:999",
+                "lav:1:1",
+                "lsl:1:2026-13-01:morning",
+                "ldr:1:far",
             ]
         ),
     ),

@@ -84,12 +84,7 @@ def test_every_notice_kind_has_a_renderer():
     assert renderer_for("no_such_kind") is None
 
 
-# Handlers parse, authorise through a service, and reply: no queries, no commits. The files
-# below predate the rule and leave this list as each conversation becomes a package.
-NOT_YET_PLAIN = {
-    "handlers/leader.py",
-    "handlers/volunteer.py",
-}
+# Handlers parse, authorise through a service, and reply: no queries, no commits.
 QUERYING = {"select", "update", "delete", "insert", "commit", "get", "scalar", "scalars", "execute"}
 
 
@@ -117,10 +112,9 @@ def test_handlers_make_no_queries_and_no_commits():
     wrong = {}
     for path in sorted((ROOT / "handlers").rglob("*.py")):
         name = str(path.relative_to(ROOT))
-        if name not in NOT_YET_PLAIN and (calls := _queries(path)):
+        if calls := _queries(path):
             wrong[name] = calls
     assert wrong == {}
-    assert all((ROOT / name).exists() for name in NOT_YET_PLAIN), "take it off the list"
 
 
 def test_the_query_check_sees_a_query(tmp_path):

@@ -3,13 +3,19 @@ notices (views/order_notices.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, tzinfo
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import field_serializer
 
-from models import Order, Team
-from services.i18n import local_name
+from models import Order, OrderStatus, Slot, Team, User
+from services.i18n import N_, local_name
+from services.orders import HistoryLine
 from services.screens import OrderFacts
 from views.format import locale, slot_label, status_label
 
@@ -25,6 +31,52 @@ class OrderAction(CallbackData, prefix="o"):
 class RateOrder(CallbackData, prefix="r"):
     order_id: int
     score: int
+
+
+class DeclineWhy(StrEnum):
+    """The reasons a leader can tap when declining (or they write their own)."""
+
+    NOT_OUR_KIND = "kind"
+    NOBODY_FREE = "busy"
+    TOO_FAR = "far"
+
+
+DECLINE_REASONS = {
+    DeclineWhy.NOT_OUR_KIND: N_("Not our kind of service"),
+    DeclineWhy.NOBODY_FREE: N_("No one is free"),
+    DeclineWhy.TOO_FAR: N_("Too far"),
+}
+
+
+class DeclineReason(CallbackData, prefix="ldr"):
+    order_id: int
+    why: DeclineWhy
+
+
+class TransferTo(CallbackData, prefix="lxf"):
+    order_id: int
+    team_id: int
+
+
+class AssignVolunteer(CallbackData, prefix="lav"):
+    """Tick or untick one person on the roster of an order."""
+
+    order_id: int
+    user_id: int
+
+
+class RosterDone(CallbackData, prefix="lan"):
+    order_id: int
+
+
+class PickSlot(CallbackData, prefix="lsl"):
+    order_id: int
+    day: date
+    slot: Slot
+
+    @field_serializer("day")
+    def _day(self, day: date) -> str:  # aiogram packs str, int, enums; a day as 2026-03-11
+        return day.isoformat()
 
 
 def order_lines(facts: OrderFacts, *, with_phone: bool) -> list[str]:
@@ -132,4 +184,59 @@ def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
     kb.button(
         text=_("✖ Cancel this order"), callback_data=OrderAction(action="cancel", order_id=order_id)
     )
+    return kb.as_markup()
+
+
+def history_line(ev: HistoryLine, tz: tzinfo) -> str:
+    """One step of an order's history: when, the status it reached (or what happened), who."""
+    when = ev.at.astimezone(tz).strftime("%m-%d %H:%M") if ev.at else ""
+    label = status_label(OrderStatus(ev.to_status)) if ev.to_status else ev.kind
+    who = ev.actor_name or "-"
+    return f"{when} · {label} · {who}" + (f" · {ev.note}" if ev.note else "")
+
+
+def decline_reasons_keyboard(order_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for why, label in DECLINE_REASONS.items():
+        kb.button(text=_(label), callback_data=DeclineReason(order_id=order_id, why=why))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def transfer_keyboard(order_id: int, teams: Sequence[Team]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for team in teams:
+        kb.button(
+            text=local_name(team, locale()),
+            callback_data=TransferTo(order_id=order_id, team_id=team.id),
+        )
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def roster_keyboard(
+    order_id: int, people: Sequence[User], chosen: set[int]
+) -> InlineKeyboardMarkup:
+    """The team's people to tick, then «Next»."""
+    kb = InlineKeyboardBuilder()
+    for person in people:
+        mark = "☑" if person.id in chosen else "☐"
+        kb.button(
+            text=f"{mark} {person.name or '?'}",
+            callback_data=AssignVolunteer(order_id=order_id, user_id=person.id),
+        )
+    kb.button(text=_("Next ➡"), callback_data=RosterDone(order_id=order_id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def slots_keyboard(order_id: int, choices: Sequence[tuple[date, Slot]]) -> InlineKeyboardMarkup:
+    """Days and half-days to go, two to a row (month/day and the slot)."""
+    kb = InlineKeyboardBuilder()
+    for day, slot in choices:
+        kb.button(
+            text=f"{day.month}/{day.day} {slot_label(slot)}",
+            callback_data=PickSlot(order_id=order_id, day=day, slot=slot),
+        )
+    kb.adjust(2)
     return kb.as_markup()

@@ -26,7 +26,7 @@ this package's exports (and `services.orders.routing` / `.sla` by name).
 
 from services.orders import desk, routing, sla, units
 from services.orders.access import can_handle, can_view, proxy_station_ids
-from services.orders.assignment import assign, start, withdraw
+from services.orders.assignment import assign, start, withdraw, withdraw_from
 from services.orders.completion import (
     MAX_HOURS,
     MAX_PHOTOS,
@@ -34,6 +34,7 @@ from services.orders.completion import (
     add_rating_comment,
     complete,
     confirm_hours,
+    may_complete,
     rate,
 )
 from services.orders.desk import redispatch, reply_to_resident, triage
@@ -51,9 +52,14 @@ from services.orders.queries import (
     history,
     office_open_orders,
     order_contact,
+    order_in_hand,
+    order_roster,
     resident_orders,
+    sent_volunteers,
     station_orders,
     team_open_orders,
+    transfer_teams,
+    viewable_order,
     volunteer_tasks,
 )
 from services.orders.sla import time_out
@@ -98,9 +104,12 @@ __all__ = [
     "display_name",
     "get_order",
     "history",
+    "may_complete",
     "may_dispatch",
     "office_open_orders",
     "order_contact",
+    "order_in_hand",
+    "order_roster",
     "placed_with_token",
     "proxy_station_ids",
     "rate",
@@ -108,6 +117,7 @@ __all__ = [
     "reply_to_resident",
     "resident_orders",
     "routing",
+    "sent_volunteers",
     "sla",
     "start",
     "station_orders",
@@ -115,10 +125,13 @@ __all__ = [
     "time_out",
     "trail",
     "transfer",
+    "transfer_teams",
     "transition",
     "triage",
     "unit_queue",
     "units",
+    "viewable_order",
     "volunteer_tasks",
     "withdraw",
+    "withdraw_from",
 ]

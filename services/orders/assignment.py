@@ -243,6 +243,18 @@ async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> As
     return a
 
 
+async def withdraw_from(session: AsyncSession, order_id: int, actor: User) -> Assignment:
+    """The volunteer can't make it to this order (see `withdraw`)."""
+    a = await session.scalar(
+        select(Assignment).where(
+            Assignment.order_id == order_id, Assignment.volunteer_id == actor.id
+        )
+    )
+    if a is None:
+        raise NotAllowed(N_("This is not your task."))
+    return await withdraw(session, a.id, actor)
+
+
 async def my_assignment(session: AsyncSession, order_id: int, user_id: int) -> Assignment | None:
     return await session.scalar(
         select(Assignment).where(

@@ -64,6 +64,22 @@ def _clean_hours(hours: dict[int, Decimal]) -> dict[int, Decimal]:
     return {int(uid): parse_hours(value, most=MAX_HOURS) for uid, value in hours.items()}
 
 
+async def may_complete(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """The first step of recording the service: the order, if the actor was sent to it (or
+    holds it) and it is accepted or in progress."""
+    order = await session.get(Order, order_id, populate_existing=True)
+    sent = order is not None and actor.id in {
+        a.volunteer_id
+        for a in (await assignments_of(session, order.id)).values()
+        if a.status != AssignmentStatus.WITHDRAWN
+    }
+    if order is None or not (sent or can_handle(roles, order)):
+        raise NotAllowed(N_("This is not your task."))
+    if order.status not in (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS):
+        raise Conflict(N_("This order is already {status}."), status=order.status.value)
+    return order
+
+
 async def complete(
     session: AsyncSession,
     order_id: int,

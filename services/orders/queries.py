@@ -12,15 +12,18 @@ from sqlalchemy.orm import aliased
 
 from models import (
     Assignment,
+    AssignmentStatus,
     Order,
     OrderEvent,
     OrderStatus,
     Team,
+    TeamKind,
     User,
 )
-from services.errors import NotAllowed
+from services.errors import NotAllowed, NotFound
 from services.i18n import N_
 from services.orders.access import (
+    can_handle,
     can_view,
     is_staff_viewer,
 )
@@ -35,6 +38,7 @@ from services.orders.state import (
 )
 from services.orders.units import may_dispatch
 from services.people import Roles
+from services.volunteers import team_roster
 
 
 @dataclass(frozen=True)
@@ -188,3 +192,59 @@ async def volunteer_tasks(session: AsyncSession, user_id: int) -> list[tuple[Ass
         .order_by(Order.slot_start, Order.id)
     )
     return [(a, o) for a, o in rows]
+
+
+async def order_in_hand(
+    session: AsyncSession, order_id: int, roles: Roles, *, office_may: bool = False
+) -> Order:
+    """The order, if this person holds it (or, with `office_may`, oversees it as the town
+    office): the first step of declining, transferring or assigning it."""
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None or not (
+        can_handle(roles, order) or (office_may and order.town_id in roles.office_towns)
+    ):
+        raise NotAllowed(N_("This is not your team's order."))
+    return order
+
+
+async def viewable_order(session: AsyncSession, order_id: int, roles: Roles) -> Order:
+    """The order behind a button on a card, for those who may view it."""
+    order = await session.get(Order, order_id)
+    if order is None or not can_view(roles, order):
+        raise NotFound(N_("This button is no longer valid."))
+    return order
+
+
+async def transfer_teams(session: AsyncSession, order: Order) -> list[Team]:
+    """The other active specialist teams of the order's town, in their order."""
+    rows = await session.scalars(
+        select(Team)
+        .where(
+            Team.town_id == order.town_id,
+            Team.active.is_(True),
+            Team.kind == TeamKind.SPECIALIST,
+            Team.id != order.team_id,
+        )
+        .order_by(Team.sort, Team.id)
+    )
+    return list(rows)
+
+
+async def order_roster(session: AsyncSession, order_id: int) -> list[User]:
+    """Whom the leader may send: the active members of the team holding the order, leaders
+    first, then by name (none for an order the office holds)."""
+    order = await session.get(Order, order_id)
+    if order is None or order.team_id is None:
+        return []
+    return [user for _member, user in await team_roster(session, order.team_id)]
+
+
+async def sent_volunteers(session: AsyncSession, order_id: int) -> list[User]:
+    """Who was sent (and did not give the task up): the people whose hours are asked for."""
+    rows = await session.scalars(
+        select(User)
+        .join(Assignment, Assignment.volunteer_id == User.id)
+        .where(Assignment.order_id == order_id, Assignment.status != AssignmentStatus.WITHDRAWN)
+        .order_by(Assignment.id)
+    )
+    return list(rows)

@@ -1,0 +1,63 @@
+"""The order card: accept it, or listen to the resident's voice message."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AttachmentKind, User
+from services import orders, screens
+from services.people import Roles
+from views.orders import OrderAction, accepted_keyboard, order_lines
+
+
+async def _edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:
+    msg = query.message
+    if not isinstance(msg, Message):
+        return
+    text = "\n".join(lines)
+    if msg.photo:
+        await msg.edit_caption(caption=text[:1024], reply_markup=markup)  # type: ignore[arg-type]
+    else:
+        await msg.edit_text(text[:4096], reply_markup=markup)  # type: ignore[arg-type]
+
+
+async def accept(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    order = await orders.accept(
+        session, callback_data.order_id, user, roles, version=callback_data.version or None
+    )
+    await query.answer(_("Accepted. Now assign volunteers."))
+    lines = [
+        _("✅ You accepted this order."),
+        *order_lines(await screens.order_facts(session, order), with_phone=True),
+    ]
+    await _edit_card(query, lines, accepted_keyboard(order))
+
+
+async def listen(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    session: AsyncSession,
+    roles: Roles,
+    bot: Bot,
+) -> None:
+    order = await orders.viewable_order(session, callback_data.order_id, roles)
+    await query.answer()
+    for media in await screens.request_media(session, order.id):
+        if media.kind == AttachmentKind.VOICE:
+            await bot.send_voice(query.from_user.id, media.file_id)
+
+
+def router() -> Router:
+    r = Router(name="leader.accept")
+    r.callback_query.register(accept, OrderAction.filter(F.action == "accept"))
+    r.callback_query.register(listen, OrderAction.filter(F.action == "voice"))
+    return r

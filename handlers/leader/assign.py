@@ -1,0 +1,136 @@
+"""Assign volunteers to an accepted order: tick the names, then pick a day and a slot."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from handlers.leader.states import Assign
+from models import Slot, User, utcnow
+from services import orders
+from services.people import Roles
+from views.orders import (
+    AssignVolunteer,
+    OrderAction,
+    PickSlot,
+    RosterDone,
+    roster_keyboard,
+    slots_keyboard,
+)
+
+SLOT_HOURS = {Slot.MORNING: (time(9), time(12)), Slot.AFTERNOON: (time(14), time(17))}
+DAYS_AHEAD = 7
+
+
+def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
+    """The half-days of the coming week, without those already over."""
+    today = now.astimezone(tz).date()
+    return [
+        (day, slot)
+        for day in (today + timedelta(days=n) for n in range(DAYS_AHEAD))
+        for slot, (_start, end) in SLOT_HOURS.items()
+        if datetime.combine(day, end, tzinfo=tz) > now
+    ]
+
+
+async def _stale(query: CallbackQuery) -> None:
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+async def assign(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    order = await orders.order_in_hand(session, callback_data.order_id, roles)
+    await query.answer()
+    await state.set_state(Assign.volunteers)
+    await state.update_data(order_id=order.id, number=order.number, chosen=[])
+    people = await orders.order_roster(session, order.id)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Who will go? Tap names to choose, then «Next»."),
+            reply_markup=roster_keyboard(order.id, people, set()),
+        )
+
+
+async def toggle(
+    query: CallbackQuery, callback_data: AssignVolunteer, state: FSMContext, session: AsyncSession
+) -> None:
+    data = await state.get_data()
+    if callback_data.order_id != data.get("order_id"):
+        await _stale(query)
+        return
+    await query.answer()
+    chosen = set(data.get("chosen", [])) ^ {callback_data.user_id}
+    await state.update_data(chosen=sorted(chosen))
+    if isinstance(query.message, Message):
+        people = await orders.order_roster(session, callback_data.order_id)
+        await query.message.edit_reply_markup(
+            reply_markup=roster_keyboard(callback_data.order_id, people, chosen)
+        )
+
+
+async def roster_done(
+    query: CallbackQuery, callback_data: RosterDone, state: FSMContext, settings: Settings
+) -> None:
+    data = await state.get_data()
+    if callback_data.order_id != data.get("order_id"):
+        await _stale(query)
+        return
+    if not data.get("chosen"):
+        await query.answer(_("Choose at least one person."), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(Assign.day)
+    choices = slot_choices(utcnow(), settings.tz)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(
+            _("When will they go?"), reply_markup=slots_keyboard(callback_data.order_id, choices)
+        )
+
+
+async def slot_chosen(
+    query: CallbackQuery,
+    callback_data: PickSlot,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    data = await state.get_data()
+    if callback_data.order_id != data.get("order_id") or callback_data.slot not in SLOT_HOURS:
+        await _stale(query)
+        return
+    await query.answer()
+    start_t, end_t = SLOT_HOURS[callback_data.slot]
+    start = datetime.combine(callback_data.day, start_t, tzinfo=settings.tz)
+    end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
+    await state.clear()
+    await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(
+            _("Done. The volunteers and the resident have been told (order {number}).").format(
+                number=data.get("number", "")
+            )
+        )
+
+
+def router() -> Router:
+    r = Router(name="leader.assign")
+    r.callback_query.register(assign, OrderAction.filter(F.action == "assign"))
+    r.callback_query.register(toggle, Assign.volunteers, AssignVolunteer.filter())
+    r.callback_query.register(roster_done, Assign.volunteers, RosterDone.filter())
+    r.callback_query.register(slot_chosen, Assign.day, PickSlot.filter())
+    return r

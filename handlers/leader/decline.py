@@ -1,0 +1,95 @@
+"""Decline the order card with a reason: a button or a few words."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.common import too_long
+from handlers.leader.states import REASON_MAX, Decline
+from models import User
+from services import orders, screens
+from services.people import Roles
+from views.menu import BTN_CANCEL
+from views.orders import (
+    DECLINE_REASONS,
+    DeclineReason,
+    OrderAction,
+    decline_reasons_keyboard,
+    team_name,
+)
+
+
+async def decline(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    order = await orders.order_in_hand(session, callback_data.order_id, roles)
+    await query.answer()
+    await state.set_state(Decline.reason)
+    await state.update_data(order_id=order.id, number=order.number)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Why can't your team take it? Tap a reason or write one."),
+            reply_markup=decline_reasons_keyboard(order.id),
+        )
+
+
+async def _decline(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    reason: str,
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    chosen = await orders.decline(session, data["order_id"], user, roles, reason)
+    team = await screens.team(session, chosen.team_id if chosen else None)  # none: the office
+    await message.answer(
+        _("Declined. Order {number} goes to {team}.").format(
+            number=data.get("number", ""), team=team_name(team)
+        )
+    )
+
+
+async def reason_button(
+    query: CallbackQuery,
+    callback_data: DeclineReason,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    if callback_data.order_id != (await state.get_data()).get("order_id"):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        reason = _(DECLINE_REASONS[callback_data.why])  # in the leader's words, as if written
+        await _decline(query.message, state, session, user, roles, reason)
+
+
+async def reason_text(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    reason = (message.text or "").strip()
+    if await too_long(message, reason, REASON_MAX):
+        return
+    await _decline(message, state, session, user, roles, reason)
+
+
+def router() -> Router:
+    r = Router(name="leader.decline")
+    r.callback_query.register(decline, OrderAction.filter(F.action == "decline"))
+    r.callback_query.register(reason_button, Decline.reason, DeclineReason.filter())
+    r.message.register(reason_text, Decline.reason, F.text, F.text != BTN_CANCEL)
+    return r

@@ -1,0 +1,63 @@
+"""Transfer an order to another team of the town, with a reason."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.common import too_long
+from handlers.leader.states import REASON_MAX, Transfer
+from models import User
+from services import orders, screens
+from services.people import Roles
+from views.menu import BTN_CANCEL
+from views.orders import OrderAction, TransferTo, team_name, transfer_keyboard
+
+
+async def transfer(
+    query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
+) -> None:
+    order = await orders.order_in_hand(session, callback_data.order_id, roles, office_may=True)
+    await query.answer()
+    teams = await orders.transfer_teams(session, order)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Transfer order {number} to which team?").format(number=order.number),
+            reply_markup=transfer_keyboard(order.id, teams),
+        )
+
+
+async def team_chosen(query: CallbackQuery, callback_data: TransferTo, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(Transfer.reason)
+    await state.update_data(order_id=callback_data.order_id, team_id=callback_data.team_id)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(_("In a few words: why this team?"))
+
+
+async def reason(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    why = (message.text or "").strip()
+    if await too_long(message, why, REASON_MAX):
+        return
+    data = await state.get_data()
+    await state.clear()
+    order = await orders.transfer(session, data["order_id"], user, roles, data["team_id"], why)
+    await message.answer(
+        _("Order {number} was transferred to {team}.").format(
+            number=order.number, team=team_name(await screens.team(session, order.team_id))
+        )
+    )
+
+
+def router() -> Router:
+    r = Router(name="leader.transfer")
+    r.callback_query.register(transfer, OrderAction.filter(F.action == "transfer"))
+    r.callback_query.register(team_chosen, TransferTo.filter())
+    r.message.register(reason, Transfer.reason, F.text, F.text != BTN_CANCEL)
+    return r

@@ -1,0 +1,36 @@
+"""Start a task: the order is in progress."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import User
+from services import orders, screens
+from services.people import Roles
+from views.orders import OrderAction, order_lines, task_keyboard
+
+
+async def start(
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    order = await orders.start(session, callback_data.order_id, user, roles)
+    await query.answer(_("Started. Tap «Done» when the service is finished."))
+    if isinstance(query.message, Message):
+        lines = [
+            _("▶ In progress"),
+            *order_lines(await screens.order_facts(session, order), with_phone=True),
+        ]
+        await query.message.edit_text("\n".join(lines), reply_markup=task_keyboard(order.id))
+
+
+def router() -> Router:
+    r = Router(name="volunteer.start")
+    r.callback_query.register(start, OrderAction.filter(F.action == "start"))
+    return r
