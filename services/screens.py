@@ -450,10 +450,10 @@ async def triage_notice(session: AsyncSession, row: OutboxMessage) -> TriageFact
 
 async def area_categories(
     session: AsyncSession, order_id: int, area_id: int
-) -> tuple[TriageFacts, list[ServiceCategory]] | None:
-    """The triage card with one area opened: that area's categories, if it is the order's
-    town's; None otherwise."""
+) -> list[ServiceCategory] | None:
+    """The services of one area, for the triage card; None unless it is an area of the
+    order's town."""
     found = await triage_facts(session, order_id)
     if found is None or all(a.id != area_id for a in found.areas):
         return None
-    return found, await categories_in_area(session, area_id)
+    return await categories_in_area(session, area_id)

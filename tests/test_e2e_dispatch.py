@@ -11,7 +11,7 @@ from bench.conversation import place_order_rest
 from models import Order, OrderEvent, OrderStatus, Role, ServiceCategory, Unit, User
 from services import orders, people
 from tests.factories import roles_for
-from views.dispatch import DispatchTo, TriageArea
+from views.dispatch import DispatchTo, ReplyToResident, TriageArea
 
 POLICY_AREA, POLICY_TALK = "Policies explained", "Benefit policies explained"
 LAW_TEAM = "Legal Awareness Volunteer Team"
@@ -46,6 +46,8 @@ async def test_the_unit_dispatches_and_the_team_accepts(bot_env):
     law_leader = await env.person("Lawyer Chen", role=Role.TEAM_LEADER, team="law")
     zheng = await env.person("Zheng", station="dongjie")
     await appoint_dispatcher(env, zheng, "culture_station")
+    zheng2 = await env.person("郑二", station="dongjie", lang="zh_CN")
+    await appoint_dispatcher(env, zheng2, "culture_station")
     tian = await env.person("Tian", station="dongjie")
     await appoint_dispatcher(env, tian, "health_centre")
     resident = await env.person("Grandpa Ma", station="dongjie", phone="+8613911112222")
@@ -64,6 +66,13 @@ async def test_the_unit_dispatches_and_the_team_accepts(bot_env):
     assert "+8613911112222" not in card.text  # no phone before a team takes it
     assert f"⭐ {THEORY_TEAM} (suggested)" in card.buttons()
     assert LAW_TEAM in card.buttons()
+
+    # the same card in Chinese: no English on it
+    zh_card = await zheng2.expect(contains=number)
+    assert "平台：理论宣讲平台" in zh_card.text and "牵头单位：党政办公室、文化站" in zh_card.text
+    assert "Platform" not in zh_card.text and "Team" not in zh_card.text
+    assert "法律普及志愿服务队" in zh_card.buttons()
+    assert any(b.endswith("（建议）") for b in zh_card.buttons())
 
     # a dispatcher of 卫生院 replays the button in their own chat: refused, nothing changes
     law_data = card.button(LAW_TEAM).callback_data
@@ -127,6 +136,16 @@ async def test_the_office_triages_a_need_and_answers_another(bot_env):
     assert "Sorted into" in sorted_card.text and sorted_card.buttons() == []
     await helper.expect(contains=leak.number)
     assert (await order_by_number(env, leak.number)).status == OrderStatus.ROUTED
+
+    # the resident forges the office's buttons: refused, shown nothing
+    mine = (await resident.history())[-1]
+    await resident.press_data(mine, TriageArea(order_id=question.id, area_id=area_id).pack())
+    refused = await resident.callback_answer()
+    assert refused.show_alert and "Only the institute office" in refused.text
+    await resident.press_data(mine, ReplyToResident(order_id=question.id).pack())
+    refused = await resident.callback_answer()
+    assert refused.show_alert and "Only the institute office" in refused.text
+    assert (await resident.history())[-1] == mine  # nothing asked of them
 
     asked = await office.expect(contains=question.number)
     await office.press("✉ Reply to the resident", message=asked)

@@ -16,10 +16,16 @@ from views.dispatch import ReplyToResident
 
 
 async def ask_reply(
-    query: CallbackQuery, callback_data: ReplyToResident, state: FSMContext
+    query: CallbackQuery,
+    callback_data: ReplyToResident,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
 ) -> None:
+    order = await orders.need_to_triage(session, callback_data.order_id, user, roles)
     await state.set_state(DeskForm.reply)
-    await state.update_data(order_id=callback_data.order_id)
+    await state.update_data(order_id=order.id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(

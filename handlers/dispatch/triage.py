@@ -23,25 +23,27 @@ from views.dispatch import (
 
 
 async def area_opened(
-    query: CallbackQuery, callback_data: TriageArea, session: AsyncSession
+    query: CallbackQuery,
+    callback_data: TriageArea,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
 ) -> None:
-    """Show the services of the pressed area (area 0: the areas again). Nothing changes
-    until a service is picked, which the service authorises."""
-    order_id = callback_data.order_id
-    found = await screens.triage_facts(session, order_id)
+    """Show the services of the pressed area (area 0: the areas again). Only the office
+    sees the order (the service refuses anyone else); nothing changes until a service is
+    picked."""
+    order = await orders.need_to_triage(session, callback_data.order_id, user, roles)
+    found = await screens.triage_facts(session, order.id)
     if found is None:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
     lines = triage_lines(found.facts)
-    if callback_data.area_id == 0:
+    opened = await screens.area_categories(session, order.id, callback_data.area_id)
+    if opened is None:  # area 0, or not one of the town's: the areas again
         await edit_card(query, lines, areas_keyboard(found))
         return
-    opened = await screens.area_categories(session, order_id, callback_data.area_id)
-    if opened is None:
-        await edit_card(query, lines, areas_keyboard(found))
-        return
-    await edit_card(query, lines, categories_keyboard(order_id, opened[1]))
+    await edit_card(query, lines, categories_keyboard(order.id, opened))
 
 
 async def category_chosen(

@@ -36,7 +36,7 @@ from services.orders.completion import (
     confirm_hours,
     rate,
 )
-from services.orders.desk import redispatch, reply_to_resident, triage
+from services.orders.desk import need_to_triage, redispatch, reply_to_resident, triage
 from services.orders.dispatch import accept, cancel, decline, transfer
 from services.orders.placing import (
     MAX_DESCRIPTION,
@@ -99,6 +99,7 @@ __all__ = [
     "get_order",
     "history",
     "may_dispatch",
+    "need_to_triage",
     "office_open_orders",
     "order_contact",
     "placed_with_token",
