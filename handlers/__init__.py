@@ -11,6 +11,7 @@ def get_routers() -> list[Router]:
         activities,
         broadcast,
         chat_member,
+        dispatch,
         enrol,
         errors,
         language,
@@ -44,5 +45,6 @@ def get_routers() -> list[Router]:
         activities.router(),
         me.router(),
         reports.router(),
+        dispatch.router(),
         menu.router(),
     ]

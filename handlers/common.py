@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.fsm.state import State
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 
@@ -22,3 +22,15 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
 def step_after(steps: tuple[State, ...], step: State) -> State:
     """The step that follows `step` in a form's list of steps."""
     return steps[steps.index(step) + 1]
+
+
+async def edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:
+    """Rewrite the card the pressed button sits on: its caption if it is a photo."""
+    msg = query.message
+    if not isinstance(msg, Message):
+        return
+    text = "\n".join(lines)
+    if msg.photo:
+        await msg.edit_caption(caption=text[:1024], reply_markup=markup)  # type: ignore[arg-type]
+    else:
+        await msg.edit_text(text[:4096], reply_markup=markup)  # type: ignore[arg-type]

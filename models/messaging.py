@@ -55,6 +55,9 @@ class NoticeKind(enum.StrEnum):
     ACTIVITY_REMINDER = "activity_reminder"  # to those signed up: the evening before, 1 h before
     ACTIVITY_UPDATE = "activity_update"  # off the waitlist, cancelled, hours recorded
     KPI_NUDGE = "kpi_nudge"  # to a volunteer projected to miss the year's hours target
+    # 站所接单 · 派单 (services/orders/routing.py, views/dispatch.py)
+    DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team (派单)
+    TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
 
 
 class Broadcast(Base):

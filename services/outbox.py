@@ -19,13 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import NoticeKind as NoticeKind
 from models import OutboxMessage, User, utcnow
 
-# Kinds queued before views/ can render them (站所接单 · 派单: services/orders/routing.py and
-# desk.py). Plain stored strings, not yet NoticeKind members, since every member must have a
-# renderer (tests/test_import_layers.py). Until the dispatcher screens register renderers
-# and move these into NoticeKind, the sender marks such rows failed ("nothing to send") and
-# goes on with the rest: it neither crashes nor retries them.
-DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team (派单)
-TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
+# The 站所接单 kinds, under the names routing.py and the tests already use.
+DISPATCH_CARD = NoticeKind.DISPATCH_CARD  # to a lead unit's dispatchers: pick the team (派单)
+TRIAGE_CARD = NoticeKind.TRIAGE_CARD  # to the office: a «其他需求» order to sort into a category
 
 
 async def notify(

@@ -27,10 +27,12 @@ from models import (
     MemberRole,
     MembershipStatus,
     Order,
+    OrderStatus,
     OutboxMessage,
     OutboxStatus,
     Rating,
     Region,
+    ServiceArea,
     ServiceCategory,
     SignupStatus,
     Team,
@@ -40,6 +42,8 @@ from models import (
 )
 from services import activities, broadcasts, orders, people
 from services.activities import Places
+from services.orders import units
+from services.org import categories_in_area, service_areas
 from services.people import Roles
 
 DIGEST_MAX = 20  # orders listed one by one in a leader's morning digest
@@ -376,3 +380,80 @@ async def enrol_result_notice(session: AsyncSession, row: OutboxMessage) -> Enro
     if result == "left":
         return EnrolFacts(found, volunteer=await session.get(User, p.get("volunteer_id")))
     return EnrolFacts(found)
+
+
+# --- 站所接单 · 派单: the dispatcher's and the office's cards (views/dispatch.py) ------------
+
+
+@dataclass(frozen=True)
+class DispatchFacts:
+    """An order waiting with its lead unit: the order, its trail, where it may go."""
+
+    facts: OrderFacts
+    trail: units.Trail
+    targets: tuple[Team, ...]
+    suggested_id: int | None  # the team the reception suggests, if any
+
+
+async def dispatch_facts(session: AsyncSession, order_id: int) -> DispatchFacts | None:
+    order = await session.get(Order, order_id)
+    if order is None:
+        return None
+    facts = await order_facts(session, order, media=True)
+    received = await units.reception(session, facts.category) if facts.category else None
+    suggested = received.suggested if received else None
+    return DispatchFacts(
+        facts=facts,
+        trail=await units.trail(session, order),
+        targets=tuple(await units.dispatch_targets(session, order)),
+        suggested_id=suggested.id if suggested else None,
+    )
+
+
+async def dispatch_notice(session: AsyncSession, row: OutboxMessage) -> DispatchFacts | None:
+    """The dispatch card (派单); None once the order left the unit (dispatched, cancelled)."""
+    found = await dispatch_facts(session, row.order_id) if row.order_id else None
+    if found is None:
+        return None
+    order = found.facts.order
+    if order.status != OrderStatus.NEW or order.handler_kind != "unit":
+        return None
+    return found
+
+
+@dataclass(frozen=True)
+class TriageFacts:
+    """A «其他需求» order for the office, with the town's areas to sort it into."""
+
+    facts: OrderFacts
+    areas: tuple[ServiceArea, ...]
+
+
+async def triage_facts(session: AsyncSession, order_id: int) -> TriageFacts | None:
+    order = await session.get(Order, order_id)
+    if order is None:
+        return None
+    facts = await order_facts(session, order, media=True)
+    return TriageFacts(facts, tuple(await service_areas(session, order.town_id)))
+
+
+async def triage_notice(session: AsyncSession, row: OutboxMessage) -> TriageFacts | None:
+    """The triage card; None once the order has a category or is closed."""
+    found = await triage_facts(session, row.order_id) if row.order_id else None
+    if found is None:
+        return None
+    order = found.facts.order
+    if order.status != OrderStatus.NEW or order.category_id is not None:
+        return None
+    return found
+
+
+async def area_categories(
+    session: AsyncSession, order_id: int, area_id: int
+) -> list[ServiceCategory] | None:
+    """The services of one area, for the triage card; None unless it is an area of the
+    order's town."""
+    found = await triage_facts(session, order_id)
+    if found is None or all(a.id != area_id for a in found.areas):
+        return None
+    return await categories_in_area(session, area_id)

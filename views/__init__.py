@@ -8,6 +8,26 @@ Importing the package imports every feature module, so every notice renderer is 
 (views/notices.py) before the sender asks for one.
 """
 
-from views import activities, broadcasts, enrol, me, menu, order_notices, orders, reports
+from views import (
+    activities,
+    broadcasts,
+    dispatch,
+    enrol,
+    me,
+    menu,
+    order_notices,
+    orders,
+    reports,
+)
 
-__all__ = ["activities", "broadcasts", "enrol", "me", "menu", "order_notices", "orders", "reports"]
+__all__ = [
+    "activities",
+    "broadcasts",
+    "dispatch",
+    "enrol",
+    "me",
+    "menu",
+    "order_notices",
+    "orders",
+    "reports",
+]

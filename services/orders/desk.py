@@ -5,6 +5,7 @@ before a team has accepted it.
     redispatch         a routed order not yet accepted → another team (auto platforms too)
     triage             a «其他需求» order → a category; then it is received as any other
     reply_to_resident  the office answers a «其他需求» order (and may close it)
+    need_to_triage     reads only: the order, if the actor may still sort or answer it
 
 Each is one transaction through `state.transition` (conditional UPDATE on the version: two
 dispatchers at once give one winner), with its order event and outbox notices. Whether the
@@ -134,7 +135,9 @@ def _may_triage(roles: Roles, order: Order) -> bool:
     return roles.admin or order.town_id in roles.office_towns
 
 
-async def _other_need(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+async def need_to_triage(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """A «其他需求» order the actor (the office) may still sort or answer; refuses otherwise.
+    Reads only: the triage card's buttons ask it before showing anything."""
     order = await load_order(session, order_id)
     check_actor(actor, roles)
     if not _may_triage(roles, order):
@@ -151,7 +154,7 @@ async def triage(
     """The office sorts a «其他需求» order into a category of the town's catalogue; then it
     is received by that category's lead units and routed like any other."""
     async with unit(session, actor):
-        order = await _other_need(session, order_id, actor, roles)
+        order = await need_to_triage(session, order_id, actor, roles)
         category = await session.get(ServiceCategory, category_id)
         area = await session.get(ServiceArea, category.area_id) if category else None
         if category is None or not category.active or area is None or area.town_id != order.town_id:
@@ -184,7 +187,7 @@ async def reply_to_resident(
     """The office answers a «其他需求» order in its own words: a question back (the order
     stays with the office), or with `close` an answer that settles it (cancelled)."""
     async with unit(session, actor):
-        order = await _other_need(session, order_id, actor, roles)
+        order = await need_to_triage(session, order_id, actor, roles)
         said = clean_text(text, required=True)
         await transition(
             session,

@@ -1,0 +1,54 @@
+"""«回复群众»: the institute office answers a «其他需求» order in its own words."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.dispatch.states import DeskForm
+from models import User
+from services import orders
+from services.people import Roles
+from views.dispatch import ReplyToResident
+
+
+async def ask_reply(
+    query: CallbackQuery,
+    callback_data: ReplyToResident,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    order = await orders.need_to_triage(session, callback_data.order_id, user, roles)
+    await state.set_state(DeskForm.reply)
+    await state.update_data(order_id=order.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Write your reply to the resident in one message (or /cancel).")
+        )
+
+
+async def reply_written(
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+) -> None:
+    data = await state.get_data()
+    await state.clear()  # one reply; a refusal below should not leave the form open
+    await orders.reply_to_resident(session, int(data["order_id"]), user, roles, message.text or "")
+    await message.answer(_("Sent to the resident."))
+
+
+async def not_text(message: Message) -> None:
+    await message.answer(_("Please write the reply as text."))
+
+
+def router() -> Router:
+    r = Router(name="dispatch.reply")
+    r.callback_query.register(ask_reply, ReplyToResident.filter())
+    r.message.register(reply_written, DeskForm.reply, F.text)
+    r.message.register(not_text, DeskForm.reply)
+    return r
