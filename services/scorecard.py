@@ -298,10 +298,16 @@ async def build_scorecard(
                 ),
             )
         )
-    # Highest total first; stations with no data at all last; ties keep the config order.
+    # Highest total first; stations where nothing happened, then those with no score, last;
+    # ties keep the config order.
     ordered = sorted(
         enumerate(unranked),
-        key=lambda item: (item[1][1].total is None, -(item[1][1].total or 0.0), item[0]),
+        key=lambda item: (
+            not item[1][1].has_data,
+            item[1][1].total is None,
+            -(item[1][1].total or 0.0),
+            item[0],
+        ),
     )
     return [
         replace(score, rank=rank) for rank, (_i, (_station, score)) in enumerate(ordered, start=1)

@@ -64,6 +64,9 @@ async def test_office_reads_the_month_and_gets_the_archive(bot_env):
     await office.press("🏆 Scorecard", message=chart)
     table = await office.expect(contains="Station scorecard")
     assert "1. " in table.text and "Miaomiaohu Village" in table.text
+    # A village where nothing happened is named, not ranked or scored.
+    assert "· Xijie Community: nothing recorded in this period" in table.text
+    assert "3. " not in table.text
 
 
 async def test_station_head_sees_the_village_and_others_are_refused(bot_env):

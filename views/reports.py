@@ -121,7 +121,11 @@ def scorecard_text(table: Sequence[StationScore], period: Period, scope: Scope) 
     loc = locale()
     mine = [s for s in table if scope.station_ids is None or s.station_id in scope.station_ids]
     lines = [_("🏆 Station scorecard · {period}").format(period=period.label(loc)), ""]
+    ranked = sum(1 for s in table if s.has_data)
     for s in mine:
+        if not s.has_data:  # a rank or a score would praise or blame an empty period
+            lines.append(_("· {name}: nothing recorded in this period").format(name=s.name(loc)))
+            continue
         total = "—" if s.total is None else f"{s.total:.1f}"
         lines.append(
             _("{rank}. {name}: {total} points").format(rank=s.rank, name=s.name(loc), total=total)
@@ -129,7 +133,7 @@ def scorecard_text(table: Sequence[StationScore], period: Period, scope: Scope) 
         parts = [f"{_(label)} {_score(s.scores[key])}" for key, label in COMPONENTS]
         lines.append("   " + " · ".join(parts))
         if scope.station_ids is not None:
-            lines.append(_("   Rank {rank} of {n} stations").format(rank=s.rank, n=len(table)))
+            lines.append(_("   Rank {rank} of {n} stations").format(rank=s.rank, n=ranked))
     lines += [
         "",
         _("Each part is scored 0–100 and weighted as the office set; «—» means no data yet."),
