@@ -13,18 +13,30 @@ from sqlalchemy import func, insert, select, update
 from bot.app import build_i18n
 from bot.notices import make_renderer
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, User
+from scheduler import ManualClock
 from services import broadcasts
 from services.broadcasts import delivery
 from services.errors import Conflict, DomainError, NotAllowed
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
 from tests.factories import make_cast, roles_for
+from tests.scheduler_harness import running_on
 
 TZ = LOCAL_TZ
+# Every test runs on this instant: what the services read as "now" (their `utcnow()`) and
+# what the ticks below are measured from. A Tuesday, 09:00 in the town.
+NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+TODAY = NOW.astimezone(TZ).date()
 
 
 def local(day: date, hour: int, minute: int = 0, tz=TZ) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    with running_on(ManualClock(NOW)):
+        yield
 
 
 @pytest.fixture
@@ -183,7 +195,7 @@ async def test_text_limits(session, cast):
 
 
 async def test_a_scheduled_notice_fans_out_once_at_its_time(session, sessionmaker, cast):
-    at = datetime.now(UTC) + timedelta(days=1)
+    at = NOW + timedelta(days=1)
     bc = await create(session, cast.office, town=cast.org.town, at=at)
     assert bc.status == BroadcastStatus.SCHEDULED and bc.next_run_at == at
 
@@ -209,16 +221,14 @@ async def test_a_scheduled_notice_fans_out_once_at_its_time(session, sessionmake
 
 async def test_a_time_in_the_past_is_refused(session, cast):
     with pytest.raises(DomainError):
-        await create(
-            session, cast.office, town=cast.org.town, at=datetime.now(UTC) - timedelta(hours=1)
-        )
+        await create(session, cast.office, town=cast.org.town, at=NOW - timedelta(hours=1))
 
 
 async def test_blocked_users_get_a_blocked_record_and_no_message(session, sessionmaker, cast):
     cast.neighbour.blocked = True
     await session.commit()
     bc = await create(session, cast.office, town=cast.org.town)
-    await tick(sessionmaker, datetime.now(UTC))
+    await tick(sessionmaker, NOW)
     rows = {r.user_id: r for r in await run_rows(sessionmaker, bc.id)}
     assert rows[cast.neighbour.id].status == OutboxStatus.BLOCKED
     assert rows[cast.neighbour.id].attempts == 0
@@ -229,7 +239,7 @@ async def test_blocked_users_get_a_blocked_record_and_no_message(session, sessio
 
 
 async def test_daily_notice_runs_every_day_with_fresh_keys(session, sessionmaker, cast):
-    day = datetime.now(TZ).date() + timedelta(days=1)
+    day = TODAY + timedelta(days=1)
     rule = {"kind": "daily", "time": "08:00"}
     bc = await create(session, cast.office, town=cast.org.town, recurrence=rule, now=local(day, 7))
     assert bc.next_run_at == local(day, 8) and bc.recurrence["days"] == []
@@ -245,8 +255,7 @@ async def test_daily_notice_runs_every_day_with_fresh_keys(session, sessionmaker
 
 
 async def test_weekly_notice_runs_on_the_chosen_days_only(session, sessionmaker, cast):
-    today = datetime.now(TZ).date()
-    monday = today + timedelta(days=7 - today.weekday())
+    monday = TODAY + timedelta(days=7 - TODAY.weekday())
     rule = {"kind": "weekly", "days": [0, 2], "time": "19:00"}  # Mon, Wed
     bc = await create(
         session, cast.office, town=cast.org.town, recurrence=rule, now=local(monday, 8)
@@ -259,7 +268,7 @@ async def test_weekly_notice_runs_on_the_chosen_days_only(session, sessionmaker,
 
 
 async def test_monthly_notice(session, sessionmaker, cast):
-    year = datetime.now(TZ).year + 1
+    year = TODAY.year + 1
     rule = {"kind": "monthly", "days": [31], "time": "09:00"}
     bc = await create(
         session, cast.office, town=cast.org.town, recurrence=rule, now=local(date(year, 1, 5), 9)
@@ -294,7 +303,7 @@ async def test_a_station_heads_notice_waits_for_the_office(session, sessionmaker
     buttons = [b.text for row in params["reply_markup"].inline_keyboard for b in row]
     assert len(buttons) == 2  # Approve, Reject
 
-    assert (await tick(sessionmaker, datetime.now(UTC)))[0] == []  # nothing before approval
+    assert (await tick(sessionmaker, NOW))[0] == []  # nothing before approval
     with pytest.raises(NotAllowed):  # a head cannot approve their own
         await broadcasts.approve(
             session, bc.id, cast.east_head, await roles_for(session, cast.east_head)
@@ -305,7 +314,7 @@ async def test_a_station_heads_notice_waits_for_the_office(session, sessionmaker
     assert approved.approved_by_id == cast.office.id
     with pytest.raises(Conflict):
         await broadcasts.approve(session, bc.id, cast.office, office_roles, tz=TZ)
-    runs, _ = await tick(sessionmaker, datetime.now(UTC))
+    runs, _ = await tick(sessionmaker, NOW)
     assert runs[0].queued == 3  # the east village: two residents and the head
     async with sessionmaker() as s:
         told = await s.scalar(
@@ -338,11 +347,11 @@ async def test_a_rejected_notice_never_goes_out_and_the_head_is_told_why(
     assert told.payload["params"]["reason"] == "Please add the place"
     with pytest.raises(Conflict):
         await broadcasts.approve(session, bc.id, cast.office, office_roles, tz=TZ)
-    assert (await tick(sessionmaker, datetime.now(UTC) + timedelta(days=1)))[0] == []
+    assert (await tick(sessionmaker, NOW + timedelta(days=1)))[0] == []
 
 
 async def test_approving_late_sends_a_one_off_at_once(session, sessionmaker, cast):
-    at = datetime.now(UTC) + timedelta(hours=1)
+    at = NOW + timedelta(hours=1)
     bc = await create(
         session, cast.east_head, audience={"kind": "stations", "ids": [cast.org.east.id]}, at=at
     )
@@ -357,7 +366,7 @@ async def test_approving_late_sends_a_one_off_at_once(session, sessionmaker, cas
 
 
 async def test_cancel_a_scheduled_and_a_recurring_notice(session, sessionmaker, cast):
-    at = datetime.now(UTC) + timedelta(hours=3)
+    at = NOW + timedelta(hours=3)
     once = await create(session, cast.office, town=cast.org.town, at=at)
     daily = await create(
         session, cast.office, town=cast.org.town, recurrence={"kind": "daily", "time": "08:00"}
@@ -373,9 +382,9 @@ async def test_cancel_a_scheduled_and_a_recurring_notice(session, sessionmaker, 
     assert (await broadcasts.cancel(session, once.id, cast.office, office)).status == (
         BroadcastStatus.CANCELLED
     )
-    await tick(sessionmaker, local(datetime.now(TZ).date() + timedelta(days=1), 8, 1))
+    await tick(sessionmaker, local(TODAY + timedelta(days=1), 8, 1))
     await broadcasts.cancel(session, daily.id, cast.office, office)
-    await tick(sessionmaker, local(datetime.now(TZ).date() + timedelta(days=5), 9))
+    await tick(sessionmaker, local(TODAY + timedelta(days=5), 9))
     assert not await run_rows(sessionmaker, once.id)
     assert (await get(sessionmaker, daily.id)).runs == 1  # ran once, then was stopped
     with pytest.raises(Conflict):
@@ -402,7 +411,7 @@ async def test_fan_out_in_chunks_for_many_people(session, sessionmaker, cast):
     )
     await session.commit()
     bc = await create(session, cast.office, town=cast.org.town)
-    runs, _ = await tick(sessionmaker, datetime.now(UTC), chunk=500)
+    runs, _ = await tick(sessionmaker, NOW, chunk=500)
     assert runs[0].queued == 1205
     rows = await run_rows(sessionmaker, bc.id)
     assert len(rows) == len({r.user_id for r in rows}) == 1205
@@ -412,7 +421,7 @@ async def test_fan_out_in_chunks_for_many_people(session, sessionmaker, cast):
 async def test_a_crashed_fan_out_resumes_without_writing_anyone_twice(
     session, sessionmaker, cast, monkeypatch
 ):
-    now = datetime.now(UTC)
+    now = NOW
     bc = await create(session, cast.office, town=cast.org.town, now=now)
     real, calls = delivery.insert_ignore, []
 
@@ -439,7 +448,7 @@ async def test_a_crashed_fan_out_resumes_without_writing_anyone_twice(
 
 
 async def test_the_only_instance_resumes_a_crashed_fan_out_at_once(session, sessionmaker, cast):
-    now = datetime.now(UTC)
+    now = NOW
     bc = await create(session, cast.office, town=cast.org.town, now=now)
     async with sessionmaker() as s:  # as if a crash left it mid-way, lease running
         await s.execute(
@@ -460,7 +469,7 @@ async def test_the_author_gets_one_delivery_report_when_the_run_is_done(
     cast.office.locale = "en"
     await session.commit()
     bc = await create(session, cast.office, town=cast.org.town)
-    _, reports = await tick(sessionmaker, datetime.now(UTC))
+    _, reports = await tick(sessionmaker, NOW)
     assert reports == []  # four rows still to send
     rows = [r for r in await run_rows(sessionmaker, bc.id) if r.status == OutboxStatus.PENDING]
     async with sessionmaker() as s:
@@ -477,9 +486,9 @@ async def test_the_author_gets_one_delivery_report_when_the_run_is_done(
         await s.commit()
         result = await broadcasts.report(s, bc.id, 1)
     assert (result.sent, result.blocked, result.failed, result.pending) == (3, 1, 1, 0)
-    _, reports = await tick(sessionmaker, datetime.now(UTC))
+    _, reports = await tick(sessionmaker, NOW)
     assert reports == [bc.id]
-    assert (await tick(sessionmaker, datetime.now(UTC)))[1] == []  # once
+    assert (await tick(sessionmaker, NOW))[1] == []  # once
     async with sessionmaker() as s:
         [row] = await s.scalars(
             select(OutboxMessage).where(OutboxMessage.dedupe_key == f"bcreport:{bc.id}:1")

@@ -30,8 +30,10 @@ from services.points import LOCAL_TZ
 from services.quiet import QuietHours
 from tests.conftest import USE_POSTGRES
 from tests.factories import make_cast, make_user, place_order
+from tests.scheduler_harness import running_on
 
 TZ = LOCAL_TZ
+NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # the process clock in the reminder tests below
 
 
 def local(day, hour: int, minute: int = 0) -> datetime:
@@ -62,13 +64,18 @@ async def _rate_reminders(sessionmaker, n: int, due: datetime) -> None:
 
 
 async def test_the_scheduler_fires_on_start_and_stops_cleanly(sessionmaker):
+    with running_on(ManualClock(NOW)):
+        await _fires_on_start_and_stops_cleanly(sessionmaker)
+
+
+async def _fires_on_start_and_stops_cleanly(sessionmaker) -> None:
     fired = []
 
     async def handler(session, reminder, now):
         fired.append(reminder.id)
         return 0
 
-    await _rate_reminders(sessionmaker, 3, datetime.now(UTC) - timedelta(hours=5))
+    await _rate_reminders(sessionmaker, 3, NOW - timedelta(hours=5))
     jobs = Jobs(sessionmaker, tz=TZ, handlers={ReminderKind.RATE: handler}, worker="one")
     scheduler = Scheduler(jobs, interval=60)  # only the start-up run can fire them in time
     await scheduler.start()
@@ -80,11 +87,11 @@ async def test_the_scheduler_fires_on_start_and_stops_cleanly(sessionmaker):
                 break
             await asyncio.sleep(0.05)
         assert len(fired) == 3
-        await _rate_reminders(sessionmaker, 0, datetime.now(UTC))
+        await _rate_reminders(sessionmaker, 0, NOW)
         async with sessionmaker() as s:  # one more falls due: a poke runs the job now
             await reminders.schedule(
                 s,
-                [{"kind": ReminderKind.RATE, "due_at": datetime.now(UTC), "dedupe_key": "x"}],
+                [{"kind": ReminderKind.RATE, "due_at": NOW, "dedupe_key": "x"}],
             )
             await s.commit()
         scheduler.poke("reminders")
@@ -104,7 +111,7 @@ async def _fire_with_two_schedulers(db_url: str, n: int) -> tuple[list[int], lis
     engines = [make_engine(db_url), make_engine(db_url)]
     makers = [make_sessionmaker(e) for e in engines]
     try:
-        await _rate_reminders(makers[0], n, datetime.now(UTC) - timedelta(minutes=1))
+        await _rate_reminders(makers[0], n, NOW - timedelta(minutes=1))
         seen: dict[str, list[int]] = {"a": [], "b": []}
 
         def handler_for(name: str):
@@ -116,7 +123,13 @@ async def _fire_with_two_schedulers(db_url: str, n: int) -> tuple[list[int], lis
             return handler
 
         jobs = [
-            Jobs(m, tz=TZ, handlers={ReminderKind.RATE: handler_for(w)}, worker=w)
+            Jobs(
+                m,
+                tz=TZ,
+                handlers={ReminderKind.RATE: handler_for(w)},
+                worker=w,
+                clock=ManualClock(NOW),
+            )
             for m, w in zip(makers, ("a", "b"), strict=True)
         ]
         await asyncio.gather(*(j.reminders() for j in jobs))
