@@ -274,6 +274,7 @@ async def fan_out(
                     "skipped: blocked the bot earlier",
                 )
                 for uid, tg_id, blocked in people
+                if tg_id is not None  # recipients() asks for a chat id: this only narrows
             ]
             written += await insert_ignore(session, OutboxMessage.__table__, rows)
             lease = await session.execute(
