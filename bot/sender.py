@@ -236,7 +236,7 @@ class Sender:
             return 0
         claimed_at = time.monotonic()
         queue = deque(await self._prepare(ids))
-        self._blocked_now: set[int] = set()
+        self._blocked_now = set()
         while queue:
             held = time.monotonic() - claimed_at
             pause = self.paused_until - time.monotonic()
