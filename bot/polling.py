@@ -106,8 +106,9 @@ class SafePoller:
             with contextlib.suppress(asyncio.CancelledError):
                 await fetch
             return []
-        updates = []
-        for raw in fetch.result():
+        updates: list[Update | int] = []
+        # `_RawGetUpdates` answers dicts: its type is still GetUpdates' list of Updates.
+        for raw in cast("list[Any]", fetch.result()):
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int):
                 log.warning("skipped an update without an update_id")

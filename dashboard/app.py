@@ -264,13 +264,14 @@ def _period_context(request: web.Request, period: Period) -> dict[str, Any]:
 
 
 class _Names:
-    """Names of stations, teams and categories in the viewer's language."""
+    """Names of stations, teams and categories in the viewer's language, by id; a missing
+    id (an order without a category yet) finds no name."""
 
     def __init__(self, loc: str) -> None:
         self.loc = loc
-        self.stations: dict[int, str] = {}
-        self.teams: dict[int, str] = {}
-        self.categories: dict[int, str] = {}
+        self.stations: dict[int | None, str] = {}
+        self.teams: dict[int | None, str] = {}
+        self.categories: dict[int | None, str] = {}
 
     async def load(self, db: AsyncSession) -> _Names:
         self.stations = await _names(db, Region, self.loc)
@@ -282,7 +283,7 @@ class _Names:
 _Org = TypeVar("_Org", Region, Team, ServiceCategory)
 
 
-async def _names(db: AsyncSession, model: type[_Org], loc: str) -> dict[int, str]:
+async def _names(db: AsyncSession, model: type[_Org], loc: str) -> dict[int | None, str]:
     return {row.id: local_name(row, loc) for row in await db.scalars(select(model))}
 
 
