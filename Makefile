@@ -50,9 +50,11 @@ bench: setup-dev
 bench-quick: setup-dev
 	$(BIN)/python -m bench --quick
 
+# Style, then types (the files and the strict modules are set in pyproject.toml).
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Rewrite both locks after a change to the dependencies in pyproject.toml; every other pin
 # stays. `make lock UPGRADE=1` moves everything to the newest versions allowed. The locks
@@ -70,4 +72,4 @@ lock:
 		-c requirements.lock -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache

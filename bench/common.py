@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,8 +383,8 @@ class BotProcess:
         module = ["-m", "bot", "run"] if self.kind == "ours" else ["-m", "bench.barebot"]
         if self.profile is not None:
             renderer = "html" if self.profile.suffix == ".html" else "text"
-            out = ["-r", renderer, "-o", str(self.profile)]
-            module = ["-m", "pyinstrument", "--show-all", *out, *module]
+            report = ["-r", renderer, "-o", str(self.profile)]
+            module = ["-m", "pyinstrument", "--show-all", *report, *module]
         bot = self.sim.world.bots.get(BOT_ID)
         generation = bot.poll_generation if bot else 0
         with self.log.open("wb") as out:
@@ -444,7 +444,8 @@ def setup_process() -> None:
 
 
 def bench_main(
-    p: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Awaitable[list[Row]]]
+    p: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], Coroutine[Any, Any, list[Row]]],
 ) -> None:
     """A benchmark's command line: parse, run, print its table. With --rows PATH the rows
     are also written as JSON: `python -m bench` runs each benchmark in a process of its own

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -138,7 +138,7 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _run_async(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+def _run_async(fn: Callable[..., Coroutine[Any, Any, int]], *args: Any) -> int:
     return asyncio.run(fn(*args))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import ROOT, Settings
 from models import Region, RegionLevel, Role, Team, Unit
@@ -101,11 +102,11 @@ async def org_show(settings: Settings, town: str | None) -> int:
     return 0
 
 
-async def _region(session: object, code: str | None, level: RegionLevel) -> Region | None:
+async def _region(session: AsyncSession, code: str | None, level: RegionLevel) -> Region | None:
     query = select(Region).where(Region.level == level, Region.active.is_(True))
     if code:
         query = query.where(Region.code == code)
-    rows = (await session.scalars(query)).all()  # type: ignore[attr-defined]
+    rows = (await session.scalars(query)).all()
     return rows[0] if len(rows) == 1 else None
 
 

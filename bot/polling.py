@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -106,8 +106,9 @@ class SafePoller:
             with contextlib.suppress(asyncio.CancelledError):
                 await fetch
             return []
-        updates = []
-        for raw in fetch.result():
+        updates: list[Update | int] = []
+        # `_RawGetUpdates` answers dicts: its type is still GetUpdates' list of Updates.
+        for raw in cast("list[Any]", fetch.result()):
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int):
                 log.warning("skipped an update without an update_id")

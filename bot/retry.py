@@ -37,6 +37,7 @@ _RESPONSE_TYPES: dict[Any, Any] = {}
 def _keep_response_type(method: TelegramMethod[Any]) -> None:
     returning = method.__returning__
     if returning not in _RESPONSE_TYPES:
+        # A type known only at run time: no static type to check it against.
         _RESPONSE_TYPES[returning] = Response[returning]  # type: ignore[valid-type]
 
 

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from models import OutboxMessage, OutboxStatus, User, utcnow
+from models.db import rowcount
 from services.quiet import QuietHours
 
 if TYPE_CHECKING:
@@ -172,9 +173,10 @@ class Sender:
             )
             await session.commit()
         self._last_recover = time.monotonic()
-        if result.rowcount:
-            log.info("%s outbox row(s) recovered from dead claims", result.rowcount)
-        return result.rowcount or 0
+        recovered = rowcount(result)
+        if recovered:
+            log.info("%s outbox row(s) recovered from dead claims", recovered)
+        return recovered
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         await self.recover(everything=self.single_instance)
@@ -234,7 +236,7 @@ class Sender:
             return 0
         claimed_at = time.monotonic()
         queue = deque(await self._prepare(ids))
-        self._blocked_now: set[int] = set()
+        self._blocked_now = set()
         while queue:
             held = time.monotonic() - claimed_at
             pause = self.paused_until - time.monotonic()

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from sqlalchemy import text
@@ -98,7 +99,9 @@ class InboxRequestHandler(SimpleRequestHandler):
         if claim is Claim.IN_HAND:
             metrics.UPDATES_IN_HAND_ELSEWHERE.inc()
             return web.Response(status=503, headers={"Retry-After": "1"}, text="in hand\n")
-        result = await self.dispatcher.feed_webhook_update(bot, update, inbox_claimed=True)
+        result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+            bot, update, inbox_claimed=True
+        )
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import jinja2
@@ -63,7 +63,7 @@ POLICY = web.AppKey("policy", Policy)
 SECRET = web.AppKey("secret", bytes)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 DB = web.RequestKey("db", AsyncSession)
-VIEWER = web.RequestKey("viewer", "Viewer")
+VIEWER: web.RequestKey[Viewer] = web.RequestKey("viewer")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -264,23 +264,27 @@ def _period_context(request: web.Request, period: Period) -> dict[str, Any]:
 
 
 class _Names:
-    """Names of stations, teams and categories in the viewer's language."""
+    """Names of stations, teams and categories in the viewer's language, by id; a missing
+    id (an order without a category yet) finds no name."""
 
     def __init__(self, loc: str) -> None:
         self.loc = loc
-        self.stations: dict[int, str] = {}
-        self.teams: dict[int, str] = {}
-        self.categories: dict[int, str] = {}
+        self.stations: dict[int | None, str] = {}
+        self.teams: dict[int | None, str] = {}
+        self.categories: dict[int | None, str] = {}
 
     async def load(self, db: AsyncSession) -> _Names:
-        for model, target in (
-            (Region, self.stations),
-            (Team, self.teams),
-            (ServiceCategory, self.categories),
-        ):
-            for row in await db.scalars(select(model)):
-                target[row.id] = local_name(row, self.loc)
+        self.stations = await _names(db, Region, self.loc)
+        self.teams = await _names(db, Team, self.loc)
+        self.categories = await _names(db, ServiceCategory, self.loc)
         return self
+
+
+_Org = TypeVar("_Org", Region, Team, ServiceCategory)
+
+
+async def _names(db: AsyncSession, model: type[_Org], loc: str) -> dict[int | None, str]:
+    return {row.id: local_name(row, loc) for row in await db.scalars(select(model))}
 
 
 # --- sign-in ----------------------------------------------------------------------------

@@ -69,6 +69,8 @@ ELDERS = ["大爷", "奶奶", "大姐", "阿姨"]
 async def seed(session: AsyncSession, rng: random.Random) -> User:
     """A month of activity; returns the office user to sign in as."""
     town = await session.scalar(select(Region).where(Region.level == RegionLevel.TOWN))
+    if town is None:
+        raise RuntimeError("no town: load the org config first")
     stations = list(
         await session.scalars(
             select(Region).where(Region.level == RegionLevel.STATION).order_by(Region.sort)

@@ -66,7 +66,7 @@ class Scheduler:
     async def _run(self, job_id: str) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._running[job_id] = task  # type: ignore[assignment]
+            self._running[job_id] = task
         try:
             async with self._locks[job_id]:
                 if job_id == REMINDERS:

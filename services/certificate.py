@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -175,9 +175,9 @@ def render_certificate(data: CertificateData, *, dpi: int = 110) -> bytes:
         )
 
     def write(
-        y: float, text: str, size: float, *, font: FontProperties | None = sans, **kw: object
+        y: float, text: str, size: float, *, font: FontProperties | None = sans, **kw: Any
     ) -> None:
-        ax.text(0.5, y, text, ha="center", va="center", fontsize=size, fontproperties=font, **kw)  # type: ignore[arg-type]
+        ax.text(0.5, y, text, ha="center", va="center", fontsize=size, fontproperties=font, **kw)
 
     write(0.86, t(N_("Certificate of volunteer service")), 34, font=serif, color=RED, weight="bold")
     write(0.79, data.issuer, 15, color="#444444")

@@ -201,7 +201,10 @@ def report_chart(report: Report, locale: str | None, title: str) -> bytes:
     headline figures, orders by village, status and category, and the ratings 1–5."""
     with _lock:
         _setup()
-        t = lambda msgid, **kw: gettext(msgid, locale, **kw)  # noqa: E731
+
+        def t(msgid: str, **kw: Any) -> str:
+            return gettext(msgid, locale, **kw)
+
         none = t(N_("No data"))
         fig = _mpl().Figure(figsize=(7.2, 10.4), dpi=150)
         fig.text(0.05, 0.975, title, fontsize=19, fontweight="bold", color="#111827", va="top")

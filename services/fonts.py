@@ -13,15 +13,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 REGULAR_WEIGHTS = range(400, 501)  # CSS weights Regular (400) to Medium (500)
+FontStyle = Literal["normal", "italic", "oblique"]
+_STYLES: dict[str, FontStyle] = {"normal": "normal", "italic": "italic", "oblique": "oblique"}
 
 
 @dataclass(frozen=True)
 class Face:
     family: str
     path: str  # matplotlib's FontPath: a str that also knows the face's index in a .ttc
-    style: str
+    style: FontStyle
     weight: int
 
     @property
@@ -47,7 +50,7 @@ def resolve(family: str) -> Face | None:
             and os.path.realpath(entry.fname) == os.path.realpath(path)
         ):
             weight = entry.weight if isinstance(entry.weight, int) else fm.weight_dict[entry.weight]
-            return Face(family, path, entry.style, weight)
+            return Face(family, path, _STYLES.get(entry.style, "normal"), weight)
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gettext as _gettext
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -73,9 +74,14 @@ def ngettext(
     return text.format(n=n, **params)
 
 
-class _Named:
-    name_zh: str
-    name_en: str
+class _Named(Protocol):
+    """Anything with a Chinese and an English name (read-only, so mapped columns fit)."""
+
+    @property
+    def name_zh(self) -> str: ...
+
+    @property
+    def name_en(self) -> str: ...
 
 
 def local_name(thing: _Named, locale: str | None) -> str:

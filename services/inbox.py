@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ProcessedUpdate, utcnow
-from models.db import dialect_insert
+from models.db import dialect_insert, rowcount
 
 STALE_AFTER = timedelta(seconds=60)
 # Telegram keeps an update for 24 hours at most: a row older than this can never be needed.
@@ -65,7 +65,7 @@ async def claim_update(
     )
     await session.commit()
     # Lost the race for a takeover to another worker: it has the update now.
-    return Claim.NEW if (taken.rowcount or 0) == 1 else Claim.IN_HAND
+    return Claim.NEW if rowcount(taken) == 1 else Claim.IN_HAND
 
 
 async def mark_handled(session: AsyncSession, update_id: int) -> None:
@@ -113,4 +113,4 @@ async def forget_old(session: AsyncSession, now: datetime, keep: timedelta = KEE
         )
     )
     await session.commit()
-    return result.rowcount or 0
+    return rowcount(result)

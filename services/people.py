@@ -99,13 +99,14 @@ async def get_or_create_user(
 
 async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[int]) -> Roles:
     # Every update asks this: staff roles and team memberships in one round trip.
-    staff_q = select(
+    # One row type for both halves of the union (a team id is never null).
+    staff_q: Select[str, str, int | None] = select(
         literal("staff").label("kind"),
         cast(StaffRole.role, String).label("role"),
         # A dispatcher's appointment names a unit; every other one a region (or nothing).
         func.coalesce(StaffRole.unit_id, StaffRole.region_id).label("ref"),
     ).where(StaffRole.user_id == user.id, StaffRole.active.is_(True))
-    member_q = (
+    member_q: Select[str, str, int | None] = (
         select(literal("team"), cast(TeamMember.role, String), TeamMember.team_id)
         .join(Team, Team.id == TeamMember.team_id)
         .where(
@@ -116,7 +117,9 @@ async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[in
     )
     rows = (await session.execute(union_all(staff_q, member_q))).all()
     staff = [(Role(role), ref) for kind, role, ref in rows if kind == "staff"]
-    members = [(ref, MemberRole(role)) for kind, role, ref in rows if kind == "team"]
+    members = [
+        (ref, MemberRole(role)) for kind, role, ref in rows if kind == "team" and ref is not None
+    ]
     return Roles(
         user_id=user.id,
         admin=(user.tg_id in admin_tg_ids) or any(r == Role.ADMIN for r, _ in staff),
@@ -133,7 +136,7 @@ async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[in
 # ---------------------------------------------------------------------------------------
 
 
-def _reachable(stmt: Select) -> Select:
+def _reachable(stmt: Select[User]) -> Select[User]:
     # A banned user may not act, and one who blocked the bot would never see a card:
     # either way they cannot take an order, so routing must look further.
     return stmt.where(User.banned.is_(False), User.blocked.is_(False)).order_by(User.id)
@@ -336,12 +339,12 @@ async def dismiss(session: AsyncSession, user: User, role: Role) -> int:
             member.status = MembershipStatus.LEFT
             ended += 1
     else:
-        rows = await session.scalars(
+        appointments = await session.scalars(
             select(StaffRole).where(
                 StaffRole.user_id == user.id, StaffRole.role == role, StaffRole.active.is_(True)
             )
         )
-        for staff in rows:
+        for staff in appointments:
             staff.active = False
             ended += 1
     await session.flush()

@@ -114,7 +114,7 @@ async def book_order_hours(
     by_id = by.id if by else None
     entries: list[PointsEntry] = []
     for a in await _served(session, order.id, confirmed_only=True):
-        hours = Decimal(a.hours)
+        hours = Decimal(a.hours or 0)  # the query asks for hours > 0
         entries.append(
             _entry(
                 order,

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy import FromClause, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
@@ -42,7 +42,7 @@ from models import (
     Team,
     TeamMember,
 )
-from models.db import dialect_insert
+from models.db import dialect_insert, rowcount
 from services import people
 from services.org import Policy
 from services.outbox import NoticeKind, notify_many
@@ -95,7 +95,9 @@ def at_local(day: date, clock: time, tz: tzinfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
-async def insert_ignore(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> int:
+async def insert_ignore(
+    session: AsyncSession, table: FromClause, rows: list[dict[str, Any]]
+) -> int:
     """Insert rows keyed by a unique `dedupe_key`; rows whose key exists are skipped (also
     when another instance inserts the same key at the same moment). Returns rows inserted."""
     if not rows:
@@ -373,7 +375,7 @@ async def fire_due(
                 .values(fired_at=now, claimed_by=worker)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:  # fired by someone else a moment ago
+            if rowcount(claimed) != 1:  # fired by someone else a moment ago
                 await session.rollback()
                 skip.add(rid)
                 continue

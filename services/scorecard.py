@@ -206,7 +206,7 @@ async def _party(
         )
         .group_by(User.station_id)
     )
-    return {sid: (int(n), int(a)) for sid, n, a in await session.execute(stmt)}
+    return {sid: (int(n), int(a)) for sid, n, a in await session.execute(stmt) if sid is not None}
 
 
 async def build_scorecard(

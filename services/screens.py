@@ -130,7 +130,9 @@ async def order_hours_notice(session: AsyncSession, row: OutboxMessage) -> Order
         .join(User, User.id == Assignment.volunteer_id)
         .where(Assignment.order_id == facts.order.id, Assignment.hours.is_not(None))
     )
-    return replace(facts, hours=tuple((name, hours) for name, hours in rows.all()))
+    return replace(
+        facts, hours=tuple((name, hours) for name, hours in rows.all() if hours is not None)
+    )
 
 
 async def order_rating_notice(session: AsyncSession, row: OutboxMessage) -> OrderFacts | None:

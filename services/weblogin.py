@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import User, WebLoginToken, utcnow
+from models.db import rowcount
 from services.errors import NotAllowed
 from services.i18n import N_
 from services.people import Roles, roles_of
@@ -90,7 +91,7 @@ async def redeem_link_token(
         .execution_options(synchronize_session=False)
     )
     await session.commit()
-    if spent.rowcount != 1:  # someone else spent it a moment ago
+    if rowcount(spent) != 1:  # someone else spent it a moment ago
         return None
     user = await session.get(User, row.user_id)
     if user is None or user.banned:

@@ -164,9 +164,10 @@ class Actions:
         if data is None:
             msg, data = _inline_button(chat, text or "", message_id)
         else:
-            msg = chat.messages.get(message_id or 0)
-            if msg is None or msg.deleted or not msg.from_bot:
+            pressed = chat.messages.get(message_id or 0)
+            if pressed is None or pressed.deleted or not pressed.from_bot:
                 raise ApiError(404, f"no bot message {message_id} in chat {chat_id}")
+            msg = pressed
         record = CallbackRecord(
             str(secrets.randbits(63)), chat_id, msg.message_id, time.monotonic()
         )

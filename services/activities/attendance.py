@@ -271,8 +271,10 @@ async def check_in_by_location(
         )
         near: list[tuple[float, Activity]] = []
         for a in found:
+            if a.latitude is None or a.longitude is None:  # the query asks for a place
+                continue
             if await may_join(session, a, user):
-                near.append((distance_m(latitude, longitude, a.latitude, a.longitude), a))  # type: ignore[arg-type]
+                near.append((distance_m(latitude, longitude, a.latitude, a.longitude), a))
         if not near:
             raise NotFound(N_("There is no activity to check in to right now."))
         metres, activity = min(near, key=lambda pair: pair[0])

@@ -153,7 +153,12 @@ async def publish(
             raise NotFound(N_("This team or village does not exist."))
         if not may_publish_for(roles, team=team, station=station):
             raise NotAllowed(N_("You can publish activities only for your own team or village."))
-        town_id = team.town_id if team else station.parent_id  # type: ignore[union-attr]
+        if team is not None:
+            town_id = team.town_id
+        elif station is not None and station.parent_id is not None:
+            town_id = station.parent_id
+        else:
+            raise NotFound(N_("This team or village does not exist."))
         town = await session.get(Region, town_id)
         if town is None:
             raise NotFound(N_("This team or village does not exist."))

@@ -67,7 +67,9 @@ def activity_filter(scope: Scope, period: Period | None) -> list[Any]:
     return conds
 
 
-async def batches(session: AsyncSession, stmt: Select[Any]) -> AsyncIterator[Sequence[Any]]:
+async def batches(
+    session: AsyncSession, stmt: Select[*tuple[Any, ...]]
+) -> AsyncIterator[Sequence[Any]]:
     result = await session.stream(stmt.execution_options(yield_per=BATCH))
     async for part in result.partitions(BATCH):
         yield part

@@ -85,7 +85,7 @@ class _Sheets:
         self,
         ws: SheetStream,
         session: AsyncSession,
-        stmt: Select[Any],
+        stmt: Select[*tuple[Any, ...]],
         convert: Callable[[Any], list[Any]],
     ) -> None:
         def append(rows: Sequence[Any]) -> int:

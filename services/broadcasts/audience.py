@@ -109,7 +109,7 @@ async def check_audience(
     return {"kind": kind, "ids": []}
 
 
-def audience_ids(town_id: int, audience: dict[str, Any]) -> Select[tuple[int]]:
+def audience_ids(town_id: int, audience: dict[str, Any]) -> Select[int]:
     """The ids of the users an audience names (reachable or not: the caller filters)."""
     kind, ids = audience.get("kind"), list(audience.get("ids") or [])
     stations = select(Region.id).where(Region.parent_id == town_id)
@@ -147,7 +147,7 @@ def audience_ids(town_id: int, audience: dict[str, Any]) -> Select[tuple[int]]:
     return select(User.id).where(in_town)  # everyone
 
 
-def recipients(town_id: int, audience: dict[str, Any]) -> Select[Any]:
+def recipients(town_id: int, audience: dict[str, Any]) -> Select[int, int | None, bool]:
     return select(User.id, User.tg_id, User.blocked).where(
         User.id.in_(audience_ids(town_id, audience)),
         User.tg_id.is_not(None),

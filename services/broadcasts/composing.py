@@ -15,6 +15,7 @@ from models import (
     User,
     utcnow,
 )
+from models.db import rowcount
 from services import people
 from services.broadcasts.audience import (
     MAX_CAPTION,
@@ -132,7 +133,7 @@ async def _move(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 async def approve(

@@ -20,6 +20,7 @@ from models import (
     User,
     utcnow,
 )
+from models.db import rowcount
 from services.broadcasts.audience import recipients
 from services.broadcasts.recurrence import next_occurrence
 from services.outbox import NoticeKind, notify
@@ -230,7 +231,7 @@ async def _claim(
             .values(next_run_at=now + LEASE, **values)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             await session.rollback()
             return None
         await session.commit()
@@ -273,6 +274,7 @@ async def fan_out(
                     "skipped: blocked the bot earlier",
                 )
                 for uid, tg_id, blocked in people
+                if tg_id is not None  # recipients() asks for a chat id: this only narrows
             ]
             written += await insert_ignore(session, OutboxMessage.__table__, rows)
             lease = await session.execute(
@@ -284,7 +286,7 @@ async def fan_out(
                 )
                 .values(next_run_at=now + LEASE)
             )
-            if lease.rowcount != 1:  # cancelled meanwhile: write nothing more
+            if rowcount(lease) != 1:  # cancelled meanwhile: write nothing more
                 await session.rollback()
                 return written, False
             await session.commit()
@@ -348,7 +350,7 @@ async def release_leases(sessionmaker: async_sessionmaker[AsyncSession], now: da
             .values(next_run_at=now)
         )
         await session.commit()
-        return result.rowcount or 0
+        return rowcount(result)
 
 
 async def mark_blocked(session: AsyncSession, user: User, blocked: bool) -> bool:

@@ -180,7 +180,7 @@ async def _record_assignment(
     for a in active if moved else added:
         await notify(
             session,
-            people[a.volunteer_id],
+            people[a.volunteer_id] or a.volunteer_id,
             NoticeKind.TASK,
             dedupe_key=f"order:{order.id}:task:{order.version}:{a.volunteer_id}",
             order_id=order.id,
@@ -275,7 +275,7 @@ async def start(session: AsyncSession, order_id: int, actor: User, roles: Roles)
         if mine is None and not can_handle(roles, order):
             raise NotAllowed(N_("This is not your task."))
         joining = mine is not None and mine.status == AssignmentStatus.ASSIGNED
-        if order.status == OrderStatus.IN_PROGRESS and joining:
+        if order.status == OrderStatus.IN_PROGRESS and joining and mine is not None:
             mine.status = AssignmentStatus.STARTED
             return order
         await expect(session, order, [OrderStatus.ACCEPTED])

@@ -215,7 +215,7 @@ async def confirm_hours(
             now = utcnow()
             for a in pending:
                 a.confirmed, a.confirmed_by_id, a.confirmed_at = True, actor.id, now
-            total = sum((Decimal(a.hours) for a in pending), Decimal(0))
+            total = sum((Decimal(a.hours or 0) for a in pending), Decimal(0))
             await transition(
                 session,
                 order,

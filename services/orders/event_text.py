@@ -171,9 +171,9 @@ class _Reader:
         if split is None:
             return None
         cause, rest = split
-        parts = [self._skip(p) for p in rest.split("; ")[:-1]]
+        parts = _every([self._skip(p) for p in rest.split("; ")[:-1]])
         chosen = self._chosen(rest.split("; ")[-1])
-        if chosen is None or None in parts:
+        if chosen is None or parts is None:
             return None
         return self._join([cause, *parts, self.t(N_("passed to {who}"), who=chosen)])
 
@@ -182,8 +182,8 @@ class _Reader:
         if m is None:
             return None
         cause = self._cause(m[1] + ": ")
-        parts = [self._skip(p) for p in m[2].split("; ")] if m[2] else []
-        if cause is None or None in parts:
+        parts = _every([self._skip(p) for p in m[2].split("; ")] if m[2] else [])
+        if cause is None or parts is None:
             return None
         return self._join(
             [cause[0], *parts, self.t(N_("nobody can take it; left with the office"))]
@@ -302,3 +302,9 @@ def _same_day(a: datetime, b: datetime, tz: tzinfo) -> bool:
 def _number(value: Decimal) -> str:
     text = f"{value.normalize():f}"
     return "0" if text in ("-0", "") else text
+
+
+def _every(items: list[str | None]) -> list[str] | None:
+    """The items when each is known; None when any is not."""
+    known = [item for item in items if item is not None]
+    return known if len(known) == len(items) else None

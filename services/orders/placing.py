@@ -182,6 +182,8 @@ async def _create_once(
     if station is None or station.parent_id is None:
         raise DomainError(N_("Please choose your village or community first."))
     town = await session.get(Region, station.parent_id)
+    if town is None:
+        raise DomainError(N_("Please choose your village or community first."))
     if fields["category_id"] is not None:
         await _category_in_town(session, fields["category_id"], town.id)
     text = (fields["description"] or "").strip()

@@ -195,15 +195,23 @@ async def receive(session: AsyncSession, order: Order, actor: User | None) -> No
         return
     dispatchers = await unit_dispatchers(session, [u.id for u in received.lead_units])
     note = received.note()
-    values = {"platform_id": received.platform.id if received.platform else None}
+    platform_id = received.platform.id if received.platform else None
     if received.mode == DispatchMode.MANUAL and dispatchers:
-        await to_unit(session, order, actor, dispatchers, kind="received", note=note, **values)
+        await to_unit(
+            session, order, actor, dispatchers, kind="received", note=note, platform_id=platform_id
+        )
         await _inform_heads(session, order, skip={u.id for u in dispatchers}, escalated=False)
         return
     if received.mode == DispatchMode.MANUAL:
         note += "; no dispatcher appointed, sent out at once"
     await transition(
-        session, order, OrderStatus.NEW, actor, kind="received", note=note, values=values
+        session,
+        order,
+        OrderStatus.NEW,
+        actor,
+        kind="received",
+        note=note,
+        values={"platform_id": platform_id},
     )
     await route(session, order, actor, "new order")
 

@@ -26,6 +26,7 @@ from models import (
     User,
     utcnow,
 )
+from models.db import rowcount
 from services.errors import Conflict, DomainError, NotFound
 from services.i18n import N_
 
@@ -83,7 +84,7 @@ async def transition(
         .values(**changes)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise await _state_conflict(session, await load_order(session, order.id))
     for key, value in changes.items():
         set_committed_value(order, key, value)

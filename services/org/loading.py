@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import (
@@ -25,7 +25,10 @@ class OrgConfigError(ValueError):
         super().__init__("\n".join(f"  {p}" for p in self.problems))
 
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # libyaml's loader has the pure-Python one's interface
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_SafeLoader):
@@ -198,7 +201,7 @@ def _check_squads(cfg: OrgConfig) -> list[str]:
 
 
 def _check_categories(cfg: OrgConfig) -> list[str]:
-    teams = {t.code for t in [*cfg.teams, *cfg.squads]}
+    teams = {t.code for t in cfg.teams} | {s.code for s in cfg.squads}
     areas, platforms = {a.code for a in cfg.areas}, {p.code for p in cfg.platforms}
     problems = []
     for i, c in enumerate(cfg.categories):

@@ -132,7 +132,7 @@ async def _retire(
 
 
 async def _sync_links(
-    session: AsyncSession, model: Any, owner: str, owner_id: int, desired: dict[int, dict]
+    session: AsyncSession, model: Any, owner: str, owner_id: int, desired: dict[int, dict[str, Any]]
 ) -> bool:
     """Make the unit links of one platform or team exactly `desired`; True if changed."""
     rows = (await session.scalars(select(model).where(getattr(model, owner) == owner_id))).all()
@@ -302,7 +302,9 @@ async def _sync_teams(
     teams, touched = await _upsert(session, report, "teams", Team, rows)
     leads = {cfg.code(t.code): t.lead for t in cfg.teams}  # squads: led by their station
     for code, team in teams.items():
-        desired = {units[cfg.code(u)].id: {} for u in leads.get(code, [])}
+        desired: dict[int, dict[str, Any]] = {
+            units[cfg.code(u)].id: {} for u in leads.get(code, [])
+        }
         changed = await _sync_links(session, TeamLeadUnit, "team_id", team.id, desired)
         if changed and code not in touched:
             report.add("teams", "updated")

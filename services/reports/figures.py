@@ -115,7 +115,7 @@ class OrderRow:
     slot_end: datetime | None
 
 
-def _orders_stmt(scope: Scope, period: Period) -> Select[Any]:
+def _orders_stmt(scope: Scope, period: Period) -> Select[*tuple[Any, ...]]:
     return select(
         Order.id,
         Order.status,
@@ -153,7 +153,7 @@ def _breakdown(
     return out
 
 
-async def _names(session: AsyncSession, model: Any, ids: Iterable[int]) -> dict[int, Any]:
+async def _names(session: AsyncSession, model: Any, ids: Iterable[int | None]) -> dict[int, Any]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}

@@ -19,6 +19,7 @@ from models import (
     User,
     utcnow,
 )
+from models.db import rowcount
 from services import people
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
@@ -219,7 +220,7 @@ async def _set_status(
         .values(status=status, decided_by_id=actor.id, note=note)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Conflict(N_("This has already been decided by someone else."))
     set_committed_value(member, "status", status)
     set_committed_value(member, "decided_by_id", actor.id)
