@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Region, ServiceCategory, User
+from services.errors import NotFound
+from services.i18n import N_
 from services.orders import proxy_station_ids
 from services.org import station_choices
 from services.people import Roles
@@ -18,9 +20,12 @@ async def category(session: AsyncSession, category_id: int) -> ServiceCategory |
     return await session.get(ServiceCategory, category_id)
 
 
-async def resident(session: AsyncSession, user_id: int) -> User | None:
+async def resident(session: AsyncSession, user_id: int) -> User:
     """The person the order is for: the resident themselves, or one registered by staff."""
-    return await session.get(User, user_id)
+    person = await session.get(User, user_id)
+    if person is None:  # erased (/forget) while the form was open
+        raise NotFound(N_("This person is no longer registered."))
+    return person
 
 
 async def proxy_stations(session: AsyncSession, roles: Roles) -> list[Region]:

@@ -19,7 +19,7 @@ from views.menu import BTN_BACK, choices_keyboard
 @asks(OrderForm.area)
 async def ask_area(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
-    areas = await service_areas(session, data.get("town_id"))
+    areas = await service_areas(session, data["town_id"])  # set when the form begins
     await message.answer(
         _("What kind of help do you need?"),
         reply_markup=choices_keyboard([local_name(a, locale()) for a in areas], back=False),

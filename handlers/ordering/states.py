@@ -38,7 +38,7 @@ PROXY_STEPS: tuple[State, ...] = (ProxyForm.name, ProxyForm.phone, ProxyForm.vil
 
 # A step asked from inside another (a date from the calendar, asked from «Pick a date»):
 # «Back» returns to the step it came from, and the next step is that step's next.
-INSIDE: dict[str, State] = {OrderForm.pick_day.state: OrderForm.day}
+INSIDE: dict[str, State] = {str(OrderForm.pick_day.state): OrderForm.day}
 
 # Steps that finish the one before: editing the day from the summary asks the slot too.
 FINISHES_PREVIOUS: frozenset[State] = frozenset({OrderForm.slot})
