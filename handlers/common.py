@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+
+from bot.media import save_attachment
+from bot.settings import Settings
 
 
 async def too_long(message: Message, text: str, limit: int) -> bool:
@@ -17,6 +22,24 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
         )
     )
     return True
+
+
+async def collect_photo(
+    message: Message, state: FSMContext, bot: Bot, settings: Settings, limit: int
+) -> None:
+    """One more photo for the form's `photos` (file id, unique id, saved path), up to
+    `limit`: the order's completion and the activity's record take them alike."""
+    photos = (await state.get_data()).get("photos", [])
+    if len(photos) >= limit:
+        await message.answer(_("That is {n} photos already; tap ✅ to go on.").format(n=limit))
+        return
+    photo = (message.photo or [])[-1]
+    path = await save_attachment(
+        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
+    )
+    photos.append([photo.file_id, photo.file_unique_id, path])
+    await state.update_data(photos=photos)
+    await message.answer(_("Photo {n} received.").format(n=len(photos)))
 
 
 def step_after(steps: tuple[State, ...], step: State) -> State:

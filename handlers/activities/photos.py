@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import save_attachment
 from bot.settings import Settings
 from handlers.activities.states import ActivityPhotos
+from handlers.common import collect_photo
 from models import User
 from services import activities
 from services.errors import DomainError
@@ -40,20 +40,7 @@ async def ask_photos(
 
 
 async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    data = await state.get_data()
-    photos = data.get("photos", [])
-    if len(photos) >= activities.MAX_PHOTOS:
-        await message.answer(
-            _("That is {n} photos already; tap ✅ to go on.").format(n=activities.MAX_PHOTOS)
-        )
-        return
-    photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
-    photos.append([photo.file_id, photo.file_unique_id, path])
-    await state.update_data(photos=photos)
-    await message.answer(_("Photo {n} received.").format(n=len(photos)))
+    await collect_photo(message, state, bot, settings, activities.MAX_PHOTOS)
 
 
 async def photos_done(

@@ -11,9 +11,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import save_attachment
 from bot.settings import Settings
-from handlers.common import too_long
+from handlers.common import collect_photo, too_long
 from handlers.volunteer.states import STEPS, Completion, step_after
 from models import User
 from services import orders
@@ -76,20 +75,7 @@ async def done(
 
 
 async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    data = await state.get_data()
-    photos = data.get("photos", [])
-    if len(photos) >= orders.MAX_PHOTOS:
-        await message.answer(
-            _("That is {n} photos already; tap ✅ to go on.").format(n=orders.MAX_PHOTOS)
-        )
-        return
-    photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
-    photos.append([photo.file_id, photo.file_unique_id, path])
-    await state.update_data(photos=photos)
-    await message.answer(_("Photo {n} received.").format(n=len(photos)))
+    await collect_photo(message, state, bot, settings, orders.MAX_PHOTOS)
 
 
 async def photos_done(message: Message, state: FSMContext, session: AsyncSession) -> None:
