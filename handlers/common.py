@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -10,6 +13,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.media import save_attachment
 from bot.settings import Settings
+
+T = TypeVar("T")
 
 
 async def too_long(message: Message, text: str, limit: int) -> bool:
@@ -22,6 +27,25 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
         )
     )
     return True
+
+
+async def picked(message: Message, choices: Mapping[str, T]) -> T | None:
+    """What the tapped button (the message's text) stands for among `choices` (label → value);
+    None, after asking for a tap, when the text is none of them."""
+    choice = choices.get(message.text or "")
+    if choice is None:
+        await message.answer(_("Please tap one of the buttons below."))
+    return choice
+
+
+async def written(message: Message, limit: int, hint: str) -> str | None:
+    """The message's text, trimmed, when it is 1 to `limit` characters and not a /command;
+    None, after saying `hint` (which may name the limit as {n}), when it is not."""
+    text = (message.text or "").strip()
+    if not text or len(text) > limit or text.startswith("/"):
+        await message.answer(hint.format(n=limit))
+        return None
+    return text
 
 
 async def collect_photo(

@@ -8,33 +8,32 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import picked
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
-from services.i18n import local_name
+from models import ServiceArea
 from services.org import service_areas
-from views.format import locale
+from views.format import by_name
 from views.menu import BTN_BACK, choices_keyboard
+
+
+async def _areas(state: FSMContext, session: AsyncSession) -> dict[str, ServiceArea]:
+    town_id = (await state.get_data())["town_id"]  # set when the form begins
+    return by_name(await service_areas(session, town_id))
 
 
 @asks(OrderForm.area)
 async def ask_area(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    areas = await service_areas(session, data["town_id"])  # set when the form begins
+    areas = await _areas(state, session)
     await message.answer(
-        _("What kind of help do you need?"),
-        reply_markup=choices_keyboard([local_name(a, locale()) for a in areas], back=False),
+        _("What kind of help do you need?"), reply_markup=choices_keyboard(areas, back=False)
     )
 
 
 async def area_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    areas = {local_name(a, locale()): a for a in await service_areas(session, data["town_id"])}
-    area = areas.get(message.text or "")
-    if area is None:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(area_id=area.id)
-    await advance(message, state, session, OrderForm.area)
+    if area := await picked(message, await _areas(state, session)):
+        await state.update_data(area_id=area.id)
+        await advance(message, state, session, OrderForm.area)
 
 
 def router() -> Router:

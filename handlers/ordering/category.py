@@ -8,33 +8,30 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import picked
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
-from services.i18n import local_name
+from models import ServiceCategory
 from services.org import categories_in_area
-from views.format import locale
+from views.format import by_name
 from views.menu import BTN_BACK, choices_keyboard
+
+
+async def _categories(state: FSMContext, session: AsyncSession) -> dict[str, ServiceCategory]:
+    area_id = (await state.get_data())["area_id"]
+    return by_name(await categories_in_area(session, area_id))
 
 
 @asks(OrderForm.category)
 async def ask_category(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    cats = await categories_in_area(session, data["area_id"])
-    await message.answer(
-        _("Which of these?"),
-        reply_markup=choices_keyboard([local_name(c, locale()) for c in cats]),
-    )
+    cats = await _categories(state, session)
+    await message.answer(_("Which of these?"), reply_markup=choices_keyboard(cats))
 
 
 async def category_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    cats = {local_name(c, locale()): c for c in await categories_in_area(session, data["area_id"])}
-    cat = cats.get(message.text or "")
-    if cat is None:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(category_id=cat.id)
-    await advance(message, state, session, OrderForm.category)
+    if cat := await picked(message, await _categories(state, session)):
+        await state.update_data(category_id=cat.id)
+        await advance(message, state, session, OrderForm.category)
 
 
 def router() -> Router:

@@ -8,6 +8,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import written
 from handlers.start.phone import ask_phone
 from handlers.start.states import Registration
 from models import User
@@ -29,14 +30,10 @@ async def ask_name(message: Message, state: FSMContext) -> None:
 async def name_given(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    name = (message.text or "").strip()
-    if not name or len(name) > NAME_MAX or name.startswith("/"):
-        await message.answer(
-            _("Please write your name in at most {n} characters.").format(n=NAME_MAX)
-        )
-        return
-    await profile.set_name(session, user, name)
-    await ask_phone(message, state)
+    hint = _("Please write your name in at most {n} characters.")
+    if name := await written(message, NAME_MAX, hint):
+        await profile.set_name(session, user, name)
+        await ask_phone(message, state)
 
 
 def router() -> Router:
