@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TypeVar
 
-from aiogram import Bot
+from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +16,14 @@ from bot.media import save_attachment
 from bot.settings import Settings
 
 T = TypeVar("T")
+
+
+def include(name: str, *modules: ModuleType) -> Router:
+    """A conversation package's router: each step module's own `router()`, in the order
+    given (the order handlers are tried in)."""
+    r = Router(name=name)
+    r.include_routers(*(m.router() for m in modules))
+    return r
 
 
 async def too_long(message: Message, text: str, limit: int) -> bool:

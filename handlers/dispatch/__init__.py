@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.dispatch import pick, reply, triage
 
 
 def router() -> Router:
-    r = Router(name="dispatch")
-    r.include_routers(pick.router(), triage.router(), reply.router())
-    return r
+    return include("dispatch", pick, triage, reply)

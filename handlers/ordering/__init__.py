@@ -9,20 +9,11 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.ordering import area, begin, category, confirm, flow, need, place, proxy, when
 
 
 def router() -> Router:
-    r = Router(name="ordering")
-    r.include_routers(
-        begin.router(),  # first: the menu buttons start over from any step
-        proxy.router(),
-        area.router(),
-        category.router(),
-        need.router(),
-        when.router(),
-        place.router(),
-        confirm.router(),
-        flow.router(),  # last: «Back», and whatever no step took
-    )
-    return r
+    # begin first: the menu buttons start over from any step;
+    # flow last: «Back», and whatever no step took
+    return include("ordering", begin, proxy, area, category, need, when, place, confirm, flow)

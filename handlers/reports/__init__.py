@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.reports import dashboard, export, periods, scorecard
 
 
 def router() -> Router:
-    r = Router(name="reports")
-    r.include_routers(periods.router(), scorecard.router(), export.router(), dashboard.router())
-    return r
+    return include("reports", periods, scorecard, export, dashboard)
