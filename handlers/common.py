@@ -9,13 +9,20 @@ from typing import TypeVar
 from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import gettext as _
 
 from bot.media import save_attachment
 from bot.settings import Settings
 
 T = TypeVar("T")
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 
 def include(name: str, *modules: ModuleType) -> Router:
@@ -73,6 +80,24 @@ async def collect_photo(
     photos.append([photo.file_id, photo.file_unique_id, path])
     await state.update_data(photos=photos)
     await message.answer(_("Photo {n} received.").format(n=len(photos)))
+
+
+async def reply(
+    query: CallbackQuery, text: str, markup: Markup | None = None, *, spent: bool = False
+) -> None:
+    """Say `text` below the message whose button was tapped (taking its buttons away first
+    when they are `spent`); nothing when that message is too old to reach."""
+    if not isinstance(query.message, Message):
+        return
+    if spent:
+        await query.message.edit_reply_markup(reply_markup=None)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def spend(query: CallbackQuery) -> None:
+    """Take the buttons away from the message whose button was tapped: they are used up."""
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
 
 
 def step_after(steps: tuple[State, ...], step: State) -> State:

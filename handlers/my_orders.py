@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import too_long
+from handlers.common import reply, spend, too_long
 from models import OrderStatus, User
 from services import orders, screens
 from services.org import Policy
@@ -51,8 +51,7 @@ async def cancel_order(
 ) -> None:
     order = await orders.cancel(session, callback_data.order_id, user, roles)
     await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 async def rate(
@@ -73,12 +72,12 @@ async def rate(
     await query.answer(_("Thank you for your rating!"))
     await state.set_state(RatingForm.comment)
     await state.update_data(order_id=order.id)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("Would you like to add a comment? Write it, or tap «Skip»."),
-            reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
-        )
+    await reply(
+        query,
+        _("Would you like to add a comment? Write it, or tap «Skip»."),
+        choices_keyboard([str(BTN_SKIP)], back=False),
+        spent=True,
+    )
 
 
 async def comment(

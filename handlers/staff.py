@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from models import User
 from services import appointments, people
 from services.i18n import local_name
@@ -103,8 +104,7 @@ async def pick(
     await query.answer()
     await state.set_state(Appoint.find)
     await state.update_data(appoint=[at.role.value, at.region_id, at.team_id])
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Write part of the person's name."))
+    await reply(query, _("Write part of the person's name."))
 
 
 async def find(message: Message, state: FSMContext, session: AsyncSession) -> None:

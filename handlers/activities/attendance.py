@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from models import User
 from services import activities
 from services.people import Roles
@@ -19,13 +20,13 @@ async def show_code(
 ) -> None:
     activity = await activities.managed(session, callback_data.activity_id, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _(
-                "Check-in code for «{title}»: {code}\nShow it at the activity: volunteers "
-                "tap «✅ Check in» (or send /checkin) and type it."
-            ).format(title=activity.title, code=activity.checkin_code)
-        )
+    await reply(
+        query,
+        _(
+            "Check-in code for «{title}»: {code}\nShow it at the activity: volunteers "
+            "tap «✅ Check in» (or send /checkin) and type it."
+        ).format(title=activity.title, code=activity.checkin_code),
+    )
 
 
 async def show_attendance(
@@ -38,11 +39,11 @@ async def show_attendance(
     await activities.managed(session, callback_data.activity_id, roles)
     sheet = await activities.attendance_sheet(session, callback_data.activity_id, user, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            attendance_text(sheet.title, sheet.lines),
-            reply_markup=attendance_keyboard(sheet.activity_id, sheet.lines),
-        )
+    await reply(
+        query,
+        attendance_text(sheet.title, sheet.lines),
+        attendance_keyboard(sheet.activity_id, sheet.lines),
+    )
 
 
 async def toggle(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply, spend
 from models import User
 from services import activities
 from services.people import Roles
@@ -18,11 +19,11 @@ async def call_off(
 ) -> None:
     activity = await activities.managed(session, callback_data.activity_id, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Call off «{title}»? Everyone signed up will be told.").format(title=activity.title),
-            reply_markup=call_off_keyboard(activity.id),
-        )
+    await reply(
+        query,
+        _("Call off «{title}»? Everyone signed up will be told.").format(title=activity.title),
+        call_off_keyboard(activity.id),
+    )
 
 
 async def call_off_yes(
@@ -34,8 +35,7 @@ async def call_off_yes(
 ) -> None:
     await activities.cancel_activity(session, callback_data.activity_id, user, roles)
     await query.answer(_("Called off. Everyone signed up is being told."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 def router() -> Router:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.activities.parsing import parse_hours
 from handlers.activities.states import FinishAttendance
+from handlers.common import reply
 from models import User
 from services import activities
 from services.errors import DomainError
@@ -33,16 +34,14 @@ async def ask_hours(
     shown = f"{planned.normalize():f}"
     await state.set_state(FinishAttendance.hours)
     await state.update_data(activity_id=activity.id)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _(
-                "How many hours should each person who came get? The activity was planned "
-                "for {hours} h. Tap it, or write another number."
-            ).format(hours=shown),
-            reply_markup=choices_keyboard(
-                list(dict.fromkeys([shown, "1", "2", "3"])), columns=4, back=False
-            ),
-        )
+    await reply(
+        query,
+        _(
+            "How many hours should each person who came get? The activity was planned "
+            "for {hours} h. Tap it, or write another number."
+        ).format(hours=shown),
+        choices_keyboard(list(dict.fromkeys([shown, "1", "2", "3"])), columns=4, back=False),
+    )
 
 
 async def finish(

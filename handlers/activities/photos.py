@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.activities.states import ActivityPhotos
-from handlers.common import collect_photo
+from handlers.common import collect_photo, reply
 from models import User
 from services import activities
 from services.errors import DomainError
@@ -32,11 +32,11 @@ async def ask_photos(
     await query.answer()
     await state.set_state(ActivityPhotos.photos)
     await state.update_data(activity_id=activity.id, photos=[])
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Send photos of «{title}». Tap ✅ when all are sent.").format(title=activity.title),
-            reply_markup=choices_keyboard([BTN_PHOTOS_DONE], back=False),
-        )
+    await reply(
+        query,
+        _("Send photos of «{title}». Tap ✅ when all are sent.").format(title=activity.title),
+        choices_keyboard([BTN_PHOTOS_DONE], back=False),
+    )
 
 
 async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:

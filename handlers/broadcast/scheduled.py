@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from handlers.common import reply
 from models import BroadcastStatus, User
 from services import broadcasts, screens
 from services.people import Roles
@@ -46,8 +47,7 @@ async def cancel_broadcast(
 ) -> None:
     bc = await broadcasts.cancel(session, callback_data.broadcast_id, user, roles)
     await query.answer(_("Cancelled."))
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Notice #{id} was cancelled.").format(id=bc.id))
+    await reply(query, _("Notice #{id} was cancelled.").format(id=bc.id))
 
 
 async def my_notices(

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from handlers.dispatch.states import DeskForm
 from models import User
 from services import orders
@@ -27,10 +28,7 @@ async def ask_reply(
     await state.set_state(DeskForm.reply)
     await state.update_data(order_id=order.id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Write your reply to the resident in one message (or /cancel).")
-        )
+    await reply(query, _("Write your reply to the resident in one message (or /cancel)."))
 
 
 async def reply_written(

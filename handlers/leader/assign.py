@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from handlers.common import reply
 from handlers.leader.states import Assign
 from models import Slot, User, utcnow
 from services import orders
@@ -55,11 +56,11 @@ async def assign(
     await state.set_state(Assign.volunteers)
     await state.update_data(order_id=order.id, number=order.number, chosen=[])
     people = await orders.order_roster(session, order.id)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Who will go? Tap names to choose, then «Next»."),
-            reply_markup=roster_keyboard(order.id, people, set()),
-        )
+    await reply(
+        query,
+        _("Who will go? Tap names to choose, then «Next»."),
+        roster_keyboard(order.id, people, set()),
+    )
 
 
 async def toggle(
@@ -92,11 +93,9 @@ async def roster_done(
     await query.answer()
     await state.set_state(Assign.day)
     choices = slot_choices(utcnow(), settings.tz)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("When will they go?"), reply_markup=slots_keyboard(callback_data.order_id, choices)
-        )
+    await reply(
+        query, _("When will they go?"), slots_keyboard(callback_data.order_id, choices), spent=True
+    )
 
 
 async def slot_chosen(
@@ -118,13 +117,13 @@ async def slot_chosen(
     end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
     await state.clear()
     await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("Done. The volunteers and the resident have been told (order {number}).").format(
-                number=data.get("number", "")
-            )
-        )
+    await reply(
+        query,
+        _("Done. The volunteers and the resident have been told (order {number}).").format(
+            number=data.get("number", "")
+        ),
+        spent=True,
+    )
 
 
 def router() -> Router:

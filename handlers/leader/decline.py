@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import too_long
+from handlers.common import reply, too_long
 from handlers.leader.states import REASON_MAX, Decline
 from models import User
 from services import orders, screens
@@ -34,11 +34,11 @@ async def decline(
     await query.answer()
     await state.set_state(Decline.reason)
     await state.update_data(order_id=order.id, number=order.number)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Why can't your team take it? Tap a reason or write one."),
-            reply_markup=decline_reasons_keyboard(order.id),
-        )
+    await reply(
+        query,
+        _("Why can't your team take it? Tap a reason or write one."),
+        decline_reasons_keyboard(order.id),
+    )
 
 
 async def _decline(

@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from models import MembershipStatus, User
 from services import volunteers
 from views.me import (
@@ -21,10 +22,7 @@ from views.me import (
 async def pick_team_to_leave(query: CallbackQuery, session: AsyncSession, user: User) -> None:
     await query.answer()
     mine = await volunteers.memberships(session, user.id, [MembershipStatus.ACTIVE])
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Which team do you want to leave?"), reply_markup=leave_keyboard(mine)
-        )
+    await reply(query, _("Which team do you want to leave?"), leave_keyboard(mine))
 
 
 async def confirm_leave(query: CallbackQuery, callback_data: LeaveTeam) -> None:

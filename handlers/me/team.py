@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from handlers.common import reply, spend
 from models import User, utcnow
 from services import points, volunteers
 from services.people import Roles
@@ -31,8 +32,7 @@ async def town_teams(query: CallbackQuery, session: AsyncSession, roles: Roles) 
         return
     await query.answer()
     teams = await volunteers.manageable_teams(session, roles)
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Which team?"), reply_markup=teams_keyboard(teams))
+    await reply(query, _("Which team?"), teams_keyboard(teams))
 
 
 async def team_list(
@@ -63,11 +63,11 @@ async def confirm_remove(
 ) -> None:
     name = await volunteers.member_name(session, callback_data.member_id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Take {name} off the team? They will be told.").format(name=name or "?"),
-            reply_markup=confirm_remove_keyboard(callback_data.member_id),
-        )
+    await reply(
+        query,
+        _("Take {name} off the team? They will be told.").format(name=name or "?"),
+        confirm_remove_keyboard(callback_data.member_id),
+    )
 
 
 async def remove(
@@ -79,8 +79,7 @@ async def remove(
 ) -> None:
     await volunteers.deactivate(session, callback_data.member_id, user, roles)
     await query.answer(_("Done. They are no longer in the team."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 def router() -> Router:

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from handlers.common import reply, spend
 from handlers.ordering.flow import asks, enter
 from handlers.ordering.states import OrderForm
 from models import Slot, User
@@ -96,10 +97,7 @@ async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext
         await stale(query)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("What would you like to change?"), reply_markup=edit_keyboard(data["token"])
-        )
+    await reply(query, _("What would you like to change?"), edit_keyboard(data["token"]))
 
 
 async def edit_part(
@@ -155,13 +153,11 @@ async def _received(query: CallbackQuery, number: str, roles: Roles) -> None:
     # Only then take the buttons away: killed in between, the resident can still press
     # Confirm again and be told (confirm_again); buttons gone and no number would leave them
     # not knowing their order exists.
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:
-    if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=main_menu(roles))
+    await reply(query, text, main_menu(roles))
 
 
 def router() -> Router:
