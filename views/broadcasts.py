@@ -19,6 +19,7 @@ from services.broadcasts import AudienceKind, Repeat
 from services.i18n import N_, local_name
 from services.screens import BroadcastFacts
 from views.format import Day, local_time, locale
+from views.menu import inline_keyboard
 from views.notices import Note, Rendered, message, renders
 
 # --- callback data: one class per button of the conversation -------------------------------
@@ -198,37 +199,42 @@ def unreached_lines(title: str, people: Sequence[broadcasts.Recipient], total: i
 
 
 def approval_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Approve"),
-        callback_data=BroadcastAction(action=NoticeAction.APPROVE, broadcast_id=broadcast_id),
+    return inline_keyboard(
+        [
+            (
+                _("✅ Approve"),
+                BroadcastAction(action=NoticeAction.APPROVE, broadcast_id=broadcast_id),
+            ),
+            (
+                _("❌ Reject"),
+                BroadcastAction(action=NoticeAction.REJECT, broadcast_id=broadcast_id),
+            ),
+        ],
+        columns=2,
     )
-    kb.button(
-        text=_("❌ Reject"),
-        callback_data=BroadcastAction(action=NoticeAction.REJECT, broadcast_id=broadcast_id),
-    )
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 # --- the conversation's keyboards and texts ------------------------------------------------
 
 
 def notices_menu_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✍ New notice"), callback_data=NewNotice())
-    kb.button(text=_("🗓 Scheduled notices"), callback_data=ScheduledNotices())
-    kb.button(text=_("📊 My notices and reports"), callback_data=MyNotices())
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("✍ New notice"), NewNotice()),
+            (_("🗓 Scheduled notices"), ScheduledNotices()),
+            (_("📊 My notices and reports"), MyNotices()),
+        ]
+    )
 
 
 def audience_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for kind, label in AUDIENCE_LABELS.items():
-        kb.button(text=_(label), callback_data=PickAudience(kind=AudienceKind(kind)))
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_(label), PickAudience(kind=AudienceKind(kind)))
+            for kind, label in AUDIENCE_LABELS.items()
+        ],
+        columns=2,
+    )
 
 
 def _mark(label: str, on: bool) -> str:
@@ -250,20 +256,19 @@ def villages_keyboard(stations: Sequence[Any], chosen: set[int]) -> InlineKeyboa
 
 
 def teams_keyboard(teams: Sequence[Any]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(text=local_name(team, locale()), callback_data=PickTeam(team_id=team.id))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [(local_name(team, locale()), PickTeam(team_id=team.id)) for team in teams]
+    )
 
 
 def when_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("▶ Now"), callback_data=PickWhen(mode=When.NOW))
-    kb.button(text=_("📅 On a date and time"), callback_data=PickWhen(mode=When.AT))
-    kb.button(text=_("🔁 Repeat"), callback_data=PickWhen(mode=When.REPEAT))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("▶ Now"), PickWhen(mode=When.NOW)),
+            (_("📅 On a date and time"), PickWhen(mode=When.AT)),
+            (_("🔁 Repeat"), PickWhen(mode=When.REPEAT)),
+        ]
+    )
 
 
 def day_label(day: date) -> str:
@@ -272,20 +277,23 @@ def day_label(day: date) -> str:
 
 def days_keyboard(today: date) -> InlineKeyboardMarkup:
     """Today and the days after it."""
-    kb = InlineKeyboardBuilder()
-    for day in (today + timedelta(days=i) for i in range(DAYS_AHEAD)):
-        kb.button(text=day_label(day), callback_data=PickDay(day=day))
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (day_label(day), PickDay(day=day))
+            for day in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
+        ],
+        columns=2,
+    )
 
 
 def repeat_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Every day"), callback_data=PickRepeat(kind=Repeat.DAILY))
-    kb.button(text=_("Every week"), callback_data=PickRepeat(kind=Repeat.WEEKLY))
-    kb.button(text=_("Every month"), callback_data=PickRepeat(kind=Repeat.MONTHLY))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("Every day"), PickRepeat(kind=Repeat.DAILY)),
+            (_("Every week"), PickRepeat(kind=Repeat.WEEKLY)),
+            (_("Every month"), PickRepeat(kind=Repeat.MONTHLY)),
+        ]
+    )
 
 
 def weekdays_keyboard(chosen: set[int]) -> InlineKeyboardMarkup:
@@ -299,21 +307,23 @@ def weekdays_keyboard(chosen: set[int]) -> InlineKeyboardMarkup:
 
 
 def times_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for hour, minute in TIME_CHOICES:
-        kb.button(text=f"{hour:02d}:{minute:02d}", callback_data=PickTime(hour=hour, minute=minute))
-    kb.adjust(4)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (f"{hour:02d}:{minute:02d}", PickTime(hour=hour, minute=minute))
+            for hour, minute in TIME_CHOICES
+        ],
+        columns=4,
+    )
 
 
 def preview_keyboard(*, approval: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("📨 Send for approval") if approval else _("✅ Send"), callback_data=SendNotice()
+    return inline_keyboard(
+        [
+            (_("📨 Send for approval") if approval else _("✅ Send"), SendNotice()),
+            (_("✖ Cancel"), DropNotice()),
+        ],
+        columns=2,
     )
-    kb.button(text=_("✖ Cancel"), callback_data=DropNotice())
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 def preview_text(
@@ -349,14 +359,16 @@ def summary(facts: BroadcastFacts, tz: tzinfo) -> str:
 
 
 def scheduled_keyboard(found: Sequence[Broadcast]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for bc in found:
-        kb.button(
-            text=_("✖ Cancel #{id}").format(id=bc.id),
-            callback_data=BroadcastAction(action=NoticeAction.CANCEL, broadcast_id=bc.id),
-        )
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (
+                _("✖ Cancel #{id}").format(id=bc.id),
+                BroadcastAction(action=NoticeAction.CANCEL, broadcast_id=bc.id),
+            )
+            for bc in found
+        ],
+        columns=2,
+    )
 
 
 # --- queued notices -----------------------------------------------------------------------

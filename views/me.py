@@ -19,6 +19,7 @@ from services.i18n import local_name
 from services.points import RecentEntry
 from services.volunteers import Membership
 from views.format import locale, num
+from views.menu import inline_keyboard
 
 BAR = 10
 NAMES_SHOWN = 12
@@ -126,14 +127,9 @@ def me_keyboard(
 
 def teams_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     """The teams a leader or the office may open, one a row."""
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(
-            text="👥 " + local_name(team, locale()),
-            callback_data=TeamRoster(team_id=team.id),
-        )
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [("👥 " + local_name(team, locale()), TeamRoster(team_id=team.id)) for team in teams]
+    )
 
 
 def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
@@ -149,9 +145,12 @@ def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
 
 
 def confirm_leave_keyboard(team_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Yes, leave the team"), callback_data=LeaveConfirmed(team_id=team_id))
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("Yes, leave the team"), LeaveConfirmed(team_id=team_id)),
+        ],
+        columns=1,
+    )
 
 
 def roster_lines(
@@ -184,9 +183,12 @@ def remove_keyboard(
 
 
 def confirm_remove_keyboard(member_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Yes, remove"), callback_data=RemoveConfirmed(member_id=member_id))
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("Yes, remove"), RemoveConfirmed(member_id=member_id)),
+        ],
+        columns=1,
+    )
 
 
 def progress_bar(done: Decimal, target: Decimal) -> str:
