@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,6 +21,9 @@ from models.migrate import downgrade, head_revision, schema_revision, upgrade
 from services import people
 from services.i18n import compile_catalogs
 from services.org import OrgConfigError, load_org_config, org_summary, sync_org
+
+if TYPE_CHECKING:
+    from services.reports import Scope
 
 log = logging.getLogger("civic_dispatch")
 BACKUP_DIR = ROOT / "data" / "backups"
@@ -110,6 +114,15 @@ async def _region(session: AsyncSession, code: str | None, level: RegionLevel) -
     return rows[0] if len(rows) == 1 else None
 
 
+# The option that says where an appointment is, for the roles that have a place.
+PLACE_OPTION = {
+    Role.STATION_HEAD: "station",
+    Role.OFFICE: "town",
+    Role.DISPATCHER: "unit",
+    Role.TEAM_LEADER: "team",
+}
+
+
 async def staff(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
@@ -133,33 +146,41 @@ async def staff(settings: Settings, args: argparse.Namespace) -> int:
             region = team = unit = None
             if role == Role.STATION_HEAD:
                 region = await _region(session, args.station, RegionLevel.STATION)
-                if region is None:
-                    _say("Give --station with a station code (see `org show`).")
-                    return 2
             elif role == Role.OFFICE:
                 region = await _region(session, args.town, RegionLevel.TOWN)
-                if region is None:
-                    _say("Give --town with a town code (see `org show`).")
-                    return 2
             elif role == Role.DISPATCHER:
                 code = args.unit or ""
                 unit = await session.scalar(
                     select(Unit).where(Unit.code == code, Unit.active.is_(True))
                 )
-                if unit is None:
-                    _say("Give --unit with a unit code (see `org show`).")
-                    return 2
             elif role == Role.TEAM_LEADER:
                 team = await session.scalar(select(Team).where(Team.code == (args.team or "")))
-                if team is None:
-                    _say("Give --team with a team code (see `org show`).")
-                    return 2
+            option = PLACE_OPTION.get(role)
+            if option is not None and (region or team or unit) is None:
+                _say(f"Give --{option} with a {option} code (see `org show`).")
+                return 2
             await people.appoint(session, user, role, region=region, team=team, unit=unit)
             await session.commit()
             _say(f"Appointed {args.tg_id} as {role.value}.")
             return 0
     finally:
         await engine.dispose()
+
+
+async def _scope(session: AsyncSession, station: str | None, town: str | None) -> Scope | None:
+    """What --station or --town names (everything when neither); None, having said so, when
+    the code is unknown."""
+    from services import reports
+
+    if not (station or town):
+        return reports.Scope()
+    level = RegionLevel.STATION if station else RegionLevel.TOWN
+    region = await _region(session, station or town, level)
+    if region is None:
+        _say(f"Unknown --{level.value} (see `org show` for the codes).")
+        return None
+    ids = frozenset({region.id})
+    return reports.Scope(station_ids=ids) if station else reports.Scope(town_ids=ids)
 
 
 async def export(settings: Settings, args: argparse.Namespace) -> int:
@@ -183,19 +204,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         async with make_sessionmaker(engine)() as session:
-            scope = reports.Scope()
-            if args.station:
-                station = await _region(session, args.station, RegionLevel.STATION)
-                if station is None:
-                    _say("Unknown --station (see `org show` for the codes).")
-                    return 2
-                scope = reports.Scope(station_ids=frozenset({station.id}))
-            elif args.town:
-                town = await _region(session, args.town, RegionLevel.TOWN)
-                if town is None:
-                    _say("Unknown --town (see `org show` for the codes).")
-                    return 2
-                scope = reports.Scope(town_ids=frozenset({town.id}))
+            scope = await _scope(session, args.station, args.town)
+            if scope is None:
+                return 2
             args.out.parent.mkdir(parents=True, exist_ok=True)
             if args.action == "xlsx":
                 summary = await archive.write_xlsx(session, args.out, scope, period, tz=settings.tz)
