@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.media import save_attachment
 from bot.settings import Settings
+from views.menu import contact_keyboard
 
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -62,6 +63,19 @@ async def written(message: Message, limit: int, hint: str) -> str | None:
         await message.answer(hint.format(n=limit))
         return None
     return text
+
+
+async def own_phone(message: Message) -> str | None:
+    """The number on a shared contact card when it is the sender's own; None, after asking
+    again, for anyone else's (a forwarded card may be someone else's)."""
+    contact = message.contact
+    if contact is None or message.from_user is None or contact.user_id != message.from_user.id:
+        await message.answer(
+            _("That is not your own number. Please use the button below."),
+            reply_markup=contact_keyboard(),
+        )
+        return None
+    return contact.phone_number
 
 
 async def collect_photo(

@@ -9,7 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import picked, too_long, written
+from handlers.common import own_phone, picked, too_long, written
 from handlers.enrol.ask import ask, ask_next
 from handlers.enrol.states import STEPS, Enrolment
 from models import User
@@ -50,16 +50,9 @@ async def got_name(message: Message, state: FSMContext, user: User) -> None:
 
 
 async def got_phone(message: Message, state: FSMContext, user: User) -> None:
-    contact = message.contact
-    if contact is None or message.from_user is None or contact.user_id != message.from_user.id:
-        # A forwarded card may be someone else's: only the sender's own number is taken.
-        await message.answer(
-            _("That is not your own number. Please use the button below."),
-            reply_markup=contact_keyboard(),
-        )
-        return
-    await state.update_data(phone=contact.phone_number)
-    await ask_next(message, state, Enrolment.phone, user)
+    if phone := await own_phone(message):
+        await state.update_data(phone=phone)
+        await ask_next(message, state, Enrolment.phone, user)
 
 
 async def skip_phone(message: Message, state: FSMContext, user: User) -> None:

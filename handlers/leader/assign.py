@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.common import reply
-from handlers.leader.states import Assign
+from handlers.leader.states import Assign, answers_for, begin
 from models import Slot, User, utcnow
 from services import orders
 from services.people import Roles
@@ -40,10 +40,6 @@ def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
     ]
 
 
-async def _stale(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer valid."), show_alert=True)
-
-
 async def assign(
     query: CallbackQuery,
     callback_data: OrderAction,
@@ -52,9 +48,7 @@ async def assign(
     roles: Roles,
 ) -> None:
     order = await orders.order_in_hand(session, callback_data.order_id, roles)
-    await query.answer()
-    await state.set_state(Assign.volunteers)
-    await state.update_data(order_id=order.id, number=order.number, chosen=[])
+    await begin(query, state, Assign.volunteers, order, chosen=[])
     people = await orders.order_roster(session, order.id)
     await reply(
         query,
@@ -66,9 +60,8 @@ async def assign(
 async def toggle(
     query: CallbackQuery, callback_data: AssignVolunteer, state: FSMContext, session: AsyncSession
 ) -> None:
-    data = await state.get_data()
-    if callback_data.order_id != data.get("order_id"):
-        await _stale(query)
+    data = await answers_for(query, state, callback_data.order_id)
+    if data is None:
         return
     await query.answer()
     chosen = set(data.get("chosen", [])) ^ {callback_data.user_id}
@@ -83,9 +76,8 @@ async def toggle(
 async def roster_done(
     query: CallbackQuery, callback_data: RosterDone, state: FSMContext, settings: Settings
 ) -> None:
-    data = await state.get_data()
-    if callback_data.order_id != data.get("order_id"):
-        await _stale(query)
+    data = await answers_for(query, state, callback_data.order_id)
+    if data is None:
         return
     if not data.get("chosen"):
         await query.answer(_("Choose at least one person."), show_alert=True)
@@ -107,9 +99,11 @@ async def slot_chosen(
     roles: Roles,
     settings: Settings,
 ) -> None:
-    data = await state.get_data()
-    if callback_data.order_id != data.get("order_id") or callback_data.slot not in SLOT_HOURS:
-        await _stale(query)
+    data = await answers_for(query, state, callback_data.order_id)
+    if data is None:
+        return
+    if callback_data.slot not in SLOT_HOURS:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
     start_t, end_t = SLOT_HOURS[callback_data.slot]

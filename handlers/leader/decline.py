@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import reply, too_long
-from handlers.leader.states import REASON_MAX, Decline
+from handlers.leader.states import REASON_MAX, Decline, answers_for, begin
 from models import User
 from services import orders, screens
 from services.people import Roles
@@ -31,9 +31,7 @@ async def decline(
     roles: Roles,
 ) -> None:
     order = await orders.order_in_hand(session, callback_data.order_id, roles)
-    await query.answer()
-    await state.set_state(Decline.reason)
-    await state.update_data(order_id=order.id, number=order.number)
+    await begin(query, state, Decline.reason, order)
     await reply(
         query,
         _("Why can't your team take it? Tap a reason or write one."),
@@ -68,8 +66,7 @@ async def reason_button(
     user: User,
     roles: Roles,
 ) -> None:
-    if callback_data.order_id != (await state.get_data()).get("order_id"):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+    if await answers_for(query, state, callback_data.order_id) is None:
         return
     await query.answer()
     if isinstance(query.message, Message):
