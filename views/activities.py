@@ -107,35 +107,22 @@ def activity_lines(facts: ActivityFacts, tz: tzinfo) -> list[str]:
 
 
 def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
     if signed:
-        kb.button(
-            text=_("✖ Cancel my sign-up"),
-            callback_data=ActivityAction(action=Act.CANCEL, activity_id=activity_id),
-        )
+        label, action = _("✖ Cancel my sign-up"), Act.CANCEL
     else:
-        kb.button(
-            text=_("✋ Sign up"),
-            callback_data=ActivityAction(action=Act.SIGNUP, activity_id=activity_id),
-        )
-    return kb.as_markup()
+        label, action = _("✋ Sign up"), Act.SIGNUP
+    return inline_keyboard([(label, ActivityAction(action=action, activity_id=activity_id))])
 
 
 def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     return inline_keyboard(
-        [
-            (_("✅ Check in"), ActivityAction(action=Act.CHECKIN, activity_id=activity_id)),
-        ],
-        columns=1,
+        [(_("✅ Check in"), ActivityAction(action=Act.CHECKIN, activity_id=activity_id))]
     )
 
 
 def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
     return inline_keyboard(
-        [
-            (_("📋 Attendance"), ActivityAction(action=Act.ATTENDANCE, activity_id=activity_id)),
-        ],
-        columns=1,
+        [(_("📋 Attendance"), ActivityAction(action=Act.ATTENDANCE, activity_id=activity_id))]
     )
 
 
@@ -157,12 +144,7 @@ def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeybo
 
 
 def publish_button() -> InlineKeyboardMarkup:
-    return inline_keyboard(
-        [
-            (_("➕ Publish an activity"), NewActivity()),
-        ],
-        columns=1,
-    )
+    return inline_keyboard([(_("➕ Publish an activity"), NewActivity())])
 
 
 def publish_confirm_keyboard() -> InlineKeyboardMarkup:
@@ -182,8 +164,7 @@ def call_off_keyboard(activity_id: int) -> InlineKeyboardMarkup:
                 _("Yes, call it off"),
                 ActivityAction(action=Act.CALL_OFF_YES, activity_id=activity_id),
             ),
-        ],
-        columns=1,
+        ]
     )
 
 

@@ -3,7 +3,7 @@ card and the delivery report, and the queued notices themselves (services/broadc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
@@ -237,22 +237,25 @@ def audience_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def _mark(label: str, on: bool) -> str:
-    return f"{'☑' if on else '☐'} {label}"
+def _toggles(
+    buttons: Iterable[tuple[str, bool, CallbackData]], done: CallbackData, columns: int
+) -> InlineKeyboardMarkup:
+    """Buttons that tick on and off (☑ / ☐), `columns` to a row, then «Next» on a row of its own."""
+    kb = InlineKeyboardBuilder()
+    for label, on, data in buttons:
+        kb.button(text=f"{'☑' if on else '☐'} {label}", callback_data=data)
+    kb.adjust(columns)
+    kb.row()
+    kb.button(text=_("Next ➡"), callback_data=done)
+    return kb.as_markup()
 
 
 def villages_keyboard(stations: Sequence[Any], chosen: set[int]) -> InlineKeyboardMarkup:
     """The stations one may address (Region rows), ☑ those chosen, then «Next»."""
-    kb = InlineKeyboardBuilder()
-    for station in stations:
-        kb.button(
-            text=_mark(local_name(station, locale()), station.id in chosen),
-            callback_data=ToggleVillage(station_id=station.id),
-        )
-    kb.adjust(2)
-    kb.row()
-    kb.button(text=_("Next ➡"), callback_data=VillagesChosen())
-    return kb.as_markup()
+    villages = (
+        (local_name(s, locale()), s.id in chosen, ToggleVillage(station_id=s.id)) for s in stations
+    )
+    return _toggles(villages, VillagesChosen(), columns=2)
 
 
 def teams_keyboard(teams: Sequence[Any]) -> InlineKeyboardMarkup:
@@ -297,13 +300,8 @@ def repeat_keyboard() -> InlineKeyboardMarkup:
 
 
 def weekdays_keyboard(chosen: set[int]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for i, name in enumerate(WEEKDAYS):
-        kb.button(text=_mark(_(name), i in chosen), callback_data=ToggleWeekday(weekday=i))
-    kb.adjust(4)
-    kb.row()
-    kb.button(text=_("Next ➡"), callback_data=WeekdaysChosen())
-    return kb.as_markup()
+    days = ((_(name), i in chosen, ToggleWeekday(weekday=i)) for i, name in enumerate(WEEKDAYS))
+    return _toggles(days, WeekdaysChosen(), columns=4)
 
 
 def times_keyboard() -> InlineKeyboardMarkup:

@@ -133,24 +133,15 @@ def teams_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
 
 
 def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for m in mine:
-        if m.member.role == MemberRole.MEMBER:
-            kb.button(
-                text=local_name(m.team, locale()),
-                callback_data=LeaveTeam(team_id=m.team.id),
-            )
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        (local_name(m.team, locale()), LeaveTeam(team_id=m.team.id))
+        for m in mine
+        if m.member.role == MemberRole.MEMBER
+    )
 
 
 def confirm_leave_keyboard(team_id: int) -> InlineKeyboardMarkup:
-    return inline_keyboard(
-        [
-            (_("Yes, leave the team"), LeaveConfirmed(team_id=team_id)),
-        ],
-        columns=1,
-    )
+    return inline_keyboard([(_("Yes, leave the team"), LeaveConfirmed(team_id=team_id))])
 
 
 def roster_lines(
@@ -171,24 +162,15 @@ def remove_keyboard(
     roster: Sequence[tuple[TeamMember, User]], viewer_id: int | None
 ) -> InlineKeyboardMarkup:
     """🚫 Remove for each plain member but the viewer."""
-    kb = InlineKeyboardBuilder()
-    for member, person in roster:
-        if member.role == MemberRole.MEMBER and person.id != viewer_id:
-            kb.button(
-                text=_("🚫 Remove {name}").format(name=person.name or "?"),
-                callback_data=RemoveMember(member_id=member.id),
-            )
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        (_("🚫 Remove {name}").format(name=person.name or "?"), RemoveMember(member_id=member.id))
+        for member, person in roster
+        if member.role == MemberRole.MEMBER and person.id != viewer_id
+    )
 
 
 def confirm_remove_keyboard(member_id: int) -> InlineKeyboardMarkup:
-    return inline_keyboard(
-        [
-            (_("Yes, remove"), RemoveConfirmed(member_id=member_id)),
-        ],
-        columns=1,
-    )
+    return inline_keyboard([(_("Yes, remove"), RemoveConfirmed(member_id=member_id))])
 
 
 def progress_bar(done: Decimal, target: Decimal) -> str:

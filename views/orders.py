@@ -162,29 +162,18 @@ def rate_keyboard(order_id: int) -> InlineKeyboardMarkup:
 
 
 def history_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    return inline_keyboard(
-        [
-            (_("📜 History"), OrderAction(action="history", order_id=order_id)),
-        ],
-        columns=1,
-    )
+    return inline_keyboard([(_("📜 History"), OrderAction(action="history", order_id=order_id))])
 
 
 def hours_keyboard(order_id: int) -> InlineKeyboardMarkup:
     return inline_keyboard(
-        [
-            (_("✅ Confirm hours"), OrderAction(action="confirm_hours", order_id=order_id)),
-        ],
-        columns=1,
+        [(_("✅ Confirm hours"), OrderAction(action="confirm_hours", order_id=order_id))]
     )
 
 
 def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
     return inline_keyboard(
-        [
-            (_("✖ Cancel this order"), OrderAction(action="cancel", order_id=order_id)),
-        ],
-        columns=1,
+        [(_("✖ Cancel this order"), OrderAction(action="cancel", order_id=order_id))]
     )
 
 
