@@ -97,11 +97,21 @@ async def collect_photo(
 
 
 async def reply(
-    query: CallbackQuery, text: str, markup: Markup | None = None, *, spent: bool = False
+    query: CallbackQuery,
+    text: str,
+    markup: Markup | None = None,
+    *,
+    spent: bool = False,
+    edit: bool = False,
 ) -> None:
     """Say `text` below the message whose button was tapped (taking its buttons away first
-    when they are `spent`); nothing when that message is too old to reach."""
+    when they are `spent`), or in its place (`edit`, with inline buttons only); nothing when
+    that message is too old to reach."""
     if not isinstance(query.message, Message):
+        return
+    if edit:
+        inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
+        await query.message.edit_text(text, reply_markup=inline)
         return
     if spent:
         await query.message.edit_reply_markup(reply_markup=None)

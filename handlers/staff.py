@@ -51,16 +51,12 @@ async def role_chosen(
     role = appointments.offered(roles, callback_data.role)
     places = await appointments.places_for(session, role, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("For which station or team?"), reply_markup=places_keyboard(role, places)
-        )
+    await reply(query, _("For which station or team?"), places_keyboard(role, places), edit=True)
 
 
 async def where_chosen(query: CallbackQuery, callback_data: AppointAt) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("How?"), reply_markup=how_keyboard(callback_data))
+    await reply(query, _("How?"), how_keyboard(callback_data), edit=True)
 
 
 async def make_link(
@@ -82,12 +78,13 @@ async def make_link(
     await query.answer()
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={invite.code}"
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("Send this link to the person. It works once and expires in 3 days:\n{link}").format(
-                link=link
-            )
-        )
+    await reply(
+        query,
+        _("Send this link to the person. It works once and expires in 3 days:\n{link}").format(
+            link=link
+        ),
+        edit=True,
+    )
 
 
 async def pick(
@@ -145,14 +142,15 @@ async def chosen(
     )
     await state.clear()
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("{name} is now {role} of {where}.").format(
-                name=person.name,
-                role=_(ROLE_LABELS[callback_data.role]),
-                where=local_name(place, locale()),
-            )
-        )
+    await reply(
+        query,
+        _("{name} is now {role} of {where}.").format(
+            name=person.name,
+            role=_(ROLE_LABELS[callback_data.role]),
+            where=local_name(place, locale()),
+        ),
+        edit=True,
+    )
 
 
 def router() -> Router:

@@ -4,7 +4,7 @@ tapping a name ticks who came."""
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,11 +53,12 @@ async def toggle(
         session, callback_data.activity_id, user, roles, callback_data.user_id
     )
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            attendance_text(sheet.title, sheet.lines),
-            reply_markup=attendance_keyboard(sheet.activity_id, sheet.lines),
-        )
+    await reply(
+        query,
+        attendance_text(sheet.title, sheet.lines),
+        attendance_keyboard(sheet.activity_id, sheet.lines),
+        edit=True,
+    )
 
 
 def router() -> Router:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,11 +27,12 @@ async def pick_team_to_leave(query: CallbackQuery, session: AsyncSession, user: 
 
 async def confirm_leave(query: CallbackQuery, callback_data: LeaveTeam) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("Leave the team? Your hours and points stay yours."),
-            reply_markup=confirm_leave_keyboard(callback_data.team_id),
-        )
+    await reply(
+        query,
+        _("Leave the team? Your hours and points stay yours."),
+        confirm_leave_keyboard(callback_data.team_id),
+        edit=True,
+    )
 
 
 async def leave(
@@ -39,10 +40,7 @@ async def leave(
 ) -> None:
     await volunteers.leave(session, user, callback_data.team_id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("You have left the team. Thank you for your service!"), reply_markup=None
-        )
+    await reply(query, _("You have left the team. Thank you for your service!"), edit=True)
 
 
 def router() -> Router:
