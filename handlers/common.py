@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import TypeVar
 
@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.media import save_attachment
 from bot.settings import Settings
-from views.menu import contact_keyboard
+from views.menu import choices_keyboard, contact_keyboard
 
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -44,6 +44,16 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
         )
     )
     return True
+
+
+async def ask_choice(
+    message: Message, question: str, labels: Iterable[str] = (), *, columns: int = 2
+) -> None:
+    """Ask `question` with a big button for each label, and Cancel (no Back: the forms
+    that ask this way go forward only)."""
+    await message.answer(
+        question, reply_markup=choices_keyboard(labels, columns=columns, back=False)
+    )
 
 
 async def picked(message: Message, choices: Mapping[str, T]) -> T | None:

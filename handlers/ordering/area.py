@@ -8,13 +8,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import picked
+from handlers.common import ask_choice, picked
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
 from models import ServiceArea
 from services.org import service_areas
 from views.format import by_name
-from views.menu import BTN_BACK, choices_keyboard
+from views.menu import BTN_BACK
 
 
 async def _areas(state: FSMContext, session: AsyncSession) -> dict[str, ServiceArea]:
@@ -25,9 +25,7 @@ async def _areas(state: FSMContext, session: AsyncSession) -> dict[str, ServiceA
 @asks(OrderForm.area)
 async def ask_area(message: Message, state: FSMContext, session: AsyncSession) -> None:
     areas = await _areas(state, session)
-    await message.answer(
-        _("What kind of help do you need?"), reply_markup=choices_keyboard(areas, back=False)
-    )
+    await ask_choice(message, _("What kind of help do you need?"), areas)
 
 
 async def area_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:

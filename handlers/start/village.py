@@ -8,23 +8,19 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import picked
+from handlers.common import ask_choice, picked
 from handlers.start.name import ask_name
 from handlers.start.states import Registration
 from models import User
 from services import profile
 from services.org import station_choices
 from views.format import by_name
-from views.menu import choices_keyboard
 
 
 async def ask_village(message: Message, state: FSMContext, session: AsyncSession) -> None:
     stations = by_name(await station_choices(session))
     await state.set_state(Registration.village)
-    await message.answer(
-        _("Which village or community do you live in?"),
-        reply_markup=choices_keyboard(stations, back=False),
-    )
+    await ask_choice(message, _("Which village or community do you live in?"), stations)
 
 
 async def village_chosen(
