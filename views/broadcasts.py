@@ -25,16 +25,16 @@ from views.notices import Note, Rendered, message, renders
 # --- callback data: one class per button of the conversation -------------------------------
 
 
-class NewNotice(CallbackData, prefix="ntn"):
-    """📢 Notices → ✍ New notice."""
+class NoticesItem(StrEnum):
+    NEW = "new"  # ✍ New notice
+    SCHEDULED = "scheduled"  # 🗓 Scheduled notices
+    MINE = "mine"  # 📊 My notices and reports
 
 
-class ScheduledNotices(CallbackData, prefix="nts"):
-    """📢 Notices → 🗓 Scheduled notices."""
+class NoticesMenu(CallbackData, prefix="ntm"):
+    """A button of the 📢 Notices menu."""
 
-
-class MyNotices(CallbackData, prefix="ntmy"):
-    """📢 Notices → 📊 My notices and reports."""
+    item: NoticesItem
 
 
 class PickAudience(CallbackData, prefix="nta"):
@@ -84,12 +84,10 @@ class PickTime(CallbackData, prefix="ntc"):
     minute: int
 
 
-class SendNotice(CallbackData, prefix="ntok"):
-    """✅ Send (or 📨 Send for approval) under the preview."""
+class PreviewChoice(CallbackData, prefix="ntp"):
+    """Under the preview: ✅ Send (or 📨 Send for approval), or ✖ Cancel."""
 
-
-class DropNotice(CallbackData, prefix="ntno"):
-    """✖ Cancel under the preview."""
+    send: bool
 
 
 class NoticeAction(StrEnum):
@@ -220,9 +218,9 @@ def approval_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
 def notices_menu_keyboard() -> InlineKeyboardMarkup:
     return inline_keyboard(
         [
-            (_("✍ New notice"), NewNotice()),
-            (_("🗓 Scheduled notices"), ScheduledNotices()),
-            (_("📊 My notices and reports"), MyNotices()),
+            (_("✍ New notice"), NoticesMenu(item=NoticesItem.NEW)),
+            (_("🗓 Scheduled notices"), NoticesMenu(item=NoticesItem.SCHEDULED)),
+            (_("📊 My notices and reports"), NoticesMenu(item=NoticesItem.MINE)),
         ]
     )
 
@@ -317,8 +315,8 @@ def times_keyboard() -> InlineKeyboardMarkup:
 def preview_keyboard(*, approval: bool) -> InlineKeyboardMarkup:
     return inline_keyboard(
         [
-            (_("📨 Send for approval") if approval else _("✅ Send"), SendNotice()),
-            (_("✖ Cancel"), DropNotice()),
+            (_("📨 Send for approval") if approval else _("✅ Send"), PreviewChoice(send=True)),
+            (_("✖ Cancel"), PreviewChoice(send=False)),
         ],
         columns=2,
     )

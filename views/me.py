@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from decimal import Decimal
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -26,26 +27,23 @@ NAMES_SHOWN = 12
 MESSAGE_MAX = 4096
 
 
-class Certificate(CallbackData, prefix="mec"):
-    """📜 Certificate of hours."""
+class MeItem(StrEnum):
+    CERTIFICATE = "cert"  # 📜 Certificate of hours
+    LEAVE = "leave"  # 🚪 Leave a team: which one is asked next
+    TOWN_TEAMS = "teams"  # 👥 The town's teams (the office)
 
 
-class LeaveWhich(CallbackData, prefix="mel"):
-    """🚪 Leave a team: which one is asked next."""
+class MeMenu(CallbackData, prefix="mem"):
+    """A button under /me."""
+
+    item: MeItem
 
 
-class LeaveTeam(CallbackData, prefix="melt"):
-    """The team to leave (are you sure?)."""
+class LeaveTeam(CallbackData, prefix="mlt"):
+    """The team to leave: are you sure (`sure` false), then left."""
 
     team_id: int
-
-
-class LeaveConfirmed(CallbackData, prefix="mely"):
-    team_id: int
-
-
-class TownTeams(CallbackData, prefix="mets"):
-    """👥 The town's teams (the office)."""
+    sure: bool = False
 
 
 class TeamRoster(CallbackData, prefix="met"):
@@ -54,14 +52,11 @@ class TeamRoster(CallbackData, prefix="met"):
     team_id: int
 
 
-class RemoveMember(CallbackData, prefix="mer"):
-    """🚫 Remove someone from the team (are you sure?)."""
+class RemoveMember(CallbackData, prefix="mrm"):
+    """🚫 Remove someone from the team: are you sure (`sure` false), then removed."""
 
     member_id: int
-
-
-class RemoveConfirmed(CallbackData, prefix="mery"):
-    member_id: int
+    sure: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,19 +103,19 @@ def me_keyboard(
     mine: Sequence[Membership], led: Sequence[Team], *, office: bool
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("📜 Certificate of hours"), callback_data=Certificate())
+    kb.button(text=_("📜 Certificate of hours"), callback_data=MeMenu(item=MeItem.CERTIFICATE))
     if any(
         m.member.role == MemberRole.MEMBER and m.member.status == MembershipStatus.ACTIVE
         for m in mine
     ):
-        kb.button(text=_("🚪 Leave a team"), callback_data=LeaveWhich())
+        kb.button(text=_("🚪 Leave a team"), callback_data=MeMenu(item=MeItem.LEAVE))
     for team in led:
         kb.button(
             text="👥 " + local_name(team, locale()),
             callback_data=TeamRoster(team_id=team.id),
         )
     if office:
-        kb.button(text=_("👥 The town's teams"), callback_data=TownTeams())
+        kb.button(text=_("👥 The town's teams"), callback_data=MeMenu(item=MeItem.TOWN_TEAMS))
     kb.adjust(1)
     return kb.as_markup()
 
@@ -141,7 +136,7 @@ def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
 
 
 def confirm_leave_keyboard(team_id: int) -> InlineKeyboardMarkup:
-    return inline_keyboard([(_("Yes, leave the team"), LeaveConfirmed(team_id=team_id))])
+    return inline_keyboard([(_("Yes, leave the team"), LeaveTeam(team_id=team_id, sure=True))])
 
 
 def roster_lines(
@@ -170,7 +165,7 @@ def remove_keyboard(
 
 
 def confirm_remove_keyboard(member_id: int) -> InlineKeyboardMarkup:
-    return inline_keyboard([(_("Yes, remove"), RemoveConfirmed(member_id=member_id))])
+    return inline_keyboard([(_("Yes, remove"), RemoveMember(member_id=member_id, sure=True))])
 
 
 def progress_bar(done: Decimal, target: Decimal) -> str:

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.broadcast.states import NoticeForm, Turn, ask, with_turn
 from services import broadcasts
 from services.people import Roles
-from views.broadcasts import NewNotice, notices_menu_keyboard
+from views.broadcasts import NoticesItem, NoticesMenu, notices_menu_keyboard
 from views.menu import BTN_NOTICES
 
 
@@ -46,5 +46,5 @@ async def new_notice(query: CallbackQuery, turn: Turn) -> None:
 def router() -> Router:
     r = Router(name="broadcast.entry")
     r.message.register(notices_menu, F.text == BTN_NOTICES)
-    r.callback_query.register(new_notice, NewNotice.filter(), with_turn)
+    r.callback_query.register(new_notice, NoticesMenu.filter(F.item == NoticesItem.NEW), with_turn)
     return r

@@ -3,7 +3,7 @@ approval) or ✖ Cancel."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -18,8 +18,7 @@ from services import broadcasts, screens
 from services.people import Roles
 from services.quiet import QuietHours
 from views.broadcasts import (
-    DropNotice,
-    SendNotice,
+    PreviewChoice,
     audience_label,
     notice_text,
     preview_keyboard,
@@ -113,6 +112,6 @@ async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
 
 def router() -> Router:
     r = Router(name="broadcast.preview")
-    r.callback_query.register(send, NoticeForm.preview, SendNotice.filter())
-    r.callback_query.register(drop, NoticeForm.preview, DropNotice.filter())
+    r.callback_query.register(send, NoticeForm.preview, PreviewChoice.filter(F.send))
+    r.callback_query.register(drop, NoticeForm.preview, PreviewChoice.filter(~F.send))
     return r

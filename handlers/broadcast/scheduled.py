@@ -14,9 +14,9 @@ from services import broadcasts, screens
 from services.people import Roles
 from views.broadcasts import (
     BroadcastAction,
-    MyNotices,
     NoticeAction,
-    ScheduledNotices,
+    NoticesItem,
+    NoticesMenu,
     report_lines,
     scheduled_keyboard,
     summary,
@@ -74,9 +74,9 @@ async def my_notices(
 
 def router() -> Router:
     r = Router(name="broadcast.scheduled")
-    r.callback_query.register(scheduled_list, ScheduledNotices.filter())
+    r.callback_query.register(scheduled_list, NoticesMenu.filter(F.item == NoticesItem.SCHEDULED))
     r.callback_query.register(
         cancel_broadcast, BroadcastAction.filter(F.action == NoticeAction.CANCEL)
     )
-    r.callback_query.register(my_notices, MyNotices.filter())
+    r.callback_query.register(my_notices, NoticesMenu.filter(F.item == NoticesItem.MINE))
     return r

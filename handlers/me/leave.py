@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,9 +11,9 @@ from handlers.common import reply
 from models import MembershipStatus, User
 from services import volunteers
 from views.me import (
-    LeaveConfirmed,
     LeaveTeam,
-    LeaveWhich,
+    MeItem,
+    MeMenu,
     confirm_leave_keyboard,
     leave_keyboard,
 )
@@ -36,7 +36,7 @@ async def confirm_leave(query: CallbackQuery, callback_data: LeaveTeam) -> None:
 
 
 async def leave(
-    query: CallbackQuery, callback_data: LeaveConfirmed, session: AsyncSession, user: User
+    query: CallbackQuery, callback_data: LeaveTeam, session: AsyncSession, user: User
 ) -> None:
     await volunteers.leave(session, user, callback_data.team_id)
     await query.answer()
@@ -45,7 +45,7 @@ async def leave(
 
 def router() -> Router:
     r = Router(name="me.leave")
-    r.callback_query.register(pick_team_to_leave, LeaveWhich.filter())
-    r.callback_query.register(confirm_leave, LeaveTeam.filter())
-    r.callback_query.register(leave, LeaveConfirmed.filter())
+    r.callback_query.register(pick_team_to_leave, MeMenu.filter(F.item == MeItem.LEAVE))
+    r.callback_query.register(confirm_leave, LeaveTeam.filter(~F.sure))
+    r.callback_query.register(leave, LeaveTeam.filter(F.sure))
     return r

@@ -3,7 +3,7 @@ hours this year, and 🚫 Remove → are you sure → removed (they are told).""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +14,10 @@ from models import User, utcnow
 from services import points, volunteers
 from services.people import Roles
 from views.me import (
-    RemoveConfirmed,
+    MeItem,
+    MeMenu,
     RemoveMember,
     TeamRoster,
-    TownTeams,
     chunks,
     confirm_remove_keyboard,
     remove_keyboard,
@@ -72,7 +72,7 @@ async def confirm_remove(
 
 async def remove(
     query: CallbackQuery,
-    callback_data: RemoveConfirmed,
+    callback_data: RemoveMember,
     session: AsyncSession,
     user: User,
     roles: Roles,
@@ -84,8 +84,8 @@ async def remove(
 
 def router() -> Router:
     r = Router(name="me.team")
-    r.callback_query.register(town_teams, TownTeams.filter())
+    r.callback_query.register(town_teams, MeMenu.filter(F.item == MeItem.TOWN_TEAMS))
     r.callback_query.register(team_list, TeamRoster.filter())
-    r.callback_query.register(confirm_remove, RemoveMember.filter())
-    r.callback_query.register(remove, RemoveConfirmed.filter())
+    r.callback_query.register(confirm_remove, RemoveMember.filter(~F.sure))
+    r.callback_query.register(remove, RemoveMember.filter(F.sure))
     return r
