@@ -8,17 +8,15 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.activities.access import managed
 from handlers.common import reply
-from models import User
+from models import Activity, User
 from services import activities
 from services.people import Roles
 from views.activities import Act, ActivityAction, Attend, attendance_keyboard, attendance_text
 
 
-async def show_code(
-    query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, roles: Roles
-) -> None:
-    activity = await activities.managed(session, callback_data.activity_id, roles)
+async def show_code(query: CallbackQuery, activity: Activity) -> None:
     await query.answer()
     await reply(
         query,
@@ -30,14 +28,9 @@ async def show_code(
 
 
 async def show_attendance(
-    query: CallbackQuery,
-    callback_data: ActivityAction,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
+    query: CallbackQuery, activity: Activity, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    await activities.managed(session, callback_data.activity_id, roles)
-    sheet = await activities.attendance_sheet(session, callback_data.activity_id, user, roles)
+    sheet = await activities.attendance_sheet(session, activity.id, user, roles)
     await query.answer()
     await reply(
         query,
@@ -63,7 +56,9 @@ async def toggle(
 
 def router() -> Router:
     r = Router(name="activities.attendance")
-    r.callback_query.register(show_code, ActivityAction.filter(F.action == Act.CODE))
-    r.callback_query.register(show_attendance, ActivityAction.filter(F.action == Act.ATTENDANCE))
+    r.callback_query.register(show_code, ActivityAction.filter(F.action == Act.CODE), managed)
+    r.callback_query.register(
+        show_attendance, ActivityAction.filter(F.action == Act.ATTENDANCE), managed
+    )
     r.callback_query.register(toggle, Attend.filter())
     return r

@@ -7,17 +7,15 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.activities.access import managed
 from handlers.common import reply, spend
-from models import User
+from models import Activity, User
 from services import activities
 from services.people import Roles
 from views.activities import Act, ActivityAction, call_off_keyboard
 
 
-async def call_off(
-    query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, roles: Roles
-) -> None:
-    activity = await activities.managed(session, callback_data.activity_id, roles)
+async def call_off(query: CallbackQuery, activity: Activity) -> None:
     await query.answer()
     await reply(
         query,
@@ -40,6 +38,6 @@ async def call_off_yes(
 
 def router() -> Router:
     r = Router(name="activities.calloff")
-    r.callback_query.register(call_off, ActivityAction.filter(F.action == Act.CALL_OFF))
+    r.callback_query.register(call_off, ActivityAction.filter(F.action == Act.CALL_OFF), managed)
     r.callback_query.register(call_off_yes, ActivityAction.filter(F.action == Act.CALL_OFF_YES))
     return r
