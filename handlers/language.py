@@ -52,9 +52,7 @@ async def large_print_chosen(
         else _("Normal buttons again.")
     )
     with large_print(callback_data.on):
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-            await query.message.answer(said, reply_markup=main_menu(roles))
+        await reply(query, said, main_menu(roles), spent=True)
 
 
 def router() -> Router:
