@@ -46,6 +46,7 @@ BTN_KPI = __("🎯 KPIs")
 BTN_REPORTS = __("📊 Reports")
 BTN_LANGUAGE = __("🌐 Language")
 BTN_HELP = __("❓ Help")
+BTN_PEOPLE = __("👥 Residents")
 BTN_MORE = __("☰ More")
 BTN_HOME = __("🏠 Main menu")
 BTN_CANCEL = __("✖ Cancel")
@@ -117,7 +118,7 @@ def _menu_items(roles: Roles) -> tuple[list[str], list[str]]:
     rest.append(str(BTN_ACTIVITIES))
     rest.append(str(BTN_ME) if roles.is_volunteer or roles.is_staff else str(BTN_JOIN))
     if roles.is_office or roles.head_of_stations:
-        rest += [str(BTN_KPI), str(BTN_REPORTS)]
+        rest += [str(BTN_PEOPLE), str(BTN_KPI), str(BTN_REPORTS)]
     rest += [str(BTN_LANGUAGE), str(BTN_HELP)]
     return work, rest
 
@@ -140,6 +141,11 @@ def more_menu(roles: Roles) -> ReplyKeyboardMarkup:
     return _keyboard(kb.rows(_columns(2)), persistent=True)
 
 
+def is_menu_button(text: str | None) -> bool:
+    """Whether `text` is a menu button (in the reader's language), not an answer."""
+    return text is not None and text in {str(button) for button in MENU_BUTTONS}
+
+
 # Every button a menu may show: what a conversation must not mistake for an answer.
 MENU_BUTTONS = (
     BTN_ORDER,
@@ -158,6 +164,7 @@ MENU_BUTTONS = (
     BTN_REPORTS,
     BTN_LANGUAGE,
     BTN_HELP,
+    BTN_PEOPLE,
     BTN_MORE,
     BTN_HOME,
 )
