@@ -179,6 +179,9 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     await head.expect(contains="What time does it start")
     await head.tap("09:00")
     await head.expect(contains="How many hours")
+    for wrong in ("NaN", "13"):
+        await head.send(wrong)
+        await head.expect(contains="between 0.5 and 12")
     await head.tap("2")
     await head.expect(contains="How many places")
     await head.send("2")
@@ -274,6 +277,8 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     sheet = await head.expect(contains="3 of 3 checked in")
     await head.press("✅ Finish and record hours", message=sheet)
     await head.expect(contains="planned for 2 h")
+    await head.send("NaN")
+    await head.expect(contains="between 0.5 and 24")
     await head.tap("2")
     await head.expect(contains="hours for 3 people are in the ledger")
     for person in (li, zhou, sun):
