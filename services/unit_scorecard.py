@@ -33,19 +33,20 @@ ties keep the config's order.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import PointsEntry, User, utcnow
-from services.i18n import N_
+from models import PointsEntry, Region, Unit, User, utcnow
+from services.i18n import N_, gettext
 from services.kpi import elapsed_fraction
 from services.org import Policy
+from services.people import Roles
 from services.points import LOCAL_TZ, year_bounds
-from services.reports import CENT, Period, dec
-from services.reports.units import Figures, unit_figures
+from services.reports import CENT, Period, dec, scope_for, towns_of
+from services.reports.units import Figures, platform_figures, unit_figures
 from services.scorecard import response_score, weighted_total
 
 # (key, label) in the order of the table.
@@ -105,6 +106,7 @@ class UnitScorecard:
     elapsed: float  # of that year, at the period's end (or now, if earlier)
     target_rate: float
     target_hours: Decimal
+    deadline: timedelta  # to pass an order on, for "on time"
     units: list[UnitScore]
 
 
@@ -181,7 +183,7 @@ def _scores(
 async def build_unit_scorecard(
     session: AsyncSession,
     town_id: int,
-    period: Period,
+    period: Period | None,
     policy: Policy,
     *,
     unit_ids: frozenset[int] | None = None,
@@ -189,19 +191,18 @@ async def build_unit_scorecard(
     tz: tzinfo = LOCAL_TZ,
 ) -> UnitScorecard:
     """The town's active units (or those of `unit_ids`; ranks are then among the town's
-    units all the same), scored and ranked as the module docstring says."""
+    units all the same), scored and ranked as the module docstring says. `period=None`:
+    every order, and the party members' year is the current one."""
     now = now or utcnow()
-    figures = await unit_figures(
-        session, town_id, period.start, period.end, policy.sla.escalate_after
-    )
-    year = period.last.year
+    start, end = (period.start, period.end) if period else (None, None)
+    figures = await unit_figures(session, town_id, start, end, policy.sla.escalate_after)
+    year = period.last.year if period else now.astimezone(tz).year
     year_start, year_end = year_bounds(year, tz)
-    until = min(year_end, period.end)
+    until = min(year_end, end or now)
     elapsed = elapsed_fraction(year, min(until, now), tz)
     target = Decimal(str(policy.kpi.hours_per_year))
-    party = await party_by_unit(
-        session, [f.key for f in figures if f.key], year_start, until, target
-    )
+    keys = [f.key for f in figures if f.key]
+    party = await party_by_unit(session, keys, year_start, until, target)
 
     scored = []
     for f in figures:
@@ -232,4 +233,69 @@ async def build_unit_scorecard(
         ranked.append(s)
     if unit_ids is not None:
         ranked = [s for s in ranked if s.unit_id in unit_ids]
-    return UnitScorecard(year, elapsed, policy.kpi.party_participation, target, ranked)
+    return UnitScorecard(
+        year, elapsed, policy.kpi.party_participation, target, policy.sla.escalate_after, ranked
+    )
+
+
+@dataclass(frozen=True)
+class TownUnits:
+    """What one reader sees of a town: the unit scorecard, and for the office the figures
+    per platform too."""
+
+    town: Region
+    card: UnitScorecard
+    platforms: list[Figures] | None  # None: a dispatcher's view, their own units only
+    own: bool
+
+
+def may_read_units(roles: Roles) -> bool:
+    """The office (or an admin), and the units' dispatchers."""
+    scope = scope_for(roles)
+    return (scope is not None and scope.station_ids is None) or bool(roles.dispatches_for)
+
+
+async def unit_reports_for(
+    session: AsyncSession,
+    roles: Roles,
+    period: Period,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+    tz: tzinfo = LOCAL_TZ,
+) -> list[TownUnits] | None:
+    """The office (or an admin) reads every unit and platform of its towns; a unit's
+    dispatcher reads their own units, ranked among the town's. None for anyone else."""
+    scope = scope_for(roles)
+    no_platform = (gettext(N_("No platform"), "zh_CN"), "No platform")
+    if scope is not None and scope.station_ids is None:
+        out = []
+        for town in await towns_of(session, scope):
+            card = await build_unit_scorecard(session, town.id, period, policy, now=now, tz=tz)
+            platforms = await platform_figures(
+                session,
+                town.id,
+                period.start,
+                period.end,
+                policy.sla.escalate_after,
+                no_platform=no_platform,
+            )
+            out.append(TownUnits(town, card, platforms, own=False))
+        return out
+    if not roles.dispatches_for:
+        return None
+    towns: dict[int, set[int]] = {}
+    for unit_id, town_id in await session.execute(
+        select(Unit.id, Unit.town_id).where(Unit.id.in_(sorted(roles.dispatches_for)))
+    ):
+        towns.setdefault(town_id, set()).add(unit_id)
+    out = []
+    for town_id, ids in sorted(towns.items()):
+        found = await session.get(Region, town_id)
+        if found is None:
+            continue
+        card = await build_unit_scorecard(
+            session, town_id, period, policy, unit_ids=frozenset(ids), now=now, tz=tz
+        )
+        out.append(TownUnits(found, card, None, own=True))
+    return out

@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,8 +49,9 @@ from models import (
     User,
 )
 from models.db import make_engine, make_sessionmaker
-from services import reports
+from services import archive, reports
 from services.org import Policy, load_org_config, sync_org
+from services.reports import Scope
 from services.reports.units import platform_figures, unit_figures
 from services.unit_scorecard import build_unit_scorecard
 
@@ -280,3 +282,45 @@ async def test_unit_figures_by_hand_on_postgresql(postgres_url):
             await check_scorecard(session)
     finally:
         await engine.dispose()
+
+
+async def test_the_archive_has_a_sheet_per_platform_and_per_unit(session, tmp_path):
+    await seed(session)
+    town = await _town(session)
+    out = tmp_path / "archive.xlsx"
+    summary = await archive.write_xlsx(
+        session, out, Scope(town_ids=frozenset({town})), MARCH, policy=POLICY
+    )
+    wb = load_workbook(out, read_only=True)
+    assert wb.sheetnames[-2:] == ["平台", "站所"]
+
+    def rows(name: str) -> list[dict[str, object]]:
+        header = archive.SHEETS[name]
+        found = [tuple(r) for r in wb[name].iter_rows(values_only=True)]
+        assert list(found[0]) == header
+        padded = [r + (None,) * (len(header) - len(r)) for r in found[1:]]
+        assert summary.rows[name] == len(padded)
+        return [dict(zip(header, r, strict=True)) for r in padded]
+
+    platforms = {r["平台"]: r for r in rows("平台")}
+    theory = platforms["理论宣讲平台"]
+    assert (theory["镇"], theory["接单数"], theory["按时派单数"]) == ("陶乐镇", 3, 1)
+    assert (theory["派单用时中位（分钟）"], theory["接单用时中位（分钟）"]) == (105, 180)
+    assert (theory["办结数"], theory["办结率（%）"], theory["平均评分"]) == (2, 66.7, 4)
+    assert platforms["未归平台"]["接单数"] == 2
+    units = {r["单位"]: r for r in rows("站所")}
+    culture = units["文化站"]
+    assert (culture["排名"], culture["得分"], culture["接单数"]) == (1, 82.1, 4)
+    assert (culture["双报道党员"], culture["参与党员"], culture["人均工时"]) == (1, 1, 10)
+    justice = units["司法所"]
+    assert (justice["排名"], justice["接单数"], justice["派单用时中位（分钟）"]) == (4, 0, None)
+    assert (justice["双报道党员"], justice["参与率（%）"], justice["工时达标人数"]) == (3, 33.3, 1)
+    school = units["陶乐中小学"]
+    assert (school["排名"], school["得分"], school["接单数"]) == (None, None, 0)
+
+    # A village's archive: the sheets with their headers only.
+    station = await session.scalar(select(Region.id).where(Region.level == RegionLevel.STATION))
+    village = tmp_path / "village.xlsx"
+    await archive.write_xlsx(session, village, Scope(station_ids=frozenset({station})), MARCH)
+    wb = load_workbook(village, read_only=True)
+    assert [len(list(wb[n].iter_rows())) for n in ("平台", "站所")] == [1, 1]

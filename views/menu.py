@@ -42,6 +42,7 @@ BTN_ACTIVITIES = __("🗓 Activities")
 BTN_ME = __("👤 Me")
 BTN_KPI = __("🎯 KPIs")
 BTN_REPORTS = __("📊 Reports")
+BTN_UNITS = __("🏢 Unit scorecard")
 BTN_LANGUAGE = __("🌐 Language")
 BTN_HELP = __("❓ Help")
 BTN_CANCEL = __("✖ Cancel")
@@ -91,6 +92,8 @@ def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
         kb.button(text=str(BTN_KPI))
     if roles.is_office or roles.head_of_stations:
         kb.button(text=str(BTN_REPORTS))
+    if roles.dispatches_for and not roles.is_office:
+        kb.button(text=str(BTN_UNITS))
     kb.button(text=str(BTN_LANGUAGE))
     kb.button(text=str(BTN_HELP))
     return ReplyKeyboardMarkup(keyboard=kb.rows(2), resize_keyboard=True, is_persistent=True)

@@ -27,6 +27,7 @@ from views.menu import (
     BTN_PROXY_ORDER,
     BTN_REPORTS,
     BTN_TEAM_ORDERS,
+    BTN_UNITS,
     BTN_VILLAGE_ORDERS,
 )
 
@@ -45,6 +46,7 @@ MENU = (
     BTN_ME,
     BTN_KPI,
     BTN_REPORTS,
+    BTN_UNITS,
     BTN_LANGUAGE,
     BTN_HELP,
 )
