@@ -27,7 +27,6 @@ from models.db import make_engine, make_sessionmaker
 from services import charts, reports
 from services.org import Policy
 from services.reports import Scope, make_period
-from services.reports.units import platform_figures
 from services.unit_scorecard import build_unit_scorecard
 
 NAME = "reports"
@@ -71,12 +70,9 @@ async def unit_times(s: AsyncSession) -> dict[str, float]:
     out: dict[str, float] = {}
     for label, period in (("month", MONTH), ("year", YEAR)):
         t = time.monotonic()
-        platforms = await platform_figures(
-            s, town_id, period.start, period.end, policy.sla.escalate_after
-        )
         card = await build_unit_scorecard(s, town_id, period, policy)
         out[f"units {label}"] = time.monotonic() - t
-        out[f"units {label} orders"] = sum(p.received for p in platforms)
+        out[f"units {label} orders"] = sum(p.received for p in card.platforms)
         out[f"units {label} ranked"] = sum(1 for u in card.units if u.rank)
     return out
 

@@ -46,7 +46,7 @@ from services.org import Policy
 from services.people import Roles
 from services.points import LOCAL_TZ, year_bounds
 from services.reports import CENT, Period, dec, scope_for, towns_of
-from services.reports.units import Figures, platform_figures, unit_figures
+from services.reports.units import Figures, town_figures
 from services.scorecard import response_score, weighted_total
 
 # (key, label) in the order of the table.
@@ -108,6 +108,7 @@ class UnitScorecard:
     target_hours: Decimal
     deadline: timedelta  # to pass an order on, for "on time"
     units: list[UnitScore]
+    platforms: list[Figures]  # the same figures per platform, read in the same query
 
 
 async def party_by_unit(
@@ -189,13 +190,17 @@ async def build_unit_scorecard(
     unit_ids: frozenset[int] | None = None,
     now: datetime | None = None,
     tz: tzinfo = LOCAL_TZ,
+    no_platform: tuple[str, str] = ("—", "—"),
 ) -> UnitScorecard:
     """The town's active units (or those of `unit_ids`; ranks are then among the town's
     units all the same), scored and ranked as the module docstring says. `period=None`:
-    every order, and the party members' year is the current one."""
+    every order, and the party members' year is the current one. The orders on no platform
+    are named `no_platform` (zh, en) in the card's platforms."""
     now = now or utcnow()
     start, end = (period.start, period.end) if period else (None, None)
-    figures = await unit_figures(session, town_id, start, end, policy.sla.escalate_after)
+    limit = policy.sla.escalate_after
+    both = await town_figures(session, town_id, start, end, limit, no_platform=no_platform)
+    figures = both.units
     year = period.last.year if period else now.astimezone(tz).year
     year_start, year_end = year_bounds(year, tz)
     until = min(year_end, end or now)
@@ -234,7 +239,13 @@ async def build_unit_scorecard(
     if unit_ids is not None:
         ranked = [s for s in ranked if s.unit_id in unit_ids]
     return UnitScorecard(
-        year, elapsed, policy.kpi.party_participation, target, policy.sla.escalate_after, ranked
+        year,
+        elapsed,
+        policy.kpi.party_participation,
+        target,
+        policy.sla.escalate_after,
+        ranked,
+        both.platforms,
     )
 
 
@@ -271,16 +282,10 @@ async def unit_reports_for(
     if scope is not None and scope.station_ids is None:
         out = []
         for town in await towns_of(session, scope):
-            card = await build_unit_scorecard(session, town.id, period, policy, now=now, tz=tz)
-            platforms = await platform_figures(
-                session,
-                town.id,
-                period.start,
-                period.end,
-                policy.sla.escalate_after,
-                no_platform=no_platform,
+            card = await build_unit_scorecard(
+                session, town.id, period, policy, now=now, tz=tz, no_platform=no_platform
             )
-            out.append(TownUnits(town, card, platforms, own=False))
+            out.append(TownUnits(town, card, card.platforms, own=False))
         return out
     if not roles.dispatches_for:
         return None

@@ -52,7 +52,7 @@ from models.db import make_engine, make_sessionmaker
 from services import archive, reports
 from services.org import Policy, load_org_config, sync_org
 from services.reports import Scope
-from services.reports.units import platform_figures, unit_figures
+from services.reports.units import town_figures
 from services.unit_scorecard import build_unit_scorecard
 
 TAOLE = Path(__file__).resolve().parents[1] / "config" / "taole.yaml"
@@ -166,7 +166,9 @@ async def _town(session: AsyncSession) -> int:
 async def check_unit_figures(session: AsyncSession) -> None:
     found = {
         f.key: f
-        for f in await unit_figures(session, await _town(session), MARCH.start, MARCH.end, LIMIT)
+        for f in (
+            await town_figures(session, await _town(session), MARCH.start, MARCH.end, LIMIT)
+        ).units
     }
     party = found[await _id(session, Unit, "party_office")]
     assert (party.received, party.dispatched, party.on_time) == (3, 2, 1)
@@ -197,9 +199,10 @@ async def check_unit_figures(session: AsyncSession) -> None:
 
 
 async def check_platform_figures(session: AsyncSession) -> None:
-    rows = await platform_figures(
+    both = await town_figures(
         session, await _town(session), MARCH.start, MARCH.end, LIMIT, no_platform=("无", "None")
     )
+    rows = both.platforms
     found = {f.key: f for f in rows}
     theory = found[await _id(session, Platform, "theory")]
     assert (theory.received, theory.dispatched, theory.on_time) == (3, 2, 1)

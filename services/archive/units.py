@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.org import Policy
 from services.reports import Period, Scope, towns_of
-from services.reports.units import Figures, platform_figures
+from services.reports.units import Figures
 from services.unit_scorecard import build_unit_scorecard
 
 PLATFORM_SHEET = "平台"
@@ -59,14 +59,12 @@ async def unit_sheet_rows(
     unit_rows: list[list[Any]] = []
     if not scope.whole_town:
         return platform_rows, unit_rows
-    start, end = (period.start, period.end) if period else (None, None)
-    limit = policy.sla.escalate_after
     for town in await towns_of(session, scope):
-        for f in await platform_figures(
-            session, town.id, start, end, limit, no_platform=(NO_PLATFORM, NO_PLATFORM)
-        ):
+        card = await build_unit_scorecard(
+            session, town.id, period, policy, now=now, no_platform=(NO_PLATFORM, NO_PLATFORM)
+        )
+        for f in card.platforms:
             platform_rows.append([town.name_zh, f.name_zh, *_figures(f)])
-        card = await build_unit_scorecard(session, town.id, period, policy, now=now)
         for s in card.units:
             p = s.party
             unit_rows.append(
