@@ -78,14 +78,18 @@ async def unit_times(s: AsyncSession) -> dict[str, float]:
 
 
 def unit_row(case: str, times: dict[str, float], label: str) -> Row:
-    """The unit scorecard must fit the report's budget: within 2 s, as the monthly report."""
+    """The month's unit scorecard must fit the report's budget (≤ 2 s, as the monthly report);
+    the year's, like the yearly report, has no target."""
     took = times[f"units {label}"]
     note = f"{times[f'units {label} orders']:,.0f} orders; "
     note += f"{times[f'units {label} ranked']:.0f} units ranked"
+    metric = f"unit scorecard, {label} (platforms + units)"
+    if label != "month":
+        return Row(NAME, case, metric, took, "s", note=note)
     return Row(
         NAME,
         case,
-        f"unit scorecard, {label} (platforms + units)",
+        metric,
         took,
         "s",
         "≤ 2 s",

@@ -12,13 +12,14 @@ placed in a period (the same cohort as the report), per platform and per unit:
 - on time: handed on within `policy.sla.escalate_after` (after which the scheduler takes it
   from the unit to the office);
 - time to accept = `accepted_at − created_at`;
-- median of each, as in the report (linear interpolation: the mean of the two middle values
-  for an even count);
+- median of each, as in the report (the mean of the two middle values for an even count),
+  in whole seconds;
 - completion rate (办结率) = (done + rated) ÷ (all except cancelled);
 - satisfaction = the mean and the count of the ratings.
 
-Everything is computed in SQL (GROUP BY, and window functions for the medians) in one query:
-the period's orders are read once (a materialised CTE), keyed by platform and by unit, so
+Everything is computed in SQL in one statement (GROUP BY; the medians from a histogram of
+the whole seconds with a running count, a window over few rows): the period's orders are
+read once (a materialised CTE), keyed by platform and by unit, so
 100,000 orders never come into Python; the SQL runs on SQLite and PostgreSQL.
 """
 
@@ -32,8 +33,10 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Float,
+    Integer,
     and_,
     case,
+    cast,
     func,
     literal,
     select,
@@ -158,9 +161,40 @@ def keyed(orders: CTE) -> Any:
     return union_all(by_platform, on_platform, by_team).subquery("keyed")
 
 
-def _middle(rank: Any, n: Any) -> ColumnElement[bool]:
-    """The one or two middle ranks (1-based) of n values: their mean is the median."""
-    return and_(rank >= (n + 1) // 2, rank <= (n + 2) // 2)
+def _medians(k: Any, col: Any, name: str) -> Any:
+    """Per (kind, key): the median of `col` in whole seconds, from a histogram (one row per
+    distinct value, so the window runs over few rows): the mean of the values at the one or
+    two middle ranks of n, (n + 1) // 2 and (n + 2) // 2."""
+    v = func.round(col)
+    hist = (
+        select(k.c.kind, k.c.key, v.label("v"), func.count().label("c"))
+        .where(col.is_not(None))
+        .group_by(k.c.kind, k.c.key, v)
+        .subquery(f"{name}_hist")
+    )
+    part = (hist.c.kind, hist.c.key)
+    cum = select(
+        hist.c.kind,
+        hist.c.key,
+        hist.c.v,
+        hist.c.c,
+        cast(func.sum(hist.c.c).over(partition_by=part, order_by=hist.c.v), Integer).label("hi"),
+        cast(func.sum(hist.c.c).over(partition_by=part), Integer).label("n"),
+    ).subquery(f"{name}_cum")
+    lo, hi, n = cum.c.hi - cum.c.c + 1, cum.c.hi, cum.c.n
+
+    def at(rank: Any) -> Any:
+        return func.sum(case((and_(lo <= rank, rank <= hi), cum.c.v), else_=None))
+
+    return (
+        select(
+            cum.c.kind,
+            cum.c.key,
+            ((at((n + 1) // 2) + at((n + 2) // 2)) / 2.0).label("median"),
+        )
+        .group_by(cum.c.kind, cum.c.key)
+        .subquery(f"{name}_median")
+    )
 
 
 async def aggregate(
@@ -171,37 +205,49 @@ async def aggregate(
     limit: timedelta,
 ) -> dict[tuple[str, int | None], dict[str, Any]]:
     """Per platform ("p", id) and per unit ("u", id): the counts, sums and the two medians,
-    in one query over the period's orders (read once)."""
+    in one statement over the period's orders (read once)."""
     k = keyed(period_orders(town_id, start, end))
-    part = (k.c.kind, k.c.key)
     d, a = k.c.dispatch_s, k.c.accept_s
-    ranked = select(
-        k.c.kind,
-        k.c.key,
-        d.label("d"),
-        a.label("a"),
-        k.c.finished,
-        k.c.considered,
-        k.c.score,
-        func.row_number().over(partition_by=part, order_by=d.asc().nulls_last()).label("rd"),
-        func.count(d).over(partition_by=part).label("nd"),
-        func.row_number().over(partition_by=part, order_by=a.asc().nulls_last()).label("ra"),
-        func.count(a).over(partition_by=part).label("na"),
-    ).subquery("ranked")
-    r = ranked.c
-    stmt = select(
-        r.kind,
-        r.key,
-        func.count(),
-        func.count(r.d),
-        func.sum(case((r.d <= limit.total_seconds(), 1), else_=0)),
-        func.avg(case((_middle(r.rd, r.nd), r.d), else_=None)),
-        func.avg(case((_middle(r.ra, r.na), r.a), else_=None)),
-        func.sum(r.finished),
-        func.sum(r.considered),
-        func.count(r.score),
-        func.avg(r.score),
-    ).group_by(r.kind, r.key)
+    totals = (
+        select(
+            k.c.kind,
+            k.c.key,
+            func.count().label("n"),
+            func.count(d).label("nd"),
+            func.sum(case((d <= limit.total_seconds(), 1), else_=0)).label("on_time"),
+            func.sum(k.c.finished).label("fin"),
+            func.sum(k.c.considered).label("cons"),
+            func.count(k.c.score).label("nr"),
+            func.avg(k.c.score).label("avg"),
+        )
+        .group_by(k.c.kind, k.c.key)
+        .subquery("totals")
+    )
+    dm, am = _medians(k, d, "dispatch"), _medians(k, a, "accept")
+    t = totals.c
+
+    def same(m: Any) -> Any:
+        # The key may be NULL (no platform): compare it as a value.
+        return and_(m.c.kind == t.kind, m.c.key.is_not_distinct_from(t.key))
+
+    stmt = (
+        select(
+            t.kind,
+            t.key,
+            t.n,
+            t.nd,
+            t.on_time,
+            dm.c.median,
+            am.c.median,
+            t.fin,
+            t.cons,
+            t.nr,
+            t.avg,
+        )
+        .select_from(totals)
+        .outerjoin(dm, same(dm))
+        .outerjoin(am, same(am))
+    )
     out: dict[tuple[str, int | None], dict[str, Any]] = {}
     for row in await session.execute(stmt):
         kind, key, n, nd, on_time, dmed, amed, fin, cons, nr, avg = row
