@@ -47,7 +47,12 @@ from services.people import Roles
 from services.points import LOCAL_TZ, year_bounds
 from services.reports import CENT, Period, dec, scope_for, towns_of
 from services.reports.units import Figures, town_figures
-from services.scorecard import response_score, weighted_total
+from services.scorecard import (
+    response_score,
+    satisfaction_score,
+    target_score,
+    weighted_total,
+)
 
 # (key, label) in the order of the table.
 UNIT_COMPONENTS: list[tuple[str, str]] = [
@@ -153,31 +158,18 @@ async def party_by_unit(
     }
 
 
-def _clamp(value: float) -> float:
-    return max(0.0, min(100.0, value))
-
-
 def _scores(
     f: Figures, party: PartyFigures, policy: Policy, elapsed: float
 ) -> dict[str, float | None]:
-    target_rate = policy.kpi.party_participation
-    target_hours = policy.kpi.hours_per_year * elapsed
     rate, mean = party.rate, party.mean_hours
+    pace = policy.kpi.hours_per_year * elapsed  # the yearly target, as far as the year has gone
     return {
         "on_time": None if f.on_time_rate is None else 100.0 * f.on_time_rate,
         "response_time": response_score(f.accept_median, policy.sla.accept_reminder),
         "completion_rate": None if f.completion_rate is None else 100.0 * f.completion_rate,
-        "satisfaction": None if f.rating_avg is None else _clamp((f.rating_avg - 1) / 4 * 100),
-        "party_participation": (
-            None
-            if rate is None
-            else (100.0 if target_rate <= 0 else _clamp(100.0 * rate / target_rate))
-        ),
-        "party_hours": (
-            None
-            if mean is None
-            else (100.0 if target_hours <= 0 else _clamp(100.0 * float(mean) / target_hours))
-        ),
+        "satisfaction": satisfaction_score(f.rating_avg),
+        "party_participation": target_score(rate, policy.kpi.party_participation),
+        "party_hours": target_score(None if mean is None else float(mean), pace),
     }
 
 
