@@ -274,6 +274,7 @@ async def test_station_head_scope_on_every_route(town):
             ("/chart/scorecard.png", 404),
             ("/volunteers", 200),
             ("/scorecard", 200),
+            ("/units", 404),
         ]:
             async with http.get(town.url + path) as resp:
                 assert resp.status == status, path
@@ -301,11 +302,17 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
             f"/orders/{town.done_id}",
             "/volunteers",
             "/scorecard",
+            "/units",
             "/exports",
         ):
             async with http.get(town.url + path) as resp:
                 assert resp.status == 200, path
                 assert "Taole Town" in await resp.text()
+        async with http.get(town.url + "/units?p=y") as resp:
+            units = await resp.text()
+        # Both free-clinic orders were received by the health team's lead units, ranked.
+        assert '<span class="rank r1">1</span>' in units and "Town Health Centre" in units
+        assert 'id="platforms"' in units and "No platform" in units
         async with http.post(
             town.url + "/language", data={"locale": "zh_CN", "next": "/orders"}
         ) as resp:
@@ -354,6 +361,7 @@ def _pages(town: Town, *, office: bool) -> list[tuple[str, int]]:
         (f"/orders/{mine}", 200),
         ("/volunteers", 200),
         ("/scorecard", 200),
+        ("/units", 200 if office else 404),  # the unit scorecard is the town's
         ("/exports", 200),
         (f"/orders/{town.head_order_id if office else town.done_id}", 200 if office else 404),
         ("/orders/999999", 404),
@@ -384,7 +392,8 @@ async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
                     answer = await page.goto(zh_town.url + path)
                     assert answer is not None and answer.status == status, path
                     if status == 404:  # in the dashboard's layout, in the reader's language
-                        await expect(page.locator("header.top nav a")).to_have_count(5)
+                        tabs = 6 if office else 5  # a station head has no «站所考核» tab
+                        await expect(page.locator("header.top nav a")).to_have_count(tabs)
                         await expect(page.locator("#message")).to_contain_text("这里没有内容")
                     seen[path] = await page.title() + "\n" + await page.inner_text("body")
                 await page.click("#logout")

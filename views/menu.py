@@ -44,6 +44,7 @@ BTN_ACTIVITIES = __("🗓 Activities")
 BTN_ME = __("👤 Me")
 BTN_KPI = __("🎯 KPIs")
 BTN_REPORTS = __("📊 Reports")
+BTN_UNITS = __("🏢 Unit scorecard")
 BTN_LANGUAGE = __("🌐 Language")
 BTN_HELP = __("❓ Help")
 BTN_PEOPLE = __("👥 Residents")
@@ -119,6 +120,8 @@ def _menu_items(roles: Roles) -> tuple[list[str], list[str]]:
     rest.append(str(BTN_ME) if roles.is_volunteer or roles.is_staff else str(BTN_JOIN))
     if roles.is_office or roles.head_of_stations:
         rest += [str(BTN_PEOPLE), str(BTN_KPI), str(BTN_REPORTS)]
+    if roles.dispatches_for and not roles.is_office:
+        rest.append(str(BTN_UNITS))
     rest += [str(BTN_LANGUAGE), str(BTN_HELP)]
     return work, rest
 
@@ -162,6 +165,7 @@ MENU_BUTTONS = (
     BTN_ME,
     BTN_KPI,
     BTN_REPORTS,
+    BTN_UNITS,
     BTN_LANGUAGE,
     BTN_HELP,
     BTN_PEOPLE,
