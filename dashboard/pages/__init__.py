@@ -1,0 +1,6 @@
+"""The dashboard's pages, one module per area (sign-in, orders, reports, exports).
+
+A new page: an `async def page(request) -> web.Response` in its own module here, reading the
+viewer, database session and period with the helpers of `dashboard.web` and answering with
+`render(request, "its_template.html", ...)`; then one line in `dashboard.app.ROUTES`.
+"""
