@@ -27,15 +27,21 @@ _NOT_MODIFIED = (
 )
 
 
-def _editable(call: Call) -> tuple[ChatLog, StoredMessage]:
-    if call.params.has("inline_message_id"):
-        raise ApiError.bad_request("MESSAGE_ID_INVALID")
+def _message(call: Call, missing: str) -> tuple[ChatLog, StoredMessage]:
+    """The chat and the message `chat_id` and `message_id` name; `missing` if it is gone."""
     chat_id = chat_id_of(call)
     message_id = call.params.integer("message_id", required=True) or 0
     chat = call.bot.chat(chat_id)
     msg = chat.messages.get(message_id)
     if msg is None or msg.deleted:
-        raise ApiError.bad_request("message to edit not found")
+        raise ApiError.bad_request(missing)
+    return chat, msg
+
+
+def _editable(call: Call) -> tuple[ChatLog, StoredMessage]:
+    if call.params.has("inline_message_id"):
+        raise ApiError.bad_request("MESSAGE_ID_INVALID")
+    chat, msg = _message(call, "message to edit not found")
     if not msg.from_bot:
         raise ApiError.bad_request("message can't be edited")
     return chat, msg
@@ -98,14 +104,9 @@ async def edit_message_reply_markup(call: Call) -> Any:
 
 @method("deleteMessage")
 async def delete_message(call: Call) -> Any:
-    chat_id = chat_id_of(call)
-    message_id = call.params.integer("message_id", required=True) or 0
-    chat = call.bot.chat(chat_id)
-    msg = chat.messages.get(message_id)
-    if msg is None or msg.deleted:
-        raise ApiError.bad_request("message to delete not found")
+    chat, msg = _message(call, "message to delete not found")
     msg.deleted = True
-    chat.record("delete", message_id=message_id)
+    chat.record("delete", message_id=msg.message_id)
     return True
 
 
