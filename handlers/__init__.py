@@ -46,5 +46,6 @@ def get_routers() -> list[Router]:
         me.router(),
         reports.router(),
         dispatch.router(),
+        ordering.heard.menu_router(),  # words, voice or a photo at the menu: a need
         menu.router(),
     ]

@@ -423,6 +423,17 @@ async def dispatch_notice(session: AsyncSession, row: OutboxMessage) -> Dispatch
     return found
 
 
+async def unit_orders(session: AsyncSession, roles: Roles, limit: int = 10) -> list[DispatchFacts]:
+    """站所的订单: the open orders the dispatcher's units received, waiting ones first."""
+    seen: dict[int, Order] = {}
+    for unit_id in sorted(roles.dispatches_for):
+        for order in await orders.unit_queue(session, unit_id, limit):
+            seen.setdefault(order.id, order)
+    waiting = sorted(seen.values(), key=lambda o: (o.handler_kind != "unit", o.id))[:limit]
+    found = [await dispatch_facts(session, o.id) for o in waiting]
+    return [f for f in found if f is not None]
+
+
 @dataclass(frozen=True)
 class TriageFacts:
     """A «其他需求» order for the office, with the town's areas to sort it into."""

@@ -33,6 +33,7 @@ BTN_MY_ORDERS = __("📋 My orders")
 BTN_TEAM_ORDERS = __("📥 Team orders")
 BTN_MY_TASKS = __("🧰 My tasks")
 BTN_VILLAGE_ORDERS = __("🏘 Village orders")
+BTN_UNIT_ORDERS = __("🏢 Unit orders")
 BTN_PROXY_ORDER = __("📝 Order for a resident")
 BTN_APPOINT = __("👥 Appoint staff")
 BTN_ADD_VOLUNTEER = __("➕ Add a volunteer")
@@ -73,6 +74,8 @@ def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
         kb.button(text=str(BTN_TEAM_ORDERS))
     if roles.is_volunteer:
         kb.button(text=str(BTN_MY_TASKS))
+    if roles.dispatches_for:
+        kb.button(text=str(BTN_UNIT_ORDERS))
     if roles.head_of_stations or roles.is_office:
         kb.button(text=str(BTN_VILLAGE_ORDERS))
         kb.button(text=str(BTN_PROXY_ORDER))
