@@ -25,7 +25,7 @@ from services.orders.access import check_actor
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
 from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
-from services.outbox import NoticeKind, notify
+from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles, team_leaders
 
 
@@ -140,6 +140,15 @@ async def redispatch(
             N_("Order {number} was passed to another team."),
             "redispatched",
             actor,
+        )
+        # Their card's Accept would be refused now: take its buttons away.
+        await notify_many(
+            session,
+            before,
+            NoticeKind.CARD_WITHDRAWN,
+            dedupe_key=f"order:{order.id}:withdrawn:{order.version}",
+            order_id=order.id,
+            urgent=True,
         )
     return order
 
