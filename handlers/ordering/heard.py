@@ -22,16 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.common import Attached, photo_need, too_long, voice_need
+from handlers.ordering.flow import enter
+from handlers.ordering.placed import placed, reply, told
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
-from services.errors import DomainError
 from services.people import Roles
 from views.heard import DropNeed, SendNeed, menu_texts, need_question, need_received
-from views.menu import main_menu
 
 NEED_MAX = 1000  # as the description step allows
 _FORM = ("resident_id", "station_id", "town_id", "proxy", "proxy_name")
+# The steps a need may interrupt; «No, thanks» goes back to it, with the form as it was.
+_STEPS = {s.state: s for s in (OrderForm.area, OrderForm.category)}
 
 
 class NeedForm(StatesGroup):
@@ -54,8 +56,10 @@ async def _ask(
         data: dict[str, Any] = {k: form[k] for k in _FORM if k in form}
     else:
         data = {"resident_id": user.id, "station_id": user.station_id, "town_id": user.town_id}
+    current = await state.get_state()
+    back_to = [current, form] if current in _STEPS else form.get("back_to")
     token = secrets.token_hex(8)
-    data.update(description=description, attachments=attachments, token=token)
+    data.update(description=description, attachments=attachments, token=token, back_to=back_to)
     await state.set_state(NeedForm.confirm)
     await state.set_data(data)
     station = await order_form.station(session, data["station_id"])
@@ -125,8 +129,11 @@ async def send(
         await sent_before(query, callback_data, session, user, roles)
         return
     await query.answer()
-    try:
-        order = await orders.create_order(
+    order = await placed(
+        query,
+        state,
+        roles,
+        orders.create_order(
             session,
             resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
@@ -139,15 +146,10 @@ async def send(
             attachments=[tuple(a) for a in data.get("attachments", [])],
             client_token=data["token"],
             max_open=settings.max_open_orders,
-        )
-    except DomainError as exc:
-        # Not left to handlers/errors.py: the query is answered already, and a refusal (too
-        # many open orders) ends the question, with the menu back.
-        await state.clear()
-        await _reply(query, _(exc.message).format(**exc.params), roles)
-        return
-    await state.clear()
-    await _told(query, order.number, roles)
+        ),
+    )
+    if order is not None:
+        await told(query, need_received(order.number), roles)
 
 
 async def sent_before(
@@ -160,31 +162,30 @@ async def sent_before(
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    await _told(query, order.number, roles)
+    await told(query, need_received(order.number), roles)
 
 
 async def drop(
-    query: CallbackQuery, callback_data: DropNeed, state: FSMContext, roles: Roles
+    query: CallbackQuery,
+    callback_data: DropNeed,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
 ) -> None:
-    if callback_data.token != (await state.get_data()).get("token"):
+    data = await state.get_data()
+    if callback_data.token != data.get("token") or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    if data.get("back_to"):  # asked from inside the order form: back to its step
+        step, form = data["back_to"]
+        await state.set_data(form)
+        await query.message.answer(_("All right, nothing was sent."))
+        await enter(query.message, state, session, _STEPS[step])
+        return
     await state.clear()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-    await _reply(query, _("All right, nothing was sent."), roles)
-
-
-async def _told(query: CallbackQuery, number: str, roles: Roles) -> None:
-    await _reply(query, need_received(number), roles)
-    if isinstance(query.message, Message):  # only then: killed before, «Yes» still works
-        await query.message.edit_reply_markup(reply_markup=None)
-
-
-async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:
-    if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=main_menu(roles))
+    await reply(query, _("All right, nothing was sent."), roles)
 
 
 def words(message: Message) -> bool:
