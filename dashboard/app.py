@@ -884,6 +884,9 @@ def build_app(
     r.add_get(r"/media/{attachment_id:\d{1,12}}", media)
     r.add_get("/volunteers", volunteers)
     r.add_get("/scorecard", scorecard)
+    from dashboard import units  # its own module; it imports this one
+
+    r.add_get("/units", units.unit_scorecard)
     r.add_get("/exports", exports)
     r.add_get("/export/{kind:archive.xlsx|photos.zip}", export_file)
     r.add_static("/static", HERE / "static", append_version=True, name="static")

@@ -20,6 +20,7 @@ def get_routers() -> list[Router]:
         menu,
         my_orders,
         ordering,
+        people,
         privacy,
         reports,
         staff,
@@ -46,6 +47,7 @@ def get_routers() -> list[Router]:
         me.router(),
         reports.router(),
         dispatch.router(),
+        people.router(),
         ordering.heard.menu_router(),  # words, voice or a photo at the menu: a need
         menu.router(),
     ]

@@ -245,8 +245,8 @@ async def test_the_unit_redispatches_from_the_chat_before_accept(bot_env):
 
     await tian.send("/start")  # appointed since: the menu now has the unit's orders
     await tian.expect(contains="Hello")
-    assert any("🏢 Unit orders" in row for row in await tian.reply_keyboard() or [])
-    await tian.tap("🏢 Unit orders")
+    assert any("🗂 Unit orders" in row for row in await tian.reply_keyboard() or [])
+    await tian.tap("🗂 Unit orders")
     card = await tian.expect(contains=number)
     assert "🔁 Re-dispatch" in card.buttons()
     await tian.press("🔁 Re-dispatch", message=card)

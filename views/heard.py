@@ -10,7 +10,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import Region
 from services.i18n import local_name
-from views import menu
 from views.format import locale
 
 
@@ -22,11 +21,6 @@ class SendNeed(CallbackData, prefix="nds"):
 
 class DropNeed(CallbackData, prefix="ndd"):
     token: str
-
-
-def menu_texts() -> set[str]:
-    """The reply-keyboard buttons, in the reader's language: pressing one is never a need."""
-    return {str(v) for k, v in vars(menu).items() if k.startswith("BTN_")}
 
 
 def need_question(

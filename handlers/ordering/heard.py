@@ -28,7 +28,8 @@ from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
 from services.people import Roles
-from views.heard import DropNeed, SendNeed, menu_texts, need_question, need_received
+from views.heard import DropNeed, SendNeed, need_question, need_received
+from views.menu import is_menu_button
 
 NEED_MAX = 1000  # as the description step allows
 _FORM = ("resident_id", "station_id", "town_id", "proxy", "proxy_name")
@@ -191,7 +192,7 @@ async def drop(
 def words(message: Message) -> bool:
     """Not a command, not a menu button: something the person said."""
     text = message.text
-    return text is None or not (text.startswith("/") or text in menu_texts())
+    return text is None or not (text.startswith("/") or is_menu_button(text))
 
 
 async def resident_at_menu(message: Message, user: User) -> bool:
