@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from models import Role
+from tests.harness import from_menu
 from tests.test_e2e_dispatch import appoint_dispatcher
 from tests.test_e2e_reports import _orders
 
@@ -22,7 +23,7 @@ async def test_office_reads_the_units_of_a_report(bot_env):
     await _orders(env, [grandma, uncle])
     await env.settle()
 
-    await office.tap("📊 Reports")
+    await from_menu(office, "📊 Reports")
     menu = await office.expect(contains="Which period?")
     await office.press("This month", message=menu)
     await office.expect(contains="Orders:")

@@ -8,15 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
-from dashboard.app import (
+from dashboard.web import (
     POLICY,
     SETTINGS,
     Viewer,
-    _db,
-    _period,
-    _period_context,
-    _viewer_of,
+    db_of,
+    period_context,
+    period_of,
     render,
+    viewer_of,
 )
 from services import reports
 from services.i18n import local_name
@@ -53,10 +53,10 @@ def _unit_row(s: UnitScore, card: UnitScorecard, v: Viewer) -> dict[str, Any]:
 
 
 async def unit_scorecard(request: web.Request) -> web.Response:
-    v = _viewer_of(request)
-    period = _period(request)
+    v = viewer_of(request)
+    period = period_of(request)
     found = await unit_reports_for(
-        _db(request), v.roles, period, request.app[POLICY], tz=request.app[SETTINGS].tz
+        db_of(request), v.roles, period, request.app[POLICY], tz=request.app[SETTINGS].tz
     )
     if found is None or any(town.own for town in found):
         raise web.HTTPNotFound()
@@ -76,5 +76,5 @@ async def unit_scorecard(request: web.Request) -> web.Response:
         "units.html",
         towns=towns,
         components=[(key, v.t(label)) for key, label in UNIT_COMPONENTS],
-        **_period_context(request, period),
+        **period_context(request, period),
     )
