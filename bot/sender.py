@@ -37,7 +37,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendMessage, SendPhoto
+from aiogram.methods import EditMessageReplyMarkup, SendMessage, SendPhoto
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -284,6 +284,8 @@ class Sender(Pacing):
         try:
             if method == "sendPhoto":
                 return await self.bot(SendPhoto(**params))
+            if method == "editMessageReplyMarkup":  # an earlier card whose buttons are void
+                return await self.bot(EditMessageReplyMarkup(**params))
             return await self.bot(SendMessage(**params))
         except Exception as exc:
             outcome = next(

@@ -48,5 +48,6 @@ def get_routers() -> list[Router]:
         reports.router(),
         dispatch.router(),
         people.router(),
+        ordering.heard.menu_router(),  # words, voice or a photo at the menu: a need
         menu.router(),
     ]

@@ -42,6 +42,35 @@ async def collect_photo(
     await message.answer(_("Photo {n} received.").format(n=len(photos)))
 
 
+# (kind, file id, unique id, saved path): what an order keeps of a voice note or a photo.
+Attached = list[tuple[str, str, str, str | None]]
+
+
+async def voice_need(message: Message, bot: Bot, settings: Settings) -> tuple[str, Attached]:
+    """A voice note as an order's need: a placeholder description and the saved note."""
+    assert message.voice is not None
+    voice = message.voice
+    path = await save_attachment(
+        bot, settings.media_dir, voice.file_id, voice.file_unique_id, "ogg"
+    )
+    return _("(voice message)"), [("voice", voice.file_id, voice.file_unique_id, path)]
+
+
+async def photo_need(
+    message: Message, bot: Bot, settings: Settings, limit: int
+) -> tuple[str, Attached] | None:
+    """A photo as an order's need: its caption (or a placeholder) and the saved photo; None
+    (having said so) when the caption is over `limit`."""
+    caption = (message.caption or "").strip()
+    if await too_long(message, caption, limit):
+        return None
+    photo = (message.photo or [])[-1]
+    path = await save_attachment(
+        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
+    )
+    return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, path)]
+
+
 def step_after(steps: tuple[State, ...], step: State) -> State:
     """The step that follows `step` in a form's list of steps."""
     return steps[steps.index(step) + 1]

@@ -58,6 +58,7 @@ class NoticeKind(enum.StrEnum):
     # 站所接单 · 派单 (services/orders/routing.py, views/dispatch.py)
     DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team (派单)
     TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
+    CARD_WITHDRAWN = "card_withdrawn"  # an earlier order card loses its buttons (re-dispatched)
 
 
 class Broadcast(Base):

@@ -26,6 +26,7 @@ from models import (
     BroadcastStatus,
     MemberRole,
     MembershipStatus,
+    NoticeKind,
     Order,
     OrderStatus,
     OutboxMessage,
@@ -118,6 +119,25 @@ async def order_card_notice(session: AsyncSession, row: OutboxMessage) -> OrderF
     """The order with the request's photos and voice (a card to accept)."""
     order = await session.get(Order, row.order_id) if row.order_id else None
     return await order_facts(session, order, media=True) if order is not None else None
+
+
+async def sent_card_notice(session: AsyncSession, row: OutboxMessage) -> int | None:
+    """The Telegram message id of the last order card this recipient was sent for the
+    row's order; None if none went out (nothing to take back)."""
+    sent = await session.execute(
+        select(OutboxMessage.tg_message_id, OutboxMessage.payload)
+        .where(
+            OutboxMessage.user_id == row.user_id,
+            OutboxMessage.order_id == row.order_id,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.tg_message_id.is_not(None),
+        )
+        .order_by(OutboxMessage.id.desc())
+    )
+    for message_id, payload in sent:
+        if (payload or {}).get("kind") == NoticeKind.ORDER_CARD:
+            return int(message_id)
+    return None
 
 
 async def order_hours_notice(session: AsyncSession, row: OutboxMessage) -> OrderFacts | None:
@@ -421,6 +441,17 @@ async def dispatch_notice(session: AsyncSession, row: OutboxMessage) -> Dispatch
     if order.status != OrderStatus.NEW or order.handler_kind != "unit":
         return None
     return found
+
+
+async def unit_orders(session: AsyncSession, roles: Roles, limit: int = 10) -> list[DispatchFacts]:
+    """站所的订单: the open orders the dispatcher's units received, waiting ones first."""
+    seen: dict[int, Order] = {}
+    for unit_id in sorted(roles.dispatches_for):
+        for order in await orders.unit_queue(session, unit_id, limit):
+            seen.setdefault(order.id, order)
+    waiting = sorted(seen.values(), key=lambda o: (o.handler_kind != "unit", o.id))[:limit]
+    found = [await dispatch_facts(session, o.id) for o in waiting]
+    return [f for f in found if f is not None]
 
 
 @dataclass(frozen=True)

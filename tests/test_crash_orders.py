@@ -60,7 +60,9 @@ ANSWER_WAIT = 8.0  # a person waits this long for an answer, then taps again
 STEP_PATIENCE = 30.0  # then gives up on the step and starts over from the menu
 ORDER_PATIENCE = 300.0  # a stuck bot, not a slow one: five restarts on a busy 2-core machine fit
 RECEIVED = "order number is "
-LOST_THREAD = "did not understand"  # the bot forgot the conversation: the menu is back
+# The bot forgot the conversation: the menu is back, and a tap is «did not understand» or,
+# for words that are no button of the menu, the question whether to pass them on as a need.
+LOST_THREAD = ("did not understand", "Shall we pass this on to the town?")
 APOLOGY = "something went wrong"
 STALE = "no longer valid"
 
@@ -145,7 +147,7 @@ class Resident:
             text = msg.text or ""
             if wanted in text:
                 return msg
-            if LOST_THREAD in text:
+            if any(lost in text for lost in LOST_THREAD):
                 raise Restart
         raise ExpectationFailed(f"no answer containing {wanted!r}")
 

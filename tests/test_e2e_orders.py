@@ -160,8 +160,9 @@ async def test_back_and_bad_input_keep_the_conversation(bot_env):
     u = await bot_env.person("Zhao")
     await u.tap("🙋 Request a service")
     await u.expect(contains="What kind of help")
-    await u.send("something random")
-    await u.expect(contains="tap one of the buttons")
+    await u.send("something random")  # words, not a button: asked whether it is a need
+    await u.press("No, thanks", message=await u.expect(contains="Shall we pass this on"))
+    await u.expect(contains="What kind of help")  # no: back to the same step
     await u.tap(HEALTH_AREA)
     await u.expect(contains="Which of these")
     await u.tap("⬅ Back")

@@ -18,6 +18,7 @@ from views import (
     order_notices,
     orders,
     reports,
+    unit_queue,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "order_notices",
     "orders",
     "reports",
+    "unit_queue",
 ]

@@ -40,6 +40,14 @@ class TriageTo(CallbackData, prefix="trc"):
 
 
 class ReplyToResident(CallbackData, prefix="trr"):
+    """Answer the resident; the order stays with the office."""
+
+    order_id: int
+
+
+class ReplyAndClose(CallbackData, prefix="trx"):
+    """Answer the resident and close the order: no service is needed."""
+
     order_id: int
 
 
@@ -99,6 +107,7 @@ def areas_keyboard(found: TriageFacts) -> InlineKeyboardMarkup:
             callback_data=TriageArea(order_id=order_id, area_id=area.id),
         )
     kb.button(text=_("✉ Reply to the resident"), callback_data=ReplyToResident(order_id=order_id))
+    kb.button(text=_("✅ Reply and close"), callback_data=ReplyAndClose(order_id=order_id))
     _listen(kb, found.facts)
     kb.adjust(2)
     return kb.as_markup()

@@ -35,6 +35,7 @@ BTN_MY_ORDERS = __("📋 My orders")
 BTN_TEAM_ORDERS = __("📥 Team orders")
 BTN_MY_TASKS = __("🧰 My tasks")
 BTN_VILLAGE_ORDERS = __("🏘 Village orders")
+BTN_UNIT_ORDERS = __("🗂 Unit orders")
 BTN_PROXY_ORDER = __("📝 Order for a resident")
 BTN_APPOINT = __("👥 Appoint staff")
 BTN_ADD_VOLUNTEER = __("➕ Add a volunteer")
@@ -109,6 +110,8 @@ def _menu_items(roles: Roles) -> tuple[list[str], list[str]]:
         work.append(str(BTN_TEAM_ORDERS))
     if roles.is_volunteer:
         work.append(str(BTN_MY_TASKS))
+    if roles.dispatches_for:
+        work.append(str(BTN_UNIT_ORDERS))
     if roles.head_of_stations or roles.is_office:
         work += [str(BTN_VILLAGE_ORDERS), str(BTN_PROXY_ORDER), str(BTN_NOTICES)]
     rest = []
@@ -156,6 +159,7 @@ MENU_BUTTONS = (
     BTN_TEAM_ORDERS,
     BTN_MY_TASKS,
     BTN_VILLAGE_ORDERS,
+    BTN_UNIT_ORDERS,
     BTN_PROXY_ORDER,
     BTN_APPOINT,
     BTN_ADD_VOLUNTEER,

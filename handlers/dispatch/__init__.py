@@ -1,14 +1,17 @@
 """站所接单 · 派单 in the chat: a lead unit's dispatcher picks the team for a waiting order;
-the institute office sorts a «其他需求» order into a service, or answers the resident."""
+re-dispatches one not yet accepted; the institute office sorts a «其他需求» order into a
+service, or answers the resident."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.dispatch import pick, reply, triage
+from handlers.dispatch import pick, queue, redispatch, reply, triage
 
 
 def router() -> Router:
     r = Router(name="dispatch")
-    r.include_routers(pick.router(), triage.router(), reply.router())
+    r.include_routers(
+        pick.router(), queue.router(), redispatch.router(), triage.router(), reply.router()
+    )
     return r

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.ordering import area, begin, category, confirm, flow, need, place, proxy, when
+from handlers.ordering import (
+    area,
+    begin,
+    category,
+    confirm,
+    flow,
+    heard,
+    need,
+    place,
+    proxy,
+    when,
+)
 
 
 def router() -> Router:
@@ -23,6 +34,7 @@ def router() -> Router:
         when.router(),
         place.router(),
         confirm.router(),
+        heard.router(),  # a need in their own words, instead of a choice
         flow.router(),  # last: «Back», and whatever no step took
     )
     return r

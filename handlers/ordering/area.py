@@ -8,8 +8,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.ordering import heard
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
+from models import User
 from services.i18n import local_name
 from services.org import service_areas
 from views.format import locale
@@ -26,12 +28,14 @@ async def ask_area(message: Message, state: FSMContext, session: AsyncSession) -
     )
 
 
-async def area_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def area_chosen(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
     data = await state.get_data()
     areas = {local_name(a, locale()): a for a in await service_areas(session, data["town_id"])}
     area = areas.get(message.text or "")
-    if area is None:
-        await message.answer(_("Please tap one of the buttons below."))
+    if area is None:  # not one of the buttons: the need in their own words
+        await heard.not_a_choice(message, state, session, user)
         return
     await state.update_data(area_id=area.id)
     await advance(message, state, session, OrderForm.area)

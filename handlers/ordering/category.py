@@ -8,8 +8,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.ordering import heard
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
+from models import User
 from services.i18n import local_name
 from services.org import categories_in_area
 from views.format import locale
@@ -26,12 +28,14 @@ async def ask_category(message: Message, state: FSMContext, session: AsyncSessio
     )
 
 
-async def category_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def category_chosen(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
     data = await state.get_data()
     cats = {local_name(c, locale()): c for c in await categories_in_area(session, data["area_id"])}
     cat = cats.get(message.text or "")
-    if cat is None:
-        await message.answer(_("Please tap one of the buttons below."))
+    if cat is None:  # not one of the buttons: the need in their own words
+        await heard.not_a_choice(message, state, session, user)
         return
     await state.update_data(category_id=cat.id)
     await advance(message, state, session, OrderForm.category)

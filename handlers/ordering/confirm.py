@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.ordering.flow import asks, enter
+from handlers.ordering.placed import placed, reply, told
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
-from services.errors import DomainError
 from services.people import Roles
-from views.menu import choices_keyboard, main_menu
+from views.menu import choices_keyboard
 from views.order_form import (
     ConfirmOrder,
     DropOrder,
@@ -63,8 +63,11 @@ async def confirm(
         return
     await query.answer()  # before the slow part: the phone spins until it is answered
     day = date.fromisoformat(data["day"]) if data.get("day") else None
-    try:
-        order = await orders.create_order(
+    order = await placed(
+        query,
+        state,
+        roles,
+        orders.create_order(
             session,
             resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
@@ -79,15 +82,10 @@ async def confirm(
             attachments=[tuple(a) for a in data.get("attachments", [])],
             client_token=data["token"],
             max_open=settings.max_open_orders,
-        )
-    except DomainError as exc:
-        # Not left to handlers/errors.py: the query is answered already, and a refusal here
-        # ends the conversation, with the menu back.
-        await state.clear()
-        await _reply(query, _(exc.message).format(**exc.params), roles)
-        return
-    await state.clear()
-    await _received(query, order.number, roles)
+        ),
+    )
+    if order is not None:
+        await _received(query, order.number, roles)
 
 
 async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext) -> None:
@@ -117,7 +115,7 @@ async def edit_part(
 async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
     await query.answer()
     await state.clear()
-    await _reply(query, _("Cancelled. Nothing was sent."), roles)
+    await reply(query, _("Cancelled. Nothing was sent."), roles)
 
 
 async def confirm_again(
@@ -144,24 +142,11 @@ async def stale(query: CallbackQuery) -> None:
 
 
 async def _received(query: CallbackQuery, number: str, roles: Roles) -> None:
-    await _reply(
-        query,
-        _(
-            "Received! Your order number is {number}. The volunteer team will be told now; "
-            "you will get a message here when someone accepts it."
-        ).format(number=number),
-        roles,
-    )
-    # Only then take the buttons away: killed in between, the resident can still press
-    # Confirm again and be told (confirm_again); buttons gone and no number would leave them
-    # not knowing their order exists.
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-
-
-async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:
-    if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=main_menu(roles))
+    text = _(
+        "Received! Your order number is {number}. The volunteer team will be told now; "
+        "you will get a message here when someone accepts it."
+    ).format(number=number)
+    await told(query, text, roles)  # then Confirm again is told the same (confirm_again)
 
 
 def router() -> Router:

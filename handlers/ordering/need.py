@@ -8,9 +8,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import save_attachment
 from bot.settings import Settings
-from handlers.common import too_long
+from handlers.common import photo_need, too_long, voice_need
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
 from views.menu import BTN_BACK, choices_keyboard
@@ -46,32 +45,18 @@ async def got_text(message: Message, state: FSMContext, session: AsyncSession) -
 async def got_voice(
     message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
 ) -> None:
-    assert message.voice is not None
-    voice = message.voice
-    path = await save_attachment(
-        bot, settings.media_dir, voice.file_id, voice.file_unique_id, "ogg"
-    )
-    await state.update_data(
-        description=_("(voice message)"),
-        attachments=[("voice", voice.file_id, voice.file_unique_id, path)],
-    )
+    description, attachments = await voice_need(message, bot, settings)
+    await state.update_data(description=description, attachments=attachments)
     await advance(message, state, session, OrderForm.description)
 
 
 async def got_photo(
     message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
 ) -> None:
-    caption = (message.caption or "").strip()
-    if await too_long(message, caption, DESCRIPTION_MAX):
+    got = await photo_need(message, bot, settings, DESCRIPTION_MAX)
+    if got is None:
         return
-    photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
-    await state.update_data(
-        description=caption or _("(see photo)"),
-        attachments=[("photo", photo.file_id, photo.file_unique_id, path)],
-    )
+    await state.update_data(description=got[0], attachments=got[1])
     await advance(message, state, session, OrderForm.description)
 
 

@@ -37,7 +37,13 @@ from services.orders.completion import (
     may_complete,
     rate,
 )
-from services.orders.desk import need_to_triage, redispatch, reply_to_resident, triage
+from services.orders.desk import (
+    need_to_redispatch,
+    need_to_triage,
+    redispatch,
+    reply_to_resident,
+    triage,
+)
 from services.orders.dispatch import accept, cancel, decline, transfer
 from services.orders.placing import (
     MAX_DESCRIPTION,
@@ -106,6 +112,7 @@ __all__ = [
     "history",
     "may_complete",
     "may_dispatch",
+    "need_to_redispatch",
     "need_to_triage",
     "office_open_orders",
     "order_contact",

@@ -3,6 +3,7 @@ before a team has accepted it.
 
     dispatch           a waiting order (manual platform, or escalated to the unit) → a team
     redispatch         a routed order not yet accepted → another team (auto platforms too)
+    need_to_redispatch reads only: the order, if the actor may still re-dispatch it
     triage             a «其他需求» order → a category; then it is received as any other
     reply_to_resident  the office answers a «其他需求» order (and may close it)
     need_to_triage     reads only: the order, if the actor may still sort or answer it
@@ -24,7 +25,7 @@ from services.orders.access import check_actor
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
 from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
-from services.outbox import NoticeKind, notify
+from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles, team_leaders
 
 
@@ -93,6 +94,19 @@ async def dispatch(
     return order
 
 
+async def need_to_redispatch(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles
+) -> Order:
+    """A routed order not yet accepted that the actor (a dispatcher of its lead unit) may
+    hand to another team; refuses otherwise. Reads only: the chat's re-dispatch buttons ask
+    it before showing anything."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    await _authorise(session, roles, order)
+    await expect(session, order, [OrderStatus.ROUTED])
+    return order
+
+
 async def redispatch(
     session: AsyncSession,
     order_id: int,
@@ -105,10 +119,9 @@ async def redispatch(
     """Before anyone accepts it, a dispatcher of the lead unit hands the order to another
     team (on an auto platform the suggested team got it at once). Its leaders are told."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        await _authorise(session, roles, order)
-        await expect(session, order, [OrderStatus.ROUTED], version)
+        order = await need_to_redispatch(session, order_id, actor, roles)
+        if version is not None:
+            await expect(session, order, [OrderStatus.ROUTED], version)
         why = clean_text(reason, required=True)
         team, leaders = await _target(session, order, team_id)
         if team.id == order.team_id:
@@ -127,6 +140,15 @@ async def redispatch(
             N_("Order {number} was passed to another team."),
             "redispatched",
             actor,
+        )
+        # Their card's Accept would be refused now: take its buttons away.
+        await notify_many(
+            session,
+            before,
+            NoticeKind.CARD_WITHDRAWN,
+            dedupe_key=f"order:{order.id}:withdrawn:{order.version}",
+            order_id=order.id,
+            urgent=True,
         )
     return order
 
@@ -207,7 +229,13 @@ async def reply_to_resident(
             NoticeKind.TEXT,
             dedupe_key=f"order:{order.id}:reply:{order.version}",
             order_id=order.id,
-            msgid=N_("The institute office about your order {number}: {text}"),
+            msgid=N_(
+                "The institute office answered your order {number}: {text}\n"
+                "No visit is needed, so the order is now closed. If you need anything else, "
+                "just write to us here."
+            )
+            if close
+            else N_("The institute office about your order {number}: {text}"),
             params={"number": order.number, "text": said},
         )
     return order
