@@ -43,6 +43,7 @@ from models import (
 )
 from services import archive, charts, orders, reports, weblogin
 from services.i18n import LOCALES, N_, gettext, local_name
+from services.maps import map_url
 from services.orders.event_text import describe, local_time
 from services.org import Policy
 from services.people import Roles
@@ -707,6 +708,7 @@ async def order_page(request: web.Request) -> web.Response:
         completion_note=order.completion_note or "",
         timeline=timeline,
         photos=[p.id for p in photos],
+        map_url=map_url(order.latitude, order.longitude),
         assignments=assignments,
         rating=rating,
     )

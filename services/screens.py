@@ -66,6 +66,7 @@ class OrderFacts:
     hours: tuple[tuple[str | None, Decimal], ...] = ()
     rating: Rating | None = None
     volunteer: User | None = None
+    placed_by: User | None = None  # station staff who ordered for a resident (proxy orders)
 
     @property
     def has_voice(self) -> bool:
@@ -106,6 +107,7 @@ async def order_facts(session: AsyncSession, order: Order, *, media: bool = Fals
         resident=await session.get(User, order.resident_id),
         team=await team(session, order.team_id),
         media=tuple(await request_media(session, order.id)) if media else (),
+        placed_by=await session.get(User, order.placed_by_id) if order.is_proxy else None,
     )
 
 

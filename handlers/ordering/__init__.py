@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.ordering import area, begin, category, confirm, flow, need, place, proxy, when
+from handlers.ordering import again, area, begin, category, confirm, flow, need, place, proxy, when
 
 
 def router() -> Router:
     r = Router(name="ordering")
     r.include_routers(
         begin.router(),  # first: the menu buttons start over from any step
+        again.router(),
         proxy.router(),
         area.router(),
         category.router(),
