@@ -167,9 +167,7 @@ async def test_order_again_asks_only_when(bot_env):
 async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await bot_env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
-    head = await bot_env.person(
-        "Secretary Ma", role=Role.STATION_HEAD, phone="+8613900000001"
-    )
+    head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD, phone="+8613900000001")
     await head.tap("📝 Order for a resident")
     await head.expect(contains="name")
     await head.send("Old Zhao")
