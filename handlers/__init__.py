@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         errors,
         language,
         leader,
+        leftovers,
         me,
         menu,
         my_orders,
@@ -46,5 +47,6 @@ def get_routers() -> list[Router]:
         me.router(),
         reports.router(),
         dispatch.router(),
+        leftovers.router(),  # a step's button from a keyboard left over: the menu again
         menu.router(),
     ]

@@ -193,7 +193,8 @@ def overdue(note: Note, facts: OrderFacts) -> Rendered | None:
         *order_lines(facts, with_phone=True),
     ]
     leader = note.user_id is not None and note.user_id == order.accepted_by_id
-    markup = accepted_keyboard(order) if leader else task_keyboard(order.id)
+    started = order.status == OrderStatus.IN_PROGRESS
+    markup = accepted_keyboard(order) if leader else task_keyboard(order.id, started=started)
     return message(note.chat_id, lines, markup)
 
 

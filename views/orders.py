@@ -163,9 +163,11 @@ def accepted_keyboard(order: Order) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def task_keyboard(order_id: int) -> InlineKeyboardMarkup:
+def task_keyboard(order_id: int, *, started: bool = False) -> InlineKeyboardMarkup:
+    """A volunteer's task: «Start» until it is started, then only what is left to do."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("▶ Start"), callback_data=OrderAction(action="start", order_id=order_id))
+    if not started:
+        kb.button(text=_("▶ Start"), callback_data=OrderAction(action="start", order_id=order_id))
     kb.button(text=_("✔ Done"), callback_data=OrderAction(action="done", order_id=order_id))
     kb.button(
         text=_("🙅 Can't make it"), callback_data=OrderAction(action="withdraw", order_id=order_id)
