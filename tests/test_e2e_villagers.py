@@ -241,3 +241,39 @@ async def test_cancelling_edits_the_leaders_card(bot_env):
     assert "Status: cancelled" in (await u.expect_edit(listed.message_id)).text
     closed = await leader.expect_edit(card.message_id)
     assert closed.buttons() == [] and "was cancelled" in closed.text
+
+
+async def test_in_chinese_five_taps_and_the_proxy_buttons_speak_of_the_resident(bot_env):
+    u = await bot_env.person("王大妈", lang="zh_CN")
+    c = Counting(u)
+    await c.tap("🙋 我要下单")
+    await u.expect(contains="哪方面的帮助")
+    await c.tap("看病义诊")
+    await u.expect(contains="哪一项")
+    await c.tap("义诊看病")
+    await u.expect()
+    await c.tap("⚡ 不用写了，越快越好")
+    summary = await u.expect(contains="请核对您的订单")
+    assert "时间：越快越好" in summary.text and "在家（庙庙湖村）" in summary.text
+    await c.press("✅ 确认")
+    await u.expect(contains="订单号")
+    assert (c.taps, c.messages) == (5, 0)
+
+    head = await bot_env.person("马书记", role=Role.STATION_HEAD, lang="zh_CN")
+    await head.tap("📝 代群众下单")
+    await head.expect()
+    await head.send("赵大爷")
+    await head.expect(contains="电话")
+    await head.tap("🚫 没有电话")
+    await head.expect()
+    await head.tap("庙庙湖村")
+    await head.expect(contains="哪方面的帮助")
+    await head.tap("看病义诊")
+    await head.expect(contains="哪一项")
+    await head.tap("义诊看病")
+    await head.expect()
+    await head.tap("🕒 不用写了，选个时间")
+    await head.expect()
+    await head.tap("⚡ 越快越好")
+    place = await head.expect()
+    assert "🏠 在他/她家（庙庙湖村）" in [b for row in place.reply_keyboard for b in row]

@@ -11,6 +11,7 @@ from services.i18n import local_name
 from services.screens import Digest, OrderFacts
 from views.format import duration, locale, short_time, status_label
 from views.notices import Note, Rendered, message, renders
+from views.order_cards import closed_headline
 from views.orders import (
     accepted_keyboard,
     card_keyboard,
@@ -25,6 +26,11 @@ from views.orders import (
 
 @renders(NoticeKind.ORDER_CARD, reads=screens.order_card_notice)
 def order_card(note: Note, facts: OrderFacts) -> Rendered:
+    version = note.payload.get("version")
+    if version is not None and facts.order.version != version:
+        # Taken, cancelled or passed on while the card waited to go out: no stale buttons.
+        lines = [closed_headline(facts.order.status), *order_lines(facts, with_phone=False)]
+        return message(note.chat_id, lines, photo=facts.photo)
     lines = [_("🆕 A new order for your team")]
     if note.payload.get("reason"):
         lines.append(_("Note: {reason}").format(reason=note.payload["reason"]))
