@@ -4,10 +4,10 @@ button that no longer works."""
 
 from __future__ import annotations
 
-from bench.conversation import HEALTH_AREA, place_order_rest
+from bench.conversation import place_order_rest
 from models import Role
-from simulator.driver import TINY_JPEG, ChatSession
-from tests.test_e2e_villagers import assign
+from simulator.driver import BotMessage, ChatSession
+from tests.test_e2e_villagers import assign, report_done, to_the_need
 
 
 async def keys(u: ChatSession) -> set[str]:
@@ -20,30 +20,26 @@ async def menu_is_back(u: ChatSession) -> None:
     assert "✖ Cancel" not in shown and "Skip" not in shown
 
 
-async def test_after_a_volunteer_finishes_the_menu_is_back_and_the_task_has_no_buttons(
-    bot_env,
-):
-    leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    vol = await bot_env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
-    u = await bot_env.person("Grandma Li")
+async def a_task(env) -> tuple[ChatSession, ChatSession, BotMessage]:
+    """A resident's order, accepted and assigned: the resident, the volunteer, their task."""
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
+    u = await env.person("Grandma Li")
     await u.tap("🙋 Request a service")
     await u.expect(contains="What kind of help")
     number = await place_order_rest(u, day="Tomorrow")
     await assign(leader, await leader.expect(contains=number), "Nurse Wang")
-    task = await vol.expect(contains="new task")
+    return u, vol, await vol.expect(contains="new task")
+
+
+async def test_after_a_volunteer_finishes_the_menu_is_back_and_the_task_has_no_buttons(
+    bot_env,
+):
+    _, vol, task = await a_task(bot_env)
     await vol.press("▶ Start", message=task)
     started = await vol.expect_edit(task.message_id)
     assert "▶ Start" not in started.buttons() and "✔ Done" in started.buttons()
-    await vol.press("✔ Done", message=task)
-    await vol.expect(contains="photos")
-    await vol.send_photo(TINY_JPEG)
-    await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
-    await vol.expect(contains="How many hours")
-    await vol.tap("2")
-    await vol.expect(contains="short note")
-    await vol.tap("Skip")
-    await vol.expect(contains="recorded as done")
+    await report_done(vol, task, "2")
     await menu_is_back(vol)
     assert "🧰 My tasks" in await keys(vol)
     assert (await vol.expect_edit(task.message_id)).buttons() == []
@@ -68,12 +64,7 @@ async def test_placing_an_order_ends_with_the_menu(bot_env):
 
 async def test_dropping_the_summary_ends_with_the_menu(bot_env):
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap("Free clinic")
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u)
     await u.tap("⚡ No need to write: as soon as possible")
     await u.expect(contains="Please check your request")
     await u.press("✖ Cancel")
@@ -107,24 +98,8 @@ async def test_a_proxy_order_ends_with_the_menu(bot_env):
 
 
 async def test_rating_ends_with_the_menu(bot_env):
-    leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    vol = await bot_env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
-    u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
-    await assign(leader, await leader.expect(contains=number), "Nurse Wang")
-    task = await vol.expect(contains="new task")
-    await vol.press("✔ Done", message=task)
-    await vol.expect(contains="photos")
-    await vol.send_photo(TINY_JPEG)
-    await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
-    await vol.expect(contains="How many hours")
-    await vol.tap("1")
-    await vol.expect(contains="short note")
-    await vol.send("All fine")
-    await vol.expect(contains="recorded as done")
+    u, vol, task = await a_task(bot_env)
+    await report_done(vol, task, "1", "All fine")
     rate = await u.expect(contains="How was the service")
     await u.press("⭐⭐⭐⭐", message=rate)
     await u.expect(contains="add a comment")

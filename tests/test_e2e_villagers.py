@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
 from models import Order, OrderStatus, Role, User
-from simulator.driver import ChatSession
+from simulator.driver import TINY_JPEG, ChatSession
 
 PIN = (38.81, 106.62)
 
@@ -30,6 +30,32 @@ class Counting:
     async def send(self, text: str) -> None:
         self.messages += 1
         await self.u.send(text)
+
+
+async def to_the_need(u: ChatSession, counting: Counting | None = None) -> None:
+    """From the menu to the question of what is needed (the health area's free clinic);
+    three taps, counted with `counting`."""
+    tapper = counting or u
+    await tapper.tap("🙋 Request a service")
+    await u.expect(contains="What kind of help")
+    await tapper.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await tapper.tap(FREE_CLINIC)
+    await u.expect(contains="Tell us what you need")
+
+
+async def report_done(vol: ChatSession, task, hours: str, note: str | None = None) -> None:
+    """The volunteer records the task done: one photo, their hours, a note or «Skip»."""
+    await vol.press("✔ Done", message=task)
+    await vol.expect(contains="photos")
+    await vol.send_photo(TINY_JPEG)
+    await vol.expect(contains="Photo 1")
+    await vol.tap("✅")
+    await vol.expect(contains="How many hours")
+    await vol.tap(hours)
+    await vol.expect(contains="short note")
+    await (vol.send(note) if note else vol.tap("Skip"))
+    await vol.expect(contains="recorded as done")
 
 
 async def order_by_number(env, number: str) -> Order:
@@ -56,12 +82,7 @@ async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env)
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await bot_env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u)
     await u.send("My legs hurt")
     await u.expect(contains="When would suit you")
     await u.tap("Tomorrow")
@@ -103,12 +124,7 @@ async def test_a_common_need_takes_five_taps_and_no_typing(bot_env):
     await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
     c = Counting(u)
-    await c.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await c.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await c.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u, c)
     await c.tap("⚡ No need to write: as soon as possible")
     summary = await u.expect(contains="Please check your request")
     assert "When: as soon as possible" in summary.text
@@ -125,12 +141,7 @@ async def test_a_common_need_takes_five_taps_and_no_typing(bot_env):
 async def test_a_typed_note_takes_seven(bot_env):
     u = await bot_env.person("Grandma Li")
     c = Counting(u)
-    await c.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await c.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await c.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u, c)
     await c.send("Check my blood sugar too")
     await u.expect(contains="When would suit you")
     await c.tap("⚡ As soon as possible")
@@ -181,11 +192,9 @@ async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     await head.expect(contains="Which of these")
     await head.tap(FREE_CLINIC)
     await head.expect(contains="Tell us what you need")
-    await head.send("Cannot walk")
+    await head.tap("🕒 No need to write: pick a time")
     await head.expect(contains="When would suit you")
-    await head.tap("Tomorrow")
-    await head.expect(contains="Morning or afternoon")
-    await head.tap("Morning")
+    await head.tap("⚡ As soon as possible")
     place = await head.expect(contains="Where should")
     buttons = [b for row in place.reply_keyboard for b in row]
     assert "🏠 At the resident's home in Miaomiaohu Village" in buttons
