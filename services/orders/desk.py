@@ -21,11 +21,15 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYour
 from services.i18n import N_
 from services.orders import routing, units
 from services.orders.access import check_actor
+from services.orders.cards import close_cards
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
 from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
 from services.outbox import NoticeKind, notify
 from services.people import Roles, team_leaders
+
+# The other dispatchers' and office staff's cards of an order one of them has just handled.
+DESK_CARDS = frozenset({NoticeKind.DISPATCH_CARD, NoticeKind.TRIAGE_CARD})
 
 
 async def _authorise(session: AsyncSession, roles: Roles, order: Order) -> None:
@@ -90,6 +94,7 @@ async def dispatch(
         team, leaders = await _target(session, order, team_id)
         note = f"dispatched by {display_name(actor)} to {team.name_zh}"
         await _hand_to(session, order, actor, team, leaders, kind="dispatched", note=note)
+        await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
     return order
 
 
@@ -172,6 +177,7 @@ async def triage(
         await order_routed(session, order)
         if order.status == OrderStatus.ROUTED:
             await tell_resident(session, order, actor, "transferred")
+        await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
     return order
 
 
