@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ from services.points import DEFAULT_RULES
 from simulator.driver import TINY_JPEG
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import place_order, roles_for, slot
+from tests.latin import latin_words
 
 SECRET = b"test-dashboard-secret-0123456789abcdef"
 # Every image matched by the selector has loaded and decoded (a broken one has width 0).
@@ -321,12 +321,6 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
 
 # --- in Chinese, and on a phone ------------------------------------------------------------
 
-# Latin words a Chinese page may show, each for a reason: the language switch names English
-# in English, for the reader who needs it. Order numbers (TA-20260310-0001) are taken out
-# before the check. Nothing else: units, file types and statuses are all said in Chinese.
-LATIN_ALLOWED = {"English"}
-ORDER_NUMBER = re.compile(r"\b[A-Z]{2}-\d{8}-\d{4}\b")
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'/-]*")
 PHONE = {"width": 390, "height": 844}
 
 
@@ -375,11 +369,6 @@ async def _signed_in_page(browser, town: Town, who, viewport: dict[str, int]):
     return page
 
 
-def _latin(text: str) -> list[str]:
-    words = LATIN_WORD.findall(ORDER_NUMBER.sub(" ", text))
-    return [w for w in words if w not in LATIN_ALLOWED]
-
-
 async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -402,7 +391,9 @@ async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
                 seen["signed out"] = await page.inner_text("body")
                 await page.goto(f"{zh_town.url}/login/spent-or-made-up")
                 seen["refused link"] = await page.inner_text("body")
-                found = {where: _latin(text) for where, text in seen.items() if _latin(text)}
+                found = {
+                    where: latin_words(text) for where, text in seen.items() if latin_words(text)
+                }
                 assert not found, found
                 await page.context.close()
         finally:

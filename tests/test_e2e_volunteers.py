@@ -25,6 +25,7 @@ from models import (
 from scheduler import ManualClock
 from services import activities, kpi
 from simulator.driver import TINY_JPEG
+from tests.harness import from_menu
 from tests.test_e2e_orders import place_order
 
 PLACE = (38.80, 106.60)
@@ -140,7 +141,7 @@ async def test_the_publishing_form_answers_what_it_did_not_ask_and_old_buttons_a
     fast_env,
 ):
     head = await fast_env.person("Secretary Ma", role=Role.STATION_HEAD)
-    await head.tap("🗓 Activities")
+    await from_menu(head, "🗓 Activities")
     offer = await head.expect(contains="Organisers can publish")
     await head.press_data(offer, "p:act_new:1")  # the button as an earlier version made it
     answer = await head.callback_answer()
@@ -161,7 +162,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     sun = await env.person("Sun Hua")
     far_away = await env.person("Xi Jie", station="xijie")
 
-    await head.tap("🗓 Activities")
+    await from_menu(head, "🗓 Activities")
     await head.expect(contains="No activities coming up")
     offer = await head.expect(contains="Organisers can publish")
     await head.press("➕ Publish an activity", message=offer)
@@ -235,7 +236,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
         )
         await s.commit()
 
-    await head.tap("🗓 Activities")
+    await from_menu(head, "🗓 Activities")
     mine = await head.expect(contains="Free clinic in the village")
     await head.press("📋 Attendance", message=mine)
     sheet = await head.expect(contains="checked in")
@@ -307,7 +308,7 @@ async def test_kpi_table_team_list_leaving_and_reminders_in_the_chat(fast_env):
             )
         await s.commit()
 
-    await office.tap("🎯 KPIs")
+    await from_menu(office, "🎯 KPIs")
     table = await office.expect(contains="Volunteer KPIs")
     assert "Taole Town: 0/2 party members took part (0%) ⚠" in table.text
     assert "Ann Party 0 h" in table.text and "By village:" in table.text
