@@ -11,7 +11,7 @@ from services.i18n import local_name
 from services.screens import Digest, OrderFacts
 from views.format import duration, locale, short_time, status_label
 from views.notices import Note, Rendered, message, renders
-from views.order_cards import closed_headline
+from views.order_cards import card_headline, closed_lines
 from views.orders import (
     accepted_keyboard,
     card_keyboard,
@@ -29,9 +29,9 @@ def order_card(note: Note, facts: OrderFacts) -> Rendered:
     version = note.payload.get("version")
     if version is not None and facts.order.version != version:
         # Taken, cancelled or passed on while the card waited to go out: no stale buttons.
-        lines = [closed_headline(facts.order.status), *order_lines(facts, with_phone=False)]
+        lines = closed_lines(NoticeKind.ORDER_CARD, note.payload, facts)
         return message(note.chat_id, lines, photo=facts.photo)
-    lines = [_("🆕 A new order for your team")]
+    lines = [card_headline(NoticeKind.ORDER_CARD, note.payload, facts.order) or ""]
     if note.payload.get("reason"):
         lines.append(_("Note: {reason}").format(reason=note.payload["reason"]))
     lines += order_lines(facts, with_phone=False)
@@ -83,7 +83,7 @@ def order_status(note: Note, facts: OrderFacts) -> Rendered:
 @renders(NoticeKind.TASK, reads=screens.order_notice)
 def task(note: Note, facts: OrderFacts) -> Rendered:
     order = facts.order
-    lines = [_("🧰 You have a new task")]
+    lines = [card_headline(NoticeKind.TASK, note.payload, order) or ""]
     if order.slot_start:
         lines.append(
             _("Time: {when}").format(when=short_time(order.slot_start.isoformat(), note.tz))
@@ -150,9 +150,7 @@ def accept_nudge(note: Note, facts: OrderFacts) -> Rendered | None:
     if order.status != OrderStatus.ROUTED or order.version != p.get("version"):
         return None  # accepted, declined or passed on since: nothing to nudge about
     lines = [
-        _("⏰ Order {number} has been waiting for {time}. Please accept or decline it.").format(
-            number=order.number, time=duration(int(p.get("minutes") or 0))
-        ),
+        card_headline(NoticeKind.ACCEPT_NUDGE, p, order) or "",
         *order_lines(facts, with_phone=False),
     ]
     return message(note.chat_id, lines, card_keyboard(order, has_voice=facts.has_voice))

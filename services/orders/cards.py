@@ -53,6 +53,7 @@ async def close_cards(
             dedupe_key=f"closed:{row.id}:{order.version}",
             message_id=row.tg_message_id,
             of=kind,
+            card=row.payload,  # what the card said: its first line is kept
         )
         count += queued is not None
     return count
