@@ -37,7 +37,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import EditMessageReplyMarkup, SendMessage, SendPhoto
+from aiogram.methods import (
+    EditMessageCaption,
+    EditMessageText,
+    SendLocation,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -55,6 +62,14 @@ log = logging.getLogger("civic_dispatch.sender")
 
 Renderer = Callable[[AsyncSession, OutboxMessage], Awaitable[tuple[str, dict[str, Any]] | None]]
 MAX_ATTEMPTS = 5
+# What a rendered row may call; anything else is a message.
+METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    "sendMessage": SendMessage,
+    "sendPhoto": SendPhoto,
+    "sendLocation": SendLocation,  # the resident's pin after a card (views/order_cards.py)
+    "editMessageText": EditMessageText,  # a card edited once its order moved on
+    "editMessageCaption": EditMessageCaption,
+}
 MAX_BACKOFF = 300.0  # seconds
 STALE_CLAIM = timedelta(minutes=5)  # a claim this old belongs to a dead worker
 RECOVER_EVERY = 60.0  # seconds between looks for stale claims
@@ -282,11 +297,7 @@ class Sender(Pacing):
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         started, outcome = time.perf_counter(), "ok"
         try:
-            if method == "sendPhoto":
-                return await self.bot(SendPhoto(**params))
-            if method == "editMessageReplyMarkup":  # an earlier card whose buttons are void
-                return await self.bot(EditMessageReplyMarkup(**params))
-            return await self.bot(SendMessage(**params))
+            return await self.bot(METHODS.get(method, SendMessage)(**params))
         except Exception as exc:
             outcome = next(
                 (name for kind, name in _CALL_OUTCOMES if isinstance(exc, kind)), "error"

@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         errors,
         language,
         leader,
+        leftovers,
         me,
         menu,
         my_orders,
@@ -48,6 +49,7 @@ def get_routers() -> list[Router]:
         reports.router(),
         dispatch.router(),
         people.router(),
+        leftovers.router(),  # a step's button from a keyboard left over: the menu again
         ordering.heard.menu_router(),  # words, voice or a photo at the menu: a need
         menu.router(),
     ]

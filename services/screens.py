@@ -26,7 +26,6 @@ from models import (
     BroadcastStatus,
     MemberRole,
     MembershipStatus,
-    NoticeKind,
     Order,
     OrderStatus,
     OutboxMessage,
@@ -67,6 +66,7 @@ class OrderFacts:
     hours: tuple[tuple[str | None, Decimal], ...] = ()
     rating: Rating | None = None
     volunteer: User | None = None
+    placed_by: User | None = None  # station staff who ordered for a resident (proxy orders)
 
     @property
     def has_voice(self) -> bool:
@@ -107,6 +107,7 @@ async def order_facts(session: AsyncSession, order: Order, *, media: bool = Fals
         resident=await session.get(User, order.resident_id),
         team=await team(session, order.team_id),
         media=tuple(await request_media(session, order.id)) if media else (),
+        placed_by=await session.get(User, order.placed_by_id) if order.is_proxy else None,
     )
 
 
@@ -119,25 +120,6 @@ async def order_card_notice(session: AsyncSession, row: OutboxMessage) -> OrderF
     """The order with the request's photos and voice (a card to accept)."""
     order = await session.get(Order, row.order_id) if row.order_id else None
     return await order_facts(session, order, media=True) if order is not None else None
-
-
-async def sent_card_notice(session: AsyncSession, row: OutboxMessage) -> int | None:
-    """The Telegram message id of the last order card this recipient was sent for the
-    row's order; None if none went out (nothing to take back)."""
-    sent = await session.execute(
-        select(OutboxMessage.tg_message_id, OutboxMessage.payload)
-        .where(
-            OutboxMessage.user_id == row.user_id,
-            OutboxMessage.order_id == row.order_id,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.tg_message_id.is_not(None),
-        )
-        .order_by(OutboxMessage.id.desc())
-    )
-    for message_id, payload in sent:
-        if (payload or {}).get("kind") == NoticeKind.ORDER_CARD:
-            return int(message_id)
-    return None
 
 
 async def order_hours_notice(session: AsyncSession, row: OutboxMessage) -> OrderFacts | None:

@@ -90,6 +90,9 @@ async def test_the_unit_dispatches_and_the_team_accepts(bot_env):
     done = await zheng.expect_edit(card.message_id)
     assert f"Dispatched to {LAW_TEAM} by Zheng" in done.text
     assert done.buttons() == []
+    # the other dispatcher's card loses its buttons too: nobody dispatches it twice
+    closed = await zheng2.expect_edit(zh_card.message_id)
+    assert closed.buttons() == [] and "已经转交" in closed.text
 
     offered = await law_leader.expect(contains=number)
     await law_leader.press("✅ Accept", message=offered)

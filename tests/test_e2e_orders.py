@@ -403,7 +403,15 @@ async def test_resident_lists_and_cancels_an_order(bot_env):
     await resident.tap("📋 My orders")
     listed = await resident.expect(contains=number)
     await resident.press("✖ Cancel this order", message=listed)
+    asked = await resident.expect_edit(listed.message_id)  # nothing undone on one tap
+    assert "Are you sure" in asked.text
+    assert asked.buttons() == ["✖ Yes, cancel it", "↩ No, keep it"]
+    assert (await order_by_number(bot_env, number)).status != OrderStatus.CANCELLED
+    await resident.press("✖ Yes, cancel it", message=listed)
     assert "cancelled" in (await resident.callback_answer()).text
+    card = await resident.expect_edit(listed.message_id)
+    assert "Status: cancelled" in card.text
+    assert card.buttons() == ["🔁 Order this again"]
     assert (await order_by_number(bot_env, number)).status == OrderStatus.CANCELLED
 
 

@@ -15,6 +15,7 @@ from services.orders.units import Trail
 from services.screens import DispatchFacts, OrderFacts, TriageFacts
 from views.format import locale
 from views.notices import Note, Rendered, message, renders
+from views.order_cards import card_headline
 from views.orders import OrderAction, order_lines
 
 
@@ -140,11 +141,7 @@ def _listen(kb: InlineKeyboardBuilder, facts: OrderFacts) -> None:
 
 @renders(NoticeKind.DISPATCH_CARD, reads=screens.dispatch_notice)
 def dispatch_card(note: Note, found: DispatchFacts) -> Rendered:
-    first = (
-        _("⏰ Not accepted in time: please pick another team for this order.")
-        if note.payload.get("escalated")
-        else _("📥 A new order for your unit: please pick the team.")
-    )
+    first = card_headline(NoticeKind.DISPATCH_CARD, note.payload, found.facts.order) or ""
     lines = [first, *dispatch_lines(found)]
     return message(note.chat_id, lines, dispatch_keyboard(found), photo=found.facts.photo)
 

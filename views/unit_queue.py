@@ -8,13 +8,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from models import NoticeKind, OrderStatus, Team
-from services import screens
+from models import OrderStatus, Team
 from services.i18n import local_name
 from services.screens import DispatchFacts
 from views.dispatch import dispatch_keyboard, dispatch_lines
 from views.format import locale, status_label
-from views.notices import Note, Rendered, renders
 
 
 class Redispatch(CallbackData, prefix="rdp"):
@@ -69,9 +67,3 @@ def redispatched(team: Team | None) -> str:
     return _("Passed to {team}; its leader has the order card now.").format(
         team=local_name(team, locale()) if team else "-"
     )
-
-
-@renders(NoticeKind.CARD_WITHDRAWN, reads=screens.sent_card_notice)
-def card_withdrawn(note: Note, message_id: int) -> Rendered:
-    """The order card sent earlier loses its buttons: the order went to another team."""
-    return "editMessageReplyMarkup", {"chat_id": note.chat_id, "message_id": message_id}

@@ -36,6 +36,7 @@ from models import (
 )
 from services import orders, reports
 from services.i18n import local_name
+from services.maps import map_url
 from services.orders.event_text import describe
 from services.reports import STATUS_ORDER, status_name
 
@@ -249,6 +250,7 @@ async def order_page(request: web.Request) -> web.Response:
         completion_note=order.completion_note or "",
         timeline=timeline,
         photos=[p.id for p in photos],
+        map_url=map_url(order.latitude, order.longitude),
         assignments=assignments,
         rating=rating,
     )

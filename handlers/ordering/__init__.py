@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers.ordering import (
+    again,
     area,
     begin,
     category,
@@ -27,6 +28,7 @@ def router() -> Router:
     r = Router(name="ordering")
     r.include_routers(
         begin.router(),  # first: the menu buttons start over from any step
+        again.router(),
         proxy.router(),
         area.router(),
         category.router(),

@@ -42,7 +42,10 @@ async def ask_confirm(message: Message, state: FSMContext, session: AsyncSession
     data = await state.get_data()
     category = await order_form.category(session, data["category_id"])
     station = await order_form.station(session, data["station_id"])
-    await message.answer(_("Almost done."), reply_markup=choices_keyboard([], back=True))
+    almost = [_("Almost done.")]
+    if data.get("latitude") is not None and not data.get("address"):
+        almost.append(_("To add the way there in words (a house number, a landmark), write it."))
+    await message.answer("\n".join(almost), reply_markup=choices_keyboard([], back=True))
     await message.answer(
         summary_text(data, category, station), reply_markup=summary_keyboard(data["token"])
     )

@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from handlers.common import photo_need, too_long, voice_need
-from handlers.ordering.flow import advance, asks
+from handlers.ordering.flow import advance, asks, enter
 from handlers.ordering.states import OrderForm
+from handlers.ordering.when import as_soon_as_possible
 from views.menu import BTN_BACK, choices_keyboard
+from views.order_form import BTN_NO_NOTE, BTN_NO_NOTE_ASAP, need_choices
 
 DESCRIPTION_MAX = 1000
 
@@ -27,8 +29,23 @@ async def ask_need(message: Message, state: FSMContext, session: AsyncSession) -
             "Tell us what you need, in a few words. You can also send a voice message, "
             "or a photo with a caption."
         ),
-        reply_markup=choices_keyboard([]),
+        reply_markup=choices_keyboard(need_choices(), columns=1),
     )
+
+
+async def no_note_asap(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    """The service says it all, as soon as possible, at home: straight to the summary."""
+    await state.update_data(description="", attachments=[])
+    await as_soon_as_possible(state, settings)  # and the place: home, unless one was given
+    await state.update_data(editing=False)
+    await enter(message, state, session, OrderForm.confirm)
+
+
+async def no_note(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    await state.update_data(description="", attachments=[])
+    await advance(message, state, session, OrderForm.description)
 
 
 async def got_text(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -62,6 +79,8 @@ async def got_photo(
 
 def router() -> Router:
     r = Router(name="ordering.need")
+    r.message.register(no_note_asap, OrderForm.description, F.text == BTN_NO_NOTE_ASAP)
+    r.message.register(no_note, OrderForm.description, F.text == BTN_NO_NOTE)
     r.message.register(got_text, OrderForm.description, F.text, F.text != BTN_BACK)
     r.message.register(got_voice, OrderForm.description, F.voice)
     r.message.register(got_photo, OrderForm.description, F.photo)

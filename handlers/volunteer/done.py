@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
@@ -18,7 +20,7 @@ from handlers.volunteer.states import STEPS, Completion, step_after
 from models import User
 from services import orders
 from services.people import Roles
-from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard
+from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard, main_menu
 from views.orders import OrderAction
 
 NOTE_MAX = 500
@@ -70,7 +72,8 @@ async def done(
 ) -> None:
     order = await orders.may_complete(session, callback_data.order_id, user, roles)
     await query.answer()
-    await state.update_data(order_id=order.id, photos=[])
+    card_id = query.message.message_id if isinstance(query.message, Message) else None
+    await state.update_data(order_id=order.id, photos=[], card_id=card_id)
     if isinstance(query.message, Message):
         await ask(query.message, state, STEPS[0])
 
@@ -123,8 +126,13 @@ async def got_note(
         _(
             "Thank you! Order {number} is recorded as done. The resident will be asked to rate it."
         ).format(number=order.number),
-        reply_markup=None,
+        reply_markup=main_menu(roles),  # not the last step's «Skip | Cancel»
     )
+    if data.get("card_id") and message.bot is not None:  # the task's buttons are spent
+        with contextlib.suppress(TelegramBadRequest):  # deleted or too old: no matter
+            await message.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=data["card_id"], reply_markup=None
+            )
 
 
 async def unexpected(message: Message, state: FSMContext) -> None:

@@ -7,6 +7,7 @@
     state.py       the transition primitive (conditional UPDATE + event) and the unit of work
     access.py      who may handle, view, speak for the resident, place for a station
     notices.py     what a transition tells the resident and whoever holds the order
+    cards.py       the cards an order left in chats, edited once it is taken or cancelled
     units.py       站所接单: which units receive an order, its suggested team, unit queues
     routing.py     receiving a new order, who should take it now (team, squad, lead unit,
                    office) and handing it on

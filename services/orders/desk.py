@@ -22,11 +22,15 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYour
 from services.i18n import N_
 from services.orders import routing, units
 from services.orders.access import check_actor
+from services.orders.cards import OFFER_CARDS, close_cards
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
 from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify
 from services.people import Roles, team_leaders
+
+# The other dispatchers' and office staff's cards of an order one of them has just handled.
+DESK_CARDS = frozenset({NoticeKind.DISPATCH_CARD, NoticeKind.TRIAGE_CARD})
 
 
 async def _authorise(session: AsyncSession, roles: Roles, order: Order) -> None:
@@ -91,6 +95,7 @@ async def dispatch(
         team, leaders = await _target(session, order, team_id)
         note = f"dispatched by {display_name(actor)} to {team.name_zh}"
         await _hand_to(session, order, actor, team, leaders, kind="dispatched", note=note)
+        await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
     return order
 
 
@@ -141,15 +146,8 @@ async def redispatch(
             "redispatched",
             actor,
         )
-        # Their card's Accept would be refused now: take its buttons away.
-        await notify_many(
-            session,
-            before,
-            NoticeKind.CARD_WITHDRAWN,
-            dedupe_key=f"order:{order.id}:withdrawn:{order.version}",
-            order_id=order.id,
-            urgent=True,
-        )
+        # Their card's Accept would be refused now: it says «passed on» and loses its buttons.
+        await close_cards(session, order, OFFER_CARDS, except_user_id=actor.id)
     return order
 
 
@@ -194,6 +192,7 @@ async def triage(
         await order_routed(session, order)
         if order.status == OrderStatus.ROUTED:
             await tell_resident(session, order, actor, "transferred")
+        await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
     return order
 
 

@@ -24,6 +24,7 @@ from services.orders.access import (
 from services.orders.assignment import (
     withdraw_all,
 )
+from services.orders.cards import OFFER_CARDS, WORK_CARDS, close_cards
 from services.orders.notices import handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
 from services.orders.state import (
@@ -58,6 +59,7 @@ async def accept(
             values={"accepted_by_id": actor.id, "accepted_at": utcnow()},
         )
         await tell_resident(session, order, actor, "accepted", accepted_by=display_name(actor))
+        await close_cards(session, order, OFFER_CARDS, except_user_id=actor.id)
     return order
 
 
@@ -178,4 +180,5 @@ async def cancel(
             actor,
         )
         await tell_resident(session, order, actor, "cancelled")
+        await close_cards(session, order, OFFER_CARDS | WORK_CARDS)
     return order

@@ -187,7 +187,8 @@ async def _create_once(
     if fields["category_id"] is not None:
         await _category_in_town(session, fields["category_id"], town.id)
     text = (fields["description"] or "").strip()
-    if not text and not attachments:
+    if not text and not attachments and fields["category_id"] is None:
+        # A service chosen from the list may say it all («量血压»); «其他需求» needs words.
         raise DomainError(N_("Please describe what you need."))
     if len(text) > MAX_DESCRIPTION:
         raise DomainError(
