@@ -18,6 +18,7 @@ from services.broadcasts import Run
 from services.kpi import monthly_kpi_nudges
 from services.orders import sla
 from services.reminders import Calendar, Fired, Handler
+from services.uow import unit
 
 log = logging.getLogger("civic_dispatch.scheduler")
 INBOX_SWEEP_EVERY = timedelta(hours=1)
@@ -98,8 +99,8 @@ class Jobs:
         """Write the next calendar items, then fire every due reminder once."""
         now = self._now(now)
         async with self.sessionmaker() as session:
-            await reminders.ensure_calendar(session, now, self.calendar, kinds=self.handlers)
-            await session.commit()
+            async with unit(session):
+                await reminders.ensure_calendar(session, now, self.calendar, kinds=self.handlers)
             if self._inbox_swept is None or now - self._inbox_swept >= INBOX_SWEEP_EVERY:
                 self._inbox_swept = now
                 await inbox.forget_old(session, now)

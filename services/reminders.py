@@ -47,6 +47,7 @@ from services import people
 from services.org import Policy
 from services.outbox import NoticeKind, notify_many
 from services.points import LOCAL_TZ
+from services.uow import unit
 
 log = logging.getLogger("civic_dispatch.reminders")
 
@@ -380,8 +381,9 @@ async def fire_due(
                 skip.add(rid)
                 continue
             try:
-                count = await handlers[kind](session, reminder, now)
-                await session.commit()
+                # One unit with the claim above: a crash before its commit leaves the row due.
+                async with unit(session):
+                    count = await handlers[kind](session, reminder, now)
             except Exception:
                 log.exception("reminder %s (%s) failed", rid, kind)
                 await session.rollback()
@@ -396,11 +398,10 @@ async def fire_due(
 
 
 async def _give_up(sessionmaker: async_sessionmaker[AsyncSession], reminder_id: int) -> None:
-    async with sessionmaker() as session:
+    async with sessionmaker() as session, unit(session):
         await session.execute(
             update(Reminder)
             .where(Reminder.id == reminder_id, Reminder.fired_at.is_(None))
             .values(cancelled=True, note=f"given up after {MAX_FAILURES} failures")
         )
-        await session.commit()
     log.error("reminder %s given up after %s failures", reminder_id, MAX_FAILURES)

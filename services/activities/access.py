@@ -23,7 +23,7 @@ from services import people
 from services.errors import NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
-from services.volunteers.common import WROTE
+from services.uow import wrote
 
 MAX_TITLE = 128
 MAX_CONTENT = 1000
@@ -139,7 +139,7 @@ async def managed(session: AsyncSession, activity_id: int, roles: Roles) -> Acti
 async def lock_activity(session: AsyncSession, activity_id: int) -> Activity:
     """Serialise sign-ups of one activity: a no-op UPDATE takes the row lock (PostgreSQL)
     or the write lock (SQLite) before places are counted."""
-    session.info[WROTE] = True
+    wrote(session)
     await session.execute(
         update(Activity)
         .where(Activity.id == activity_id)

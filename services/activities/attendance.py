@@ -48,7 +48,7 @@ from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.points import PointsRules
-from services.volunteers.common import transaction
+from services.uow import unit
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ async def set_attended(
     came takes a place. Once their hours are booked, only a correction can change them.
     Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
+    async with unit(session, actor):
         check_actor(actor, roles)
         activity = await load_activity(session, activity_id)
         if not may_manage(roles, activity):
@@ -221,7 +221,7 @@ async def check_in_by_code(
     is added (if the activity is for them). Commits."""
     now = now or utcnow()
     text = (code or "").strip()
-    async with transaction(session, user):
+    async with unit(session, user):
         if not (text.isdigit() and len(text) == 6):
             raise DomainError(N_("The code has 6 digits."))
         found = await session.scalars(
@@ -260,7 +260,7 @@ async def check_in_by_location(
     """A volunteer sends their location: the nearest activity going on now (one they may
     join, with a known place) within 300 m checks them in. Commits."""
     now = now or utcnow()
-    async with transaction(session, user):
+    async with unit(session, user):
         found = await session.scalars(
             select(Activity).where(
                 Activity.status == ActivityStatus.PUBLISHED,
@@ -308,7 +308,7 @@ async def finish(
     again books only people ticked since). The activity is done; attendees are told.
     Returns the ledger rows booked now. Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
+    async with unit(session, actor):
         check_actor(actor, roles)
         activity = await load_activity(session, activity_id)
         if not may_manage(roles, activity):
@@ -355,7 +355,7 @@ async def add_photos(
 ) -> int:
     """The organiser files photos of the activity (its record). The same photo twice is
     kept once. Returns how many were added. Commits."""
-    async with transaction(session, actor):
+    async with unit(session, actor):
         check_actor(actor, roles)
         activity = await load_activity(session, activity_id)
         if not may_manage(roles, activity):

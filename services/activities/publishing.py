@@ -48,7 +48,8 @@ from services.numbering import next_number, town_prefix
 from services.outbox import NoticeKind, notify_many
 from services.people import Roles
 from services.points import LOCAL_TZ
-from services.volunteers.common import clean_text, transaction
+from services.uow import unit
+from services.volunteers.common import clean_text
 
 
 async def _assign_number(
@@ -142,7 +143,7 @@ async def publish(
     days before it — and reminders are scheduled for the evening before and one hour
     before. Returns the activities, first first. Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
+    async with unit(session, actor):
         check_actor(actor, roles)
         title, content, place = _check_draft(draft, now)
         team = await session.get(Team, draft.team_id) if draft.team_id else None
@@ -262,7 +263,7 @@ async def cancel_activity(
 ) -> Activity:
     """The organiser calls an activity off before it starts: pending reminders are dropped
     and everyone signed up or waiting is told. Commits."""
-    async with transaction(session, actor):
+    async with unit(session, actor):
         check_actor(actor, roles)
         activity = await load_activity(session, activity_id)
         if not may_manage(roles, activity):

@@ -31,6 +31,7 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
+from services.uow import unit, wrote
 
 
 def _clean_text(text: str | None, photo: str | None) -> str:
@@ -84,17 +85,17 @@ async def create(
         runs=0,
         created_at=now,
     )
-    session.add(bc)
-    await session.flush()
-    if approval:  # the town's office decides (admins too, should the office be empty)
-        await notify_many(
-            session,
-            [*await people.office_staff(session, town_id), *await people.admins(session)],
-            NoticeKind.BROADCAST_APPROVAL,
-            dedupe_key=f"bcapproval:{bc.id}",
-            broadcast_id=bc.id,
-        )
-    await session.commit()
+    async with unit(session, author):
+        session.add(bc)
+        await session.flush()
+        if approval:  # the town's office decides (admins too, should the office be empty)
+            await notify_many(
+                session,
+                [*await people.office_staff(session, town_id), *await people.admins(session)],
+                NoticeKind.BROADCAST_APPROVAL,
+                dedupe_key=f"bcapproval:{bc.id}",
+                broadcast_id=bc.id,
+            )
     return bc
 
 
@@ -127,6 +128,7 @@ async def _decided_conflict(session: AsyncSession, bc: Broadcast) -> Conflict:
 async def _move(
     session: AsyncSession, bc: Broadcast, frm: Sequence[BroadcastStatus], **values: Any
 ) -> bool:
+    wrote(session)
     result = await session.execute(
         update(Broadcast)
         .where(Broadcast.id == bc.id, Broadcast.status.in_(list(frm)), Broadcast.runs == bc.runs)
@@ -156,26 +158,26 @@ async def approve(
     due = bc.next_run_at or now
     if due < now:
         due = next_occurrence(bc.recurrence, now, tz) if bc.recurrence else now
-    if not await _move(
-        session,
-        bc,
-        [BroadcastStatus.PENDING_APPROVAL],
-        status=BroadcastStatus.SCHEDULED,
-        approved_by_id=actor.id,
-        next_run_at=due,
-    ):
-        await session.rollback()
-        raise await _decided_conflict(session, await _load(session, broadcast_id))
-    await notify(
-        session,
-        bc.author_id,
-        NoticeKind.TEXT,
-        dedupe_key=f"bcdecided:{bc.id}",
-        broadcast_id=bc.id,
-        msgid=N_("✅ Your notice #{id} was approved by {name}. It will go out as planned."),
-        params={"id": bc.id, "name": actor.name or ""},
-    )
-    await session.commit()
+    async with unit(session, actor):
+        if not await _move(
+            session,
+            bc,
+            [BroadcastStatus.PENDING_APPROVAL],
+            status=BroadcastStatus.SCHEDULED,
+            approved_by_id=actor.id,
+            next_run_at=due,
+        ):
+            await session.rollback()
+            raise await _decided_conflict(session, await _load(session, broadcast_id))
+        await notify(
+            session,
+            bc.author_id,
+            NoticeKind.TEXT,
+            dedupe_key=f"bcdecided:{bc.id}",
+            broadcast_id=bc.id,
+            msgid=N_("✅ Your notice #{id} was approved by {name}. It will go out as planned."),
+            params={"id": bc.id, "name": actor.name or ""},
+        )
     return await _load(session, broadcast_id)
 
 
@@ -195,26 +197,26 @@ async def reject(
         raise DomainError(
             N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
         )
-    if not await _move(
-        session,
-        bc,
-        [BroadcastStatus.PENDING_APPROVAL],
-        status=BroadcastStatus.REJECTED,
-        reject_reason=why,
-        next_run_at=None,
-    ):
-        await session.rollback()
-        raise await _decided_conflict(session, await _load(session, broadcast_id))
-    await notify(
-        session,
-        bc.author_id,
-        NoticeKind.TEXT,
-        dedupe_key=f"bcdecided:{bc.id}",
-        broadcast_id=bc.id,
-        msgid=N_("❌ Your notice #{id} was not approved by {name}. Reason: {reason}"),
-        params={"id": bc.id, "name": actor.name or "", "reason": why},
-    )
-    await session.commit()
+    async with unit(session, actor):
+        if not await _move(
+            session,
+            bc,
+            [BroadcastStatus.PENDING_APPROVAL],
+            status=BroadcastStatus.REJECTED,
+            reject_reason=why,
+            next_run_at=None,
+        ):
+            await session.rollback()
+            raise await _decided_conflict(session, await _load(session, broadcast_id))
+        await notify(
+            session,
+            bc.author_id,
+            NoticeKind.TEXT,
+            dedupe_key=f"bcdecided:{bc.id}",
+            broadcast_id=bc.id,
+            msgid=N_("❌ Your notice #{id} was not approved by {name}. Reason: {reason}"),
+            params={"id": bc.id, "name": actor.name or "", "reason": why},
+        )
     return await _load(session, broadcast_id)
 
 
@@ -242,10 +244,10 @@ async def cancel(session: AsyncSession, broadcast_id: int, actor: User, roles: R
         raise Conflict(N_("This notice is being sent right now. Try again in a minute."))
     if bc.status not in OPEN:
         raise Conflict(N_("This notice is no longer scheduled."))
-    if not await _move(session, bc, OPEN, status=BroadcastStatus.CANCELLED, next_run_at=None):
-        await session.rollback()
-        raise Conflict(N_("This notice is being sent right now. Try again in a minute."))
-    await session.commit()
+    async with unit(session, actor):
+        if not await _move(session, bc, OPEN, status=BroadcastStatus.CANCELLED, next_run_at=None):
+            await session.rollback()
+            raise Conflict(N_("This notice is being sent right now. Try again in a minute."))
     return await _load(session, broadcast_id)
 
 

@@ -33,10 +33,10 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles, office_staff
+from services.uow import unit
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -44,11 +44,11 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles, office_staff, station_heads
 from services.points import PointsRules
+from services.uow import unit
 
 MAX_PHOTOS = 10
 MAX_HOURS = Decimal(24)

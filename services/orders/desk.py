@@ -23,9 +23,10 @@ from services.orders import routing, units
 from services.orders.access import check_actor
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
-from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
+from services.orders.state import clean_text, display_name, expect, load_order, transition
 from services.outbox import NoticeKind, notify
 from services.people import Roles, team_leaders
+from services.uow import unit
 
 
 async def _authorise(session: AsyncSession, roles: Roles, order: Order) -> None:

@@ -32,9 +32,9 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
 from services.people import Roles, team_leaders
+from services.uow import unit
 
 
 async def accept(

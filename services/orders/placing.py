@@ -39,10 +39,10 @@ from services.orders.state import (
     OPEN_STATUSES,
     clean_text,
     display_name,
-    unit,
 )
 from services.people import Roles
 from services.points import LOCAL_TZ
+from services.uow import unit
 
 MAX_DESCRIPTION = 1000
 CREATE_ATTEMPTS = 3

@@ -46,10 +46,11 @@ from models import (
 )
 from services.orders import routing, units
 from services.orders.notices import follower_id, tell_resident
-from services.orders.state import load_order, transition, unit
+from services.orders.state import load_order, transition
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import office_staff, station_heads, team_leaders, unit_dispatchers
 from services.reminders import Handler, at_local, iso, policy_of, schedule, tz_of
+from services.uow import unit
 
 
 async def order_routed(session: AsyncSession, order: Order) -> None:

@@ -25,15 +25,14 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
+from services.uow import unit, wrote
 from services.volunteers.common import (
     MAX_NAME,
     MAX_REASON,
     MAX_SKILLS,
-    WROTE,
     clean_phone,
     clean_text,
     stamp,
-    transaction,
 )
 
 
@@ -147,7 +146,7 @@ async def apply(
     """Apply to join a team. The applicant's details are saved on their user; the team's
     leaders get Approve / Reject. Applying again after a rejection or after leaving opens a
     new application. Commits."""
-    async with transaction(session, user):
+    async with unit(session, user):
         if user.banned:
             raise NotAllowed(N_("You are not allowed to do this."))
         team = await session.get(Team, team_id)
@@ -213,7 +212,7 @@ async def _set_status(
     note: str | None,
 ) -> None:
     """Move the membership from `expected` to `status` only if nobody moved it first."""
-    session.info[WROTE] = True
+    wrote(session)
     result = await session.execute(
         update(TeamMember)
         .where(TeamMember.id == member.id, TeamMember.status == expected)
@@ -238,7 +237,7 @@ async def decide(
 ) -> TeamMember:
     """A leader of the team (or the office) approves or rejects an application; the
     applicant is told. Two deciders at once: one wins, the other gets `Conflict`. Commits."""
-    async with transaction(session, actor):
+    async with unit(session, actor):
         if roles.user_id != actor.id or actor.banned:
             raise NotAllowed(N_("You are not allowed to do this."))
         member, team = await _load_member(session, member_id)
@@ -265,7 +264,7 @@ async def decide(
 async def leave(session: AsyncSession, user: User, team_id: int) -> TeamMember:
     """A volunteer leaves a team; its leaders are told. Leaders are appointed, so they ask
     the office instead. Commits."""
-    async with transaction(session, user):
+    async with unit(session, user):
         member = await session.scalar(
             select(TeamMember)
             .where(
@@ -302,7 +301,7 @@ async def deactivate(
 ) -> TeamMember:
     """A leader of the team (or the office) takes a volunteer off the team; the volunteer
     is told. A leader cannot remove another leader or themselves; the office can. Commits."""
-    async with transaction(session, actor):
+    async with unit(session, actor):
         if roles.user_id != actor.id or actor.banned:
             raise NotAllowed(N_("You are not allowed to do this."))
         member, team = await _load_member(session, member_id)
