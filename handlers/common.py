@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -42,9 +44,14 @@ async def collect_photo(
     await message.answer(_("Photo {n} received.").format(n=len(photos)))
 
 
-def step_after(steps: tuple[State, ...], step: State) -> State:
-    """The step that follows `step` in a form's list of steps."""
-    return steps[steps.index(step) + 1]
+def step_after(steps: Sequence[State], step: State | str | None) -> State | None:
+    """The step that follows `step` (a state or its name) in a form's list of steps; None
+    after the last, or for a state not in the list."""
+    names = [s.state for s in steps]
+    name = step.state if isinstance(step, State) else step
+    if name in names and (i := names.index(name)) + 1 < len(steps):
+        return steps[i + 1]
+    return None
 
 
 async def edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:

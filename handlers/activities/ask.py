@@ -179,4 +179,5 @@ async def ask(
 async def ask_next(
     message: Message, state: FSMContext, answered: State, session: AsyncSession, settings: Settings
 ) -> None:
-    await ask(message, state, step_after(STEPS, answered), session, settings)
+    if (step := step_after(STEPS, answered)) is not None:
+        await ask(message, state, step, session, settings)

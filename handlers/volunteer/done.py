@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
-from handlers.common import collect_photo, too_long
-from handlers.volunteer.states import STEPS, Completion, step_after
+from handlers.common import collect_photo, step_after, too_long
+from handlers.volunteer.states import STEPS, Completion
 from models import User
 from services import orders
 from services.people import Roles
@@ -54,7 +54,7 @@ async def ask(message: Message, state: FSMContext, step: State) -> None:
 
 
 async def _next(message: Message, state: FSMContext, step: State) -> None:
-    following = step_after(step)
+    following = step_after(STEPS, step)
     if following is not None:
         await ask(message, state, following)
 
