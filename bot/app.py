@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import LogContextMiddleware
+from bot.media import MediaStore
 from bot.middlewares import (
     DbSessionMiddleware,
     InboxMiddleware,
@@ -72,6 +73,7 @@ def build_dispatcher(
     dp.update.outer_middleware(LogContextMiddleware())
     dp["settings"] = settings
     dp["policy"] = policy
+    dp["media"] = MediaStore(settings.media_dir)
     dp["sessionmaker"] = sessionmaker
     # Services read the org policy and the time zone from their session (reminders' times).
     reminders.configure_sessions(sessionmaker, policy, settings.tz)

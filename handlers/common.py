@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import time
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -10,8 +14,27 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.media import save_attachment
-from bot.settings import Settings
+
+class Settings(Protocol):
+    """The settings handlers read (middleware data `settings`, bot.settings.Settings)."""
+
+    admin_ids: list[int]
+    quiet_hours_start: time
+    quiet_hours_end: time
+    max_open_orders: int
+    media_dir: Path
+    dashboard_host: str
+    dashboard_port: int
+    dashboard_public_url: str
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+
+class Media(Protocol):
+    """Where what people send is kept (middleware data `media`, bot.media.MediaStore)."""
+
+    async def save(self, bot: Bot, file_id: str, file_unique_id: str, ext: str) -> str | None: ...
 
 
 async def too_long(message: Message, text: str, limit: int) -> bool:
@@ -27,7 +50,7 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
 
 
 async def collect_photo(
-    message: Message, state: FSMContext, bot: Bot, settings: Settings, limit: int
+    message: Message, state: FSMContext, bot: Bot, media: Media, limit: int
 ) -> None:
     """One more photo for the form's `photos` (file id, unique id, saved path), up to
     `limit`: the order's completion and the activity's record take them alike."""
@@ -36,9 +59,7 @@ async def collect_photo(
         await message.answer(_("That is {n} photos already; tap ✅ to go on.").format(n=limit))
         return
     photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
+    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg")
     photos.append([photo.file_id, photo.file_unique_id, path])
     await state.update_data(photos=photos)
     await message.answer(_("Photo {n} received.").format(n=len(photos)))

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.leader.states import Assign
 from models import Slot, User, utcnow
 from services import orders

@@ -8,9 +8,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import save_attachment
-from bot.settings import Settings
-from handlers.common import too_long
+from handlers.common import Media, too_long
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
 from views.menu import BTN_BACK, choices_keyboard
@@ -44,13 +42,11 @@ async def got_text(message: Message, state: FSMContext, session: AsyncSession) -
 
 
 async def got_voice(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
     assert message.voice is not None
     voice = message.voice
-    path = await save_attachment(
-        bot, settings.media_dir, voice.file_id, voice.file_unique_id, "ogg"
-    )
+    path = await media.save(bot, voice.file_id, voice.file_unique_id, "ogg")
     await state.update_data(
         description=_("(voice message)"),
         attachments=[("voice", voice.file_id, voice.file_unique_id, path)],
@@ -59,15 +55,13 @@ async def got_voice(
 
 
 async def got_photo(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
     caption = (message.caption or "").strip()
     if await too_long(message, caption, DESCRIPTION_MAX):
         return
     photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
+    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg")
     await state.update_data(
         description=caption or _("(see photo)"),
         attachments=[("photo", photo.file_id, photo.file_unique_id, path)],

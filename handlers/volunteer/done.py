@@ -11,8 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import collect_photo, step_after, too_long
+from handlers.common import Media, collect_photo, step_after, too_long
 from handlers.volunteer.states import STEPS, Completion
 from models import User
 from services import orders
@@ -74,8 +73,8 @@ async def done(
         await ask(query.message, state, STEPS[0])
 
 
-async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    await collect_photo(message, state, bot, settings, orders.MAX_PHOTOS)
+async def got_photo(message: Message, state: FSMContext, bot: Bot, media: Media) -> None:
+    await collect_photo(message, state, bot, media, orders.MAX_PHOTOS)
 
 
 async def photos_done(message: Message, state: FSMContext, session: AsyncSession) -> None:
