@@ -19,11 +19,12 @@ from bench.export import measure as export_times
 from bench.seed import seed
 from models.db import make_engine, make_sessionmaker
 from services import charts, reports
+from services.points import LOCAL_TZ
 from services.reports import Scope, make_period
 
 NAME = "reports"
-MONTH = make_period("m", date(2026, 3, 1), date(2026, 3, 31))
-YEAR = make_period("y", date(2026, 1, 1), date(2026, 12, 31))
+MONTH = make_period("m", date(2026, 3, 1), date(2026, 3, 31), LOCAL_TZ)
+YEAR = make_period("y", date(2026, 1, 1), date(2026, 12, 31), LOCAL_TZ)
 
 
 async def report_times(url: str) -> dict[str, float]:

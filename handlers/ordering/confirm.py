@@ -15,6 +15,7 @@ from handlers.ordering.flow import asks, enter
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
+from services.context import Ctx
 from services.errors import DomainError
 from services.people import Roles
 from views.menu import choices_keyboard, main_menu
@@ -56,6 +57,7 @@ async def confirm(
     user: User,
     roles: Roles,
     settings: Settings,
+    ctx: Ctx,
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
@@ -66,6 +68,7 @@ async def confirm(
     try:
         order = await orders.create_order(
             session,
+            ctx,
             resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
             roles=roles,

@@ -15,6 +15,7 @@ from handlers.common import Media, collect_photo, step_after, too_long
 from handlers.volunteer.states import STEPS, Completion
 from models import User
 from services import orders
+from services.context import Ctx
 from services.people import Roles
 from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard
 from views.orders import OrderAction
@@ -104,7 +105,7 @@ async def got_hours(message: Message, state: FSMContext) -> None:
 
 
 async def got_note(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
     note = "" if message.text == BTN_SKIP else (message.text or "").strip()
     if await too_long(message, note, NOTE_MAX):
@@ -113,6 +114,7 @@ async def got_note(
     await state.clear()
     order = await orders.complete(
         session,
+        ctx,
         data["order_id"],
         user,
         roles,

@@ -42,12 +42,12 @@ from services.activities.access import (
     may_manage,
     may_publish_for,
 )
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.numbering import next_number, town_prefix
 from services.outbox import NoticeKind, notify_many
 from services.people import Roles
-from services.points import LOCAL_TZ
 from services.uow import unit
 from services.volunteers.common import clean_text
 
@@ -134,7 +134,7 @@ async def publish(
     roles: Roles,
     draft: ActivityDraft,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
     evening_at: time = EVENING_AT,
     now: datetime | None = None,
 ) -> list[Activity]:
@@ -221,7 +221,9 @@ def _schedule_reminders(
         )
 
 
-async def fire_activity_reminder(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_activity_reminder(
+    session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime
+) -> int:
     """The scheduler's hook for a due `ReminderKind.ACTIVITY` row: queue the reminder for
     everyone signed up (not the waitlist) and the organiser. Nothing once the activity has
     started or was cancelled. The one-hour reminder is urgent (it must not wait for the end

@@ -41,7 +41,6 @@ from services.archive.columns import (
 from services.archive.records import Lookups, activity_filter, batches, order_filter
 from services.archive.xlsx import SheetStream, XlsxWriter
 from services.orders.event_text import describe
-from services.points import LOCAL_TZ
 from services.reports import Period, Scope, volunteer_rows
 
 
@@ -112,7 +111,7 @@ async def write_xlsx(
     scope: Scope,
     period: Period | None = None,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
 ) -> ArchiveSummary:
     """Write the workbook to `out` (a path or a binary file); returns the row counts."""
     names = await Lookups().load(session)

@@ -19,6 +19,7 @@ from models import (
     User,
     utcnow,
 )
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.orders.access import (
@@ -94,6 +95,7 @@ def _check_slot(slot_start: datetime, slot_end: datetime) -> None:
 
 async def assign(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -122,7 +124,7 @@ async def assign(
         active += [a for a in added if a not in active]
         if added or moved:
             await _record_assignment(
-                session, order, actor, active, added, moved, slot_start, slot_end
+                session, ctx, order, actor, active, added, moved, slot_start, slot_end
             )
     return active
 
@@ -156,6 +158,7 @@ def _add_assignments(
 
 async def _record_assignment(
     session: AsyncSession,
+    ctx: Ctx,
     order: Order,
     actor: User,
     active: list[Assignment],
@@ -199,7 +202,7 @@ async def _record_assignment(
         slot_start=_iso(slot_start),
         slot_end=_iso(slot_end),
     )
-    await slot_set(session, order)
+    await slot_set(session, ctx, order)
 
 
 async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> Assignment:

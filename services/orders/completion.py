@@ -24,6 +24,7 @@ from models import (
     utcnow,
 )
 from services import points
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed
 from services.hours import parse_hours
 from services.i18n import N_
@@ -82,6 +83,7 @@ async def may_complete(session: AsyncSession, order_id: int, actor: User, roles:
 
 async def complete(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -129,7 +131,7 @@ async def complete(
         )
         _record_service(session, order, actor, current, served, photos)
         await session.flush()
-        await _after_completion(session, order, actor, served)
+        await _after_completion(session, ctx, order, actor, served)
     return order
 
 
@@ -164,7 +166,7 @@ def _record_service(
 
 
 async def _after_completion(
-    session: AsyncSession, order: Order, actor: User, served: dict[int, Decimal]
+    session: AsyncSession, ctx: Ctx, order: Order, actor: User, served: dict[int, Decimal]
 ) -> None:
     lines = [
         {"user_id": uid, "name": display_name(await session.get(User, uid)), "hours": str(h)}
@@ -192,7 +194,7 @@ async def _after_completion(
             number=order.number,
         )
     # The rating request itself tells the resident the work is done: no second message.
-    await order_done(session, order)
+    await order_done(session, ctx, order)
 
 
 async def confirm_hours(

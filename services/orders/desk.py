@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order, OrderStatus, ServiceArea, ServiceCategory, Team, TeamKind, User, utcnow
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYourUnit
 from services.i18n import N_
 from services.orders import routing, units
@@ -47,6 +48,7 @@ async def _target(session: AsyncSession, order: Order, team_id: int) -> tuple[Te
 
 async def _hand_to(
     session: AsyncSession,
+    ctx: Ctx,
     order: Order,
     actor: User,
     team: Team,
@@ -66,12 +68,13 @@ async def _hand_to(
         values={"team_id": team.id, "handler_kind": handler, "routed_at": utcnow()},
     )
     await routing.send_cards(session, order, leaders, handler)
-    await order_routed(session, order)
+    await order_routed(session, ctx, order)
     await tell_resident(session, order, actor, "transferred")
 
 
 async def dispatch(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -90,12 +93,13 @@ async def dispatch(
             raise Conflict(N_("This order is with the institute office."))
         team, leaders = await _target(session, order, team_id)
         note = f"dispatched by {display_name(actor)} to {team.name_zh}"
-        await _hand_to(session, order, actor, team, leaders, kind="dispatched", note=note)
+        await _hand_to(session, ctx, order, actor, team, leaders, kind="dispatched", note=note)
     return order
 
 
 async def redispatch(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -120,7 +124,7 @@ async def redispatch(
             f"re-dispatched by {display_name(actor)} from "
             f"{old.name_zh if old else 'the office'} to {team.name_zh}: {why}"
         )
-        await _hand_to(session, order, actor, team, leaders, kind="redispatched", note=note)
+        await _hand_to(session, ctx, order, actor, team, leaders, kind="redispatched", note=note)
         await tell_text(
             session,
             before,
@@ -150,7 +154,7 @@ async def need_to_triage(session: AsyncSession, order_id: int, actor: User, role
 
 
 async def triage(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, category_id: int
+    session: AsyncSession, ctx: Ctx, order_id: int, actor: User, roles: Roles, category_id: int
 ) -> Order:
     """The office sorts a «其他需求» order into a category of the town's catalogue; then it
     is received by that category's lead units and routed like any other."""
@@ -170,7 +174,7 @@ async def triage(
             values={"category_id": category.id},
         )
         await routing.receive(session, order, actor)
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         if order.status == OrderStatus.ROUTED:
             await tell_resident(session, order, actor, "transferred")
     return order
