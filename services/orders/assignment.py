@@ -26,7 +26,7 @@ from services.orders.access import (
     can_handle,
     check_actor,
 )
-from services.orders.notices import handler_users, tell_resident
+from services.orders.notices import handler_users, tell_about, tell_resident
 from services.orders.sla import slot_set
 from services.orders.state import (
     ACTIVE_ASSIGNMENT,
@@ -35,7 +35,7 @@ from services.orders.state import (
     load_order,
     transition,
 )
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify
 from services.people import Roles, office_staff
 from services.uow import unit
 
@@ -230,14 +230,13 @@ async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> As
             for x in (await assignments_of(session, order.id)).values()
             if x.status in ACTIVE_ASSIGNMENT
         )
-        await notify_many(
+        await tell_about(
             session,
             await handler_users(session, order),
             NoticeKind.VOLUNTEER_WITHDREW,
-            dedupe_key=f"order:{order.id}:withdrew:{order.version}",
-            order_id=order.id,
+            order,
+            f"withdrew:{order.version}",
             urgent=True,
-            number=order.number,
             assignment_id=a.id,
             volunteer_id=actor.id,
             volunteer_name=display_name(actor),

@@ -36,7 +36,7 @@ from services.orders.access import (
 from services.orders.assignment import (
     assignments_of,
 )
-from services.orders.notices import follower_id, handler_users
+from services.orders.notices import follower_id, handler_users, tell_about
 from services.orders.sla import order_done
 from services.orders.state import (
     ACTIVE_ASSIGNMENT,
@@ -46,7 +46,7 @@ from services.orders.state import (
     load_order,
     transition,
 )
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify
 from services.people import Roles, office_staff, station_heads
 from services.points import PointsRules
 from services.uow import unit
@@ -173,13 +173,12 @@ async def _after_completion(
         for uid, h in served.items()
     ]
     total = str(sum(served.values(), Decimal(0)))
-    await notify_many(
+    await tell_about(
         session,
         await handler_users(session, order),
         NoticeKind.HOURS_CONFIRM,
-        dedupe_key=f"order:{order.id}:hours",
-        order_id=order.id,
-        number=order.number,
+        order,
+        "hours",
         lines=lines,
         total_hours=total,
     )
@@ -272,14 +271,13 @@ async def rate(
                 *await station_heads(session, order.station_id),
                 *await office_staff(session, order.town_id),
             ]
-            await notify_many(
+            await tell_about(
                 session,
                 alerted,
                 NoticeKind.LOW_RATING,
-                dedupe_key=f"order:{order.id}:low",
-                order_id=order.id,
+                order,
+                "low",
                 urgent=True,
-                number=order.number,
                 score=score,
                 comment=clean,
             )

@@ -33,8 +33,9 @@ from models import (
 )
 from services import outbox
 from services.orders import units
+from services.orders.notices import tell_about
 from services.orders.state import transition
-from services.outbox import NoticeKind, notify_many
+from services.outbox import NoticeKind
 from services.people import (
     admins,
     office_staff,
@@ -238,14 +239,13 @@ async def to_unit(
         note=note,
         values={"team_id": None, "handler_kind": "unit", **values},
     )
-    await notify_many(
+    await tell_about(
         session,
         dispatchers,
         outbox.DISPATCH_CARD,
-        dedupe_key=f"order:{order.id}:dispatch:{order.version}",
-        order_id=order.id,
+        order,
+        f"dispatch:{order.version}",
         urgent=True,
-        number=order.number,
         version=order.version,
         escalated=escalated,
     )
@@ -283,14 +283,13 @@ async def _to_triage(session: AsyncSession, order: Order, actor: User | None) ->
         note="a need in the resident's own words: to the institute office for triage",
         values={"team_id": None, "handler_kind": "office", "platform_id": None},
     )
-    await notify_many(
+    await tell_about(
         session,
         staff,
         outbox.TRIAGE_CARD,
-        dedupe_key=f"order:{order.id}:triage:{order.version}",
-        order_id=order.id,
+        order,
+        f"triage:{order.version}",
         urgent=True,
-        number=order.number,
         version=order.version,
     )
     await _inform_heads(session, order, skip={u.id for u in staff}, escalated=False)
@@ -301,14 +300,13 @@ async def send_cards(
 ) -> None:
     # The version makes the key unique per routing attempt: a re-route sends fresh cards,
     # a retried transaction sends nothing twice. The card's buttons should carry `version`.
-    await notify_many(
+    await tell_about(
         session,
         users,
         NoticeKind.ORDER_CARD,
-        dedupe_key=f"order:{order.id}:card:{order.version}",
-        order_id=order.id,
+        order,
+        f"card:{order.version}",
         urgent=True,
-        number=order.number,
         version=order.version,
         handler_kind=kind,
         team_id=order.team_id,
@@ -320,15 +318,7 @@ async def _inform_heads(
 ) -> None:
     heads = [h for h in await station_heads(session, order.station_id) if h.id not in skip]
     tag = f"escalated:{order.version}" if escalated else "info"
-    await notify_many(
-        session,
-        heads,
-        NoticeKind.ORDER_INFO,
-        dedupe_key=f"order:{order.id}:{tag}",
-        order_id=order.id,
-        number=order.number,
-        escalated=escalated,
-    )
+    await tell_about(session, heads, NoticeKind.ORDER_INFO, order, tag, escalated=escalated)
 
 
 async def _escalate_nobody(
@@ -356,14 +346,13 @@ async def _escalate_nobody(
     )
     # The office and admins can hand it to a team by transfer; the station head should know.
     people = [*await office_staff(session, order.town_id), *await admins(session)]
-    await notify_many(
+    await tell_about(
         session,
         people,
         NoticeKind.ORDER_INFO,
-        dedupe_key=f"order:{order.id}:nobody:{order.version}",
-        order_id=order.id,
+        order,
+        f"nobody:{order.version}",
         urgent=True,
-        number=order.number,
         escalated=True,
     )
     await _inform_heads(session, order, skip={u.id for u in people}, escalated=True)

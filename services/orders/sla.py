@@ -46,9 +46,9 @@ from models import (
 )
 from services.context import Ctx
 from services.orders import routing, units
-from services.orders.notices import follower_id, tell_resident
+from services.orders.notices import follower_id, tell_about, tell_resident
 from services.orders.state import load_order, transition
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify
 from services.people import office_staff, station_heads, team_leaders, unit_dispatchers
 from services.reminders import Handler, at_local, iso, schedule
 from services.uow import unit
@@ -243,13 +243,12 @@ async def fire_accept_nudge(
     order = await _order(session, reminder)
     if order is None or order.status != OrderStatus.ROUTED or str(order.version) != reminder.note:
         return 0
-    return await notify_many(
+    return await tell_about(
         session,
         await holders(session, order),
         NoticeKind.ACCEPT_NUDGE,
-        dedupe_key=f"order:{order.id}:nudge:{order.version}",
-        order_id=order.id,
-        number=order.number,
+        order,
+        f"nudge:{order.version}",
         version=order.version,
         minutes=_minutes(now - (order.routed_at or now)),
     )
@@ -277,14 +276,13 @@ async def fire_escalate(session: AsyncSession, ctx: Ctx, reminder: Reminder, now
         alerted = [*heads, *await office_staff(session, order.town_id)]
     count = 0
     if onward:
-        count = await notify_many(
+        count = await tell_about(
             session,
             alerted,
             NoticeKind.ESCALATION,
-            dedupe_key=f"order:{order.id}:escalation:{order.version}",
-            order_id=order.id,
+            order,
+            f"escalation:{order.version}",
             urgent=True,
-            number=order.number,
             minutes=_minutes(now - (order.routed_at or order.created_at or now)),
         )
     # Commits the claim, the notices above and the re-routing together.
@@ -312,13 +310,12 @@ async def fire_volunteer(session: AsyncSession, ctx: Ctx, reminder: Reminder, no
     ):
         return 0
     which = "evening" if reminder.kind == ReminderKind.VOLUNTEER_EVENING else "hour"
-    return await notify_many(
+    return await tell_about(
         session,
         await _assigned(session, order.id, [AssignmentStatus.ASSIGNED]),
         NoticeKind.VOLUNTEER_REMINDER,
-        dedupe_key=f"order:{order.id}:vol_{which}:{reminder.note}",
-        order_id=order.id,
-        number=order.number,
+        order,
+        f"vol_{which}:{reminder.note}",
         which=which,
         slot_start=reminder.note,
     )
@@ -338,13 +335,12 @@ async def fire_overdue(session: AsyncSession, ctx: Ctx, reminder: Reminder, now:
     )
     if order.accepted_by_id is not None:
         people.append(order.accepted_by_id)
-    return await notify_many(
+    return await tell_about(
         session,
         people,
         NoticeKind.OVERDUE,
-        dedupe_key=f"order:{order.id}:overdue:{reminder.note}",
-        order_id=order.id,
-        number=order.number,
+        order,
+        f"overdue:{reminder.note}",
         slot_end=reminder.note,
     )
 
