@@ -150,46 +150,27 @@ async def approve(
     """The office lets a station head's notice go out (at its time, or now if that passed).
     Two office staff at once: one wins, the other is told who. Commits."""
     now = now or utcnow()
-    bc = await _load(session, broadcast_id)
-    if roles.user_id != actor.id or not _may_decide(roles, bc):
-        raise NotAllowed(N_("Only the office can approve notices."))
-    if bc.status != BroadcastStatus.PENDING_APPROVAL:
-        raise await _decided_conflict(session, bc)
+    bc = await _pending(session, broadcast_id, actor, roles)
     due = bc.next_run_at or now
     if due < now:
         due = next_occurrence(bc.recurrence, now, tz) if bc.recurrence else now
-    async with unit(session, actor):
-        if not await _move(
-            session,
-            bc,
-            [BroadcastStatus.PENDING_APPROVAL],
-            status=BroadcastStatus.SCHEDULED,
-            approved_by_id=actor.id,
-            next_run_at=due,
-        ):
-            await session.rollback()
-            raise await _decided_conflict(session, await _load(session, broadcast_id))
-        await notify(
-            session,
-            bc.author_id,
-            NoticeKind.TEXT,
-            dedupe_key=f"bcdecided:{bc.id}",
-            broadcast_id=bc.id,
-            msgid=N_("✅ Your notice #{id} was approved by {name}. It will go out as planned."),
-            params={"id": bc.id, "name": actor.name or ""},
-        )
-    return await _load(session, broadcast_id)
+    return await _decide(
+        session,
+        bc,
+        actor,
+        N_("✅ Your notice #{id} was approved by {name}. It will go out as planned."),
+        {},
+        status=BroadcastStatus.SCHEDULED,
+        approved_by_id=actor.id,
+        next_run_at=due,
+    )
 
 
 async def reject(
     session: AsyncSession, broadcast_id: int, actor: User, roles: Roles, reason: str
 ) -> Broadcast:
     """The office turns a station head's notice down, with a reason the head is told."""
-    bc = await _load(session, broadcast_id)
-    if roles.user_id != actor.id or not _may_decide(roles, bc):
-        raise NotAllowed(N_("Only the office can approve notices."))
-    if bc.status != BroadcastStatus.PENDING_APPROVAL:
-        raise await _decided_conflict(session, bc)
+    bc = await _pending(session, broadcast_id, actor, roles)
     why = (reason or "").strip()
     if not why:
         raise DomainError(N_("Please give a reason."))
@@ -197,27 +178,52 @@ async def reject(
         raise DomainError(
             N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
         )
+    return await _decide(
+        session,
+        bc,
+        actor,
+        N_("❌ Your notice #{id} was not approved by {name}. Reason: {reason}"),
+        {"reason": why},
+        status=BroadcastStatus.REJECTED,
+        reject_reason=why,
+        next_run_at=None,
+    )
+
+
+async def _pending(
+    session: AsyncSession, broadcast_id: int, actor: User, roles: Roles
+) -> Broadcast:
+    bc = await _load(session, broadcast_id)
+    if roles.user_id != actor.id or not _may_decide(roles, bc):
+        raise NotAllowed(N_("Only the office can approve notices."))
+    if bc.status != BroadcastStatus.PENDING_APPROVAL:
+        raise await _decided_conflict(session, bc)
+    return bc
+
+
+async def _decide(
+    session: AsyncSession,
+    bc: Broadcast,
+    actor: User,
+    msgid: str,
+    params: dict[str, Any],
+    **values: Any,
+) -> Broadcast:
+    """One decision on a pending notice, told to its author; two at once: one wins."""
     async with unit(session, actor):
-        if not await _move(
-            session,
-            bc,
-            [BroadcastStatus.PENDING_APPROVAL],
-            status=BroadcastStatus.REJECTED,
-            reject_reason=why,
-            next_run_at=None,
-        ):
+        if not await _move(session, bc, [BroadcastStatus.PENDING_APPROVAL], **values):
             await session.rollback()
-            raise await _decided_conflict(session, await _load(session, broadcast_id))
+            raise await _decided_conflict(session, await _load(session, bc.id))
         await notify(
             session,
             bc.author_id,
             NoticeKind.TEXT,
             dedupe_key=f"bcdecided:{bc.id}",
             broadcast_id=bc.id,
-            msgid=N_("❌ Your notice #{id} was not approved by {name}. Reason: {reason}"),
-            params={"id": bc.id, "name": actor.name or "", "reason": why},
+            msgid=msgid,
+            params={"id": bc.id, "name": actor.name or "", **params},
         )
-    return await _load(session, broadcast_id)
+    return await _load(session, bc.id)
 
 
 async def to_decide(session: AsyncSession, broadcast_id: int, roles: Roles) -> Broadcast:
