@@ -58,16 +58,7 @@ async def _hand_to(
     note: str,
 ) -> None:
     handler = "squad" if team.kind == TeamKind.SQUAD else "team"
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind=kind,
-        note=note,
-        values={"team_id": team.id, "handler_kind": handler, "routed_at": utcnow()},
-    )
-    await routing.send_cards(session, order, leaders, handler)
+    await routing.hand_over(session, order, actor, leaders, handler, team.id, kind=kind, note=note)
     await order_routed(session, ctx, order)
     await tell_resident(session, order, actor, "transferred")
 

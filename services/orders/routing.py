@@ -166,16 +166,8 @@ async def route(
         await _escalate_nobody(session, order, actor, reason, notes)
         return None
     chosen = found[0]
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind="routed",
-        note=f"{reason}: {chosen.reason}",
-        values={"team_id": chosen.team_id, "handler_kind": chosen.kind, "routed_at": utcnow()},
-    )
-    await send_cards(session, order, chosen.users, chosen.kind)
+    note = f"{reason}: {chosen.reason}"
+    await hand_over(session, order, actor, chosen.users, chosen.kind, chosen.team_id, note=note)
     if first_routing:
         await _inform_heads(session, order, skip={u.id for u in chosen.users}, escalated=False)
     return chosen
@@ -258,16 +250,8 @@ async def to_office(session: AsyncSession, order: Order, actor: User | None, rea
     if not staff:
         await _escalate_nobody(session, order, actor, reason, ["the institute office has no staff"])
         return
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind="routed",
-        note=f"{reason}: the institute office",
-        values={"team_id": None, "handler_kind": "office", "routed_at": utcnow()},
-    )
-    await send_cards(session, order, staff, "office")
+    note = f"{reason}: the institute office"
+    await hand_over(session, order, actor, staff, "office", None, note=note)
     await _inform_heads(session, order, skip={u.id for u in staff}, escalated=True)
 
 
@@ -293,6 +277,31 @@ async def _to_triage(session: AsyncSession, order: Order, actor: User | None) ->
         version=order.version,
     )
     await _inform_heads(session, order, skip={u.id for u in staff}, escalated=False)
+
+
+async def hand_over(
+    session: AsyncSession,
+    order: Order,
+    actor: User | None,
+    users: tuple[User, ...] | list[User],
+    handler_kind: str,
+    team_id: int | None,
+    *,
+    note: str,
+    kind: str = "routed",
+) -> None:
+    """The order is routed to `users` (a team's leaders, a squad's heads, the office), who
+    get its card."""
+    await transition(
+        session,
+        order,
+        OrderStatus.ROUTED,
+        actor,
+        kind=kind,
+        note=note,
+        values={"team_id": team_id, "handler_kind": handler_kind, "routed_at": utcnow()},
+    )
+    await send_cards(session, order, users, handler_kind)
 
 
 async def send_cards(
