@@ -136,6 +136,15 @@ async def managed(session: AsyncSession, activity_id: int, roles: Roles) -> Acti
     return activity
 
 
+async def organised(session: AsyncSession, activity_id: int, actor: User, roles: Roles) -> Activity:
+    """The activity, for `actor` acting as its organiser (refused otherwise)."""
+    check_actor(actor, roles)
+    activity = await load_activity(session, activity_id)
+    if not may_manage(roles, activity):
+        raise NotAllowed(N_("Only the organiser can do this."))
+    return activity
+
+
 async def lock_activity(session: AsyncSession, activity_id: int) -> Activity:
     """Serialise sign-ups of one activity: a no-op UPDATE takes the row lock (PostgreSQL)
     or the write lock (SQLite) before places are counted."""

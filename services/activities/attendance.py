@@ -33,10 +33,10 @@ from services.activities.access import (
     MAX_HOURS,
     MAX_PHOTOS,
     PhotoIn,
-    check_actor,
     load_activity,
     may_join,
     may_manage,
+    organised,
     signups_of,
 )
 from services.activities.signups import (
@@ -152,10 +152,7 @@ async def set_attended(
     Commits."""
     now = now or utcnow()
     async with unit(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+        activity = await organised(session, activity_id, actor, roles)
         _attendance_open(activity, now)
         signup = await session.scalar(
             select(ActivitySignup)
@@ -309,10 +306,7 @@ async def finish(
     Returns the ledger rows booked now. Commits."""
     now = now or utcnow()
     async with unit(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+        activity = await organised(session, activity_id, actor, roles)
         if activity.status == ActivityStatus.CANCELLED:
             raise Conflict(N_("This activity is already finished or cancelled."))
         if now < activity.starts_at:
@@ -356,10 +350,7 @@ async def add_photos(
     """The organiser files photos of the activity (its record). The same photo twice is
     kept once. Returns how many were added. Commits."""
     async with unit(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+        activity = await organised(session, activity_id, actor, roles)
         if not 1 <= len(photos) <= MAX_PHOTOS:
             raise DomainError(N_("Please send between 1 and {max} photos."), max=MAX_PHOTOS)
         have = set(

@@ -38,9 +38,8 @@ from services.activities.access import (
     NOTICE_LEAD,
     audience,
     check_actor,
-    load_activity,
-    may_manage,
     may_publish_for,
+    organised,
 )
 from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
@@ -266,10 +265,7 @@ async def cancel_activity(
     """The organiser calls an activity off before it starts: pending reminders are dropped
     and everyone signed up or waiting is told. Commits."""
     async with unit(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+        activity = await organised(session, activity_id, actor, roles)
         if activity.status != ActivityStatus.PUBLISHED:
             raise Conflict(N_("This activity is already finished or cancelled."))
         why = clean_text(reason, limit=200, required=False, what="")
