@@ -191,6 +191,19 @@ async def apply(
     return member
 
 
+async def _managed_member(
+    session: AsyncSession, member_id: int, actor: User, roles: Roles, refusal: str
+) -> tuple[TeamMember, Team]:
+    """A membership `actor` manages as a leader of its team (or the office); `refusal` says
+    why not otherwise."""
+    if roles.user_id != actor.id or actor.banned:
+        raise NotAllowed(N_("You are not allowed to do this."))
+    member, team = await _load_member(session, member_id)
+    if not may_manage_team(roles, team):
+        raise NotAllowed(refusal)
+    return member, team
+
+
 async def _load_member(session: AsyncSession, member_id: int) -> tuple[TeamMember, Team]:
     member = await session.scalar(
         select(TeamMember)
@@ -238,11 +251,13 @@ async def decide(
     """A leader of the team (or the office) approves or rejects an application; the
     applicant is told. Two deciders at once: one wins, the other gets `Conflict`. Commits."""
     async with unit(session, actor):
-        if roles.user_id != actor.id or actor.banned:
-            raise NotAllowed(N_("You are not allowed to do this."))
-        member, team = await _load_member(session, member_id)
-        if not may_manage_team(roles, team):
-            raise NotAllowed(N_("Only the team's leader can decide on this application."))
+        member, team = await _managed_member(
+            session,
+            member_id,
+            actor,
+            roles,
+            N_("Only the team's leader can decide on this application."),
+        )
         if member.status != MembershipStatus.PENDING:
             raise Conflict(N_("This has already been decided by someone else."))
         clean_note = clean_text(note, limit=MAX_REASON, required=False, what="")
@@ -302,11 +317,9 @@ async def deactivate(
     """A leader of the team (or the office) takes a volunteer off the team; the volunteer
     is told. A leader cannot remove another leader or themselves; the office can. Commits."""
     async with unit(session, actor):
-        if roles.user_id != actor.id or actor.banned:
-            raise NotAllowed(N_("You are not allowed to do this."))
-        member, team = await _load_member(session, member_id)
-        if not may_manage_team(roles, team):
-            raise NotAllowed(N_("Only the team's leader can do this."))
+        member, team = await _managed_member(
+            session, member_id, actor, roles, N_("Only the team's leader can do this.")
+        )
         office = roles.admin or team.town_id in roles.office_towns
         if member.user_id == actor.id or (member.role == MemberRole.LEADER and not office):
             raise NotAllowed(N_("Only the office can end a leader's appointment."))
