@@ -210,10 +210,11 @@ async def _decide(
     **values: Any,
 ) -> Broadcast:
     """One decision on a pending notice, told to its author; two at once: one wins."""
+    bc_id = bc.id  # the rollback of a lost race expires `bc`
     async with unit(session, actor):
         if not await _move(session, bc, [BroadcastStatus.PENDING_APPROVAL], **values):
             await session.rollback()
-            raise await _decided_conflict(session, await _load(session, bc.id))
+            raise await _decided_conflict(session, await _load(session, bc_id))
         await notify(
             session,
             bc.author_id,
@@ -223,7 +224,7 @@ async def _decide(
             msgid=msgid,
             params={"id": bc.id, "name": actor.name or "", **params},
         )
-    return await _load(session, bc.id)
+    return await _load(session, bc_id)
 
 
 async def to_decide(session: AsyncSession, broadcast_id: int, roles: Roles) -> Broadcast:
