@@ -26,12 +26,13 @@ from models import Region, RegionLevel
 from models.db import make_engine, make_sessionmaker
 from services import charts, reports
 from services.org import Policy
+from services.points import LOCAL_TZ
 from services.reports import Scope, make_period
 from services.unit_scorecard import build_unit_scorecard
 
 NAME = "reports"
-MONTH = make_period("m", date(2026, 3, 1), date(2026, 3, 31))
-YEAR = make_period("y", date(2026, 1, 1), date(2026, 12, 31))
+MONTH = make_period("m", date(2026, 3, 1), date(2026, 3, 31), LOCAL_TZ)
+YEAR = make_period("y", date(2026, 1, 1), date(2026, 12, 31), LOCAL_TZ)
 
 
 async def report_times(url: str) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiogram import Bot
@@ -31,3 +32,13 @@ async def save_attachment(
         log.warning("could not download %s: %s", file_unique_id, exc)
         return None
     return str(relative)
+
+
+@dataclass(frozen=True)
+class MediaStore:
+    """The media folder, as handlers get it (`media`): they save what people send."""
+
+    media_dir: Path
+
+    async def save(self, bot: Bot, file_id: str, file_unique_id: str, ext: str) -> str | None:
+        return await save_attachment(bot, self.media_dir, file_id, file_unique_id, ext)

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import time
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.media import save_attachment
-from bot.settings import Settings
+
+class Settings(Protocol):
+    """The settings handlers read (middleware data `settings`, bot.settings.Settings)."""
+
+    admin_ids: list[int]
+    quiet_hours_start: time
+    quiet_hours_end: time
+    max_open_orders: int
+    media_dir: Path
+    dashboard_host: str
+    dashboard_port: int
+    dashboard_public_url: str
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+
+class Media(Protocol):
+    """Where what people send is kept (middleware data `media`, bot.media.MediaStore)."""
+
+    async def save(self, bot: Bot, file_id: str, file_unique_id: str, ext: str) -> str | None: ...
 
 
 async def too_long(message: Message, text: str, limit: int) -> bool:
@@ -25,7 +50,7 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
 
 
 async def collect_photo(
-    message: Message, state: FSMContext, bot: Bot, settings: Settings, limit: int
+    message: Message, state: FSMContext, bot: Bot, media: Media, limit: int
 ) -> None:
     """One more photo for the form's `photos` (file id, unique id, saved path), up to
     `limit`: the order's completion and the activity's record take them alike."""
@@ -34,9 +59,7 @@ async def collect_photo(
         await message.answer(_("That is {n} photos already; tap ✅ to go on.").format(n=limit))
         return
     photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
+    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg")
     photos.append([photo.file_id, photo.file_unique_id, path])
     await state.update_data(photos=photos)
     await message.answer(_("Photo {n} received.").format(n=len(photos)))
@@ -46,18 +69,16 @@ async def collect_photo(
 Attached = list[tuple[str, str, str, str | None]]
 
 
-async def voice_need(message: Message, bot: Bot, settings: Settings) -> tuple[str, Attached]:
+async def voice_need(message: Message, bot: Bot, media: Media) -> tuple[str, Attached]:
     """A voice note as an order's need: a placeholder description and the saved note."""
     assert message.voice is not None
     voice = message.voice
-    path = await save_attachment(
-        bot, settings.media_dir, voice.file_id, voice.file_unique_id, "ogg"
-    )
+    path = await media.save(bot, voice.file_id, voice.file_unique_id, "ogg")
     return _("(voice message)"), [("voice", voice.file_id, voice.file_unique_id, path)]
 
 
 async def photo_need(
-    message: Message, bot: Bot, settings: Settings, limit: int
+    message: Message, bot: Bot, media: Media, limit: int
 ) -> tuple[str, Attached] | None:
     """A photo as an order's need: its caption (or a placeholder) and the saved photo; None
     (having said so) when the caption is over `limit`."""
@@ -65,15 +86,18 @@ async def photo_need(
     if await too_long(message, caption, limit):
         return None
     photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
+    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg")
     return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, path)]
 
 
-def step_after(steps: tuple[State, ...], step: State) -> State:
-    """The step that follows `step` in a form's list of steps."""
-    return steps[steps.index(step) + 1]
+def step_after(steps: Sequence[State], step: State | str | None) -> State | None:
+    """The step that follows `step` (a state or its name) in a form's list of steps; None
+    after the last, or for a state not in the list."""
+    names = [s.state for s in steps]
+    name = step.state if isinstance(step, State) else step
+    if name in names and (i := names.index(name)) + 1 < len(steps):
+        return steps[i + 1]
+    return None
 
 
 async def edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:

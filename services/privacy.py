@@ -24,6 +24,7 @@ from models import (
 )
 from services import orders
 from services.people import Roles
+from services.uow import unit
 
 CANCELLABLE = (OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED)
 
@@ -37,27 +38,33 @@ async def forget_user(session: AsyncSession, user: User, roles: Roles) -> int:
     ).all()
     for order_id in open_ids:
         await orders.cancel(session, order_id, user, roles, reason="personal data deleted")
-    await session.execute(
-        update(Order)
-        .where(Order.resident_id == user.id)
-        .values(contact_name=None, contact_phone=None, address=None, latitude=None, longitude=None)
-    )
-    await session.execute(update(Rating).where(Rating.resident_id == user.id).values(comment=None))
-    own_orders = select(Order.id).where(Order.resident_id == user.id)
-    await session.execute(
-        update(Attachment)
-        .where(Attachment.order_id.in_(own_orders), Attachment.stage == AttachmentStage.REQUEST)
-        .values(caption=None)
-    )
-    await session.execute(
-        update(StaffRole).where(StaffRole.user_id == user.id).values(active=False)
-    )
-    await session.execute(
-        update(TeamMember).where(TeamMember.user_id == user.id).values(status=MembershipStatus.LEFT)
-    )
-    user.name = user.phone = user.tg_username = user.skills = None
-    user.tg_id = None  # a later /start from the same account is a new, unknown person
-    user.registered = False
-    user.anonymised_at = utcnow()
-    await session.commit()
+    async with unit(session, user):
+        await session.execute(
+            update(Order)
+            .where(Order.resident_id == user.id)
+            .values(
+                contact_name=None, contact_phone=None, address=None, latitude=None, longitude=None
+            )
+        )
+        await session.execute(
+            update(Rating).where(Rating.resident_id == user.id).values(comment=None)
+        )
+        own_orders = select(Order.id).where(Order.resident_id == user.id)
+        await session.execute(
+            update(Attachment)
+            .where(Attachment.order_id.in_(own_orders), Attachment.stage == AttachmentStage.REQUEST)
+            .values(caption=None)
+        )
+        await session.execute(
+            update(StaffRole).where(StaffRole.user_id == user.id).values(active=False)
+        )
+        await session.execute(
+            update(TeamMember)
+            .where(TeamMember.user_id == user.id)
+            .values(status=MembershipStatus.LEFT)
+        )
+        user.name = user.phone = user.tg_username = user.skills = None
+        user.tg_id = None  # a later /start from the same account is a new, unknown person
+        user.registered = False
+        user.anonymised_at = utcnow()
     return len(open_ids)

@@ -37,10 +37,15 @@ from models import (
     utcnow,
 )
 from services import orders
+from services.context import Ctx
+from services.org import Policy
 from services.people import Roles, appoint, roles_of
 from services.points import DEFAULT_RULES, LOCAL_TZ, PointsRules
 
 _ids = itertools.count(1)
+
+# The context the bot is built with when the settings and the org file say nothing.
+CTX = Ctx(policy=Policy(), tz=LOCAL_TZ)
 
 
 @dataclass
@@ -272,6 +277,7 @@ async def place_order(
     placer = placed_by or resident
     return await orders.create_order(
         session,
+        CTX,
         resident=resident,
         placed_by=placer,
         roles=await roles_for(session, placer),
@@ -345,11 +351,11 @@ async def advance_to(
         if step == OrderStatus.ACCEPTED:
             order = await orders.accept(session, order_id, leader, lroles)
         elif step == OrderStatus.IN_PROGRESS:
-            await orders.assign(session, order_id, leader, lroles, [vol.id], *slot())
+            await orders.assign(session, CTX, order_id, leader, lroles, [vol.id], *slot())
             order = await orders.start(session, order_id, vol, vroles)
         elif step == OrderStatus.DONE:
             order = await orders.complete(
-                session, order_id, vol, vroles, PHOTOS, {vol.id: Decimal(2)}, "看过了"
+                session, CTX, order_id, vol, vroles, PHOTOS, {vol.id: Decimal(2)}, "看过了"
             )
         elif step == OrderStatus.RATED:
             resident = await _resident_of(session, order_id)

@@ -75,12 +75,14 @@ async def _town(env, names: tuple[str, ...] = ENGLISH, lang: str = "en") -> Town
         done = await place_order(s, await user(grandma), clinic, description="量血压，看看腿")
         lroles, vroles = await roles_for(s, leader), await roles_for(s, vol)
         await orders.accept(s, done.id, leader, lroles)
-        await orders.assign(s, done.id, leader, lroles, [vol.id], *slot(-3))
+        await orders.assign(s, env.dp["ctx"], done.id, leader, lroles, [vol.id], *slot(-3))
         photos = []
         for n in (1, 2):
             (media / "inbox" / f"p{n}.jpg").write_bytes(TINY_JPEG)
             photos.append((f"file-{n}", f"uniq-{n}", f"inbox/p{n}.jpg"))
-        await orders.complete(s, done.id, vol, vroles, photos, {vol.id: Decimal(2)}, "血压正常")
+        await orders.complete(
+            s, env.dp["ctx"], done.id, vol, vroles, photos, {vol.id: Decimal(2)}, "血压正常"
+        )
         other = await place_order(s, await user(uncle), clinic, description="东街的订单")
         photo_ids = list(
             await s.scalars(select(Attachment.id).where(Attachment.order_id == done.id))

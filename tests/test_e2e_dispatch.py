@@ -121,8 +121,12 @@ async def test_the_office_triages_a_need_and_answers_another(bot_env):
             preferred_slot="any",
             max_open=100,
         )
-        leak = await orders.create_order(s, description="My water pipe is leaking", **kwargs)
-        question = await orders.create_order(s, description="How do I apply for aid?", **kwargs)
+        leak = await orders.create_order(
+            s, env.dp["ctx"], description="My water pipe is leaking", **kwargs
+        )
+        question = await orders.create_order(
+            s, env.dp["ctx"], description="How do I apply for aid?", **kwargs
+        )
         repair = await s.scalar(
             select(ServiceCategory).where(ServiceCategory.code == "taole.home_repair")
         )

@@ -25,6 +25,7 @@ from models import (
 from scheduler import ManualClock
 from services import activities, kpi
 from simulator.driver import TINY_JPEG
+from tests.factories import CTX
 from tests.harness import from_menu
 from tests.test_e2e_orders import place_order
 
@@ -218,7 +219,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
         hour = await s.scalar(
             select(Reminder).where(Reminder.activity_id == activity.id, Reminder.note == "hour")
         )
-        assert await activities.fire_activity_reminder(s, hour, hour.due_at) == 3
+        assert await activities.fire_activity_reminder(s, CTX, hour, hour.due_at) == 3
         await s.commit()
     env.sender.poke()
     for person in (zhou, sun):

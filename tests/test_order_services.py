@@ -31,8 +31,9 @@ from services.errors import Conflict, DomainError, NotAllowed
 from services.orders import routing
 from services.outbox import NoticeKind
 from services.people import dismiss
-from services.points import PointsRules, totals
+from services.points import LOCAL_TZ, PointsRules, totals
 from tests.factories import (
+    CTX,
     PHOTOS,
     Cast,
     advance_to,
@@ -149,16 +150,16 @@ async def _act(session, c: Cast, action: str, state: OrderStatus, order_id: int,
         case "accept":
             await orders.accept(session, order_id, leader, roles)
         case "decline":
-            await orders.decline(session, order_id, leader, roles, "太忙")
+            await orders.decline(session, CTX, order_id, leader, roles, "太忙")
         case "transfer":
-            await orders.transfer(session, order_id, leader, roles, c.org.law.id, "法律问题")
+            await orders.transfer(session, CTX, order_id, leader, roles, c.org.law.id, "法律问题")
         case "assign":
-            await orders.assign(session, order_id, leader, roles, [c.health_vol2.id], *slot())
+            await orders.assign(session, CTX, order_id, leader, roles, [c.health_vol2.id], *slot())
         case "start":
             await orders.start(session, order_id, leader, roles)
         case "complete":
             hours = {leader.id: Decimal("1.5")}
-            await orders.complete(session, order_id, leader, roles, PHOTOS, hours, "好了")
+            await orders.complete(session, CTX, order_id, leader, roles, PHOTOS, hours, "好了")
         case "confirm_hours":
             await orders.confirm_hours(session, order_id, leader, roles, rules=RULES)
         case "rate":
@@ -292,7 +293,7 @@ async def test_decline_moves_down_the_candidates_then_escalates_and_the_office_r
 ):
     order = await place_order(session, cast.resident, cast.org.clinic)
     lroles = await roles_for(session, cast.health_leader)
-    nxt = await orders.decline(session, order.id, cast.health_leader, lroles, "人手不够")
+    nxt = await orders.decline(session, CTX, order.id, cast.health_leader, lroles, "人手不够")
     assert (nxt.kind, nxt.team_id) == ("squad", cast.org.east_squad.id)
     declined, routed = (await _events(session, order.id))[-2:]
     assert (declined.kind, declined.team_id, declined.note) == (
@@ -306,10 +307,10 @@ async def test_decline_moves_down_the_candidates_then_escalates_and_the_office_r
         await orders.accept(session, order.id, cast.health_leader, lroles)
 
     head_roles = await roles_for(session, cast.east_head)
-    nxt = await orders.decline(session, order.id, cast.east_head, head_roles, "不会")
+    nxt = await orders.decline(session, CTX, order.id, cast.east_head, head_roles, "不会")
     assert nxt.kind == "office"
     office_roles = await roles_for(session, cast.office)
-    nxt = await orders.decline(session, order.id, cast.office, office_roles, "都忙")
+    nxt = await orders.decline(session, CTX, order.id, cast.office, office_roles, "都忙")
     assert nxt is None
     order = await _fresh(session, order.id)
     assert (order.status, order.escalated, order.handler_kind) == (S.NEW, True, "office")
@@ -318,7 +319,9 @@ async def test_decline_moves_down_the_candidates_then_escalates_and_the_office_r
     info = [r for r in await _notices(session, 0, order.id) if r.payload.get("escalated")]
     assert {r.user_id for r in info} >= {cast.office.id, cast.admin.id, cast.east_head.id}
     # Never lost: the office hands it to a team by hand.
-    await orders.transfer(session, order.id, cast.office, office_roles, cast.org.law.id, "法律")
+    await orders.transfer(
+        session, CTX, order.id, cast.office, office_roles, cast.org.law.id, "法律"
+    )
     assert (await _fresh(session, order.id)).team_id == cast.org.law.id
 
 
@@ -327,7 +330,7 @@ async def test_transfer_sends_the_card_and_a_later_decline_skips_the_old_team(se
     lroles = await roles_for(session, cast.health_leader)
     out0 = await _max_id(session, OutboxMessage)
     await orders.transfer(
-        session, order.id, cast.health_leader, lroles, cast.org.law.id, "是法律问题"
+        session, CTX, order.id, cast.health_leader, lroles, cast.org.law.id, "是法律问题"
     )
     ev = (await _events(session, order.id))[-1]
     assert (ev.kind, ev.team_id) == ("transferred", cast.org.law.id)
@@ -335,8 +338,10 @@ async def test_transfer_sends_the_card_and_a_later_decline_skips_the_old_team(se
     assert (NoticeKind.ORDER_CARD, cast.law_leader.id) in _to(await _notices(session, out0))
     with pytest.raises(DomainError):  # same team again
         law_roles = await roles_for(session, cast.law_leader)
-        await orders.transfer(session, order.id, cast.law_leader, law_roles, cast.org.law.id, "x")
-    nxt = await orders.decline(session, order.id, cast.law_leader, law_roles, "不是我们的")
+        await orders.transfer(
+            session, CTX, order.id, cast.law_leader, law_roles, cast.org.law.id, "x"
+        )
+    nxt = await orders.decline(session, CTX, order.id, cast.law_leader, law_roles, "不是我们的")
     assert nxt.kind == "squad"  # the health team handed it on: not offered again
 
 
@@ -345,13 +350,15 @@ async def test_transfer_back_from_accepted_releases_the_volunteers(session, cast
     lroles = await roles_for(session, cast.health_leader)
     await orders.accept(session, order.id, cast.health_leader, lroles)
     await orders.assign(
-        session, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
     )
     l2roles = await roles_for(session, cast.health_leader2)
     with pytest.raises(NotAllowed):  # only the leader who accepted
-        await orders.transfer(session, order.id, cast.health_leader2, l2roles, cast.org.law.id, "x")
+        await orders.transfer(
+            session, CTX, order.id, cast.health_leader2, l2roles, cast.org.law.id, "x"
+        )
     out0 = await _max_id(session, OutboxMessage)
-    await orders.transfer(session, order.id, cast.health_leader, lroles, cast.org.law.id, "转")
+    await orders.transfer(session, CTX, order.id, cast.health_leader, lroles, cast.org.law.id, "转")
     order = await _fresh(session, order.id)
     assert (order.status, order.accepted_by_id, order.slot_start) == (S.ROUTED, None, None)
     a = await session.scalar(select(Assignment).where(Assignment.order_id == order.id))
@@ -379,7 +386,7 @@ async def test_nobody_at_all_leaves_the_order_new_and_escalated(session, cast):
 async def test_time_out_escalates_to_the_next_candidate_once(session, cast):
     order = await place_order(session, cast.resident, cast.org.clinic)
     stale = order.version
-    assert await orders.time_out(session, order.id, version=stale) is True
+    assert await orders.time_out(session, CTX, order.id, version=stale) is True
     order = await _fresh(session, order.id)
     assert (order.status, order.escalated, order.team_id) == (
         S.ROUTED,
@@ -388,7 +395,7 @@ async def test_time_out_escalates_to_the_next_candidate_once(session, cast):
     )
     declined = [e for e in await _events(session, order.id) if e.kind == "declined"]
     assert [(d.actor_id, d.note) for d in declined] == [(None, "not accepted in time")]
-    assert await orders.time_out(session, order.id, version=stale) is False  # fired twice
+    assert await orders.time_out(session, CTX, order.id, version=stale) is False  # fired twice
 
 
 # --- concurrency ----------------------------------------------------------------------
@@ -450,7 +457,7 @@ async def test_authorisation_on_every_action(session, cast):
     with pytest.raises(NotAllowed):  # a leader of team A on team B's order
         await orders.accept(session, order.id, cast.law_leader, law_roles)
     with pytest.raises(NotAllowed):
-        await orders.decline(session, order.id, cast.law_leader, law_roles, "x")
+        await orders.decline(session, CTX, order.id, cast.law_leader, law_roles, "x")
     with pytest.raises(NotAllowed):  # roles computed for someone else
         await orders.accept(session, order.id, cast.health_leader, law_roles)
     with pytest.raises(NotAllowed):  # another resident
@@ -462,18 +469,18 @@ async def test_authorisation_on_every_action(session, cast):
     vol2 = await roles_for(session, cast.health_vol2)  # same team, not on this task
     with pytest.raises(NotAllowed):
         await orders.complete(
-            session, order.id, cast.health_vol2, vol2, PHOTOS, {cast.health_vol2.id: 1}, ""
+            session, CTX, order.id, cast.health_vol2, vol2, PHOTOS, {cast.health_vol2.id: 1}, ""
         )
     vroles = await roles_for(session, cast.health_vol)
     with pytest.raises(NotAllowed):  # hours only for people on the order
         await orders.complete(
-            session, order.id, cast.health_vol, vroles, PHOTOS, {cast.law_vol.id: 1}, ""
+            session, CTX, order.id, cast.health_vol, vroles, PHOTOS, {cast.law_vol.id: 1}, ""
         )
     with pytest.raises(NotAllowed):
         await orders.confirm_hours(session, order.id, cast.health_vol, vroles, rules=RULES)
 
     await orders.complete(
-        session, order.id, cast.health_vol, vroles, PHOTOS, {cast.health_vol.id: 2}, ""
+        session, CTX, order.id, cast.health_vol, vroles, PHOTOS, {cast.health_vol.id: 2}, ""
     )
     with pytest.raises(NotAllowed):
         await orders.rate(session, order.id, cast.neighbour, 5, rules=RULES)
@@ -492,18 +499,18 @@ async def test_assign_only_team_members_and_re_assign_adds(session, cast):
     lroles = await roles_for(session, cast.health_leader)
     with pytest.raises(NotAllowed):
         await orders.assign(
-            session, order.id, cast.health_leader, lroles, [cast.law_vol.id], *slot()
+            session, CTX, order.id, cast.health_leader, lroles, [cast.law_vol.id], *slot()
         )
     with pytest.raises(DomainError):
-        await orders.assign(session, order.id, cast.health_leader, lroles, [], *slot())
+        await orders.assign(session, CTX, order.id, cast.health_leader, lroles, [], *slot())
     start, end = slot()
     with pytest.raises(DomainError):
         await orders.assign(
-            session, order.id, cast.health_leader, lroles, [cast.health_vol.id], end, start
+            session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], end, start
         )
     out0 = await _max_id(session, OutboxMessage)
     first = await orders.assign(
-        session, order.id, cast.health_leader, lroles, [cast.health_vol.id], start, end
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], start, end
     )
     assert [a.volunteer_id for a in first] == [cast.health_vol.id]
     rows = await _notices(session, out0)
@@ -516,6 +523,7 @@ async def test_assign_only_team_members_and_re_assign_adds(session, cast):
     out1 = await _max_id(session, OutboxMessage)
     both = await orders.assign(
         session,
+        CTX,
         order.id,
         cast.health_leader,
         lroles,
@@ -533,7 +541,7 @@ async def test_withdraw_tells_the_leader_and_the_volunteer_can_be_assigned_again
     await advance_to(session, cast, order.id, S.ACCEPTED)
     lroles = await roles_for(session, cast.health_leader)
     [a] = await orders.assign(
-        session, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
     )
     with pytest.raises(NotAllowed):
         await orders.withdraw(session, a.id, cast.health_vol2)
@@ -549,7 +557,7 @@ async def test_withdraw_tells_the_leader_and_the_volunteer_can_be_assigned_again
     with pytest.raises(Conflict):
         await orders.withdraw(session, a.id, cast.health_vol)
     await orders.assign(
-        session, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
     )
     [(task, task_order)] = await orders.volunteer_tasks(session, cast.health_vol.id)
     assert (task.id, task_order.id) == (a.id, order.id)
@@ -570,10 +578,10 @@ async def test_complete_checks_photos_and_hours(session, cast):
         (PHOTOS, {}),
     ]:
         with pytest.raises(DomainError):
-            await orders.complete(session, order.id, vol, vroles, photos, hours, "")
+            await orders.complete(session, CTX, order.id, vol, vroles, photos, hours, "")
     assert (await _fresh(session, order.id)).status == S.IN_PROGRESS
     await orders.complete(
-        session, order.id, vol, vroles, PHOTOS * 2, {vol.id: Decimal("2.5")}, "量了血压"
+        session, CTX, order.id, vol, vroles, PHOTOS * 2, {vol.id: Decimal("2.5")}, "量了血压"
     )
     done = await _fresh(session, order.id)
     assert (done.status, done.completion_note) == (S.DONE, "量了血压")
@@ -678,7 +686,7 @@ async def test_cancel_tells_whoever_holds_the_order_and_the_volunteers(session, 
     lroles = await roles_for(session, cast.health_leader)
     await orders.accept(session, order.id, cast.health_leader, lroles)
     await orders.assign(
-        session, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
     )
     out0 = await _max_id(session, OutboxMessage)
     await orders.cancel(session, order.id, cast.resident, await roles_for(session, cast.resident))
@@ -734,7 +742,7 @@ async def test_five_star_and_priority_group_bonuses(session, cast):
         (vol, "bonus", Decimal(0), Decimal(5)),  # a priority-group resident
     ])  # fmt: skip
     year = await ledger_year(session, vol)
-    assert await totals(session, vol, year) == (Decimal(2), Decimal(30))
+    assert await totals(session, vol, year, tz=LOCAL_TZ) == (Decimal(2), Decimal(30))
 
 
 async def test_low_rating_alerts_the_head_and_the_office(session, cast):
@@ -766,8 +774,8 @@ async def test_year_totals_use_local_time(session, cast):
         entry(datetime(2026, 12, 31, 17, 0, tzinfo=UTC), 2),  # 01:00 on 1 January: 2027
     ])  # fmt: skip
     await session.commit()
-    assert await totals(session, vol, 2026) == (Decimal(1), Decimal(10))
-    assert await totals(session, vol, 2027) == (Decimal(2), Decimal(20))
+    assert await totals(session, vol, 2026, tz=LOCAL_TZ) == (Decimal(1), Decimal(10))
+    assert await totals(session, vol, 2027, tz=LOCAL_TZ) == (Decimal(2), Decimal(20))
 
 
 # --- reading --------------------------------------------------------------------------
@@ -776,7 +784,7 @@ async def test_year_totals_use_local_time(session, cast):
 async def test_history_shows_names_and_hides_routing_notes_from_the_resident(session, cast):
     order = await place_order(session, cast.resident, cast.org.clinic)
     lroles = await roles_for(session, cast.health_leader)
-    await orders.decline(session, order.id, cast.health_leader, lroles, "内部原因")
+    await orders.decline(session, CTX, order.id, cast.health_leader, lroles, "内部原因")
     staff_view = await orders.history(
         session, order.id, cast.east_head, await roles_for(session, cast.east_head)
     )

@@ -37,7 +37,7 @@ from services.org import OrgConfigError, load_org_config, parse_org_config, sync
 from services.outbox import DISPATCH_CARD, TRIAGE_CARD, NoticeKind
 from services.points import PointsRules
 from services.reminders import fire_due
-from tests.factories import make_user, roles_for, slot
+from tests.factories import CTX, make_user, roles_for, slot
 
 TAOLE = Path(__file__).resolve().parents[1] / "config" / "taole.yaml"
 RULES = PointsRules(Decimal(10), Decimal(5), Decimal(5))
@@ -180,6 +180,7 @@ class Taole:
         cat = await self.category(category) if category else None
         return await orders.create_order(
             self.session,
+            CTX,
             resident=resident,
             placed_by=resident,
             roles=await roles_for(self.session, resident),
@@ -293,7 +294,7 @@ async def test_manual_dispatch_accept_done_rated(taole):
     zroles = await roles_for(s, zheng)
     assert Role.DISPATCHER in zroles.names()
     law = await taole.team("law")
-    await orders.dispatch(s, order.id, zheng, zroles, law.id, version=order.version)
+    await orders.dispatch(s, CTX, order.id, zheng, zroles, law.id, version=order.version)
     order = await fresh(s, order.id)
     assert (order.status, order.team_id, order.handler_kind) == (S.ROUTED, law.id, "team")
     card = await queued(s, NoticeKind.ORDER_CARD, order.id)
@@ -307,11 +308,11 @@ async def test_manual_dispatch_accept_done_rated(taole):
     lroles = await roles_for(s, law_leader)
     await orders.accept(s, order.id, law_leader, lroles)
     start, end = slot()
-    await orders.assign(s, order.id, law_leader, lroles, [law_vol.id], start, end)
+    await orders.assign(s, CTX, order.id, law_leader, lroles, [law_vol.id], start, end)
     vroles = await roles_for(s, law_vol)
     await orders.start(s, order.id, law_vol, vroles)
     await orders.complete(
-        s, order.id, law_vol, vroles, [("p1", "u1", None)], {law_vol.id: Decimal(2)}, "讲完了"
+        s, CTX, order.id, law_vol, vroles, [("p1", "u1", None)], {law_vol.id: Decimal(2)}, "讲完了"
     )
     await orders.rate(s, order.id, resident, 5, rules=RULES)
     assert (await fresh(s, order.id)).status == S.RATED
@@ -368,7 +369,7 @@ async def _race(taole: Taole, maker: async_sessionmaker[AsyncSession]) -> None:
             user = await other.get(User, user_id)
             try:
                 await orders.dispatch(
-                    other, order.id, user, await roles_for(other, user), picks[user_id]
+                    other, CTX, order.id, user, await roles_for(other, user), picks[user_id]
                 )
             except Conflict as exc:
                 return exc
@@ -406,8 +407,8 @@ async def test_auto_goes_to_the_leader_and_the_unit_may_redispatch_before_accept
     troles = await roles_for(s, tian)
     squad = await taole.team("squad_dongjie")
     with pytest.raises(DomainError):  # a reason is required
-        await orders.redispatch(s, order.id, tian, troles, squad.id, " ")
-    await orders.redispatch(s, order.id, tian, troles, squad.id, "村里的卫生室更近")
+        await orders.redispatch(s, CTX, order.id, tian, troles, squad.id, " ")
+    await orders.redispatch(s, CTX, order.id, tian, troles, squad.id, "村里的卫生室更近")
     order = await fresh(s, order.id)
     assert (order.team_id, order.handler_kind) == (squad.id, "squad")
     told = await queued(s, NoticeKind.TEXT, order.id)
@@ -416,7 +417,9 @@ async def test_auto_goes_to_the_leader_and_the_unit_may_redispatch_before_accept
         await orders.accept(s, order.id, doctor, await roles_for(s, doctor))
     await orders.accept(s, order.id, head, await roles_for(s, head))
     with pytest.raises(Conflict):  # accepted: too late to re-dispatch
-        await orders.redispatch(s, order.id, tian, troles, (await taole.team("health")).id, "x")
+        await orders.redispatch(
+            s, CTX, order.id, tian, troles, (await taole.team("health")).id, "x"
+        )
     assert (await orders.trail(s, await fresh(s, order.id))).dispatcher.id == tian.id
 
 
@@ -435,7 +438,7 @@ async def test_no_answer_goes_to_the_lead_unit_then_the_office(taole, sessionmak
     routed = order.routed_at
 
     async def tick(after: timedelta) -> None:
-        await fire_due(sessionmaker, routed + after, worker="test", handlers=sla.HANDLERS)
+        await fire_due(sessionmaker, routed + after, ctx=CTX, worker="test", handlers=sla.HANDLERS)
 
     await tick(timedelta(hours=2, seconds=1))
     order = await fresh(s, order.id)
@@ -469,6 +472,7 @@ async def test_without_dispatchers_escalation_is_as_before(taole, sessionmaker):
     await fire_due(
         sessionmaker,
         order.routed_at + timedelta(hours=2, seconds=1),
+        ctx=CTX,
         worker="t",
         handlers=sla.HANDLERS,
     )
@@ -494,10 +498,10 @@ async def test_a_need_not_on_the_menu_is_triaged_then_routed(taole):
     assert [c.user_id for c in await queued(s, TRIAGE_CARD, order.id)] == [office.id]
     with pytest.raises(NotAllowed):
         category = await taole.category("home_repair")
-        await orders.triage(s, order.id, zheng, await roles_for(s, zheng), category.id)
+        await orders.triage(s, CTX, order.id, zheng, await roles_for(s, zheng), category.id)
 
     oroles = await roles_for(s, office)
-    await orders.triage(s, order.id, office, oroles, (await taole.category("home_repair")).id)
+    await orders.triage(s, CTX, order.id, office, oroles, (await taole.category("home_repair")).id)
     order = await fresh(s, order.id)
     assert (order.status, order.team_id) == (S.ROUTED, (await taole.team("poverty")).id)
     assert helper.id in {c.user_id for c in await queued(s, NoticeKind.ORDER_CARD, order.id)}
@@ -509,7 +513,7 @@ async def test_a_need_not_on_the_menu_is_triaged_then_routed(taole):
         "routed",
     ]
     with pytest.raises(Conflict):  # triaged once
-        await orders.triage(s, order.id, office, oroles, (await taole.category("errands")).id)
+        await orders.triage(s, CTX, order.id, office, oroles, (await taole.category("errands")).id)
 
 
 async def test_a_voice_note_is_triaged_onto_a_manual_platform(taole):
@@ -522,7 +526,9 @@ async def test_a_voice_note_is_triaged_onto_a_manual_platform(taole):
     order = await taole.place(resident, None, "", attachments=voice)
     assert order.handler_kind == "office"
     oroles = await roles_for(s, office)
-    await orders.triage(s, order.id, office, oroles, (await taole.category("simple_ceremony")).id)
+    await orders.triage(
+        s, CTX, order.id, office, oroles, (await taole.category("simple_ceremony")).id
+    )
     order = await fresh(s, order.id)
     assert (order.status, order.handler_kind) == (S.NEW, "unit")  # 理论宣讲平台 is manual
     assert [c.user_id for c in await queued(s, DISPATCH_CARD, order.id)] == [zheng.id]
@@ -564,14 +570,14 @@ async def test_a_dispatcher_of_another_unit_is_refused(taole):
     theory = await taole.team("theory")
     troles = await roles_for(s, tian)
     with pytest.raises(NotYourUnit) as refused:  # a forged button: 卫生院 leads no 理论宣讲平台
-        await orders.dispatch(s, talk.id, tian, troles, theory.id)
+        await orders.dispatch(s, CTX, talk.id, tian, troles, theory.id)
     assert refused.value.message == "This order was not received by your unit."
     zroles = await roles_for(s, zheng)
     with pytest.raises(NotYourUnit):  # 文化站 may not hand it to a team off the platform
-        await orders.dispatch(s, talk.id, zheng, zroles, (await taole.team("health")).id)
+        await orders.dispatch(s, CTX, talk.id, zheng, zroles, (await taole.team("health")).id)
     clinic = await taole.place(resident, "free_clinic")
     with pytest.raises(NotYourUnit):
-        await orders.redispatch(s, clinic.id, zheng, zroles, theory.id, "试试")
+        await orders.redispatch(s, CTX, clinic.id, zheng, zroles, theory.id, "试试")
     assert (await fresh(s, talk.id)).status == S.NEW
     assert await event_kinds(s, talk.id) == ["created", "received"]
     await orders.cancel(s, talk.id, resident, await roles_for(s, resident))

@@ -22,7 +22,7 @@ from services import points, volunteers
 from services.certificate import certificate_data, cjk_font, render_certificate
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.outbox import NoticeKind
-from services.points import DEFAULT_RULES, PointsRules, totals, year_bounds
+from services.points import DEFAULT_RULES, LOCAL_TZ, PointsRules, totals, year_bounds
 from tests.conftest import missing
 from tests.factories import (
     advance_to,
@@ -295,7 +295,7 @@ async def test_bonuses_are_booked_once_by_the_configured_rules(session):
     await _hours_order(session, cast, score=5)  # 2 h × 10 + five stars 5
     await _hours_order(session, cast, score=4, resident=priority)  # 2 h × 10 + priority 5
     year = await ledger_year(session, vol.id)
-    assert await totals(session, vol.id, year) == (Decimal("4.00"), Decimal("50.00"))
+    assert await totals(session, vol.id, year, tz=LOCAL_TZ) == (Decimal("4.00"), Decimal("50.00"))
     sources = sorted(
         (e.source.value, e.points)
         for e in await session.scalars(select(PointsEntry).where(PointsEntry.user_id == vol.id))
@@ -388,7 +388,7 @@ async def test_corrections_are_new_rows_with_a_reason_by_the_office_only(session
     await session.refresh(original)
     assert (original.hours, original.points) == (Decimal(2), Decimal(20))  # never edited
     year = await ledger_year(session, vol.id)
-    assert await totals(session, vol.id, year) == (Decimal("1.50"), Decimal("35.00"))
+    assert await totals(session, vol.id, year, tz=LOCAL_TZ) == (Decimal("1.50"), Decimal("35.00"))
     assert await points.lifetime_points(session, vol.id) == Decimal("35.00")
     with pytest.raises(NotFound):  # an entry of someone else
         await points.correct(
@@ -425,10 +425,13 @@ async def test_the_year_is_the_local_year_in_shanghai(session):
         ]
     )
     await session.commit()
-    assert year_bounds(2027) == (SHANGHAI_NEW_YEAR_2027, datetime(2027, 12, 31, 16, tzinfo=UTC))
-    assert await totals(session, vol.id, 2026) == (Decimal("9.00"), Decimal("90.00"))
-    assert await totals(session, vol.id, 2027) == (Decimal("6.00"), Decimal("60.00"))
-    by_user = await points.totals_by_user(session, [vol.id, cast.health_vol2.id], 2027)
+    assert year_bounds(2027, tz=LOCAL_TZ) == (
+        SHANGHAI_NEW_YEAR_2027,
+        datetime(2027, 12, 31, 16, tzinfo=UTC),
+    )
+    assert await totals(session, vol.id, 2026, tz=LOCAL_TZ) == (Decimal("9.00"), Decimal("90.00"))
+    assert await totals(session, vol.id, 2027, tz=LOCAL_TZ) == (Decimal("6.00"), Decimal("60.00"))
+    by_user = await points.totals_by_user(session, [vol.id, cast.health_vol2.id], 2027, tz=LOCAL_TZ)
     assert by_user == {
         vol.id: (Decimal("6.00"), Decimal("60.00")),
         cast.health_vol2.id: (Decimal("0.00"), Decimal("0.00")),
@@ -458,7 +461,7 @@ async def test_certificate_of_hours_is_a_png_with_the_years_figures(session):
     await _hours_order(session, cast, score=5)
     year = await ledger_year(session, vol.id)
     await session.refresh(vol)
-    data = await certificate_data(session, vol, year, locale="zh_CN")
+    data = await certificate_data(session, vol, year, locale="zh_CN", tz=LOCAL_TZ)
     assert (data.hours, data.points, data.orders, data.activities) == (
         Decimal("2.00"),
         Decimal("25.00"),

@@ -8,9 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.states import ActivityPhotos
-from handlers.common import collect_photo
+from handlers.common import Media, collect_photo
 from models import User
 from services import activities
 from services.errors import DomainError
@@ -39,8 +38,8 @@ async def ask_photos(
         )
 
 
-async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    await collect_photo(message, state, bot, settings, activities.MAX_PHOTOS)
+async def got_photo(message: Message, state: FSMContext, bot: Bot, media: Media) -> None:
+    await collect_photo(message, state, bot, media, activities.MAX_PHOTOS)
 
 
 async def photos_done(

@@ -10,10 +10,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.ask import ask, ask_next
 from handlers.activities.states import PublishActivity
-from handlers.common import too_long
+from handlers.common import Settings, too_long
 from services import activities
 from services.i18n import local_name
 from services.people import Roles

@@ -12,10 +12,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.ask import ask_next, repeats
 from handlers.activities.parsing import parse_hours, parse_time
 from handlers.activities.states import PublishActivity
+from handlers.common import Settings
 from models import utcnow
 from services import activities
 from views.menu import BTN_CANCEL

@@ -9,8 +9,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.broadcast.states import NoticeForm, Turn, ask, previous_step, step_of
+from handlers.common import Settings
 from services.people import Roles
 from views.menu import BTN_BACK, main_menu
 

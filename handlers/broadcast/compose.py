@@ -8,9 +8,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.broadcast.states import NoticeForm, Turn, advance, asks
-from handlers.common import too_long
+from handlers.common import Settings, too_long
 from services import broadcasts
 from services.people import Roles
 from views.menu import BTN_BACK, BTN_CANCEL, choices_keyboard

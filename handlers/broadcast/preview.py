@@ -9,8 +9,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.broadcast.states import NoticeForm, Turn, asks, due_at
+from handlers.common import Settings
 from models import BroadcastStatus, User, utcnow
 from scheduler import Scheduler
 from services import broadcasts, screens

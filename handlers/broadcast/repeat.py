@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.broadcast.states import NoticeForm, Turn, advance, asks
+from handlers.common import Settings
 from services.people import Roles
 from views.broadcasts import (
     PickRepeat,

@@ -13,6 +13,7 @@ from handlers.common import edit_card
 from handlers.dispatch.states import RedispatchForm
 from models import User
 from services import orders, screens
+from services.context import Ctx
 from services.people import Roles
 from views.dispatch import dispatch_lines
 from views.unit_queue import Redispatch, RedispatchTo, ask_reason, redispatch_keyboard, redispatched
@@ -46,13 +47,18 @@ async def team_chosen(
 
 
 async def reason_written(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    ctx: Ctx,
 ) -> None:
     data = await state.get_data()
     await state.clear()  # one answer; a refusal below should not leave the form open
     team_id = int(data["team_id"])
     await orders.redispatch(
-        session, int(data["order_id"]), user, roles, team_id, message.text or ""
+        session, ctx, int(data["order_id"]), user, roles, team_id, message.text or ""
     )
     await message.answer(redispatched(await screens.team(session, team_id)))
 

@@ -10,10 +10,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.leader.states import Assign
 from models import Slot, User, utcnow
 from services import orders
+from services.context import Ctx
 from services.people import Roles
 from views.orders import (
     AssignVolunteer,
@@ -107,6 +108,7 @@ async def slot_chosen(
     user: User,
     roles: Roles,
     settings: Settings,
+    ctx: Ctx,
 ) -> None:
     data = await state.get_data()
     if callback_data.order_id != data.get("order_id") or callback_data.slot not in SLOT_HOURS:
@@ -117,7 +119,7 @@ async def slot_chosen(
     start = datetime.combine(callback_data.day, start_t, tzinfo=settings.tz)
     end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
     await state.clear()
-    await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
+    await orders.assign(session, ctx, data["order_id"], user, roles, data["chosen"], start, end)
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(

@@ -10,12 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.ordering.flow import asks, enter
 from handlers.ordering.placed import placed, reply, told
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
+from services.context import Ctx
 from services.people import Roles
 from views.menu import choices_keyboard
 from views.order_form import (
@@ -59,6 +60,7 @@ async def confirm(
     user: User,
     roles: Roles,
     settings: Settings,
+    ctx: Ctx,
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
@@ -72,6 +74,7 @@ async def confirm(
         roles,
         orders.create_order(
             session,
+            ctx,
             resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
             roles=roles,

@@ -20,13 +20,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import Attached, photo_need, too_long, voice_need
+from handlers.common import Attached, Media, Settings, photo_need, too_long, voice_need
 from handlers.ordering.flow import enter
 from handlers.ordering.placed import placed, reply, told
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
+from services.context import Ctx
 from services.people import Roles
 from views.heard import DropNeed, SendNeed, need_question, need_received
 from views.menu import is_menu_button
@@ -95,9 +95,9 @@ async def heard_voice(
     session: AsyncSession,
     user: User,
     bot: Bot,
-    settings: Settings,
+    media: Media,
 ) -> None:
-    description, attachments = await voice_need(message, bot, settings)
+    description, attachments = await voice_need(message, bot, media)
     await _ask(message, state, session, user, description, attachments)
 
 
@@ -107,9 +107,9 @@ async def heard_photo(
     session: AsyncSession,
     user: User,
     bot: Bot,
-    settings: Settings,
+    media: Media,
 ) -> None:
-    got = await photo_need(message, bot, settings, NEED_MAX)
+    got = await photo_need(message, bot, media, NEED_MAX)
     if got is not None:
         await _ask(message, state, session, user, *got)
 
@@ -122,6 +122,7 @@ async def send(
     user: User,
     roles: Roles,
     settings: Settings,
+    ctx: Ctx,
 ) -> None:
     data = await state.get_data()
     if await state.get_state() != NeedForm.confirm.state or callback_data.token != data.get(
@@ -136,6 +137,7 @@ async def send(
         roles,
         orders.create_order(
             session,
+            ctx,
             resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
             roles=roles,

@@ -8,8 +8,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import photo_need, too_long, voice_need
+from handlers.common import Media, Settings, photo_need, too_long, voice_need
 from handlers.ordering.flow import advance, asks, enter
 from handlers.ordering.states import OrderForm
 from handlers.ordering.when import as_soon_as_possible
@@ -60,17 +59,17 @@ async def got_text(message: Message, state: FSMContext, session: AsyncSession) -
 
 
 async def got_voice(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
-    description, attachments = await voice_need(message, bot, settings)
+    description, attachments = await voice_need(message, bot, media)
     await state.update_data(description=description, attachments=attachments)
     await advance(message, state, session, OrderForm.description)
 
 
 async def got_photo(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
-    got = await photo_need(message, bot, settings, DESCRIPTION_MAX)
+    got = await photo_need(message, bot, media, DESCRIPTION_MAX)
     if got is None:
         return
     await state.update_data(description=got[0], attachments=got[1])

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.reports.access import period_of, refuse, slug
 from services import archive, reports
 from services.people import Roles

@@ -13,12 +13,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.parsing import parse_hours
-from handlers.common import collect_photo, too_long
-from handlers.volunteer.states import STEPS, Completion, step_after
+from handlers.common import Media, collect_photo, step_after, too_long
+from handlers.volunteer.states import STEPS, Completion
 from models import User
 from services import orders
+from services.context import Ctx
 from services.people import Roles
 from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard, main_menu
 from views.orders import OrderAction
@@ -57,7 +57,7 @@ async def ask(message: Message, state: FSMContext, step: State) -> None:
 
 
 async def _next(message: Message, state: FSMContext, step: State) -> None:
-    following = step_after(step)
+    following = step_after(STEPS, step)
     if following is not None:
         await ask(message, state, following)
 
@@ -78,8 +78,8 @@ async def done(
         await ask(query.message, state, STEPS[0])
 
 
-async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    await collect_photo(message, state, bot, settings, orders.MAX_PHOTOS)
+async def got_photo(message: Message, state: FSMContext, bot: Bot, media: Media) -> None:
+    await collect_photo(message, state, bot, media, orders.MAX_PHOTOS)
 
 
 async def photos_done(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -106,7 +106,7 @@ async def got_hours(message: Message, state: FSMContext) -> None:
 
 
 async def got_note(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
     note = "" if message.text == BTN_SKIP else (message.text or "").strip()
     if await too_long(message, note, NOTE_MAX):
@@ -115,6 +115,7 @@ async def got_note(
     await state.clear()
     order = await orders.complete(
         session,
+        ctx,
         data["order_id"],
         user,
         roles,

@@ -33,10 +33,10 @@ from services.activities.access import (
     MAX_HOURS,
     MAX_PHOTOS,
     PhotoIn,
-    check_actor,
     load_activity,
     may_join,
     may_manage,
+    organised,
     signups_of,
 )
 from services.activities.signups import (
@@ -48,7 +48,7 @@ from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.points import PointsRules
-from services.volunteers.common import transaction
+from services.uow import unit
 
 
 @dataclass(frozen=True)
@@ -151,11 +151,8 @@ async def set_attended(
     came takes a place. Once their hours are booked, only a correction can change them.
     Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         _attendance_open(activity, now)
         signup = await session.scalar(
             select(ActivitySignup)
@@ -221,7 +218,7 @@ async def check_in_by_code(
     is added (if the activity is for them). Commits."""
     now = now or utcnow()
     text = (code or "").strip()
-    async with transaction(session, user):
+    async with unit(session, user):
         if not (text.isdigit() and len(text) == 6):
             raise DomainError(N_("The code has 6 digits."))
         found = await session.scalars(
@@ -260,7 +257,7 @@ async def check_in_by_location(
     """A volunteer sends their location: the nearest activity going on now (one they may
     join, with a known place) within 300 m checks them in. Commits."""
     now = now or utcnow()
-    async with transaction(session, user):
+    async with unit(session, user):
         found = await session.scalars(
             select(Activity).where(
                 Activity.status == ActivityStatus.PUBLISHED,
@@ -308,11 +305,8 @@ async def finish(
     again books only people ticked since). The activity is done; attendees are told.
     Returns the ledger rows booked now. Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         if activity.status == ActivityStatus.CANCELLED:
             raise Conflict(N_("This activity is already finished or cancelled."))
         if now < activity.starts_at:
@@ -355,11 +349,8 @@ async def add_photos(
 ) -> int:
     """The organiser files photos of the activity (its record). The same photo twice is
     kept once. Returns how many were added. Commits."""
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         if not 1 <= len(photos) <= MAX_PHOTOS:
             raise DomainError(N_("Please send between 1 and {max} photos."), max=MAX_PHOTOS)
         have = set(

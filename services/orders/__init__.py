@@ -4,7 +4,7 @@
     routed → declined → routed (re-routed at once), new/routed/accepted → cancelled,
     new/routed/accepted → routed by transfer; `escalated` is a flag, not a state.
 
-    state.py       the transition primitive (conditional UPDATE + event) and the unit of work
+    state.py       the transition primitive (conditional UPDATE + event), run in services.uow.unit
     access.py      who may handle, view, speak for the resident, place for a station
     notices.py     what a transition tells the resident and whoever holds the order
     cards.py       the cards an order left in chats, edited once it is taken or cancelled

@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order, OrderStatus, ServiceArea, ServiceCategory, Team, TeamKind, User, utcnow
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYourUnit
 from services.i18n import N_
 from services.orders import routing, units
@@ -25,9 +26,10 @@ from services.orders.access import check_actor
 from services.orders.cards import OFFER_CARDS, close_cards
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
-from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
+from services.orders.state import clean_text, display_name, expect, load_order, transition
 from services.outbox import NoticeKind, notify
 from services.people import Roles, team_leaders
+from services.uow import unit
 
 # The other dispatchers' and office staff's cards of an order one of them has just handled.
 DESK_CARDS = frozenset({NoticeKind.DISPATCH_CARD, NoticeKind.TRIAGE_CARD})
@@ -51,6 +53,7 @@ async def _target(session: AsyncSession, order: Order, team_id: int) -> tuple[Te
 
 async def _hand_to(
     session: AsyncSession,
+    ctx: Ctx,
     order: Order,
     actor: User,
     team: Team,
@@ -60,22 +63,14 @@ async def _hand_to(
     note: str,
 ) -> None:
     handler = "squad" if team.kind == TeamKind.SQUAD else "team"
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind=kind,
-        note=note,
-        values={"team_id": team.id, "handler_kind": handler, "routed_at": utcnow()},
-    )
-    await routing.send_cards(session, order, leaders, handler)
-    await order_routed(session, order)
+    await routing.hand_over(session, order, actor, leaders, handler, team.id, kind=kind, note=note)
+    await order_routed(session, ctx, order)
     await tell_resident(session, order, actor, "transferred")
 
 
 async def dispatch(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -94,7 +89,7 @@ async def dispatch(
             raise Conflict(N_("This order is with the institute office."))
         team, leaders = await _target(session, order, team_id)
         note = f"dispatched by {display_name(actor)} to {team.name_zh}"
-        await _hand_to(session, order, actor, team, leaders, kind="dispatched", note=note)
+        await _hand_to(session, ctx, order, actor, team, leaders, kind="dispatched", note=note)
         await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
     return order
 
@@ -114,6 +109,7 @@ async def need_to_redispatch(
 
 async def redispatch(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -137,7 +133,7 @@ async def redispatch(
             f"re-dispatched by {display_name(actor)} from "
             f"{old.name_zh if old else 'the office'} to {team.name_zh}: {why}"
         )
-        await _hand_to(session, order, actor, team, leaders, kind="redispatched", note=note)
+        await _hand_to(session, ctx, order, actor, team, leaders, kind="redispatched", note=note)
         await tell_text(
             session,
             before,
@@ -169,7 +165,7 @@ async def need_to_triage(session: AsyncSession, order_id: int, actor: User, role
 
 
 async def triage(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, category_id: int
+    session: AsyncSession, ctx: Ctx, order_id: int, actor: User, roles: Roles, category_id: int
 ) -> Order:
     """The office sorts a «其他需求» order into a category of the town's catalogue; then it
     is received by that category's lead units and routed like any other."""
@@ -189,7 +185,7 @@ async def triage(
             values={"category_id": category.id},
         )
         await routing.receive(session, order, actor)
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         if order.status == OrderStatus.ROUTED:
             await tell_resident(session, order, actor, "transferred")
         await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)

@@ -13,6 +13,7 @@ from models import (
     User,
     utcnow,
 )
+from services.context import Ctx
 from services.errors import DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.orders import routing
@@ -33,9 +34,9 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
 from services.people import Roles, team_leaders
+from services.uow import unit
 
 
 async def accept(
@@ -64,7 +65,7 @@ async def accept(
 
 
 async def decline(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str
+    session: AsyncSession, ctx: Ctx, order_id: int, actor: User, roles: Roles, reason: str
 ) -> routing.Candidate | None:
     """routed → declined (with the reason) → routed to the next candidate. Returns the new
     candidate, or None when nobody is left (the order is escalated, see routing.route)."""
@@ -79,13 +80,19 @@ async def decline(
         chosen = await routing.route(
             session, order, actor, f"declined by {display_name(actor)} ({why})"
         )
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         await tell_resident(session, order, actor, "rerouted" if chosen else "escalated")
     return chosen
 
 
 async def transfer(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, team_id: int, reason: str
+    session: AsyncSession,
+    ctx: Ctx,
+    order_id: int,
+    actor: User,
+    roles: Roles,
+    team_id: int,
+    reason: str,
 ) -> Order:
     """Hand the order to another active team of the same town, with a reason.
 
@@ -132,7 +139,7 @@ async def transfer(
             },
         )
         await routing.send_cards(session, order, leaders, kind)
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         await tell_text(
             session,
             released,

@@ -1,7 +1,7 @@
 """Volunteers: applying to a team and the leader's decision, leaving, deactivation, and the
 institute's register (登记注册) imported from a CSV roster.
 
-    common.py      limits, the unit of work (`transaction`), cleaning names and phones
+    common.py      limits, cleaning names and phones
     membership.py  apply, decide, leave, deactivate; memberships, joinable teams, rosters
     roster.py      the CSV roster import (command line) and its template
 
@@ -15,11 +15,9 @@ from services.volunteers.common import (
     MAX_NAME,
     MAX_REASON,
     MAX_SKILLS,
-    WROTE,
     clean_phone,
     clean_text,
     phone_key,
-    transaction,
 )
 from services.volunteers.membership import (
     Membership,
@@ -52,7 +50,6 @@ __all__ = [
     "MAX_SKILLS",
     "REQUIRED_COLUMNS",
     "ROSTER_COLUMNS",
-    "WROTE",
     "Membership",
     "RosterError",
     "RosterProblem",
@@ -74,5 +71,4 @@ __all__ = [
     "roster_template",
     "team_roster",
     "teams",
-    "transaction",
 ]
