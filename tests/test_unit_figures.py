@@ -51,12 +51,13 @@ from models import (
 from models.db import make_engine, make_sessionmaker
 from services import archive, reports
 from services.org import Policy, load_org_config, sync_org
+from services.points import LOCAL_TZ
 from services.reports import Scope
 from services.reports.units import town_figures
 from services.unit_scorecard import build_unit_scorecard
 
 TAOLE = Path(__file__).resolve().parents[1] / "config" / "taole.yaml"
-MARCH = reports.custom_period(date(2026, 3, 1), date(2026, 3, 31))
+MARCH = reports.custom_period(date(2026, 3, 1), date(2026, 3, 31), LOCAL_TZ)
 T = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 NOW = datetime(2026, 4, 15, tzinfo=UTC)
 POLICY = Policy()
@@ -292,7 +293,7 @@ async def test_the_archive_has_a_sheet_per_platform_and_per_unit(session, tmp_pa
     town = await _town(session)
     out = tmp_path / "archive.xlsx"
     summary = await archive.write_xlsx(
-        session, out, Scope(town_ids=frozenset({town})), MARCH, policy=POLICY
+        session, out, Scope(town_ids=frozenset({town})), MARCH, tz=LOCAL_TZ, policy=POLICY
     )
     wb = load_workbook(out, read_only=True)
     assert wb.sheetnames[-2:] == ["平台", "站所"]
@@ -324,6 +325,8 @@ async def test_the_archive_has_a_sheet_per_platform_and_per_unit(session, tmp_pa
     # A village's archive: the sheets with their headers only.
     station = await session.scalar(select(Region.id).where(Region.level == RegionLevel.STATION))
     village = tmp_path / "village.xlsx"
-    await archive.write_xlsx(session, village, Scope(station_ids=frozenset({station})), MARCH)
+    await archive.write_xlsx(
+        session, village, Scope(station_ids=frozenset({station})), MARCH, tz=LOCAL_TZ
+    )
     wb = load_workbook(village, read_only=True)
     assert [len(list(wb[n].iter_rows())) for n in ("平台", "站所")] == [1, 1]
