@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bench.common import pg_admin as _pg_admin
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
+from tests.factories import Cast, make_cast
 
 ROOT = Path(__file__).resolve().parent.parent
 USE_POSTGRES = os.environ.get("TEST_DATABASE", "sqlite") == "postgres"
@@ -210,6 +211,14 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessionmaker() as s:
         yield s
+
+
+@pytest.fixture
+async def cast(session: AsyncSession) -> Cast:
+    """The small town of `tests.factories` with everyone a loop needs, committed."""
+    built = await make_cast(session)
+    await session.commit()
+    return built
 
 
 @pytest.fixture
