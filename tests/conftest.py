@@ -28,6 +28,7 @@ from bench.common import pg_admin as _pg_admin
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
 from tests.factories import Cast, make_cast
+from tests.taole_town import Taole
 
 ROOT = Path(__file__).resolve().parent.parent
 USE_POSTGRES = os.environ.get("TEST_DATABASE", "sqlite") == "postgres"
@@ -219,6 +220,12 @@ async def cast(session: AsyncSession) -> Cast:
     built = await make_cast(session)
     await session.commit()
     return built
+
+
+@pytest.fixture
+async def taole(session: AsyncSession) -> Taole:
+    """The town of config/taole.yaml, synced and committed (`tests.taole_town`)."""
+    return await Taole.synced(session)
 
 
 @pytest.fixture
