@@ -9,7 +9,6 @@ test needs and readers for what the order services queued.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +17,7 @@ from models import Order, OrderEvent, OutboxMessage, Region, Role, ServiceCatego
 from services import orders, people
 from services.org import load_org_config, sync_org
 from tests.factories import make_user, roles_for
-
-TAOLE = Path(__file__).resolve().parents[1] / "config" / "taole.yaml"
+from tests.org_yaml import TAOLE
 
 
 def local(code: str) -> str:

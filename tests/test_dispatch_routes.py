@@ -4,7 +4,6 @@ category (the routing table written from the plan), and what the loader refuses.
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from models import DispatchMode, Platform, Team
 from services import orders
@@ -12,7 +11,8 @@ from services.orders import units
 from services.org import OrgConfigError, load_org_config, parse_org_config
 from tests.factories import roles_for
 from tests.order_checks import S
-from tests.taole_town import TAOLE, local
+from tests.org_yaml import TAOLE, taole_data
+from tests.taole_town import local
 
 # --- the routing table, written from the plan (陶党发〔2020〕11号), not from the code -------
 #
@@ -134,12 +134,8 @@ async def test_each_route_is_taken_by_a_real_order(taole):
 # --- the loader checks the new fields ------------------------------------------------------
 
 
-def _taole_data() -> dict:
-    return yaml.safe_load(TAOLE.read_text(encoding="utf-8"))
-
-
 def test_config_refuses_dispatch_on_a_team_with_a_platform():
-    data = _taole_data()
+    data = taole_data()
     data["teams"][0]["dispatch"] = "manual"  # 理论宣讲志愿服务队, on the 理论宣讲平台
     with pytest.raises(OrgConfigError) as exc:
         parse_org_config(data)
@@ -147,7 +143,7 @@ def test_config_refuses_dispatch_on_a_team_with_a_platform():
 
 
 def test_config_refuses_an_auto_platform_that_can_suggest_no_team():
-    data = _taole_data()
+    data = taole_data()
     data["platforms"][1]["responsible"] = []  # 教育服务平台
     data["platforms"][1]["lead"] = ["school"]
     with pytest.raises(OrgConfigError) as exc:
@@ -158,7 +154,7 @@ def test_config_refuses_an_auto_platform_that_can_suggest_no_team():
 
 
 def test_config_refuses_an_unknown_dispatch_mode():
-    data = _taole_data()
+    data = taole_data()
     data["platforms"][0]["dispatch"] = "sometimes"
     with pytest.raises(OrgConfigError) as exc:
         parse_org_config(data)
