@@ -30,6 +30,7 @@ from services import broadcasts, people
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 from simulator.state import ChatLog, StoredMessage
+from tests.flows import order_through_chat
 from tests.harness import TOKEN, BotEnv
 from tests.processes import logs, start_bot, stop
 from tests.scheduler_harness import (
@@ -40,7 +41,6 @@ from tests.scheduler_harness import (
     stations,
     wait_until,
 )
-from tests.test_e2e_orders import place_order as order_in_chat
 
 AUDIENCE = 300
 OFFICE_TG = 8_100_000
@@ -232,7 +232,7 @@ async def test_a_reminder_due_while_the_bot_was_down_fires_once_after_start(db_u
         async with bot_on(sim, db_url, media) as env:
             leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
             resident = await env.person("Grandma Li")
-            number = await order_in_chat(resident)
+            number = await order_through_chat(resident)
             await leader.expect(contains=number)
         # The bot is down. Forty minutes pass: the acceptance nudge falls due meanwhile.
         engine = make_engine(db_url)

@@ -26,10 +26,10 @@ from services import people
 from simulator.driver import Driver, SimUser
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
+from tests.flows import order_through_chat
 from tests.harness import TOKEN
 from tests.processes import free_port, logs, start_bot, stop
 from tests.scheduler_harness import bulk_people, notices_in_chat, stations, wait_until
-from tests.test_e2e_orders import place_order
 from tests.test_webhook import scraped
 
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ async def _order(driver: Driver, tg_id: int) -> str:
     u: SimUser = await driver.user(f"Resident {tg_id}", user_id=tg_id, language_code="en")
     await u.send("/start")
     await u.expect(contains="Hello")
-    return await place_order(u, need=f"Blood pressure check for {tg_id}")
+    return await order_through_chat(u, need=f"Blood pressure check for {tg_id}")
 
 
 async def _ready(tmp_path: Path, workers: int, timeout: float = 60) -> None:
