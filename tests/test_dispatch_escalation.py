@@ -9,7 +9,7 @@ import pytest
 
 from models import Role, User
 from services import orders, people
-from services.errors import Conflict, DomainError, NotAllowed, NotYourUnit
+from services.errors import Conflict, DomainError, NotAllowed
 from services.orders import sla
 from services.outbox import DISPATCH_CARD, TRIAGE_CARD, NoticeKind
 from services.reminders import fire_due
@@ -144,36 +144,6 @@ async def test_the_office_answers_a_need_in_its_own_words(taole):
     assert replies[1].payload["params"]["text"] == "请带户口本到镇民政窗口办理。"
     with pytest.raises(NotAllowed):
         await orders.reply_to_resident(s, order.id, resident, await roles_for(s, resident), "x")
-
-
-# --- refusals: a dispatcher of another unit -----------------------------------------------
-
-
-async def test_a_dispatcher_of_another_unit_is_refused(taole):
-    s = taole.session
-    tian = await taole.dispatcher("health_centre", "田联络员")
-    zheng = await taole.dispatcher("culture_station", "郑联络员")
-    await taole.leader("theory", "宣讲队长")
-    await taole.leader("health", "张医生")
-    resident = await taole.resident("dongjie", "马大爷")
-    await s.commit()
-    talk = await taole.place(resident, "policy_talk")
-    theory = await taole.team("theory")
-    troles = await roles_for(s, tian)
-    with pytest.raises(NotYourUnit) as refused:  # a forged button: 卫生院 leads no 理论宣讲平台
-        await orders.dispatch(s, talk.id, tian, troles, theory.id)
-    assert refused.value.message == "This order was not received by your unit."
-    zroles = await roles_for(s, zheng)
-    with pytest.raises(NotYourUnit):  # 文化站 may not hand it to a team off the platform
-        await orders.dispatch(s, talk.id, zheng, zroles, (await taole.team("health")).id)
-    clinic = await taole.place(resident, "free_clinic")
-    with pytest.raises(NotYourUnit):
-        await orders.redispatch(s, clinic.id, zheng, zroles, theory.id, "试试")
-    assert (await reload(s, talk.id)).status == S.NEW
-    assert await event_kinds(s, talk.id) == ["created", "received"]
-    await orders.cancel(s, talk.id, resident, await roles_for(s, resident))
-    told = await queued(s, NoticeKind.TEXT, talk.id)  # the unit holding it hears of it
-    assert [t.user_id for t in told] == [zheng.id]
 
 
 # --- units as actors ---------------------------------------------------------------------
