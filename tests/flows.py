@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bench.conversation import FREE_CLINIC, HEALTH_AREA, ORDER_BUTTON, place_order_rest
+from bench.conversation import ORDER_BUTTON, place_order_rest
 from models import Order
 from simulator.driver import TINY_JPEG, BotMessage, SimUser
 from tests.harness import BotEnv
@@ -25,16 +25,16 @@ from tests.harness import BotEnv
 async def order_through_chat(
     resident: SimUser,
     *,
-    area: str = HEALTH_AREA,
-    category: str = FREE_CLINIC,
     need: str = "Please check my blood pressure",
     day: str = "Tomorrow",
+    **choice: str,
 ) -> str:
     """The resident walks the ordering conversation from the main menu; returns the order
-    number the bot reports."""
+    number the bot reports. `choice`: the `area` and `category` (by default a free clinic,
+    as `bench.conversation.place_order_rest` picks)."""
     await resident.tap(ORDER_BUTTON)
     await resident.expect(contains="What kind of help")
-    return await place_order_rest(resident, area=area, category=category, need=need, day=day)
+    return await place_order_rest(resident, need=need, day=day, **choice)
 
 
 async def order_to(leader: SimUser, number: str) -> tuple[str, BotMessage]:

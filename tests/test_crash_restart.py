@@ -36,9 +36,8 @@ from tests.processes import logs, start_bot, stop
 from tests.scheduler_harness import (
     BOT_ID,
     bot_on,
-    bulk_people,
     notices_in_chat,
-    stations,
+    residents_of_the_town,
     wait_until,
 )
 
@@ -51,14 +50,8 @@ KILL_AT = AUDIENCE * 2 // 5  # notices delivered when the bot is killed
 async def _prepare(db_url: str, sim) -> list[int]:
     """The org, 400 residents and an office member; a notice to everyone, due now."""
     async with org_database(db_url) as sessionmaker:
-        places = await stations(sessionmaker)
-        town = places[0].parent_id
-        ids = await bulk_people(
-            sessionmaker,
-            sim,
-            range(OFFICE_TG + 1, OFFICE_TG + AUDIENCE),
-            [p.id for p in places],
-            town,
+        places, town, ids = await residents_of_the_town(
+            sessionmaker, sim, range(OFFICE_TG + 1, OFFICE_TG + AUDIENCE)
         )
         async with sessionmaker() as s:
             office = User(

@@ -21,14 +21,12 @@ from bot.app import attach_sender, build_bot, build_dispatcher
 from bot.settings import Settings
 from bot.webhook import run_webhook
 from models import ProcessedUpdate, utcnow
-from models.db import make_engine, make_sessionmaker
 from services.inbox import claim_update
-from services.org import load_org_config, sync_org
 from services.outbox import NoticeKind, notify
 from services.people import get_or_create_user
 from simulator.driver import Driver
 from simulator.server import Simulator, run_simulator
-from tests.harness import TAOLE, TOKEN, malformed_message
+from tests.harness import TOKEN, malformed_message, taole_db
 from tests.processes import free_port
 
 SECRET = "s3cret-Token_1-0123456789abcdef0123"
@@ -48,12 +46,7 @@ class Hook:
 
 @asynccontextmanager
 async def webhook_bot(db_url: str, tmp_path: Path) -> AsyncIterator[Hook]:
-    cfg = load_org_config(TAOLE)
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    async with sessionmaker() as s:
-        await sync_org(s, cfg)
-        await s.commit()
+    cfg, engine, sessionmaker = await taole_db(db_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
     async with run_simulator() as sim:
@@ -198,12 +191,7 @@ def grown(before: dict, after: dict, name: str, **labels: str) -> float:
 async def test_metrics_count_updates_and_time_them_and_the_sends(db_url, tmp_path):
     """After an update and a queued notice, /metrics shows them in the counters and in the
     histograms of handling time, Telegram call time and outbox latency."""
-    cfg = load_org_config(TAOLE)
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    async with sessionmaker() as s:
-        await sync_org(s, cfg)
-        await s.commit()
+    cfg, engine, sessionmaker = await taole_db(db_url)
     port = free_port()
     async with run_simulator() as sim:
         settings = Settings(
