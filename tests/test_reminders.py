@@ -24,7 +24,7 @@ from services import orders, reminders
 from services.orders import sla
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
-from tests.factories import advance_to, make_cast, place_order, roles_for
+from tests.factories import advance_to, place_order, roles_for
 
 TZ = LOCAL_TZ
 # The day these tests run on, whatever the machine's date: the bot's clock stands at 10:00 on
@@ -51,13 +51,6 @@ def clock():
     previous = set_clock(manual.now)
     yield manual
     set_clock(previous)
-
-
-@pytest.fixture
-async def cast(session):
-    c = await make_cast(session)
-    await session.commit()
-    return c
 
 
 @pytest.fixture
