@@ -117,20 +117,14 @@ async def make_org(session: AsyncSession, town_code: str = "taole") -> Org:
     )
     session.add_all([health, law, east_squad, west_squad, health_area, law_area, elderly])
     await session.flush()
-    clinic = ServiceCategory(
-        code=f"{town_code}.free_clinic",
-        area_id=health_area.id,
-        team_id=health.id,
-        name_zh="义诊看病",
-        name_en="Free clinic",
-    )
-    legal = ServiceCategory(
-        code=f"{town_code}.legal_advice",
-        area_id=law_area.id,
-        team_id=law.id,
-        name_zh="法律咨询",
-        name_en="Legal advice",
-    )
+
+    def category(code: str, area: ServiceArea, team: Team, zh: str, en: str) -> ServiceCategory:
+        return ServiceCategory(
+            code=f"{town_code}.{code}", area_id=area.id, team_id=team.id, name_zh=zh, name_en=en
+        )
+
+    clinic = category("free_clinic", health_area, health, "义诊看病", "Free clinic")
+    legal = category("legal_advice", law_area, law, "法律咨询", "Legal advice")
     session.add_all([clinic, legal])
     await session.flush()
     return Org(
