@@ -114,3 +114,13 @@ async def compose_notice(
     else:
         await u.send(text)
     return await u.expect(contains=reply)
+
+
+async def press_through(u: SimUser, form: BotMessage, *buttons: str) -> BotMessage:
+    """Press each button in turn on a form the bot edits in place, waiting for each edit;
+    returns the form as last edited."""
+    current = form
+    for label in buttons:
+        await u.press(label, message=current)
+        current = await u.expect_edit(form.message_id)
+    return current

@@ -14,7 +14,7 @@ from bot.sender import RateLimits
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Role, User
 from simulator.limits import Limits
 from simulator.server import run_simulator
-from tests.flows import compose_notice
+from tests.flows import compose_notice, press_through
 from tests.scheduler_harness import (
     BOT_ID,
     bot_on,
@@ -114,18 +114,16 @@ async def test_the_office_schedules_a_weekly_notice_then_cancels_it(db_url, tmp_
         office = await env.person("Office Wu", role=Role.OFFICE)
         audience = await compose_notice(office, "Policy talk at the institute")
         assert "Who should get it" in audience.text
-        await office.press("All volunteers", message=audience)
-        when = await office.expect_edit(audience.message_id)
-        await office.press("🔁 Repeat", message=when)
-        how = await office.expect_edit(audience.message_id)
-        await office.press("Every week", message=how)
-        days = await office.expect_edit(audience.message_id)
-        await office.press("☐ Mon", message=days)
-        days = await office.expect_edit(audience.message_id)
-        await office.press("☐ Wed", message=days)
-        days = await office.expect_edit(audience.message_id)
-        await office.press("Next ➡", message=days)
-        at = await office.expect_edit(audience.message_id)
+        at = await press_through(
+            office,
+            audience,
+            "All volunteers",
+            "🔁 Repeat",
+            "Every week",
+            "☐ Mon",
+            "☐ Wed",
+            "Next ➡",
+        )
         assert "what time" in at.text
         await office.send("7:5")
         await office.expect(contains="like 09:30")

@@ -26,6 +26,7 @@ from tests.flows import (
     assign_volunteer,
     compose_notice,
     order_through_chat,
+    press_through,
     serve_task,
 )
 from tests.scheduler_harness import BOT_ID, bot_on, wait_until
@@ -245,11 +246,8 @@ async def test_the_delivery_report_names_who_blocked_the_bot_and_who_it_failed(d
         audience = await compose_notice(
             office, "The well is closed for cleaning on Saturday", reply="Who should get it"
         )
-        await office.press("Villages…", message=audience)
-        pick = await office.expect_edit(audience.message_id)
-        await office.press("☐ Miaomiaohu Village", message=pick)
-        await office.press("Next ➡", message=await office.expect_edit(audience.message_id))
-        await office.press("▶ Now", message=await office.expect_edit(audience.message_id))
+        when = await press_through(office, audience, "Villages…", "☐ Miaomiaohu Village", "Next ➡")
+        await office.press("▶ Now", message=when)
         summary = await office.expect(contains="This is how it will look")
         await office.press("✅ Send", message=summary)
 
