@@ -24,7 +24,8 @@ from bot.middlewares import (
 )
 from bot.notices import make_renderer
 from bot.retry import IgnoreNotModifiedMiddleware, RetryAfterMiddleware
-from bot.sender import RateLimits, Sender
+from bot.send_limits import RateLimits
+from bot.sender import Sender
 from bot.settings import Settings
 from bot.shared_limits import SharedLimits
 from scheduler import Clock, Jobs, Scheduler

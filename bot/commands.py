@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,6 +21,9 @@ from models.migrate import downgrade, head_revision, schema_revision, upgrade
 from services import people
 from services.i18n import compile_catalogs
 from services.org import OrgConfigError, load_org_config, org_summary, sync_org
+
+if TYPE_CHECKING:
+    from services.reports import Scope
 
 log = logging.getLogger("civic_dispatch")
 BACKUP_DIR = ROOT / "data" / "backups"
@@ -183,19 +187,9 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         async with make_sessionmaker(engine)() as session:
-            scope = reports.Scope()
-            if args.station:
-                station = await _region(session, args.station, RegionLevel.STATION)
-                if station is None:
-                    _say("Unknown --station (see `org show` for the codes).")
-                    return 2
-                scope = reports.Scope(station_ids=frozenset({station.id}))
-            elif args.town:
-                town = await _region(session, args.town, RegionLevel.TOWN)
-                if town is None:
-                    _say("Unknown --town (see `org show` for the codes).")
-                    return 2
-                scope = reports.Scope(town_ids=frozenset({town.id}))
+            scope = await _export_scope(session, args)
+            if scope is None:
+                return 2
             args.out.parent.mkdir(parents=True, exist_ok=True)
             if args.action == "xlsx":
                 summary = await archive.write_xlsx(session, args.out, scope, period, tz=settings.tz)
@@ -213,6 +207,22 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+async def _export_scope(session: AsyncSession, args: argparse.Namespace) -> Scope | None:
+    """What `--station` or `--town` limits an export to (everything without either); None,
+    having said so, for a code that names no active region."""
+    from services.reports import Scope
+
+    if not (args.station or args.town):
+        return Scope()
+    level = RegionLevel.STATION if args.station else RegionLevel.TOWN
+    region = await _region(session, args.station or args.town, level)
+    if region is None:
+        _say(f"Unknown --{level.value} (see `org show` for the codes).")
+        return None
+    ids = frozenset({region.id})
+    return Scope(station_ids=ids) if level == RegionLevel.STATION else Scope(town_ids=ids)
 
 
 def _size(n: int) -> str:

@@ -31,6 +31,7 @@ from services.inbox import (
     record_handled,
 )
 from services.people import get_or_create_user, roles_of
+from views.menu import large_print
 
 log = logging.getLogger("civic_dispatch.updates")
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -246,7 +247,8 @@ class UserMiddleware(BaseMiddleware):
             return UNHANDLED
         data["user"] = user
         data["roles"] = await roles_of(session, user, self.admin_ids)
-        return await handler(event, data)
+        with large_print(user.large_print):
+            return await handler(event, data)
 
 
 def _is_membership_change(event: TelegramObject) -> bool:

@@ -20,6 +20,7 @@ def get_routers() -> list[Router]:
         menu,
         my_orders,
         ordering,
+        people,
         privacy,
         reports,
         staff,
@@ -46,5 +47,6 @@ def get_routers() -> list[Router]:
         me.router(),
         reports.router(),
         dispatch.router(),
+        people.router(),
         menu.router(),
     ]

@@ -1,4 +1,5 @@
-"""/language: switch between Chinese and English; the choice is kept in the database."""
+"""/language: switch between Chinese and English, and large print (大字大按钮) on or off; both
+choices are kept in the database."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from models import User
 from services import profile
 from services.i18n import LOCALES
 from services.people import Roles
-from views.menu import BTN_LANGUAGE, Lang, language_keyboard, main_menu
+from views.menu import BTN_LANGUAGE, Lang, LargePrint, language_keyboard, large_print, main_menu
 
 
-async def ask(message: Message) -> None:
-    await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
+async def ask(message: Message, user: User) -> None:
+    await message.answer(
+        _("Choose your language, or large print with big buttons:"),
+        reply_markup=language_keyboard(user.large_print),
+    )
 
 
 async def chosen(
@@ -33,9 +37,30 @@ async def chosen(
             await query.message.answer(_("Language changed."), reply_markup=main_menu(roles))
 
 
+async def large_print_chosen(
+    query: CallbackQuery,
+    callback_data: LargePrint,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+) -> None:
+    await profile.set_large_print(session, user, callback_data.on)
+    await query.answer()
+    said = (
+        _("Large print is on: one big button to a row.")
+        if callback_data.on
+        else _("Normal buttons again.")
+    )
+    with large_print(callback_data.on):
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(said, reply_markup=main_menu(roles))
+
+
 def router() -> Router:
     r = Router(name="language")
     r.message.register(ask, Command("language"))
     r.message.register(ask, F.text == BTN_LANGUAGE)
     r.callback_query.register(chosen, Lang.filter())
+    r.callback_query.register(large_print_chosen, LargePrint.filter())
     return r

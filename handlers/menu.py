@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from models import User
 from services.people import Roles
-from views.menu import BTN_CANCEL, BTN_HELP, main_menu
+from views.menu import BTN_CANCEL, BTN_HELP, BTN_HOME, BTN_MORE, main_menu, more_menu
 
 
 async def cancel(message: Message, state: FSMContext, roles: Roles, user: User) -> None:
@@ -33,6 +33,15 @@ async def help_(message: Message, roles: Roles) -> None:
     if roles.is_volunteer:
         lines.append(_("• «My tasks»: the services you are assigned to."))
     await message.answer("\n".join(lines), reply_markup=main_menu(roles))
+
+
+async def more(message: Message, roles: Roles) -> None:
+    await message.answer(_("More:"), reply_markup=more_menu(roles))
+
+
+async def home(message: Message, state: FSMContext, roles: Roles) -> None:
+    await state.clear()
+    await message.answer(_("Main menu:"), reply_markup=main_menu(roles))
 
 
 async def unknown(message: Message, roles: Roles, user: User) -> None:
@@ -63,6 +72,8 @@ def router() -> Router:
     r = Router(name="menu")
     r.message.register(help_, Command("help"))
     r.message.register(help_, F.text == BTN_HELP)
+    r.message.register(more, F.text == BTN_MORE)
+    r.message.register(home, F.text == BTN_HOME)
     r.message.register(unknown)
     r.callback_query.register(stale_button)
     return r

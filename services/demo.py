@@ -1,9 +1,11 @@
 """A demo cast for the simulator: a leader for every team, a head for every station, office
-staff, the dispatchers (站所联络员) of the 文化站 and the 卫生院, a few volunteers and
-residents, so a newcomer can walk the whole loop at once: 站所接单, 派单, accept, done."""
+staff, the dispatchers (站所联络员) of the 文化站 and the 卫生院, a volunteer on every team an
+order can reach, and a few residents, so a newcomer can walk the whole loop at once:
+站所接单, 派单, accept, done."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -151,5 +153,42 @@ async def seed_demo_cast(session: AsyncSession) -> list[CastMember]:
             f"{unit.name_en}: dispatcher",
         )
         await people.appoint(session, dispatcher, Role.DISPATCHER, unit=unit)
+    await _staff_every_route(session, town, stations, teams, add)
     await session.flush()
     return cast
+
+
+async def _staff_every_route(
+    session: AsyncSession,
+    town: Region,
+    stations: list[Region],
+    teams: list[Team],
+    add: Callable[[str, Region | None, str, str], Awaitable[User]],
+) -> None:
+    """Someone to assign on every team an order can reach: the specialist teams without a
+    volunteer yet, and the squads of the residents' villages (a dispatcher may send an order
+    there, and an unanswered one falls back to them). Added after the rest of the cast, so
+    its ids stay as they were."""
+    for i, team in enumerate(teams):
+        if i < 3 or team.code == f"{town.code}.{HEALTH_TEAM}":
+            continue  # these have volunteers already
+        home = stations[i % len(stations)] if stations else None
+        vol = await add(_name(i + 70), home, f"{team.name_zh} 志愿者", f"{team.name_en}: volunteer")
+        await people.appoint(session, vol, Role.VOLUNTEER, team=team)
+    for i, station in enumerate(stations[:3]):
+        squad = await session.scalar(
+            select(Team).where(
+                Team.station_id == station.id,
+                Team.kind == TeamKind.SQUAD,
+                Team.active.is_(True),
+            )
+        )
+        if squad is None:
+            continue
+        for k, (zh, en, role) in enumerate(
+            [("队长", "leader", Role.TEAM_LEADER), ("志愿者", "volunteer", Role.VOLUNTEER)]
+        ):
+            member = await add(
+                _name(i * 2 + k + 90), station, f"{squad.name_zh} {zh}", f"{squad.name_en}: {en}"
+            )
+            await people.appoint(session, member, role, team=squad)

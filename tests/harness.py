@@ -26,13 +26,23 @@ from models import Region, Role, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
 from services.org import OrgConfig, load_org_config, sync_org
-from simulator.driver import Driver, SimUser
+from simulator.driver import BotMessage, Driver, SimUser
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 
 TOKEN = "123456789:TEST-token-for-end-to-end-tests"
 TAOLE = ROOT / "config" / "taole.yaml"
 _ids = itertools.count(5_000_001)
+
+
+async def from_menu(user: SimUser, button: str) -> BotMessage:
+    """Tap a main-menu button, through «☰ More» where a long menu keeps it there."""
+    keys = [key for row in await user.reply_keyboard() or [] for key in row]
+    more = next((key for key in keys if key.startswith("☰")), None)
+    if button not in keys and more is not None:
+        await user.tap(more)
+        await user.expect()
+    return await user.tap(button)
 
 
 def malformed_message(chat_id: int) -> dict[str, object]:

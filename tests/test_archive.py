@@ -33,7 +33,7 @@ from services.reports import Scope
 from tests.test_reports import MARCH, local, seed
 
 ROOT = Path(__file__).resolve().parent.parent
-SHEETS = ["订单", "订单记录", "派单与工时", "评价", "志愿者", "活动", "签到"]
+SHEETS = ["订单", "订单记录", "派单与工时", "评价", "志愿者", "活动", "签到", "平台", "站所"]
 
 
 def photo(order_id=None, activity_id=None, uniq="u", path=None, stage=AttachmentStage.COMPLETION):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +31,7 @@ from services.points import DEFAULT_RULES
 from simulator.driver import TINY_JPEG
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import place_order, roles_for, slot
+from tests.latin import latin_words
 
 SECRET = b"test-dashboard-secret-0123456789abcdef"
 # Every image matched by the selector has loaded and decoded (a broken one has width 0).
@@ -274,6 +274,7 @@ async def test_station_head_scope_on_every_route(town):
             ("/chart/scorecard.png", 404),
             ("/volunteers", 200),
             ("/scorecard", 200),
+            ("/units", 404),
         ]:
             async with http.get(town.url + path) as resp:
                 assert resp.status == status, path
@@ -298,11 +299,17 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
             f"/orders/{town.done_id}",
             "/volunteers",
             "/scorecard",
+            "/units",
             "/exports",
         ):
             async with http.get(town.url + path) as resp:
                 assert resp.status == 200, path
                 assert "Taole Town" in await resp.text()
+        async with http.get(town.url + "/units?p=y") as resp:
+            units = await resp.text()
+        # Both free-clinic orders were received by the health team's lead units, ranked.
+        assert '<span class="rank r1">1</span>' in units and "Town Health Centre" in units
+        assert 'id="platforms"' in units and "No platform" in units
         async with http.post(
             town.url + "/language", data={"locale": "zh_CN", "next": "/orders"}
         ) as resp:
@@ -316,12 +323,6 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
 
 # --- in Chinese, and on a phone ------------------------------------------------------------
 
-# Latin words a Chinese page may show, each for a reason: the language switch names English
-# in English, for the reader who needs it. Order numbers (TA-20260310-0001) are taken out
-# before the check. Nothing else: units, file types and statuses are all said in Chinese.
-LATIN_ALLOWED = {"English"}
-ORDER_NUMBER = re.compile(r"\b[A-Z]{2}-\d{8}-\d{4}\b")
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.'/-]*")
 PHONE = {"width": 390, "height": 844}
 
 
@@ -355,6 +356,7 @@ def _pages(town: Town, *, office: bool) -> list[tuple[str, int]]:
         (f"/orders/{mine}", 200),
         ("/volunteers", 200),
         ("/scorecard", 200),
+        ("/units", 200 if office else 404),  # the unit scorecard is the town's
         ("/exports", 200),
         (f"/orders/{town.head_order_id if office else town.done_id}", 200 if office else 404),
         ("/orders/999999", 404),
@@ -368,11 +370,6 @@ async def _signed_in_page(browser, town: Town, who, viewport: dict[str, int]):
     page.set_default_timeout(15_000)
     await page.goto(await _link(who))
     return page
-
-
-def _latin(text: str) -> list[str]:
-    words = LATIN_WORD.findall(ORDER_NUMBER.sub(" ", text))
-    return [w for w in words if w not in LATIN_ALLOWED]
 
 
 async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
@@ -390,14 +387,17 @@ async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
                     answer = await page.goto(zh_town.url + path)
                     assert answer is not None and answer.status == status, path
                     if status == 404:  # in the dashboard's layout, in the reader's language
-                        await expect(page.locator("header.top nav a")).to_have_count(5)
+                        tabs = 6 if office else 5  # a station head has no «站所考核» tab
+                        await expect(page.locator("header.top nav a")).to_have_count(tabs)
                         await expect(page.locator("#message")).to_contain_text("这里没有内容")
                     seen[path] = await page.title() + "\n" + await page.inner_text("body")
                 await page.click("#logout")
                 seen["signed out"] = await page.inner_text("body")
                 await page.goto(f"{zh_town.url}/login/spent-or-made-up")
                 seen["refused link"] = await page.inner_text("body")
-                found = {where: _latin(text) for where, text in seen.items() if _latin(text)}
+                found = {
+                    where: latin_words(text) for where, text in seen.items() if latin_words(text)
+                }
                 assert not found, found
                 await page.context.close()
         finally:

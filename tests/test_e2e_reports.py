@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import Role, ServiceCategory, User, WebLoginToken
 from tests.factories import place_order
+from tests.harness import from_menu
 
 
 async def _orders(env, residents) -> None:
@@ -34,7 +35,7 @@ async def test_office_reads_the_month_and_gets_the_archive(bot_env):
     await _orders(env, [grandma, uncle])
     await env.settle()
 
-    await office.tap("📊 Reports")
+    await from_menu(office, "📊 Reports")
     menu = await office.expect(contains="Which period?")
     assert "Taole" in menu.text
     await office.press("This month", message=menu)

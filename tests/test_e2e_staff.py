@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import MemberRole, MembershipStatus, Role, StaffRole, TeamMember
+from tests.harness import from_menu
 
 
 async def test_admin_appoints_a_registered_user_as_team_leader(bot_env):
@@ -17,7 +18,7 @@ async def test_admin_appoints_a_registered_user_as_team_leader(bot_env):
     doctor = await bot_env.person("Doctor Zhou")
     await admin.send("/start")
     await admin.expect(contains="Hello")
-    await admin.tap("👥 Appoint staff")
+    await from_menu(admin, "👥 Appoint staff")
     await admin.expect(contains="appoint")
     await admin.press("team leader")
     teams = await admin.expect_edit()
@@ -46,7 +47,7 @@ async def test_admin_appoints_a_registered_user_as_team_leader(bot_env):
 
 async def test_leader_adds_a_volunteer_with_a_link(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    await leader.tap("➕ Add a volunteer")
+    await from_menu(leader, "➕ Add a volunteer")
     await leader.expect(contains="appoint")
     await leader.press("volunteer")
     teams = await leader.expect_edit()

@@ -32,6 +32,7 @@ from tests.flows import (
     order_through_chat,
     serve_task,
 )
+from tests.harness import from_menu
 
 PLACE = (38.80, 106.60)
 IN_MAY = datetime(2027, 5, 14, 2, 0, tzinfo=UTC)  # 10:00 in Taole, a third of the year gone
@@ -125,7 +126,7 @@ async def test_the_publishing_form_answers_what_it_did_not_ask_and_old_buttons_a
     fast_env,
 ):
     head = await fast_env.person("Secretary Ma", role=Role.STATION_HEAD)
-    await head.tap("🗓 Activities")
+    await from_menu(head, "🗓 Activities")
     offer = await head.expect(contains="Organisers can publish")
     await head.press_data(offer, "p:act_new:1")  # the button as an earlier version made it
     answer = await head.callback_answer()
@@ -146,7 +147,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     sun = await env.person("Sun Hua")
     far_away = await env.person("Xi Jie", station="xijie")
 
-    await head.tap("🗓 Activities")
+    await from_menu(head, "🗓 Activities")
     await head.expect(contains="No activities coming up")
     offer = await head.expect(contains="Organisers can publish")
     await head.press("➕ Publish an activity", message=offer)
@@ -163,6 +164,9 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     await head.expect(contains="What time does it start")
     await head.tap("09:00")
     await head.expect(contains="How many hours")
+    for wrong in ("NaN", "13"):
+        await head.send(wrong)
+        await head.expect(contains="between 0.5 and 12")
     await head.tap("2")
     await head.expect(contains="How many places")
     await head.send("2")
@@ -220,7 +224,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
         )
         await s.commit()
 
-    await head.tap("🗓 Activities")
+    await from_menu(head, "🗓 Activities")
     mine = await head.expect(contains="Free clinic in the village")
     await head.press("📋 Attendance", message=mine)
     sheet = await head.expect(contains="checked in")
@@ -258,6 +262,8 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     sheet = await head.expect(contains="3 of 3 checked in")
     await head.press("✅ Finish and record hours", message=sheet)
     await head.expect(contains="planned for 2 h")
+    await head.send("NaN")
+    await head.expect(contains="between 0.5 and 24")
     await head.tap("2")
     await head.expect(contains="hours for 3 people are in the ledger")
     for person in (li, zhou, sun):
@@ -292,7 +298,7 @@ async def test_kpi_table_team_list_leaving_and_reminders_in_the_chat(fast_env):
             )
         await s.commit()
 
-    await office.tap("🎯 KPIs")
+    await from_menu(office, "🎯 KPIs")
     table = await office.expect(contains="Volunteer KPIs")
     assert "Taole Town: 0/2 party members took part (0%) ⚠" in table.text
     assert "Ann Party 0 h" in table.text and "By village:" in table.text

@@ -53,6 +53,11 @@ def make_router() -> Router:
     async def service(message: Message) -> None:
         await message.answer("您选择了：看病义诊")
 
+    @router.message(F.voice)
+    async def voice(message: Message) -> None:
+        assert message.voice is not None
+        await message.answer(f"收到语音，{message.voice.duration} 秒")
+
     return router
 
 
@@ -104,3 +109,35 @@ async def run_conversation(page: Page, base_url: str) -> None:
     await page.locator(".persona", has_text="张队长").click()
     await expect(page.locator("#chat-subtitle")).to_contain_text("张队长")
     await expect(page.locator(".bubble")).to_have_count(0)
+
+
+async def test_a_voice_message_from_the_browser(chromium, sim_with_bot, tmp_path):
+    """The 🎤 button records with the microphone (a fake one here) and sends a voice message;
+    🎵 sends an audio file where the browser cannot record."""
+    fake_mic = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    audio = tmp_path / "note.ogg"
+    audio.write_bytes(b"OggS" + bytes(200))  # not playable: the bot only needs the file
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS + fake_mic
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            page.set_default_timeout(10_000)
+            await page.goto(sim_with_bot.base_url + "/")
+            await page.locator(".persona", has_text="张队长").click()
+            await expect(page.locator("#chat-subtitle")).to_contain_text("张队长")
+
+            await page.click("#voice-button")
+            await expect(page.locator("#voice-button")).to_contain_text("⏹")
+            await page.wait_for_timeout(1_200)  # a recording of about a second
+            await page.click("#voice-button")
+            await expect(page.locator(".from-me audio.voice")).to_have_count(1)
+            await expect(page.locator(".from-bot", has_text="收到语音")).to_have_count(1)
+            await expect(page.locator("#voice-button")).to_have_text("🎤")
+
+            await page.set_input_files("#voice-input", str(audio))
+            await expect(page.locator(".from-me audio.voice")).to_have_count(2)
+            await expect(page.locator(".from-bot", has_text="收到语音")).to_have_count(2)
+        finally:
+            await browser.close()

@@ -1,6 +1,7 @@
 """The whole loop by hand in the web chat, in a real browser, with the real bot:
 a resident orders, the leader accepts and assigns, the volunteer completes with a photo,
-the leader confirms hours, the resident rates. In Chinese, as the users see it."""
+the leader confirms hours, the resident rates. In Chinese, as the users see it: no screen of
+the loop shows a Latin word."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from models import Role
 from services.i18n import gettext
 from simulator.media import TINY_JPEG
 from tests.conftest import CHROMIUM_ARGS
+from tests.latin import latin_words
 
 
 def zh(msgid: str, **params: object) -> str:
@@ -21,21 +23,22 @@ def zh(msgid: str, **params: object) -> str:
 
 async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
     env = bot_env
-    await env.person(
+    leader = await env.person(
         "张医生",
         lang="zh-hans",
         role=Role.TEAM_LEADER,
         team="health",
         label="卫生健康志愿服务队 队长",
     )
-    await env.person(
+    volunteer = await env.person(
         "李护士",
         lang="zh-hans",
         role=Role.VOLUNTEER,
         team="health",
         label="卫生健康志愿服务队 志愿者",
     )
-    await env.person("王大妈", lang="zh-hans", label="庙庙湖村 居民")
+    resident = await env.person("王大妈", lang="zh-hans", label="庙庙湖村 居民")
+    head = await env.person("马站长", lang="zh-hans", role=Role.STATION_HEAD, label="庙庙湖村 站长")
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -144,3 +147,15 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
     async with env.sessionmaker() as s:
         order = await s.scalar(select(Order))
     assert order.status == OrderStatus.RATED
+
+    # Every message, button and keyboard each of them was shown, in their language only.
+    await env.idle()
+    for person in (resident, leader, volunteer, head):
+        shown = []
+        for message in [m for m in await person.history() if m.from_bot]:
+            shown.append(message.text or "")
+            shown.extend(message.buttons())
+            for row in message.reply_keyboard or []:
+                shown.extend(row)
+        latin = {text: latin_words(text) for text in shown if latin_words(text)}
+        assert not latin, (person.persona["first_name"], latin)

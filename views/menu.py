@@ -4,7 +4,9 @@ hand-parsed string."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
@@ -42,8 +44,12 @@ BTN_ACTIVITIES = __("🗓 Activities")
 BTN_ME = __("👤 Me")
 BTN_KPI = __("🎯 KPIs")
 BTN_REPORTS = __("📊 Reports")
+BTN_UNITS = __("🏢 Unit scorecard")
 BTN_LANGUAGE = __("🌐 Language")
 BTN_HELP = __("❓ Help")
+BTN_PEOPLE = __("👥 Residents")
+BTN_MORE = __("☰ More")
+BTN_HOME = __("🏠 Main menu")
 BTN_CANCEL = __("✖ Cancel")
 BTN_BACK = __("⬅ Back")
 BTN_SKIP = __("Skip")
@@ -65,35 +71,107 @@ class _Rows:
         return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
 
 
-def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
-    kb = _Rows()
-    kb.button(text=str(BTN_ORDER))
-    kb.button(text=str(BTN_MY_ORDERS))
+# Large print (大字大按钮): one tall button to a row, for people who find small keys hard. A
+# per-person choice, set for each update by the user middleware, read by every keyboard.
+_large_print: ContextVar[bool] = ContextVar("large_print", default=False)
+
+
+@contextmanager
+def large_print(on: bool) -> Iterator[None]:
+    """Keyboards built inside are laid out for large print when `on`."""
+    token = _large_print.set(on)
+    try:
+        yield
+    finally:
+        _large_print.reset(token)
+
+
+def _keyboard(rows: list[list[KeyboardButton]], *, persistent: bool = False) -> ReplyKeyboardMarkup:
+    # Telegram draws keys at their full height unless asked to resize them smaller.
+    return ReplyKeyboardMarkup(
+        keyboard=rows, resize_keyboard=not _large_print.get(), is_persistent=persistent or None
+    )
+
+
+def _columns(default: int) -> int:
+    return 1 if _large_print.get() else default
+
+
+# A menu longer than this is split: the day's work first, the rest behind «☰ More», so the
+# keyboard covers less than half of a phone's chat.
+MENU_AT_ONCE = 8
+
+
+def _menu_items(roles: Roles) -> tuple[list[str], list[str]]:
+    """The menu's buttons for these roles: (the day's work, everything else)."""
+    work = [str(BTN_ORDER), str(BTN_MY_ORDERS)]
     if roles.leads_teams or roles.is_office:
-        kb.button(text=str(BTN_TEAM_ORDERS))
+        work.append(str(BTN_TEAM_ORDERS))
     if roles.is_volunteer:
-        kb.button(text=str(BTN_MY_TASKS))
+        work.append(str(BTN_MY_TASKS))
     if roles.head_of_stations or roles.is_office:
-        kb.button(text=str(BTN_VILLAGE_ORDERS))
-        kb.button(text=str(BTN_PROXY_ORDER))
-    if roles.head_of_stations or roles.is_office:
-        kb.button(text=str(BTN_NOTICES))
+        work += [str(BTN_VILLAGE_ORDERS), str(BTN_PROXY_ORDER), str(BTN_NOTICES)]
+    rest = []
     if roles.admin or roles.is_office:
-        kb.button(text=str(BTN_APPOINT))
+        rest.append(str(BTN_APPOINT))
     elif roles.leads_teams:
-        kb.button(text=str(BTN_ADD_VOLUNTEER))
-    kb.button(text=str(BTN_ACTIVITIES))
-    if roles.is_volunteer or roles.is_staff:
-        kb.button(text=str(BTN_ME))
-    else:
-        kb.button(text=str(BTN_JOIN))
+        rest.append(str(BTN_ADD_VOLUNTEER))
+    rest.append(str(BTN_ACTIVITIES))
+    rest.append(str(BTN_ME) if roles.is_volunteer or roles.is_staff else str(BTN_JOIN))
     if roles.is_office or roles.head_of_stations:
-        kb.button(text=str(BTN_KPI))
-    if roles.is_office or roles.head_of_stations:
-        kb.button(text=str(BTN_REPORTS))
-    kb.button(text=str(BTN_LANGUAGE))
-    kb.button(text=str(BTN_HELP))
-    return ReplyKeyboardMarkup(keyboard=kb.rows(2), resize_keyboard=True, is_persistent=True)
+        rest += [str(BTN_PEOPLE), str(BTN_KPI), str(BTN_REPORTS)]
+    if roles.dispatches_for and not roles.is_office:
+        rest.append(str(BTN_UNITS))
+    rest += [str(BTN_LANGUAGE), str(BTN_HELP)]
+    return work, rest
+
+
+def main_menu(roles: Roles) -> ReplyKeyboardMarkup:
+    work, rest = _menu_items(roles)
+    shown = work + rest if len(work) + len(rest) <= MENU_AT_ONCE else [*work, str(BTN_MORE)]
+    kb = _Rows()
+    for text in shown:
+        kb.button(text=text)
+    return _keyboard(kb.rows(_columns(2)), persistent=True)
+
+
+def more_menu(roles: Roles) -> ReplyKeyboardMarkup:
+    """The rest of a long menu, and the way back to the main one."""
+    _work, rest = _menu_items(roles)
+    kb = _Rows()
+    for text in [*rest, str(BTN_HOME)]:
+        kb.button(text=text)
+    return _keyboard(kb.rows(_columns(2)), persistent=True)
+
+
+def is_menu_button(text: str | None) -> bool:
+    """Whether `text` is a menu button (in the reader's language), not an answer."""
+    return text is not None and text in {str(button) for button in MENU_BUTTONS}
+
+
+# Every button a menu may show: what a conversation must not mistake for an answer.
+MENU_BUTTONS = (
+    BTN_ORDER,
+    BTN_MY_ORDERS,
+    BTN_TEAM_ORDERS,
+    BTN_MY_TASKS,
+    BTN_VILLAGE_ORDERS,
+    BTN_PROXY_ORDER,
+    BTN_APPOINT,
+    BTN_ADD_VOLUNTEER,
+    BTN_NOTICES,
+    BTN_JOIN,
+    BTN_ACTIVITIES,
+    BTN_ME,
+    BTN_KPI,
+    BTN_REPORTS,
+    BTN_UNITS,
+    BTN_LANGUAGE,
+    BTN_HELP,
+    BTN_PEOPLE,
+    BTN_MORE,
+    BTN_HOME,
+)
 
 
 def choices_keyboard(
@@ -103,13 +181,13 @@ def choices_keyboard(
     kb = _Rows()
     for label in labels:
         kb.button(text=label)
-    rows = kb.rows(columns)
+    rows = kb.rows(_columns(columns))
     tail = [KeyboardButton(text=str(BTN_BACK))] if back else []
     if cancel:
         tail.append(KeyboardButton(text=str(BTN_CANCEL)))
     if tail:
         rows.append(tail)
-    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
+    return _keyboard(rows)
 
 
 def contact_keyboard() -> ReplyKeyboardMarkup:
@@ -120,10 +198,21 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
     return kb.as_markup(resize_keyboard=True, one_time_keyboard=True)
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
+class LargePrint(CallbackData, prefix="lp"):
+    """Switch one's own large print (大字大按钮) on or off."""
+
+    on: bool
+
+
+def language_keyboard(large: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text="中文", callback_data=Lang(code="zh_CN"))
     kb.button(text="English", callback_data=Lang(code="en"))
+    if large:
+        kb.button(text=_("🔡 Back to normal buttons"), callback_data=LargePrint(on=False))
+    else:
+        kb.button(text=_("🔠 Large print, big buttons"), callback_data=LargePrint(on=True))
+    kb.adjust(2, 1)
     return kb.as_markup()
 
 

@@ -11,49 +11,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.broadcast.states import NoticeForm, step_of
-from views.menu import (
-    BTN_ACTIVITIES,
-    BTN_ADD_VOLUNTEER,
-    BTN_APPOINT,
-    BTN_HELP,
-    BTN_JOIN,
-    BTN_KPI,
-    BTN_LANGUAGE,
-    BTN_ME,
-    BTN_MY_ORDERS,
-    BTN_MY_TASKS,
-    BTN_NOTICES,
-    BTN_ORDER,
-    BTN_PROXY_ORDER,
-    BTN_REPORTS,
-    BTN_TEAM_ORDERS,
-    BTN_VILLAGE_ORDERS,
-)
-
-MENU = (
-    BTN_ORDER,
-    BTN_MY_ORDERS,
-    BTN_TEAM_ORDERS,
-    BTN_MY_TASKS,
-    BTN_VILLAGE_ORDERS,
-    BTN_PROXY_ORDER,
-    BTN_APPOINT,
-    BTN_ADD_VOLUNTEER,
-    BTN_NOTICES,
-    BTN_JOIN,
-    BTN_ACTIVITIES,
-    BTN_ME,
-    BTN_KPI,
-    BTN_REPORTS,
-    BTN_LANGUAGE,
-    BTN_HELP,
-)
+from views.menu import MENU_BUTTONS
 
 
 def off_script(message: Message) -> bool:
     """Neither a command nor a main-menu button (in the reader's language)."""
     text = message.text or ""
-    return not text.startswith("/") and text not in {str(b) for b in MENU}
+    return not text.startswith("/") and text not in {str(b) for b in MENU_BUTTONS}
 
 
 async def unexpected(message: Message, state: FSMContext) -> None:

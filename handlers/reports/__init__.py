@@ -1,15 +1,17 @@
 """Reports in the chat for office staff (the whole town) and station heads (their village):
-pick a period, read the figures and a chart, the station scorecard, the XLSX and photo
+pick a period, read the figures and a chart, the station and unit scorecards, the XLSX and photo
 archives as documents, and a one-time sign-in link to the web dashboard."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.reports import dashboard, export, periods, scorecard
+from handlers.reports import dashboard, export, periods, scorecard, units
 
 
 def router() -> Router:
     r = Router(name="reports")
-    r.include_routers(periods.router(), scorecard.router(), export.router(), dashboard.router())
+    r.include_routers(
+        periods.router(), scorecard.router(), units.router(), export.router(), dashboard.router()
+    )
     return r

@@ -107,7 +107,7 @@ async def send_report(
     await message.answer_photo(
         BufferedInputFile(png, filename=f"report-{period.code}.png"),
         caption=f"{where} · {period.label(locale())}",
-        reply_markup=report_keyboard(period),
+        reply_markup=report_keyboard(period, units=scope.whole_town),
     )
 
 

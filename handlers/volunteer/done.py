@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from handlers.activities.parsing import parse_hours
 from handlers.common import collect_photo, too_long
 from handlers.volunteer.states import STEPS, Completion, step_after
 from models import User
@@ -90,11 +91,8 @@ async def photos_done(message: Message, state: FSMContext, session: AsyncSession
 
 
 async def got_hours(message: Message, state: FSMContext) -> None:
-    try:
-        hours = Decimal((message.text or "").strip().replace(",", "."))
-    except InvalidOperation:
-        hours = Decimal(-1)
-    if not Decimal(0) < hours <= Decimal(24):
+    hours = parse_hours(message.text)
+    if hours is None:
         await message.answer(_("Please give a number of hours between 0.5 and 24."))
         return
     data = await state.get_data()

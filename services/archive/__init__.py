@@ -5,6 +5,7 @@
     columns.py  the workbook's sheets, columns and the Chinese words in its cells
     sheets.py   the workbook: one sheet each for orders, order events, assignments and
                 hours, ratings, volunteers, activities and attendance
+    units.py    the sheets per platform and per unit (站所), with the unit scorecard
     photos.py   the photo ZIP
 
 The workbook has Chinese headers and times in local time (naive datetimes, as Excel has no

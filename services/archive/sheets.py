@@ -1,6 +1,7 @@
 """The archive workbook (台账): one sheet each for orders, order events, assignments and
-hours, ratings, volunteers, activities and attendance. Rows are converted and streamed into
-the sheet in a worker thread while the next batch is read."""
+hours, ratings, volunteers, activities and attendance, and (units.py) platforms and units.
+Rows are converted and streamed into the sheet in a worker thread while the next batch is
+read."""
 
 from __future__ import annotations
 
@@ -39,9 +40,12 @@ from services.archive.columns import (
     column_width,
 )
 from services.archive.records import Lookups, activity_filter, batches, order_filter
+from services.archive.units import PLATFORM_SHEET, UNIT_SHEET, unit_sheet_rows
 from services.archive.xlsx import SheetStream, XlsxWriter
 from services.orders.event_text import describe
+from services.org import Policy
 from services.points import LOCAL_TZ
+from services.reminders import policy_of
 from services.reports import Period, Scope, volunteer_rows
 
 
@@ -113,8 +117,10 @@ async def write_xlsx(
     period: Period | None = None,
     *,
     tz: tzinfo = LOCAL_TZ,
+    policy: Policy | None = None,
 ) -> ArchiveSummary:
-    """Write the workbook to `out` (a path or a binary file); returns the row counts."""
+    """Write the workbook to `out` (a path or a binary file); returns the row counts.
+    `policy` (default: the session's) sets the unit sheets' deadline and targets."""
     names = await Lookups().load(session)
     book = _Sheets(out)
     try:
@@ -124,6 +130,10 @@ async def write_xlsx(
         await _ratings_sheet(session, book, names, scope, period, tz)
         await _volunteers_sheet(session, book, names, scope, period)
         await _activities_sheets(session, book, names, scope, period, tz)
+        rows = await unit_sheet_rows(session, scope, period, policy or policy_of(session))
+        for title, part in zip((PLATFORM_SHEET, UNIT_SHEET), rows, strict=True):
+            ws = book.sheet(title)
+            book.summary.rows[title] = await asyncio.to_thread(ws.append, part)
     finally:
         await asyncio.to_thread(book.xlsx.close)
     return book.summary

@@ -292,6 +292,74 @@ async function sendPhoto() {
   await act(() => api(chatPath("/photo"), { method: "POST", body: form }));
 }
 
+// A voice message, the way a phone sends one: record with the microphone (tap to start, tap
+// again to send), or pick an audio file where the browser cannot record.
+const recording = { recorder: null, chunks: [], started: 0, timer: null };
+
+async function sendVoice(blob, seconds, name = "voice.ogg") {
+  const form = new FormData();
+  form.append("voice", blob, name);
+  form.append("duration", String(Math.max(1, Math.round(seconds))));
+  await act(() => api(chatPath("/voice"), { method: "POST", body: form }));
+}
+
+async function sendVoiceFile() {
+  const input = $("voice-input");
+  if (!input.files.length) return;
+  const file = input.files[0];
+  input.value = "";
+  await sendVoice(file, await audioSeconds(file), file.name);
+}
+
+function audioSeconds(file) {
+  // The length the file says it has; 1 s where the browser cannot tell.
+  return new Promise((resolve) => {
+    const audio = new Audio();
+    const done = (seconds) => { URL.revokeObjectURL(audio.src); resolve(seconds); };
+    audio.addEventListener("loadedmetadata", () => done(Number.isFinite(audio.duration) ? audio.duration : 1));
+    audio.addEventListener("error", () => done(1));
+    audio.src = URL.createObjectURL(file);
+  });
+}
+
+async function toggleRecording() {
+  const button = $("voice-button");
+  if (recording.recorder) {
+    recording.recorder.stop();
+    return;
+  }
+  if (!navigator.mediaDevices || !window.MediaRecorder) {
+    toast("This browser cannot record here: pick an audio file with 🎵 · 无法录音，请用 🎵 选择录音文件");
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (error) {
+    toast("No microphone: pick an audio file with 🎵 · 没有麦克风，请用 🎵 选择录音文件");
+    return;
+  }
+  const type = ["audio/ogg;codecs=opus", "audio/webm;codecs=opus"].find((t) => MediaRecorder.isTypeSupported(t));
+  const recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+  Object.assign(recording, { recorder, chunks: [], started: Date.now() });
+  recorder.addEventListener("dataavailable", (e) => { if (e.data.size) recording.chunks.push(e.data); });
+  recorder.addEventListener("stop", async () => {
+    stream.getTracks().forEach((track) => track.stop());
+    clearInterval(recording.timer);
+    const seconds = (Date.now() - recording.started) / 1000;
+    const blob = new Blob(recording.chunks, { type: recorder.mimeType || "audio/ogg" });
+    Object.assign(recording, { recorder: null, chunks: [], timer: null });
+    button.textContent = "🎤";
+    button.classList.remove("recording");
+    if (blob.size) await sendVoice(blob, seconds);
+  });
+  recorder.start();
+  button.classList.add("recording");
+  const tick = () => { button.textContent = `⏹ ${Math.floor((Date.now() - recording.started) / 1000)}″`; };
+  tick();
+  recording.timer = setInterval(tick, 500);
+}
+
 async function toggleBlock() {
   const blocked = $("block-toggle").dataset.blocked === "true";
   const path = `/sim/api/bots/${state.botId}/users/${state.user.id}/${blocked ? "unblock" : "block"}`;
@@ -474,6 +542,8 @@ async function createPersona(event) {
 async function start() {
   $("composer").addEventListener("submit", sendText);
   $("photo-input").addEventListener("change", sendPhoto);
+  $("voice-button").addEventListener("click", toggleRecording);
+  $("voice-input").addEventListener("change", sendVoiceFile);
   $("block-toggle").addEventListener("click", toggleBlock);
   $("menu-button").addEventListener("click", toggleCommandMenu);
   $("new-persona").addEventListener("submit", createPersona);
