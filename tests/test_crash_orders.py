@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.common import org_database
+from bench.conversation import FREE_CLINIC, HEALTH_AREA
 from models import Order, Region, Role, ServiceCategory, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
@@ -42,7 +43,6 @@ from tests.scheduler_harness import (
     notices_in_chat,
     wait_until,
 )
-from tests.test_e2e_orders import FREE_CLINIC, HEALTH_AREA
 
 SEED = int(os.environ.get("CRASH_SEED") or 8)
 KILLS = 5

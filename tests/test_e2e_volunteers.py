@@ -26,8 +26,14 @@ from scheduler import ManualClock
 from services import activities, kpi
 from simulator.driver import TINY_JPEG
 from tests.factories import CTX
+from tests.flows import (
+    accept_order,
+    assign_volunteer,
+    confirm_hours,
+    order_through_chat,
+    serve_task,
+)
 from tests.harness import from_menu
-from tests.test_e2e_orders import place_order
 
 PLACE = (38.80, 106.60)
 IN_MAY = datetime(2027, 5, 14, 2, 0, tzinfo=UTC)  # 10:00 in Taole, a third of the year gone
@@ -89,34 +95,13 @@ async def test_join_a_team_serve_an_order_and_see_hours_in_me(fast_env, year):
 
     # a real order: the leader assigns the new volunteer, who serves it
     resident = await env.person("Grandma Li")
-    number = await place_order(resident)
+    number = await order_through_chat(resident)
     order_card = await leader.expect(contains=number)
-    await leader.press("✅ Accept", message=order_card)
-    accepted = await leader.expect_edit(order_card.message_id)
-    await leader.press("👥 Assign volunteers", message=accepted)
-    roster = await leader.expect(contains="Who will go")
-    await leader.press("☐ Wang Fang", message=roster)
-    roster = await leader.expect_edit(roster.message_id)
-    await leader.press("Next ➡", message=roster)
-    slots = await leader.expect(contains="When will they go")
-    await leader.press(slots.buttons()[1], message=slots)
-    await leader.expect(contains="have been told")
+    accepted = await accept_order(leader, order_card)
+    await assign_volunteer(leader, accepted, "Wang Fang", slot=1)
 
-    task = await fang.expect(contains="new task")
-    await fang.press("▶ Start", message=task)
-    await fang.press("✔ Done", message=await fang.expect_edit(task.message_id))
-    await fang.expect(contains="photos")
-    await fang.send_photo(TINY_JPEG)
-    await fang.expect(contains="Photo 1")
-    await fang.tap("✅")
-    await fang.expect(contains="How many hours did Wang Fang")
-    await fang.tap("3")
-    await fang.expect(contains="short note")
-    await fang.tap("Skip")
-    await fang.expect(contains="recorded as done")
-    confirm = await leader.expect(contains="Reported hours")
-    await leader.press("✅ Confirm hours", message=confirm)
-    assert "confirmed" in (await leader.callback_answer()).text
+    await serve_task(fang, hours="3", note=None)
+    await confirm_hours(leader)
 
     await fang.send("/me")
     me = await fang.expect(contains="Hours in")

@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from models import Assignment, OrderEvent, OrderStatus, Role
@@ -16,17 +15,10 @@ from services import orders
 from services.orders.event_text import describe
 from services.people import dismiss
 from services.points import DEFAULT_RULES
-from tests.factories import CTX, Cast, advance_to, make_cast, place_order, roles_for, slot
+from tests.factories import CTX, Cast, advance_to, place_order, roles_for, slot
 
 TZ = ZoneInfo("Asia/Shanghai")
 LATIN = re.compile(r"[A-Za-z]+")
-
-
-@pytest.fixture
-async def cast(session) -> Cast:
-    c = await make_cast(session)
-    await session.commit()
-    return c
 
 
 async def _every_note(session, cast: Cast) -> list[OrderEvent]:

@@ -24,7 +24,7 @@ from services import orders, reminders
 from services.orders import sla
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
-from tests.factories import CTX, advance_to, make_cast, place_order, roles_for
+from tests.factories import CTX, advance_to, place_order, roles_for
 
 TZ = LOCAL_TZ
 # The day these tests run on, whatever the machine's date: the bot's clock stands at 10:00 on
@@ -51,13 +51,6 @@ def clock():
     previous = set_clock(manual.now)
     yield manual
     set_clock(previous)
-
-
-@pytest.fixture
-async def cast(session):
-    c = await make_cast(session)
-    await session.commit()
-    return c
 
 
 @pytest.fixture
@@ -212,17 +205,15 @@ async def _accepted_with_slot(session, cast, start: datetime, hours: int = 2) ->
     order = await place_order(session, cast.resident, cast.org.clinic)
     roles = await roles_for(session, cast.health_leader)
     await orders.accept(session, order.id, cast.health_leader, roles)
-    await orders.assign(
-        session,
-        CTX,
-        order.id,
-        cast.health_leader,
-        roles,
-        [cast.health_vol.id],
-        start,
-        start + timedelta(hours=hours),
-    )
+    await _assign(session, cast, order, start, hours)
     return order
+
+
+async def _assign(session, cast, order: Order, start: datetime, hours: int = 2) -> None:
+    """The health leader sends the health volunteer for `hours` from `start`."""
+    roles = await roles_for(session, cast.health_leader)
+    vols, end = [cast.health_vol.id], start + timedelta(hours=hours)
+    await orders.assign(session, CTX, order.id, cast.health_leader, roles, vols, start, end)
 
 
 async def test_volunteer_reminded_the_evening_before_and_an_hour_before(
@@ -255,17 +246,7 @@ async def test_a_moved_slot_drops_the_old_reminders(session, sessionmaker, cast,
     old = local(day, 9)
     order = await _accepted_with_slot(session, cast, old)
     new = old + timedelta(days=2)
-    roles = await roles_for(session, cast.health_leader)
-    await orders.assign(
-        session,
-        CTX,
-        order.id,
-        cast.health_leader,
-        roles,
-        [cast.health_vol.id],
-        new,
-        new + timedelta(hours=2),
-    )
+    await _assign(session, cast, order, new)
     await jobs.tick(now=old)  # the old evening and hour reminders fall due: stale
     assert not await notices(sessionmaker, NoticeKind.VOLUNTEER_REMINDER)
     await jobs.tick(now=new - timedelta(hours=1))

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     LedgerSource,
@@ -17,6 +18,7 @@ from models import (
     OutboxMessage,
     PointsEntry,
     TeamMember,
+    User,
 )
 from services import points, volunteers
 from services.certificate import certificate_data, cjk_font, render_certificate
@@ -43,6 +45,22 @@ async def _notices(session, kind: str, user_id: int | None = None) -> list[Outbo
     return list(await session.scalars(stmt.order_by(OutboxMessage.id)))
 
 
+async def apply(
+    session: AsyncSession,
+    user: User,
+    team_id: int,
+    *,
+    name: str,
+    phone: str | None = None,
+    skills: str | None = None,
+    party_member: bool = False,
+) -> TeamMember:
+    """`volunteers.apply` with no phone, no skills and no party membership unless given."""
+    return await volunteers.apply(
+        session, user, team_id, name=name, phone=phone, skills=skills, party_member=party_member
+    )
+
+
 # --- enrolment ---------------------------------------------------------------------------
 
 
@@ -51,7 +69,7 @@ async def test_apply_then_leader_approves(session):
     org = cast.org
     applicant = await make_user(session, name="小马", station=org.east)
     await session.commit()
-    member = await volunteers.apply(
+    member = await apply(
         session,
         applicant,
         org.health.id,
@@ -89,15 +107,7 @@ async def test_only_the_teams_leader_or_office_decides_and_rejection_can_be_reap
     org = cast.org
     applicant = await make_user(session, station=org.west)
     await session.commit()
-    member = await volunteers.apply(
-        session,
-        applicant,
-        org.law.id,
-        name="周律",
-        phone="13900000002",
-        skills=None,
-        party_member=False,
-    )
+    member = await apply(session, applicant, org.law.id, name="周律", phone="13900000002")
     with pytest.raises(NotAllowed):
         await volunteers.decide(
             session,
@@ -114,27 +124,11 @@ async def test_only_the_teams_leader_or_office_decides_and_rejection_can_be_reap
     [told] = await _notices(session, NoticeKind.ENROL_RESULT, applicant.id)
     assert (told.payload["result"], told.payload["reason"]) == ("rejected", "暂不需要")
     # applying again opens a new application and asks the leader again
-    again = await volunteers.apply(
-        session,
-        applicant,
-        org.law.id,
-        name="周律",
-        phone=None,
-        skills="调解",
-        party_member=False,
-    )
+    again = await apply(session, applicant, org.law.id, name="周律", skills="调解")
     assert again.id == member.id and again.status == MembershipStatus.PENDING
     assert len(await _notices(session, NoticeKind.ENROL_REQUEST, cast.law_leader.id)) == 2
     with pytest.raises(Conflict):
-        await volunteers.apply(
-            session,
-            applicant,
-            org.law.id,
-            name="周律",
-            phone=None,
-            skills=None,
-            party_member=False,
-        )
+        await apply(session, applicant, org.law.id, name="周律")
 
 
 async def test_apply_rules(session):
@@ -144,44 +138,12 @@ async def test_apply_rules(session):
     await session.commit()
     # another village's squad is not for me; mine is
     with pytest.raises(NotAllowed):
-        await volunteers.apply(
-            session,
-            east,
-            org.west_squad.id,
-            name="甲",
-            phone="13900000003",
-            skills=None,
-            party_member=False,
-        )
+        await apply(session, east, org.west_squad.id, name="甲", phone="13900000003")
     with pytest.raises(DomainError, match="phone"):
-        await volunteers.apply(
-            session,
-            east,
-            org.east_squad.id,
-            name="甲",
-            phone=None,
-            skills=None,
-            party_member=False,
-        )
+        await apply(session, east, org.east_squad.id, name="甲")
     with pytest.raises(DomainError):
-        await volunteers.apply(
-            session,
-            east,
-            org.east_squad.id,
-            name=" ",
-            phone="13900000003",
-            skills=None,
-            party_member=False,
-        )
-    member = await volunteers.apply(
-        session,
-        east,
-        org.east_squad.id,
-        name="甲",
-        phone="13900000003",
-        skills=None,
-        party_member=False,
-    )
+        await apply(session, east, org.east_squad.id, name=" ", phone="13900000003")
+    member = await apply(session, east, org.east_squad.id, name="甲", phone="13900000003")
     # the squad's leader is the station head
     [card] = await _notices(session, NoticeKind.ENROL_REQUEST)
     assert card.user_id == cast.east_head.id and card.payload["member_id"] == member.id
@@ -194,21 +156,11 @@ async def test_concurrent_decisions_have_one_winner(sessionmaker):
         cast = await make_cast(s)
         applicant = await make_user(s, station=cast.org.east)
         await s.commit()
-        member = await volunteers.apply(
-            s,
-            applicant,
-            cast.org.health.id,
-            name="乙",
-            phone="13900000004",
-            skills=None,
-            party_member=False,
-        )
+        member = await apply(s, applicant, cast.org.health.id, name="乙", phone="13900000004")
         leaders = (cast.health_leader, cast.health_leader2)
 
     async def press(leader, approve):
         async with sessionmaker() as s:
-            from models import User
-
             me = await s.get(User, leader.id)
             try:
                 await volunteers.decide(s, member.id, me, await roles_for(s, me), approve=approve)
