@@ -18,6 +18,7 @@ from bot.logs import LogContextMiddleware
 from bot.middlewares import (
     DbSessionMiddleware,
     InboxMiddleware,
+    PrivateChatOnlyMiddleware,
     ThrottleMiddleware,
     UserLocaleMiddleware,
     UserMiddleware,
@@ -89,6 +90,8 @@ def build_dispatcher(
     dp.update.outer_middleware(
         ThrottleMiddleware(settings.flood_limit, settings.flood_window, redis=redis)
     )
+    # Groups get a brief "write to me privately" and nothing else, before any query.
+    dp.update.outer_middleware(PrivateChatOnlyMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
     i18n = build_i18n(settings.default_locale)
