@@ -25,6 +25,11 @@ from views.broadcasts import (
 async def scheduled_list(
     query: CallbackQuery, session: AsyncSession, roles: Roles, settings: Settings
 ) -> None:
+    if not broadcasts.may_compose(roles):
+        await query.answer(
+            _("Only the office and station heads can send notices."), show_alert=True
+        )
+        return
     await query.answer()
     if not isinstance(query.message, Message):
         return
