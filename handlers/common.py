@@ -34,8 +34,9 @@ async def collect_photo(
         await message.answer(_("That is {n} photos already; tap ✅ to go on.").format(n=limit))
         return
     photo = (message.photo or [])[-1]
+    owner = message.from_user.id if message.from_user else None
     path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
+        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg", owner=owner
     )
     photos.append([photo.file_id, photo.file_unique_id, path])
     await state.update_data(photos=photos)
@@ -46,29 +47,23 @@ async def collect_photo(
 Attached = list[tuple[str, str, str, str | None]]
 
 
-async def voice_need(message: Message, bot: Bot, settings: Settings) -> tuple[str, Attached]:
-    """A voice note as an order's need: a placeholder description and the saved note."""
+# Not downloaded yet (path None): the order form downloads what the placed order keeps
+# (bot/media.py save_kept), so a photo sent and then gone back over leaves no file behind.
+def voice_need(message: Message) -> tuple[str, Attached]:
+    """A voice note as an order's need: a placeholder description and the note."""
     assert message.voice is not None
     voice = message.voice
-    path = await save_attachment(
-        bot, settings.media_dir, voice.file_id, voice.file_unique_id, "ogg"
-    )
-    return _("(voice message)"), [("voice", voice.file_id, voice.file_unique_id, path)]
+    return _("(voice message)"), [("voice", voice.file_id, voice.file_unique_id, None)]
 
 
-async def photo_need(
-    message: Message, bot: Bot, settings: Settings, limit: int
-) -> tuple[str, Attached] | None:
-    """A photo as an order's need: its caption (or a placeholder) and the saved photo; None
+async def photo_need(message: Message, limit: int) -> tuple[str, Attached] | None:
+    """A photo as an order's need: its caption (or a placeholder) and the photo; None
     (having said so) when the caption is over `limit`."""
     caption = (message.caption or "").strip()
     if await too_long(message, caption, limit):
         return None
     photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
-    return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, path)]
+    return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, None)]
 
 
 def step_after(steps: tuple[State, ...], step: State) -> State:

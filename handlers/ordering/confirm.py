@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.media import discard, save_kept
 from bot.settings import Settings
 from handlers.ordering.flow import asks, enter
 from handlers.ordering.placed import placed, reply, told
@@ -59,6 +60,7 @@ async def confirm(
     user: User,
     roles: Roles,
     settings: Settings,
+    bot: Bot,
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
@@ -66,6 +68,9 @@ async def confirm(
         return
     await query.answer()  # before the slow part: the phone spins until it is answered
     day = date.fromisoformat(data["day"]) if data.get("day") else None
+    kept, fresh = await save_kept(
+        bot, settings.media_dir, data.get("attachments", []), query.from_user.id
+    )
     order = await placed(
         query,
         state,
@@ -82,12 +87,14 @@ async def confirm(
             address=data.get("address"),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
-            attachments=[tuple(a) for a in data.get("attachments", [])],
+            attachments=kept,
             client_token=data["token"],
             max_open=settings.max_open_orders,
         ),
     )
-    if order is not None:
+    if order is None:  # refused: the files downloaded for it go too
+        discard(settings.media_dir, fresh)
+    else:
         await _received(query, order.number, roles)
 
 

@@ -97,7 +97,7 @@ async def heard_voice(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    description, attachments = await voice_need(message, bot, settings)
+    description, attachments = voice_need(message)
     await _ask(message, state, session, user, description, attachments)
 
 
@@ -109,7 +109,7 @@ async def heard_photo(
     bot: Bot,
     settings: Settings,
 ) -> None:
-    got = await photo_need(message, bot, settings, NEED_MAX)
+    got = await photo_need(message, NEED_MAX)
     if got is not None:
         await _ask(message, state, session, user, *got)
 
