@@ -189,10 +189,43 @@ def _rows() -> dict[str, Row]:
         When,
     )
     from views.dispatch import DispatchTo, ReplyToResident, TriageArea, TriageTo
+    from views.menu import LargePrint
     from views.order_form import ConfirmOrder, DropOrder, EditOrder, EditPart, FormPart
+    from views.people import (
+        PersonBooking,
+        PersonGroups,
+        PersonGroupSet,
+        PersonLargePrint,
+        PersonPicked,
+    )
+    from views.reports import UnitScorecardFor
+    from views.unit_reports import UnitsNow
+
+    def person(build: Callable[[int], CallbackData], who: str = "stranger") -> Make:
+        async def make(w: World) -> CallbackData:
+            return build((await w.user(who)).id)
+
+        return make
 
     none: set[str] = set()
+    CARD, OFFICES = {"office", "head_own"}, {"office", "office_other"}
     rows = {
+        # a resident's card: the office of their town, the head of their village
+        "pp": row(person(lambda u: PersonPicked(user_id=u)), CARD, shows=True),
+        "ppl": row(person(lambda u: PersonLargePrint(user_id=u, on=True)), CARD, shows=True),
+        "ppg": row(person(lambda u: PersonGroups(user_id=u)), CARD, shows=True),
+        "ppgs": row(person(lambda u: PersonGroupSet(user_id=u, group_id=1)), CARD, shows=True),
+        "ppb": row(
+            person(lambda u: PersonBooking(user_id=u, bonus=True), "volunteer"),
+            {"office"},
+            shows=True,
+        ),
+        "lp": row(_fixed(LargePrint(on=True)), PRIVATE, shows=True),
+        # the unit scorecard (站所考核): each town's office (and dispatchers), not a village
+        "rpu": row(
+            _fixed(UnitScorecardFor(kind=MONTHLY, first=FIRST, last=LAST)), OFFICES, shows=True
+        ),
+        "rpun": row(_fixed(UnitsNow(kind=MONTHLY)), OFFICES, shows=True),
         # orders: the team's two leaders, the sent volunteer, the resident, the office
         "o:accept": row(_o("accept", "routed"), LEADERS),
         "o:decline": row(_o("decline", "routed"), LEADERS, shows=True),
