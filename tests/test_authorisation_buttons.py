@@ -207,9 +207,24 @@ def _rows() -> dict[str, Row]:
 
         return make
 
+    from views.dispatch import ReplyAndClose
+    from views.heard import DropNeed, SendNeed
+    from views.my_orders import CancelNot, CancelSure, OrderAgain
+    from views.unit_queue import Redispatch, RedispatchTo
+
     none: set[str] = set()
     CARD, OFFICES = {"office", "head_own"}, {"office", "office_other"}
     rows = {
+        # «My orders»: cancel asks «are you sure?» of those who may cancel only
+        "mcy": row(_order("routed", lambda o: CancelSure(order_id=o.id)), {"owner", "office"}),
+        "mcn": row(_order("routed", lambda o: CancelNot(order_id=o.id)), VIEWERS, shows=True),
+        "mra": row(_order("done", lambda o: OrderAgain(order_id=o.id)), {"owner"}, shows=True),
+        "nds": row(_fixed(SendNeed(token="x")), none),  # the heard need's own token
+        "ndd": row(_fixed(DropNeed(token="x")), none),
+        # a unit's queue and the desk: a routed order is past them for everyone here
+        "rdp": row(_order("routed", lambda o: Redispatch(order_id=o.id)), none),
+        "rdt": row(_order("routed", lambda o: RedispatchTo(order_id=o.id, team_id=1)), none),
+        "trx": row(_order("routed", lambda o: ReplyAndClose(order_id=o.id)), none),
         # a resident's card: the office of their town, the head of their village
         "pp": row(person(lambda u: PersonPicked(user_id=u)), CARD, shows=True),
         "ppl": row(person(lambda u: PersonLargePrint(user_id=u, on=True)), CARD, shows=True),
@@ -235,7 +250,7 @@ def _rows() -> dict[str, Row]:
         "o:done": row(_o("done", "in_progress"), LEADERS | {"volunteer"}, shows=True),
         "o:withdraw": row(_o("withdraw", "assigned"), {"volunteer"}),
         "o:confirm_hours": row(_o("confirm_hours", "done"), TEAM_STAFF),
-        "o:cancel": row(_o("cancel", "routed"), {"owner", "office"}),
+        "o:cancel": row(_o("cancel", "routed"), {"owner", "office"}, shows=True),  # «sure?»
         "o:history": row(_o("history", "routed"), VIEWERS, shows=True),
         "o:voice": row(_o("voice", "routed"), VIEWERS, quiet=True),
         "r": row(_order("done", lambda o: RateOrder(order_id=o.id, score=5)), {"owner"}),
