@@ -82,7 +82,7 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     refused = await resident.callback_answer()
     assert refused.show_alert and "not your team's order" in refused.text
     await resident.send("I would rather have a lawyer")  # not taken as a reason
-    await resident.expect(contains="did not understand")
+    await resident.expect(contains="Shall we pass this on")
     order = await order_by_number(env, number)
     assert order.status == OrderStatus.ACCEPTED
     assert order.team_id == (await env.team("health")).id
