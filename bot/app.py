@@ -19,6 +19,7 @@ from bot.media import MediaStore
 from bot.middlewares import (
     DbSessionMiddleware,
     InboxMiddleware,
+    PrivateChatOnlyMiddleware,
     ThrottleMiddleware,
     UserLocaleMiddleware,
     UserMiddleware,
@@ -91,6 +92,8 @@ def build_dispatcher(
     dp.update.outer_middleware(
         ThrottleMiddleware(settings.flood_limit, settings.flood_window, redis=redis)
     )
+    # Groups get a brief "write to me privately" and nothing else, before any query.
+    dp.update.outer_middleware(PrivateChatOnlyMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
     i18n = build_i18n(settings.default_locale)

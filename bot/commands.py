@@ -311,6 +311,23 @@ def restore(settings: Settings, file: Path, *, yes: bool) -> int:
     return 0
 
 
+async def forget(settings: Settings, phone: str) -> int:
+    """`forget --phone NUM`: 0 when someone was erased, 1 when nobody matched."""
+    from services.privacy import forget_by_phone
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            erased = await forget_by_phone(session, phone, settings.media_dir)
+    finally:
+        await engine.dispose()
+    if not erased:
+        _say("Nobody without Telegram has that phone number; nothing was erased.")
+        return 1
+    _say(f"Erased {len(erased)} resident(s): personal data deleted, figures kept.")
+    return 0
+
+
 def roster_import(settings: Settings, file: Path, team: str) -> int:
     """`roster import FILE --team CODE`: 0 when every row was imported, 1 when some rows
     have problems (the good ones are imported all the same), 2 when nothing could be read."""

@@ -34,7 +34,15 @@ class Settings(Protocol):
 class Media(Protocol):
     """Where what people send is kept (middleware data `media`, bot.media.MediaStore)."""
 
-    async def save(self, bot: Bot, file_id: str, file_unique_id: str, ext: str) -> str | None: ...
+    async def save(
+        self, bot: Bot, file_id: str, file_unique_id: str, ext: str, *, owner: int | None = None
+    ) -> str | None: ...
+
+    async def save_kept(
+        self, bot: Bot, attachments: Sequence[Sequence[str | None]], owner: int
+    ) -> tuple[list[tuple[str, str, str, str | None]], list[str]]: ...
+
+    def discard(self, paths: Sequence[str]) -> None: ...
 
 
 async def too_long(message: Message, text: str, limit: int) -> bool:
@@ -59,7 +67,8 @@ async def collect_photo(
         await message.answer(_("That is {n} photos already; tap ✅ to go on.").format(n=limit))
         return
     photo = (message.photo or [])[-1]
-    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg")
+    owner = message.from_user.id if message.from_user else None
+    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg", owner=owner)
     photos.append([photo.file_id, photo.file_unique_id, path])
     await state.update_data(photos=photos)
     await message.answer(_("Photo {n} received.").format(n=len(photos)))
@@ -69,25 +78,23 @@ async def collect_photo(
 Attached = list[tuple[str, str, str, str | None]]
 
 
-async def voice_need(message: Message, bot: Bot, media: Media) -> tuple[str, Attached]:
-    """A voice note as an order's need: a placeholder description and the saved note."""
+# Not downloaded yet (path None): the order form downloads what the placed order keeps
+# (bot/media.py save_kept), so a photo sent and then gone back over leaves no file behind.
+def voice_need(message: Message) -> tuple[str, Attached]:
+    """A voice note as an order's need: a placeholder description and the note."""
     assert message.voice is not None
     voice = message.voice
-    path = await media.save(bot, voice.file_id, voice.file_unique_id, "ogg")
-    return _("(voice message)"), [("voice", voice.file_id, voice.file_unique_id, path)]
+    return _("(voice message)"), [("voice", voice.file_id, voice.file_unique_id, None)]
 
 
-async def photo_need(
-    message: Message, bot: Bot, media: Media, limit: int
-) -> tuple[str, Attached] | None:
-    """A photo as an order's need: its caption (or a placeholder) and the saved photo; None
+async def photo_need(message: Message, limit: int) -> tuple[str, Attached] | None:
+    """A photo as an order's need: its caption (or a placeholder) and the photo; None
     (having said so) when the caption is over `limit`."""
     caption = (message.caption or "").strip()
     if await too_long(message, caption, limit):
         return None
     photo = (message.photo or [])[-1]
-    path = await media.save(bot, photo.file_id, photo.file_unique_id, "jpg")
-    return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, path)]
+    return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, None)]
 
 
 def step_after(steps: Sequence[State], step: State | str | None) -> State | None:

@@ -30,9 +30,13 @@ async def _show(query: CallbackQuery, session: AsyncSession, order_id: int, role
 
 
 async def ask(
-    query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
+    query: CallbackQuery,
+    callback_data: OrderAction,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
 ) -> None:
-    order = await orders.viewable_order(session, callback_data.order_id, roles)
+    order = await orders.cancellable(session, callback_data.order_id, user, roles)
     lines = order_lines(await screens.order_facts(session, order), with_phone=False)
     await query.answer()
     if isinstance(query.message, Message):
@@ -57,6 +61,7 @@ async def sure(
 async def keep(
     query: CallbackQuery, callback_data: CancelNot, session: AsyncSession, roles: Roles
 ) -> None:
+    await orders.viewable_order(session, callback_data.order_id, roles)  # before answering
     await query.answer(_("Nothing changed: the order stands."))
     await _show(query, session, callback_data.order_id, roles)
 

@@ -56,7 +56,13 @@ async def role_chosen(
         )
 
 
-async def where_chosen(query: CallbackQuery, callback_data: AppointAt) -> None:
+async def where_chosen(
+    query: CallbackQuery, callback_data: AppointAt, session: AsyncSession, roles: Roles
+) -> None:
+    at = callback_data
+    await appointments.checked_place(
+        session, roles, at.role, region_id=at.region_id, team_id=at.team_id
+    )
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("How?"), reply_markup=how_keyboard(callback_data))

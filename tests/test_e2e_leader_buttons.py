@@ -74,13 +74,14 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     ):
         await leader.press_data(roster, old)
         assert "no longer valid" in (await leader.callback_answer()).text, old
-    # a well-formed transfer button still needs the order in hand when the reason comes
+    # a well-formed transfer button needs the order in hand when pressed: no reason is asked
     await resident.press_data(
         (await resident.history())[-1], TransferTo(order_id=order.id, team_id=law.id).pack()
     )
-    await resident.expect(contains="why this team")
-    await resident.send("I would rather have a lawyer")
-    await resident.expect(contains="not for you")
+    refused = await resident.callback_answer()
+    assert refused.show_alert and "not your team's order" in refused.text
+    await resident.send("I would rather have a lawyer")  # not taken as a reason
+    await resident.expect(contains="Shall we pass this on")
     order = await order_by_number(env, number)
     assert order.status == OrderStatus.ACCEPTED
     assert order.team_id == (await env.team("health")).id

@@ -136,14 +136,10 @@ def teams_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
+def leave_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for m in mine:
-        if m.member.role == MemberRole.MEMBER:
-            kb.button(
-                text=local_name(m.team, locale()),
-                callback_data=LeaveTeam(team_id=m.team.id),
-            )
+    for team in teams:
+        kb.button(text=local_name(team, locale()), callback_data=LeaveTeam(team_id=team.id))
     kb.adjust(1)
     return kb.as_markup()
 

@@ -33,6 +33,12 @@ async def export_file(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     period = period_of(request)
     photos = request.match_info["kind"] == "photos.zip"
+    try:  # one export at a time per person, a few in all (shared with the chat's exports)
+        archive.EXPORTS.take(v.user.id)
+    except archive.ExportsBusy as busy:
+        raise web.HTTPTooManyRequests(
+            text=v.t(busy.message), headers={"Retry-After": "30"}
+        ) from None
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="dashboard-"))
     path = folder / ("photos.zip" if photos else "archive.xlsx")
     try:
@@ -44,6 +50,7 @@ async def export_file(request: web.Request) -> web.StreamResponse:
             await archive.write_xlsx(db_of(request), path, v.scope, period, tz=settings.tz)
         return await _send_file(request, path, download_name(photos, period, v.locale))
     finally:
+        archive.EXPORTS.give_back(v.user.id)
         await asyncio.to_thread(shutil.rmtree, folder, True)
 
 

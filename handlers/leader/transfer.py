@@ -31,7 +31,14 @@ async def transfer(
         )
 
 
-async def team_chosen(query: CallbackQuery, callback_data: TransferTo, state: FSMContext) -> None:
+async def team_chosen(
+    query: CallbackQuery,
+    callback_data: TransferTo,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    await orders.transfer_target(session, callback_data.order_id, roles, callback_data.team_id)
     await query.answer()
     await state.set_state(Transfer.reason)
     await state.update_data(order_id=callback_data.order_id, team_id=callback_data.team_id)

@@ -53,6 +53,7 @@ async def me(
 async def certificate(
     query: CallbackQuery, session: AsyncSession, user: User, settings: Settings, policy: Policy
 ) -> None:
+    await volunteers.ever_volunteered(session, user)
     await query.answer(_("Preparing your certificate…"))
     year = utcnow().astimezone(settings.tz).year
     data = await certificate_data(

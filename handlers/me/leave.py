@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import MembershipStatus, User
+from models import User
 from services import volunteers
 from views.me import (
     LeaveConfirmed,
@@ -19,15 +19,18 @@ from views.me import (
 
 
 async def pick_team_to_leave(query: CallbackQuery, session: AsyncSession, user: User) -> None:
+    teams = await volunteers.leavable(session, user)
     await query.answer()
-    mine = await volunteers.memberships(session, user.id, [MembershipStatus.ACTIVE])
     if isinstance(query.message, Message):
         await query.message.answer(
-            _("Which team do you want to leave?"), reply_markup=leave_keyboard(mine)
+            _("Which team do you want to leave?"), reply_markup=leave_keyboard(teams)
         )
 
 
-async def confirm_leave(query: CallbackQuery, callback_data: LeaveTeam) -> None:
+async def confirm_leave(
+    query: CallbackQuery, callback_data: LeaveTeam, session: AsyncSession, user: User
+) -> None:
+    await volunteers.leavable(session, user, callback_data.team_id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(

@@ -59,13 +59,13 @@ async def team_list(
 
 
 async def confirm_remove(
-    query: CallbackQuery, callback_data: RemoveMember, session: AsyncSession
+    query: CallbackQuery, callback_data: RemoveMember, session: AsyncSession, roles: Roles
 ) -> None:
-    name = await volunteers.member_name(session, callback_data.member_id)
+    name = await volunteers.removable_member_name(session, callback_data.member_id, roles)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
-            _("Take {name} off the team? They will be told.").format(name=name or "?"),
+            _("Take {name} off the team? They will be told.").format(name=name),
             reply_markup=confirm_remove_keyboard(callback_data.member_id),
         )
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.ordering.flow import enter
 from handlers.ordering.states import OrderForm
+from models import User
 from services import order_form, orders
 from services.people import Roles
 from views.my_orders import OrderAgain
@@ -22,9 +23,10 @@ async def order_again(
     callback_data: OrderAgain,
     state: FSMContext,
     session: AsyncSession,
+    user: User,
     roles: Roles,
 ) -> None:
-    old = await orders.viewable_order(session, callback_data.order_id, roles)
+    old = await orders.repeatable(session, callback_data.order_id, user, roles)
     category = await order_form.category(session, old.category_id) if old.category_id else None
     await query.answer()
     if category is None or not isinstance(query.message, Message):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
+from handlers.common import Media, Settings
 from handlers.ordering.flow import asks, enter
 from handlers.ordering.placed import placed, reply, told
 from handlers.ordering.states import OrderForm
@@ -61,6 +61,8 @@ async def confirm(
     roles: Roles,
     settings: Settings,
     ctx: Ctx,
+    bot: Bot,
+    media: Media,
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
@@ -68,6 +70,7 @@ async def confirm(
         return
     await query.answer()  # before the slow part: the phone spins until it is answered
     day = date.fromisoformat(data["day"]) if data.get("day") else None
+    kept, fresh = await media.save_kept(bot, data.get("attachments", []), query.from_user.id)
     order = await placed(
         query,
         state,
@@ -85,12 +88,14 @@ async def confirm(
             address=data.get("address"),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
-            attachments=[tuple(a) for a in data.get("attachments", [])],
+            attachments=kept,
             client_token=data["token"],
             max_open=settings.max_open_orders,
         ),
     )
-    if order is not None:
+    if order is None:  # refused: the files downloaded for it go too
+        media.discard(fresh)
+    else:
         await _received(query, order.number, roles)
 
 

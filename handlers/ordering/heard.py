@@ -97,7 +97,7 @@ async def heard_voice(
     bot: Bot,
     media: Media,
 ) -> None:
-    description, attachments = await voice_need(message, bot, media)
+    description, attachments = voice_need(message)
     await _ask(message, state, session, user, description, attachments)
 
 
@@ -109,7 +109,7 @@ async def heard_photo(
     bot: Bot,
     media: Media,
 ) -> None:
-    got = await photo_need(message, bot, media, NEED_MAX)
+    got = await photo_need(message, NEED_MAX)
     if got is not None:
         await _ask(message, state, session, user, *got)
 
@@ -123,6 +123,8 @@ async def send(
     roles: Roles,
     settings: Settings,
     ctx: Ctx,
+    bot: Bot,
+    media: Media,
 ) -> None:
     data = await state.get_data()
     if await state.get_state() != NeedForm.confirm.state or callback_data.token != data.get(
@@ -131,6 +133,8 @@ async def send(
         await sent_before(query, callback_data, session, user, roles)
         return
     await query.answer()
+    # Downloaded now that the order is made, as the order form does (bot/media.py save_kept).
+    kept, fresh = await media.save_kept(bot, data.get("attachments", []), query.from_user.id)
     order = await placed(
         query,
         state,
@@ -146,12 +150,14 @@ async def send(
             preferred_date=None,  # as soon as possible
             preferred_slot=Slot.ANY,
             address=None,  # at home
-            attachments=[tuple(a) for a in data.get("attachments", [])],
+            attachments=kept,
             client_token=data["token"],
             max_open=settings.max_open_orders,
         ),
     )
-    if order is not None:
+    if order is None:  # refused: the files downloaded for it go too
+        media.discard(fresh)
+    else:
         await told(query, need_received(order.number), roles)
 
 

@@ -61,7 +61,7 @@ async def got_text(message: Message, state: FSMContext, session: AsyncSession) -
 async def got_voice(
     message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
-    description, attachments = await voice_need(message, bot, media)
+    description, attachments = voice_need(message)
     await state.update_data(description=description, attachments=attachments)
     await advance(message, state, session, OrderForm.description)
 
@@ -69,7 +69,7 @@ async def got_voice(
 async def got_photo(
     message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
-    got = await photo_need(message, bot, media, DESCRIPTION_MAX)
+    got = await photo_need(message, DESCRIPTION_MAX)
     if got is None:
         return
     await state.update_data(description=got[0], attachments=got[1])

@@ -19,13 +19,17 @@ hours by when they were booked; `period=None` takes everything.
 """
 
 from services.archive.columns import SHEETS
+from services.archive.gate import EXPORTS, ExportGate, ExportsBusy
 from services.archive.photos import PhotoSummary, photo_entries, write_photo_zip
 from services.archive.sheets import ArchiveSummary, write_xlsx
 from services.archive.xlsx import XlsxWriter
 
 __all__ = [
+    "EXPORTS",
     "SHEETS",
     "ArchiveSummary",
+    "ExportGate",
+    "ExportsBusy",
     "PhotoSummary",
     "XlsxWriter",
     "photo_entries",

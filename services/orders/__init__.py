@@ -45,7 +45,14 @@ from services.orders.desk import (
     reply_to_resident,
     triage,
 )
-from services.orders.dispatch import accept, cancel, decline, transfer
+from services.orders.dispatch import (
+    accept,
+    cancel,
+    cancellable,
+    decline,
+    repeatable,
+    transfer,
+)
 from services.orders.placing import (
     MAX_DESCRIPTION,
     AttachmentIn,
@@ -65,6 +72,7 @@ from services.orders.queries import (
     sent_volunteers,
     station_orders,
     team_open_orders,
+    transfer_target,
     transfer_teams,
     viewable_order,
     volunteer_tasks,
@@ -100,6 +108,7 @@ __all__ = [
     "can_handle",
     "can_view",
     "cancel",
+    "cancellable",
     "complete",
     "confirm_hours",
     "create_order",
@@ -123,6 +132,7 @@ __all__ = [
     "proxy_station_ids",
     "rate",
     "redispatch",
+    "repeatable",
     "reply_to_resident",
     "resident_orders",
     "routing",
@@ -134,6 +144,7 @@ __all__ = [
     "time_out",
     "trail",
     "transfer",
+    "transfer_target",
     "transfer_teams",
     "transition",
     "triage",

@@ -152,6 +152,33 @@ async def transfer(
     return order
 
 
+async def cancellable(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """The order, if this person may cancel it (the checks of `cancel`): asked before «are
+    you sure?» is shown. Reads only."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    _may_cancel(actor, roles, order)
+    await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
+    return order
+
+
+async def repeatable(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """The order, if this person may order it again: the resident or whoever placed it for
+    them (a new order for that resident). Reads only."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    if not speaks_for_resident(actor, order):
+        raise NotAllowed(N_("Only the resident can do this."))
+    return order
+
+
+def _may_cancel(actor: User, roles: Roles, order: Order) -> None:
+    if not (
+        speaks_for_resident(actor, order) or roles.admin or order.town_id in roles.office_towns
+    ):
+        raise NotAllowed(N_("Only the resident can do this."))
+
+
 async def cancel(
     session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str | None = None
 ) -> Order:
@@ -160,10 +187,7 @@ async def cancel(
     async with unit(session, actor):
         order = await load_order(session, order_id)
         check_actor(actor, roles)
-        if not (
-            speaks_for_resident(actor, order) or roles.admin or order.town_id in roles.office_towns
-        ):
-            raise NotAllowed(N_("Only the resident can do this."))
+        _may_cancel(actor, roles, order)
         await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
         why = clean_text(reason, required=False)
         waiting = order.status == OrderStatus.NEW and order.handler_kind != "unit"

@@ -60,6 +60,32 @@ async def memberships(
     return [Membership(m, t) for m, t in rows]
 
 
+async def leavable(session: AsyncSession, user: User, team_id: int | None = None) -> list[Team]:
+    """The teams this person may leave (active membership as a member; leaders are
+    appointed), or with `team_id` that one team. None: `NotFound`, before anything is asked."""
+    mine = await memberships(session, user.id, [MembershipStatus.ACTIVE])
+    teams = [
+        m.team for m in mine if m.member.role == MemberRole.MEMBER and team_id in (None, m.team.id)
+    ]
+    if not teams:
+        raise NotFound(N_("You are not a member of this team."))
+    return teams
+
+
+async def ever_volunteered(session: AsyncSession, user: User) -> None:
+    """A certificate of hours is for someone who is or was in a team; `NotAllowed` else."""
+    found = await session.scalar(
+        select(TeamMember.id)
+        .where(
+            TeamMember.user_id == user.id,
+            TeamMember.status.in_((MembershipStatus.ACTIVE, MembershipStatus.LEFT)),
+        )
+        .limit(1)
+    )
+    if found is None:
+        raise NotAllowed(N_("Certificates of hours are for volunteers."))
+
+
 async def joinable_teams(session: AsyncSession, user: User) -> list[Team]:
     """The teams a user may apply to: the town's specialist teams and their village squad,
     less those they are already in or waiting for."""
@@ -111,11 +137,26 @@ async def managed_team(session: AsyncSession, roles: Roles, team_id: int) -> Tea
     return team
 
 
-async def member_name(session: AsyncSession, member_id: int) -> str | None:
-    """The name of the person in a membership, for a question about them."""
+async def removable_member_name(session: AsyncSession, member_id: int, roles: Roles) -> str:
+    """The name of the person in a membership, for "take them off the team?", if this
+    person may take them off (the same checks as `deactivate`, before anything is shown)."""
     member = await session.get(TeamMember, member_id)
-    person = await session.get(User, member.user_id) if member else None
-    return person.name if person else None
+    team = await session.get(Team, member.team_id) if member else None
+    if member is None or team is None:
+        raise NotAllowed(N_("Only the team's leader can do this."))
+    _check_removable(roles, member, team)
+    person = await session.get(User, member.user_id)
+    return (person.name if person else None) or "?"
+
+
+def _check_removable(roles: Roles, member: TeamMember, team: Team) -> None:
+    if not may_manage_team(roles, team):
+        raise NotAllowed(N_("Only the team's leader can do this."))
+    office = roles.admin or team.town_id in roles.office_towns
+    if member.user_id == roles.user_id or (member.role == MemberRole.LEADER and not office):
+        raise NotAllowed(N_("Only the office can end a leader's appointment."))
+    if member.status != MembershipStatus.ACTIVE:
+        raise Conflict(N_("This person is no longer in the team."))
 
 
 async def _deciders(session: AsyncSession, team: Team) -> list[User]:
@@ -317,14 +358,10 @@ async def deactivate(
     """A leader of the team (or the office) takes a volunteer off the team; the volunteer
     is told. A leader cannot remove another leader or themselves; the office can. Commits."""
     async with unit(session, actor):
-        member, team = await _managed_member(
-            session, member_id, actor, roles, N_("Only the team's leader can do this.")
-        )
-        office = roles.admin or team.town_id in roles.office_towns
-        if member.user_id == actor.id or (member.role == MemberRole.LEADER and not office):
-            raise NotAllowed(N_("Only the office can end a leader's appointment."))
-        if member.status != MembershipStatus.ACTIVE:
-            raise Conflict(N_("This person is no longer in the team."))
+        if roles.user_id != actor.id or actor.banned:
+            raise NotAllowed(N_("You are not allowed to do this."))
+        member, team = await _load_member(session, member_id)
+        _check_removable(roles, member, team)
         why = clean_text(reason, limit=MAX_REASON, required=False, what="")
         note = f"deactivated: {why}" if why else "deactivated"
         await _set_status(
