@@ -110,6 +110,7 @@ class World:
                     capacity=20,
                     team_id=self.health.id,
                 ),
+                tz=self.env.settings.tz,
             )
             if signed_up:
                 vol = await s.get(User, (await self.user("volunteer")).id)

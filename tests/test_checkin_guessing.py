@@ -38,6 +38,7 @@ async def _open_activity(env: BotEnv) -> tuple[int, str]:
                 latitude=PLACE[0],
                 longitude=PLACE[1],
             ),
+            tz=env.settings.tz,
         )
         return activity.id, activity.checkin_code
 
