@@ -20,6 +20,7 @@ from bench.seed import seed
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
 from services import archive
+from services.points import LOCAL_TZ
 from services.reports import Scope
 
 
@@ -38,11 +39,11 @@ async def measure(url: str, out_dir: Path) -> ExportTimes:
     try:
         async with sm() as s:
             t = time.monotonic()
-            summary = await archive.write_xlsx(s, out_dir / "archive.xlsx", Scope())
+            summary = await archive.write_xlsx(s, out_dir / "archive.xlsx", Scope(), tz=LOCAL_TZ)
             xlsx = time.monotonic() - t
             t = time.monotonic()
             photos = await archive.write_photo_zip(
-                s, out_dir / "photos.zip", Scope(), None, out_dir
+                s, out_dir / "photos.zip", Scope(), None, out_dir, tz=LOCAL_TZ
             )
             return ExportTimes(
                 xlsx,

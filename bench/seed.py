@@ -1,6 +1,8 @@
 """A big town in a database, for the report and export benchmarks: the Taole org chart,
-2,000 residents of whom 1,000 are volunteers (team members), and N orders (default
-100,000, one every five minutes from 2026-01-01), each with 5 events, an assignment with
+2,000 residents of whom 1,000 are volunteers (team members; every fourth a party member
+reporting to one of the town's units, 双报道), and N orders (default 100,000, one every five
+minutes from 2026-01-01, on their category's platform), each with 5 events (created, routed
+after 0–9 minutes, accepted after 20, assigned, done after 22 hours), an assignment with
 2 hours booked in the points ledger, a rating for every other order and a photo record.
 """
 
@@ -30,6 +32,7 @@ from models import (
     ServiceCategory,
     Team,
     TeamMember,
+    Unit,
     User,
 )
 from models.db import make_engine, make_sessionmaker
@@ -47,6 +50,7 @@ async def seed(url: str, n: int) -> None:
         stations = list(await s.scalars(select(Region).where(Region.level == RegionLevel.STATION)))
         cats = list(await s.scalars(select(ServiceCategory)))
         town_id = stations[0].parent_id
+        units = list(await s.scalars(select(Unit.id).order_by(Unit.id)))
         people = [
             {
                 "tg_id": 9_000_000 + i,
@@ -54,6 +58,8 @@ async def seed(url: str, n: int) -> None:
                 "registered": True,
                 "station_id": stations[i % len(stations)].id,
                 "town_id": town_id,
+                "is_party_member": i >= 1000 and i % 4 == 0,
+                "work_unit_id": units[i % len(units)] if i >= 1000 and i % 4 == 0 else None,
             }
             for i in range(2000)
         ]
@@ -79,6 +85,7 @@ async def seed(url: str, n: int) -> None:
                         "town_id": town_id,
                         "station_id": stations[i % len(stations)].id,
                         "category_id": cat.id,
+                        "platform_id": cat.platform_id,
                         "team_id": cat.team_id,
                         "resident_id": user_ids[i % 1000],
                         "placed_by_id": user_ids[i % 1000],
@@ -97,12 +104,14 @@ async def seed(url: str, n: int) -> None:
         for lo in range(0, len(order_ids), CHUNK):
             part = order_ids[lo : lo + CHUNK]
             when = base
+            after = {"created": 0, "routed": -1, "accepted": 20, "assigned": 21, "done": 22 * 60}
             await s.execute(
                 insert(OrderEvent),
                 [
                     {
                         "order_id": oid,
-                        "at": when,
+                        "at": base
+                        + timedelta(minutes=5 * (oid - order_ids[0]) + (m if m >= 0 else oid % 10)),
                         "kind": kind,
                         "from_status": "routed",
                         "to_status": "accepted",
@@ -110,7 +119,7 @@ async def seed(url: str, n: int) -> None:
                         "note": "备注",
                     }
                     for oid in part
-                    for kind in ("created", "routed", "accepted", "assigned", "done")
+                    for kind, m in after.items()
                 ],
             )
             await s.execute(

@@ -15,20 +15,23 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import LogContextMiddleware
+from bot.media import MediaStore
 from bot.middlewares import (
     DbSessionMiddleware,
     InboxMiddleware,
+    PrivateChatOnlyMiddleware,
     ThrottleMiddleware,
     UserLocaleMiddleware,
     UserMiddleware,
 )
 from bot.notices import make_renderer
 from bot.retry import IgnoreNotModifiedMiddleware, RetryAfterMiddleware
-from bot.sender import RateLimits, Sender
+from bot.send_limits import RateLimits
+from bot.sender import Sender
 from bot.settings import Settings
 from bot.shared_limits import SharedLimits
 from scheduler import Clock, Jobs, Scheduler
-from services import reminders
+from services.context import Ctx
 from services.i18n import LOCALES_DIR, compile_catalogs
 from services.org import Policy
 from services.quiet import QuietHours
@@ -72,9 +75,10 @@ def build_dispatcher(
     dp.update.outer_middleware(LogContextMiddleware())
     dp["settings"] = settings
     dp["policy"] = policy
+    # What services need besides the database, built once; handlers and jobs pass it on.
+    dp["ctx"] = Ctx(policy=policy, tz=settings.tz)
+    dp["media"] = MediaStore(settings.media_dir)
     dp["sessionmaker"] = sessionmaker
-    # Services read the org policy and the time zone from their session (reminders' times).
-    reminders.configure_sessions(sessionmaker, policy, settings.tz)
     # One poller per bot (Telegram allows no more): it records updates once handled and
     # redoes whatever a dead predecessor left unfinished. Webhook workers claim each update
     # first and wait `inbox_stale_after` for one another.
@@ -88,6 +92,8 @@ def build_dispatcher(
     dp.update.outer_middleware(
         ThrottleMiddleware(settings.flood_limit, settings.flood_window, redis=redis)
     )
+    # Groups get a brief "write to me privately" and nothing else, before any query.
+    dp.update.outer_middleware(PrivateChatOnlyMiddleware())
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(UserMiddleware(frozenset(settings.admin_ids)))
     i18n = build_i18n(settings.default_locale)
@@ -171,7 +177,7 @@ def attach_scheduler(
 
     jobs = Jobs(
         sessionmaker,
-        tz=settings.tz,
+        ctx=dp["ctx"],
         clock=clock,
         digest_time=settings.digest_time,
         weekly_day=settings.weekly_summary_weekday,

@@ -29,6 +29,7 @@ Looking after it:
   staff list          list everyone with a staff role
   staff remove        take a staff role away
   roster import FILE  register the volunteers of a CSV roster in a team: --team CODE
+  forget --phone NUM  erase a resident who has no Telegram (ordered for, or imported)
   export xlsx         write the archive workbook (orders, events, hours, ratings,
                       volunteers, activities, attendance): --out FILE [--from --to]
   export photos       write a ZIP of the photos filed by village/month/number
@@ -125,6 +126,15 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="the CSV file (UTF-8)")
     imp.add_argument("--team", required=True, help="team code, e.g. taole.health (see org show)")
 
+    forget = sub.add_parser(
+        "forget",
+        help="erase a resident without Telegram",
+        description="Erase the personal data of residents with this phone number who have "
+        "no Telegram (placed for by station staff, or imported); figures stay. Someone who "
+        "uses the bot erases themselves with /forget.",
+    )
+    forget.add_argument("--phone", required=True, help="their phone number")
+
     i18n = sub.add_parser("i18n", help="translations").add_subparsers(dest="action", required=True)
     i18n.add_parser("compile", help="compile .po catalogues to .mo")
     i18n.add_parser("update", help="extract strings and merge them into the catalogues")
@@ -155,13 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-SCHEMA_FIRST = ("org", "staff", "export", "roster")
+SCHEMA_FIRST = ("org", "staff", "export", "roster", "forget")
 
 
 def _changes(args: argparse.Namespace) -> bool:
     """Whether the command writes to the database (then it may set it up first)."""
     reading = {("org", "show"), ("staff", "list"), ("export", "xlsx"), ("export", "photos")}
-    return (args.command, args.action) not in reading
+    return (args.command, getattr(args, "action", None)) not in reading
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -192,6 +202,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.restore(settings, args.file, yes=args.yes)
     if args.command == "roster":
         return commands.roster_import(settings, args.file, args.team)
+    if args.command == "forget":
+        return _run_async(commands.forget, settings, args.phone)
     if args.command == "i18n":
         return commands.i18n_update() if args.action == "update" else commands.i18n_compile()
     return 2

@@ -167,22 +167,6 @@ async def staff(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
 
 
-async def _scope(session: AsyncSession, station: str | None, town: str | None) -> Scope | None:
-    """What --station or --town names (everything when neither); None, having said so, when
-    the code is unknown."""
-    from services import reports
-
-    if not (station or town):
-        return reports.Scope()
-    level = RegionLevel.STATION if station else RegionLevel.TOWN
-    region = await _region(session, station or town, level)
-    if region is None:
-        _say(f"Unknown --{level.value} (see `org show` for the codes).")
-        return None
-    ids = frozenset({region.id})
-    return reports.Scope(station_ids=ids) if station else reports.Scope(town_ids=ids)
-
-
 async def export(settings: Settings, args: argparse.Namespace) -> int:
     """`export xlsx|photos --out FILE [--from --to] [--town] [--station]`."""
     import time
@@ -204,7 +188,7 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         async with make_sessionmaker(engine)() as session:
-            scope = await _scope(session, args.station, args.town)
+            scope = await _export_scope(session, args)
             if scope is None:
                 return 2
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +208,22 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+async def _export_scope(session: AsyncSession, args: argparse.Namespace) -> Scope | None:
+    """What `--station` or `--town` limits an export to (everything without either); None,
+    having said so, for a code that names no active region."""
+    from services.reports import Scope
+
+    if not (args.station or args.town):
+        return Scope()
+    level = RegionLevel.STATION if args.station else RegionLevel.TOWN
+    region = await _region(session, args.station or args.town, level)
+    if region is None:
+        _say(f"Unknown --{level.value} (see `org show` for the codes).")
+        return None
+    ids = frozenset({region.id})
+    return Scope(station_ids=ids) if level == RegionLevel.STATION else Scope(town_ids=ids)
 
 
 def _size(n: int) -> str:
@@ -309,6 +309,23 @@ def restore(settings: Settings, file: Path, *, yes: bool) -> int:
         _say(f"The database it replaced is kept as {result.kept_aside}.")
     if result.needs_upgrade:
         _say("Its schema is older than this version's: run `python -m bot db upgrade`.")
+    return 0
+
+
+async def forget(settings: Settings, phone: str) -> int:
+    """`forget --phone NUM`: 0 when someone was erased, 1 when nobody matched."""
+    from services.privacy import forget_by_phone
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            erased = await forget_by_phone(session, phone, settings.media_dir)
+    finally:
+        await engine.dispose()
+    if not erased:
+        _say("Nobody without Telegram has that phone number; nothing was erased.")
+        return 1
+    _say(f"Erased {len(erased)} resident(s): personal data deleted, figures kept.")
     return 0
 
 

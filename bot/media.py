@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiogram import Bot
@@ -13,16 +16,68 @@ from models.db import private_dir
 
 log = logging.getLogger("civic_dispatch.media")
 
+DOWNLOADS_PER_DAY = 60  # files one person may have downloaded a day; beyond, ids only
+EXTENSIONS = {"photo": "jpg", "voice": "ogg"}
+_downloads: dict[tuple[int, str], int] = {}  # (person, UTC day) → files downloaded
+
+
+def _within_cap(owner: int | None) -> bool:
+    """Count one download for `owner` today; False once they are over the daily cap."""
+    if owner is None:
+        return True
+    day = datetime.now(UTC).date().isoformat()
+    if len(_downloads) > 10_000:  # keep memory bounded: forget earlier days
+        for key in [k for k in _downloads if k[1] != day]:
+            del _downloads[key]
+    count = _downloads.get((owner, day), 0) + 1
+    _downloads[(owner, day)] = count
+    return count <= DOWNLOADS_PER_DAY
+
+
+async def save_kept(
+    bot: Bot, media_dir: Path, attachments: Sequence[Sequence[str | None]], owner: int
+) -> tuple[list[tuple[str, str, str, str | None]], list[str]]:
+    """Download the attachments an order keeps, when it is placed (not while the form is
+    filled in: a photo sent and then gone back over leaves no file behind). Returns them
+    with their paths, and the paths downloaded now (to `discard` if the order is refused)."""
+    kept, fresh = [], []
+    for kind, file_id, unique_id, path in attachments:
+        assert kind is not None and file_id is not None and unique_id is not None
+        if path is None:
+            ext = EXTENSIONS.get(kind, "bin")
+            existed = (media_dir / "inbox" / f"{unique_id}.{ext}").exists()
+            path = await save_attachment(bot, media_dir, file_id, unique_id, ext, owner=owner)
+            if path is not None and not existed:
+                fresh.append(path)
+        kept.append((kind, file_id, unique_id, path))
+    return kept, fresh
+
+
+def discard(media_dir: Path, paths: Sequence[str]) -> None:
+    """Delete files downloaded for an order that was not placed after all."""
+    for path in paths:
+        (media_dir / path).unlink(missing_ok=True)
+
 
 async def save_attachment(
-    bot: Bot, media_dir: Path, file_id: str, file_unique_id: str, ext: str
+    bot: Bot,
+    media_dir: Path,
+    file_id: str,
+    file_unique_id: str,
+    ext: str,
+    *,
+    owner: int | None = None,
 ) -> str | None:
     """Download a file for the archive; returns its path relative to `media_dir`, or None
-    when the download failed (the file id is kept either way, so nothing is lost)."""
+    when the download failed or `owner` is over the daily cap (the file id is kept either
+    way, so nothing is lost)."""
     relative = Path("inbox") / f"{file_unique_id}.{ext}"
     target = media_dir / relative
     if target.exists():
         return str(relative)
+    if not _within_cap(owner):
+        log.warning("daily download cap reached for user %s; keeping the file id only", owner)
+        return None
     private_dir(target.parent)
     try:
         await bot.download(file_id, destination=target)
@@ -31,3 +86,23 @@ async def save_attachment(
         log.warning("could not download %s: %s", file_unique_id, exc)
         return None
     return str(relative)
+
+
+@dataclass(frozen=True)
+class MediaStore:
+    """The media folder, as handlers get it (`media`): they save what people send."""
+
+    media_dir: Path
+
+    async def save(
+        self, bot: Bot, file_id: str, file_unique_id: str, ext: str, *, owner: int | None = None
+    ) -> str | None:
+        return await save_attachment(bot, self.media_dir, file_id, file_unique_id, ext, owner=owner)
+
+    async def save_kept(
+        self, bot: Bot, attachments: Sequence[Sequence[str | None]], owner: int
+    ) -> tuple[list[tuple[str, str, str, str | None]], list[str]]:
+        return await save_kept(bot, self.media_dir, attachments, owner)
+
+    def discard(self, paths: Sequence[str]) -> None:
+        discard(self.media_dir, paths)

@@ -81,6 +81,9 @@ def render() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+UPDATES_FROM_GROUPS = Counter(
+    f"{PREFIX}updates_from_groups", "updates from group chats and channels, not handled"
+)
 UPDATES_MALFORMED = Counter(
     f"{PREFIX}updates_malformed", "updates skipped because they could not be parsed"
 )

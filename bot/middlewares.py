@@ -11,7 +11,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import TelegramObject, Update
+from aiogram.enums import ChatType
+from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from redis.exceptions import RedisError
@@ -209,6 +210,69 @@ async def _answer(event: TelegramObject, text: str) -> None:
         await update.callback_query.answer(text, show_alert=True)
     elif update is not None and update.message is not None:
         await update.message.answer(text)
+
+
+class PrivateChatOnlyMiddleware(BaseMiddleware):
+    """Everything the bot does for people happens in their private chat: staff commands,
+    exports, sign-in links, phone numbers, every conversation. An update from a group,
+    supergroup or channel goes no further: a command there is answered once per chat (a
+    brief "write to me privately"), a button pressed there is refused, anything else is
+    ignored. Nothing comes in from groups; the only thing the bot may ever put in one is what
+    it sends of its own accord (the outbox), which this does not touch.
+
+    Outer, before the database session: a group's traffic costs no query and creates no
+    user row."""
+
+    def __init__(self, remind_every: float = 3600.0) -> None:
+        self.remind_every = remind_every
+        self.told: dict[int, float] = {}  # group chat id → when it was last told
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update) or event.event_type not in GATED:
+            return await handler(event, data)
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type == ChatType.PRIVATE:
+            return await handler(event, data)
+        metrics.UPDATES_FROM_GROUPS.inc()
+        text = gettext(
+            N_("I work in private chat only. Please write to me directly."),
+            normalise_locale(getattr(data.get("event_from_user"), "language_code", None)),
+        )
+        if event.callback_query is not None:
+            await event.callback_query.answer(text, show_alert=True)
+        elif (
+            event.message is not None
+            and chat is not None
+            and (event.message.text or "").startswith("/")
+            and self._first_word(chat.id)
+        ):
+            await event.message.answer(text)
+        return UNHANDLED
+
+    def _first_word(self, chat_id: int) -> bool:
+        """Whether the chat has not been told within `remind_every` (then it is now)."""
+        now = time.monotonic()
+        if now - self.told.get(chat_id, -self.remind_every) < self.remind_every:
+            return False
+        if len(self.told) > 10_000:  # keep memory bounded
+            self.told = {c: t for c, t in self.told.items() if now - t < self.remind_every}
+        self.told[chat_id] = now
+        return True
+
+
+# Updates that come from a chat and would reach a handler there (my_chat_member is the
+# bot's own membership: handlers/chat_member.py keeps to private chats itself).
+GATED = frozenset(
+    {
+        "message",
+        "edited_message",
+        "callback_query",
+        "channel_post",
+        "edited_channel_post",
+        "business_message",
+        "message_reaction",
+    }
+)
 
 
 class UserMiddleware(BaseMiddleware):

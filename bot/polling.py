@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from bot.logs import mask_phones
 from bot.metrics import count_malformed_update
+from bot.waiting import first_of
 
 log = logging.getLogger("civic_dispatch.polling")
 DRAIN_SECONDS = 25.0
@@ -128,13 +129,7 @@ class SafePoller:
             if gap <= 0:
                 return
             self._finished.clear()
-            waiters = [
-                asyncio.ensure_future(stop.wait()),
-                asyncio.ensure_future(self._finished.wait()),
-            ]
-            await asyncio.wait(waiters, timeout=gap, return_when=asyncio.FIRST_COMPLETED)
-            for w in waiters:
-                w.cancel()
+            await first_of(stop, self._finished, timeout=gap)
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 1.0

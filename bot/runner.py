@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import attach_scheduler, attach_sender, build_bot, build_dispatcher
 from bot.polling import run_polling
-from bot.sender import RateLimits
+from bot.send_limits import RateLimits
 from bot.settings import Settings
 from bot.webhook import run_webhook
 from models.db import make_engine, make_sessionmaker

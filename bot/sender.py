@@ -6,10 +6,9 @@ while talking to Telegram — and records each result in its own short transacti
 next send. So a crash (even SIGKILL) can repeat at most the one message in flight: every row
 already sent is marked, every claimed row not yet sent goes back to the queue unsent.
 
-Limits: a global token bucket (`SEND_RATE`, a little under Telegram's ~30/s) and one per
-chat (`SEND_RATE_PER_CHAT`, burst `SEND_BURST_PER_CHAT`). Rows whose chat has no token yet
-wait at the back of the batch instead of holding up everyone else. A 429 pauses all sending
-for `retry_after`; a long pause hands the claimed rows back to the queue.
+Limits (bot/send_limits.py): a global token bucket and one per chat. Rows whose chat has
+no token yet wait at the back of the batch instead of holding up everyone else. A 429
+pauses all sending for `retry_after`; a long pause hands the claimed rows back to the queue.
 
 Outcomes, one delivery record per row: `sent` (with Telegram's message id), `blocked` (403:
 the user is marked blocked and later rows to them are never attempted), `failed` (400, or
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -39,12 +37,20 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendMessage, SendPhoto
-from redis.exceptions import RedisError
-from sqlalchemy import or_, select, update
+from aiogram.methods import (
+    EditMessageCaption,
+    EditMessageText,
+    SendLocation,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
+from bot.send_limits import Pacing, RateLimits
+from bot.waiting import first_of
 from models import OutboxMessage, OutboxStatus, User, utcnow
 from models.db import rowcount
 from services.quiet import QuietHours
@@ -56,45 +62,24 @@ log = logging.getLogger("civic_dispatch.sender")
 
 Renderer = Callable[[AsyncSession, OutboxMessage], Awaitable[tuple[str, dict[str, Any]] | None]]
 MAX_ATTEMPTS = 5
+# What a rendered row may call; anything else is a message.
+METHODS: dict[str, type[TelegramMethod[Any]]] = {
+    "sendMessage": SendMessage,
+    "sendPhoto": SendPhoto,
+    "sendLocation": SendLocation,  # the resident's pin after a card (views/order_cards.py)
+    "editMessageText": EditMessageText,  # a card edited once its order moved on
+    "editMessageCaption": EditMessageCaption,
+}
 MAX_BACKOFF = 300.0  # seconds
 STALE_CLAIM = timedelta(minutes=5)  # a claim this old belongs to a dead worker
 RECOVER_EVERY = 60.0  # seconds between looks for stale claims
 LONG_PAUSE = 30.0  # a retry_after longer than this hands the claimed batch back
-SHARED_RETRY = 30.0  # seconds before asking an unavailable Redis for send slots again
-
-
-@dataclass
-class RateLimits:
-    global_per_second: float = 25.0
-    per_chat_per_second: float = 1.0
-    per_chat_burst: int = 3
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, max(1.0, burst)
-        self.tokens, self.stamp = self.burst, time.monotonic()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    def wait_time(self) -> float:
-        """Seconds until one token is available (0: now); takes nothing."""
-        self._refill()
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-    def take(self) -> None:
-        self._refill()
-        self.tokens -= 1
-
-    def delay(self) -> float:
-        """Take a token if there is one (returns 0), else the seconds to wait."""
-        wait = self.wait_time()
-        if wait == 0:
-            self.tokens -= 1
-        return wait
+# Urgent first, then personal notices, then broadcasts; oldest first.
+PRECEDENCE = (
+    OutboxMessage.urgent.desc(),
+    OutboxMessage.broadcast_id.is_(None).desc(),
+    OutboxMessage.id,
+)
 
 
 @dataclass
@@ -108,7 +93,7 @@ class Prepared:
     priority: str = "notice"  # urgent, notice or broadcast (a label of the metric)
 
 
-class Sender:
+class Sender(Pacing):
     def __init__(
         self,
         bot: Bot,
@@ -123,25 +108,14 @@ class Sender:
         single_instance: bool = False,
         shared: SharedLimits | None = None,
     ) -> None:
+        super().__init__(limits or RateLimits(), shared)
         self.bot, self.sessionmaker, self.render = bot, sessionmaker, render
-        # Several workers: the bot-wide limits live in Redis (bot/shared_limits.py); the
-        # buckets below then only keep this worker from asking Redis in vain.
-        self.shared = shared
-        self._shared_off_until = 0.0  # after a Redis failure: its own buckets until then
-        self.limits = limits or RateLimits()
         self.quiet = quiet
         self.worker, self.batch = worker, batch
         self.clock = clock
         # The only sender on this database (SQLite): whatever is left `sending` at start-up
         # was in the hands of a process that died, whatever its name was.
         self.single_instance = single_instance
-        # Half a second's worth of burst: a freshly started sender never lands a second's
-        # worth of messages on Telegram at once (direct replies share the same allowance).
-        self.global_bucket = TokenBucket(
-            self.limits.global_per_second, max(1.0, self.limits.global_per_second / 2)
-        )
-        self.chat_buckets: dict[int, TokenBucket] = {}
-        self.paused_until = 0.0
         self.wakeup = asyncio.Event()
         self.sent = 0
         self._last_recover = 0.0
@@ -191,13 +165,7 @@ class Sender:
                 await asyncio.sleep(idle)
             if done == 0:
                 self.wakeup.clear()
-                waiters = [
-                    asyncio.ensure_future(stop.wait()),
-                    asyncio.ensure_future(self.wakeup.wait()),
-                ]
-                await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-                for w in waiters:
-                    w.cancel()
+                await first_of(stop, self.wakeup, timeout=idle)
 
     async def _claim(self) -> list[int]:
         now = self.clock()
@@ -207,12 +175,7 @@ class Sender:
                 .where(
                     OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now
                 )
-                # Urgent first, then personal notices, then broadcasts; oldest first.
-                .order_by(
-                    OutboxMessage.urgent.desc(),
-                    OutboxMessage.broadcast_id.is_(None).desc(),
-                    OutboxMessage.id,
-                )
+                .order_by(*PRECEDENCE)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
             )
@@ -260,17 +223,7 @@ class Sender:
         async with self.sessionmaker() as session:
             rows = list(
                 await session.scalars(
-                    select(OutboxMessage)
-                    .where(
-                        OutboxMessage.id.in_(ids),
-                        OutboxMessage.status == OutboxStatus.SENDING,
-                        OutboxMessage.claimed_by == self.worker,
-                    )
-                    .order_by(
-                        OutboxMessage.urgent.desc(),
-                        OutboxMessage.broadcast_id.is_(None).desc(),
-                        OutboxMessage.id,
-                    )
+                    select(OutboxMessage).where(*self._claimed(ids)).order_by(*PRECEDENCE)
                 )
             )
             user_ids = {row.user_id for row in rows if row.user_id is not None}
@@ -306,52 +259,6 @@ class Sender:
             await self._finish(row_id, status, error=error, attempted=False)
         return ready
 
-    # --- limits -------------------------------------------------------------------------------
-
-    def _chat_bucket(self, chat_id: int) -> TokenBucket:
-        bucket = self.chat_buckets.get(chat_id)
-        if bucket is None:
-            bucket = TokenBucket(self.limits.per_chat_per_second, self.limits.per_chat_burst)
-            self.chat_buckets[chat_id] = bucket
-            if len(self.chat_buckets) > 50_000:  # forget chats long since refilled
-                self._prune_buckets()
-        return bucket
-
-    def _prune_buckets(self) -> None:
-        full = [cid for cid, b in self.chat_buckets.items() if b.wait_time() == 0]
-        for cid in full[: len(full) // 2]:
-            del self.chat_buckets[cid]
-
-    def _next_ready(self, queue: deque[Prepared]) -> tuple[Prepared | None, float]:
-        """The first row whose chat may be sent to now; the rows before it move to the back
-        (keeping each chat's own order). None and the shortest wait if no chat is ready."""
-        shortest = math.inf
-        for _ in range(len(queue)):
-            wait = self._chat_bucket(queue[0].chat_id).wait_time()
-            if wait <= 0:
-                return queue.popleft(), 0.0
-            shortest = min(shortest, wait)
-            queue.rotate(-1)
-        return None, shortest
-
-    async def _wait_for_slot(self, chat_id: int) -> None:
-        """Wait out a 429 pause, then the global bucket; then take the chat's token."""
-        while (pause := self.paused_until - time.monotonic()) > 0:
-            await asyncio.sleep(pause)
-        while (wait := self.global_bucket.delay()) > 0:
-            await asyncio.sleep(wait)
-        self._chat_bucket(chat_id).take()
-        if self.shared is not None and time.monotonic() >= self._shared_off_until:
-            try:
-                await self.shared.acquire(chat_id)
-            except (RedisError, OSError) as exc:  # Redis away: keep sending, within our own
-                log.warning(
-                    "shared send limits unavailable (%s); this worker's own for %.0f s",
-                    exc,
-                    SHARED_RETRY,
-                )
-                self._shared_off_until = time.monotonic() + SHARED_RETRY
-
     # --- sending ------------------------------------------------------------------------------
 
     async def _send(self, job: Prepared) -> None:
@@ -366,7 +273,7 @@ class Sender:
         except TelegramRetryAfter as exc:
             metrics.TELEGRAM_429.inc()
             log.warning("Telegram asks to wait %ss", exc.retry_after)
-            self.paused_until = time.monotonic() + exc.retry_after
+            self.pause(exc.retry_after)
             await self._requeue(job.row_id, error=f"retry after {exc.retry_after}s", delay=0)
         except TelegramForbiddenError as exc:
             self._blocked_now.add(job.chat_id)
@@ -390,9 +297,7 @@ class Sender:
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         started, outcome = time.perf_counter(), "ok"
         try:
-            if method == "sendPhoto":
-                return await self.bot(SendPhoto(**params))
-            return await self.bot(SendMessage(**params))
+            return await self.bot(METHODS.get(method, SendMessage)(**params))
         except Exception as exc:
             outcome = next(
                 (name for kind, name in _CALL_OUTCOMES if isinstance(exc, kind)), "error"
@@ -468,14 +373,18 @@ class Sender:
         async with self.sessionmaker() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(row_ids),
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                    OutboxMessage.claimed_by == self.worker,
-                )
+                .where(*self._claimed(row_ids))
                 .values(status=OutboxStatus.PENDING, claimed_by=None)
             )
             await session.commit()
+
+    def _claimed(self, row_ids: list[int]) -> tuple[ColumnElement[bool], ...]:
+        """Of these rows, those this worker still holds."""
+        return (
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == self.worker,
+        )
 
 
 def _priority(row: OutboxMessage) -> str:

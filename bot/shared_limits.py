@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.sender import RateLimits
+from bot.send_limits import RateLimits
 
 # KEYS: the bot-wide key, the chat's key.  ARGV: interval and tolerance (µs) for each.
 # Returns 0 when a slot was taken, else the microseconds to wait before asking again.

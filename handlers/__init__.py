@@ -16,10 +16,12 @@ def get_routers() -> list[Router]:
         errors,
         language,
         leader,
+        leftovers,
         me,
         menu,
         my_orders,
         ordering,
+        people,
         privacy,
         reports,
         staff,
@@ -46,5 +48,8 @@ def get_routers() -> list[Router]:
         me.router(),
         reports.router(),
         dispatch.router(),
+        people.router(),
+        leftovers.router(),  # a step's button from a keyboard left over: the menu again
+        ordering.heard.menu_router(),  # words, voice or a photo at the menu: a need
         menu.router(),
     ]

@@ -28,7 +28,8 @@ async def help_(message: Message, roles: Roles) -> None:
         _("How to use this bot:"),
         _("• «Request a service»: tell us what help you need; a volunteer team will contact you."),
         _("• «My orders»: see your requests, cancel one, or rate the service."),
-        _("• /cancel stops what you are doing; /start shows the menu."),
+        _("• “✖ Cancel” stops what you are doing; the menu buttons come back below."),
+        _("• Not sure? Tap “❓ Help” at any time."),
     ]
     if roles.is_volunteer:
         lines.append(_("• «My tasks»: the services you are assigned to."))

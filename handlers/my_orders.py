@@ -10,17 +10,18 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply, spend, too_long
-from models import OrderStatus, User
+from handlers import order_cancel
+from handlers.common import reply, too_long
+from models import User
 from services import orders, screens
 from services.org import Policy
 from services.people import Roles
 from services.points import PointsRules
 from views.menu import BTN_CANCEL, BTN_MY_ORDERS, BTN_SKIP, choices_keyboard, main_menu
-from views.orders import OrderAction, RateOrder, cancel_keyboard, order_lines, rate_keyboard
+from views.my_orders import my_order_keyboard
+from views.orders import RateOrder, order_lines
 
 COMMENT_MAX = 500
-CANCELLABLE = {OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED}
 
 
 class RatingForm(StatesGroup):
@@ -34,24 +35,7 @@ async def my_orders(message: Message, session: AsyncSession, user: User) -> None
         return
     for order in found:
         lines = order_lines(await screens.order_facts(session, order), with_phone=False)
-        markup = None
-        if order.status in CANCELLABLE:
-            markup = cancel_keyboard(order.id)
-        elif order.status == OrderStatus.DONE:
-            markup = rate_keyboard(order.id)
-        await message.answer("\n".join(lines), reply_markup=markup)
-
-
-async def cancel_order(
-    query: CallbackQuery,
-    callback_data: OrderAction,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
-) -> None:
-    order = await orders.cancel(session, callback_data.order_id, user, roles)
-    await query.answer(_("Your order {number} was cancelled.").format(number=order.number))
-    await spend(query)
+        await message.answer("\n".join(lines), reply_markup=my_order_keyboard(order))
 
 
 async def rate(
@@ -102,9 +86,9 @@ async def comment_not_text(message: Message) -> None:
 
 def router() -> Router:
     r = Router(name="my_orders")
+    r.include_router(order_cancel.router())
     r.message.register(my_orders, Command("orders"))
     r.message.register(my_orders, F.text == BTN_MY_ORDERS)
-    r.callback_query.register(cancel_order, OrderAction.filter(F.action == "cancel"))
     r.callback_query.register(rate, RateOrder.filter())
     r.message.register(comment, RatingForm.comment, F.text)
     r.message.register(comment_not_text, RatingForm.comment)

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import Settings
 from models import User
 from services.people import Roles
 from services.privacy import forget_user
@@ -26,7 +27,12 @@ async def ask(message: Message) -> None:
 
 
 async def decided(
-    query: CallbackQuery, callback_data: Forget, session: AsyncSession, user: User, roles: Roles
+    query: CallbackQuery,
+    callback_data: Forget,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    settings: Settings,
 ) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
@@ -35,7 +41,7 @@ async def decided(
     if not callback_data.delete:
         await query.message.answer(_("Nothing was deleted."))
         return
-    cancelled = await forget_user(session, user, roles)
+    cancelled = await forget_user(session, user, roles, settings.media_dir)
     await query.message.answer(
         _(
             "Your personal data has been deleted ({n} open requests cancelled). "

@@ -54,7 +54,13 @@ async def role_chosen(
     await reply(query, _("For which station or team?"), places_keyboard(role, places), edit=True)
 
 
-async def where_chosen(query: CallbackQuery, callback_data: AppointAt) -> None:
+async def where_chosen(
+    query: CallbackQuery, callback_data: AppointAt, session: AsyncSession, roles: Roles
+) -> None:
+    at = callback_data
+    await appointments.checked_place(
+        session, roles, at.role, region_id=at.region_id, team_id=at.team_id
+    )
     await query.answer()
     await reply(query, _("How?"), how_keyboard(callback_data), edit=True)
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,6 +74,26 @@ class ActivitySignup(Base):
     checked_in_at: Mapped[datetime | None]
     hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # checked in by a location that was not live (it may have been picked on the map or
+    # forwarded): the organiser's attendance list marks it
+    location_unverified: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+
+
+class CheckinTry(Base):
+    """Wrong check-in codes a person typed while an activity was open for check-in: after
+    a few, only the organiser's list can tick them (a new /checkin does not start over)."""
+
+    __tablename__ = "checkin_tries"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    wrong: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LedgerSource(enum.StrEnum):

@@ -58,6 +58,9 @@ class NoticeKind(enum.StrEnum):
     # 站所接单 · 派单 (services/orders/routing.py, views/dispatch.py)
     DISPATCH_CARD = "dispatch_card"  # to a lead unit's dispatchers: pick the team (派单)
     TRIAGE_CARD = "triage_card"  # to the office: a «其他需求» order to sort into a category
+    # Follow-ups of an order's cards (services/orders/cards.py, views/order_cards.py)
+    ORDER_LOCATION = "order_location"  # the resident's pin, after a card or task that has one
+    CARD_CLOSED = "card_closed"  # edits a sent card: the order moved on, its buttons go
 
 
 class Broadcast(Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,18 +15,18 @@ from scheduler.clock import Clock, ProcessClock
 from services import broadcasts, inbox, reminders
 from services.activities import fire_activity_reminder
 from services.broadcasts import Run
+from services.context import Ctx
 from services.kpi import monthly_kpi_nudges
 from services.orders import sla
 from services.reminders import Calendar, Fired, Handler
+from services.uow import unit
 
 log = logging.getLogger("civic_dispatch.scheduler")
 INBOX_SWEEP_EVERY = timedelta(hours=1)
 
 
-async def _fire_kpi(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
-    return await monthly_kpi_nudges(
-        session, now, reminders.tz_of(session), targets=reminders.policy_of(session).kpi
-    )
+async def _fire_kpi(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
+    return await monthly_kpi_nudges(session, now, ctx.tz, targets=ctx.policy.kpi)
 
 
 def default_handlers() -> dict[ReminderKind, Handler]:
@@ -60,7 +60,7 @@ class Jobs:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
-        tz: tzinfo,
+        ctx: Ctx,
         clock: Clock | None = None,
         digest_time: time = time(8, 0),
         weekly_day: int = 0,
@@ -70,7 +70,8 @@ class Jobs:
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.tz = tz
+        self.ctx = ctx
+        tz = ctx.tz
         self.clock = clock or ProcessClock()
         self.calendar = Calendar(tz=tz, digest_time=digest_time, weekly_day=weekly_day)
         self.worker = worker
@@ -98,14 +99,15 @@ class Jobs:
         """Write the next calendar items, then fire every due reminder once."""
         now = self._now(now)
         async with self.sessionmaker() as session:
-            await reminders.ensure_calendar(session, now, self.calendar, kinds=self.handlers)
-            await session.commit()
+            async with unit(session):
+                await reminders.ensure_calendar(session, now, self.calendar, kinds=self.handlers)
             if self._inbox_swept is None or now - self._inbox_swept >= INBOX_SWEEP_EVERY:
                 self._inbox_swept = now
                 await inbox.forget_old(session, now)
         fired = await reminders.fire_due(
             self.sessionmaker,
             now,
+            ctx=self.ctx,
             worker=self.worker,
             handlers=self.handlers,
             failures=self.failures,
@@ -117,7 +119,7 @@ class Jobs:
     async def broadcasts(self, now: datetime | None = None) -> tuple[list[Run], list[int]]:
         """Fan out due broadcasts; report finished runs to their authors."""
         now = self._now(now)
-        runs = await broadcasts.run_due(self.sessionmaker, now, tz=self.tz)
+        runs = await broadcasts.run_due(self.sessionmaker, now, tz=self.ctx.tz)
         if any(r.queued for r in runs):
             self._queued()
         reports = await broadcasts.send_reports(self.sessionmaker, now)

@@ -12,6 +12,7 @@ from services import people
 from services.errors import NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
+from services.uow import unit
 
 Place = Region | Team  # a town (office), a station (its head) or a team (leader, volunteer)
 
@@ -89,9 +90,11 @@ async def invite(
     team_id: int | None,
 ) -> Invite:
     """A one-use invitation to `role` at the place. Commits."""
-    region, team = await checked_place(session, roles, role, region_id=region_id, team_id=team_id)
-    created = await people.create_invite(session, role, by=by, region=region, team=team)
-    await session.commit()
+    async with unit(session, by):
+        region, team = await checked_place(
+            session, roles, role, region_id=region_id, team_id=team_id
+        )
+        created = await people.create_invite(session, role, by=by, region=region, team=team)
     return created
 
 
@@ -107,12 +110,14 @@ async def appoint(
 ) -> tuple[User, Place]:
     """Give `role` at the place to someone who uses the bot. Commits; returns them and the
     place."""
-    region, team = await checked_place(session, roles, role, region_id=region_id, team_id=team_id)
-    person = await session.get(User, user_id)
-    if person is None:
-        raise NotFound(N_("This button is no longer valid."))
-    await people.appoint(session, person, role, region=region, team=team, by=by)
-    await session.commit()
+    async with unit(session, by):
+        region, team = await checked_place(
+            session, roles, role, region_id=region_id, team_id=team_id
+        )
+        person = await session.get(User, user_id)
+        if person is None:
+            raise NotFound(N_("This button is no longer valid."))
+        await people.appoint(session, person, role, region=region, team=team, by=by)
     place = team or region
     assert place is not None  # checked_place found one of them
     return person, place

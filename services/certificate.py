@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import LedgerSource, PointsEntry, Region, User, utcnow
 from services.fonts import regular_face
 from services.i18n import N_, gettext, local_name
-from services.points import LOCAL_TZ, totals, year_bounds
+from services.points import totals, year_bounds
 from services.volunteers import memberships
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ async def certificate_data(
     user: User,
     year: int,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
     target_hours: Decimal = Decimal(20),
     locale: str | None = None,
     now: datetime | None = None,

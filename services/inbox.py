@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ProcessedUpdate, utcnow
 from models.db import dialect_insert, rowcount
+from services.uow import unit
 
 STALE_AFTER = timedelta(seconds=60)
 # Telegram keeps an update for 24 hours at most: a row older than this can never be needed.
@@ -42,39 +43,39 @@ async def claim_update(
     where one process fetches updates and any unfinished claim is a dead predecessor's."""
     now = utcnow()
     try:
-        await session.execute(
-            insert(ProcessedUpdate).values(update_id=update_id, received_at=now, worker=worker)
-        )
-        await session.commit()
+        async with unit(session):
+            await session.execute(
+                insert(ProcessedUpdate).values(update_id=update_id, received_at=now, worker=worker)
+            )
         return Claim.NEW
     except IntegrityError:
-        await session.rollback()
+        pass  # recorded already (the unit rolled back): by whom, and is it done?
     row = await session.get(ProcessedUpdate, update_id, populate_existing=True)
     if row is None or row.handled_at is not None:
         return Claim.DONE
     if row.received_at > now - stale_after:
         return Claim.IN_HAND
-    taken = await session.execute(
-        update(ProcessedUpdate)
-        .where(
-            ProcessedUpdate.update_id == update_id,
-            ProcessedUpdate.handled_at.is_(None),
-            ProcessedUpdate.received_at == row.received_at,
+    async with unit(session):
+        taken = await session.execute(
+            update(ProcessedUpdate)
+            .where(
+                ProcessedUpdate.update_id == update_id,
+                ProcessedUpdate.handled_at.is_(None),
+                ProcessedUpdate.received_at == row.received_at,
+            )
+            .values(received_at=now, worker=worker)
         )
-        .values(received_at=now, worker=worker)
-    )
-    await session.commit()
     # Lost the race for a takeover to another worker: it has the update now.
     return Claim.NEW if rowcount(taken) == 1 else Claim.IN_HAND
 
 
 async def mark_handled(session: AsyncSession, update_id: int) -> None:
-    await session.execute(
-        update(ProcessedUpdate)
-        .where(ProcessedUpdate.update_id == update_id)
-        .values(handled_at=utcnow())
-    )
-    await session.commit()
+    async with unit(session):
+        await session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.update_id == update_id)
+            .values(handled_at=utcnow())
+        )
 
 
 async def highest_recorded(session: AsyncSession) -> int:
@@ -93,24 +94,25 @@ async def record_handled(session: AsyncSession, update_id: int, worker: str) -> 
     """One row saying the update is done (replacing a claim a dead worker left). Commits."""
     now = utcnow()
     values = {"update_id": update_id, "received_at": now, "handled_at": now, "worker": worker}
-    await session.execute(
-        dialect_insert(session)(ProcessedUpdate)
-        .values(**values)
-        .on_conflict_do_update(
-            index_elements=[ProcessedUpdate.update_id], set_={"handled_at": now, "worker": worker}
+    async with unit(session):
+        await session.execute(
+            dialect_insert(session)(ProcessedUpdate)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[ProcessedUpdate.update_id],
+                set_={"handled_at": now, "worker": worker},
+            )
         )
-    )
-    await session.commit()
 
 
 async def forget_old(session: AsyncSession, now: datetime, keep: timedelta = KEEP_FOR) -> int:
     """Drop handled rows older than `keep` (the newest is kept: polling starts from it), so
     the table does not grow by a row per update forever. Commits; returns how many."""
     newest = select(func.max(ProcessedUpdate.update_id)).scalar_subquery()
-    result = await session.execute(
-        delete(ProcessedUpdate).where(
-            ProcessedUpdate.handled_at < now - keep, ProcessedUpdate.update_id < newest
+    async with unit(session):
+        result = await session.execute(
+            delete(ProcessedUpdate).where(
+                ProcessedUpdate.handled_at < now - keep, ProcessedUpdate.update_id < newest
+            )
         )
-    )
-    await session.commit()
     return rowcount(result)

@@ -30,14 +30,14 @@ from models import (
 from services.org import KpiTargets
 from services.outbox import NoticeKind, notify
 from services.people import Roles
-from services.points import LOCAL_TZ, totals_by_user, year_bounds
+from services.points import totals_by_user, year_bounds
 
 CENT = Decimal("0.01")
 # No nudges in the first month: with a few weeks of data, "the current pace" means little.
 NUDGE_FROM_FRACTION = 1 / 12
 
 
-def elapsed_fraction(year: int, now: datetime, tz: tzinfo = LOCAL_TZ) -> float:
+def elapsed_fraction(year: int, now: datetime, tz: tzinfo) -> float:
     """How much of the local year `year` has passed at `now`: 0 before it, 1 after it."""
     start, end = year_bounds(year, tz)
     if now <= start:
@@ -221,7 +221,7 @@ async def kpi_report(
     *,
     year: int,
     now: datetime,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
     targets: KpiTargets | None = None,
 ) -> KpiReport:
     """The KPI table of a town for a year, as of `now` (for the projection)."""

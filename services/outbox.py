@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # notices of a kind through here, views/ registers a renderer per kind, neither imports the
 # other. Re-exported here for the services that already spell it `outbox.NoticeKind`.
 from models import NoticeKind as NoticeKind
-from models import OutboxMessage, User, utcnow
+from models import Order, OutboxMessage, User, utcnow
 
 # The 站所接单 kinds, under the names routing.py and the tests already use.
 DISPATCH_CARD = NoticeKind.DISPATCH_CARD  # to a lead unit's dispatchers: pick the team (派单)
@@ -58,7 +58,31 @@ async def notify(
     )
     session.add(row)
     session.info["outbox_added"] = True  # its commit wakes the sender (bot/middlewares.py)
+    if kind in WITH_PIN and order_id is not None:
+        await _pin_after(session, row, order_id)
     return row
+
+
+# A card to accept and a volunteer's task are followed by the resident's shared location.
+WITH_PIN = frozenset({NoticeKind.ORDER_CARD, NoticeKind.TASK})
+
+
+async def _pin_after(session: AsyncSession, row: OutboxMessage, order_id: int) -> None:
+    order = await session.get(Order, order_id)
+    if order is None or order.latitude is None or order.longitude is None:
+        return
+    session.add(
+        OutboxMessage(
+            chat_id=row.chat_id,
+            user_id=row.user_id,
+            method="notice",
+            payload={"kind": NoticeKind.ORDER_LOCATION.value},
+            urgent=row.urgent,
+            not_before=row.not_before,
+            dedupe_key=f"{row.dedupe_key}:pin" if row.dedupe_key else None,
+            order_id=order_id,
+        )
+    )
 
 
 async def notify_many(

@@ -33,7 +33,7 @@ from services.errors import DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # the default TIMEZONE only: services are given the zone
 CENT = Decimal("0.01")
 
 
@@ -312,7 +312,7 @@ async def lifetime_points(session: AsyncSession, user_id: int) -> Decimal:
 
 
 async def totals_by_user(
-    session: AsyncSession, user_ids: list[int], year: int, tz: tzinfo = LOCAL_TZ
+    session: AsyncSession, user_ids: list[int], year: int, tz: tzinfo
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """{user id: (hours, points)} in a local calendar year, for many people at once."""
     if not user_ids:
@@ -331,7 +331,7 @@ async def totals_by_user(
     return {uid: found.get(uid, (Decimal("0.00"), Decimal("0.00"))) for uid in user_ids}
 
 
-def year_bounds(year: int, tz: tzinfo = LOCAL_TZ) -> tuple[datetime, datetime]:
+def year_bounds(year: int, tz: tzinfo) -> tuple[datetime, datetime]:
     """[1 January 00:00, next 1 January 00:00) local time, as UTC: the reporting year."""
     start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
@@ -339,7 +339,7 @@ def year_bounds(year: int, tz: tzinfo = LOCAL_TZ) -> tuple[datetime, datetime]:
 
 
 async def totals(
-    session: AsyncSession, user_id: int, year: int, tz: tzinfo = LOCAL_TZ
+    session: AsyncSession, user_id: int, year: int, tz: tzinfo
 ) -> tuple[Decimal, Decimal]:
     """A volunteer's (hours, points) in a local calendar year, corrections included."""
     start, end = year_bounds(year, tz)

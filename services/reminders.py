@@ -14,8 +14,8 @@ fire after the restart. The outbox rows it writes are held by the sender during 
 unless urgent (escalations are). Which handler fires which kind is the caller's table
 (`scheduler.jobs.default_handlers`); `HANDLERS` here are the calendar's.
 
-The database session carries the policy and the display time zone (`configure_sessions`),
-so the order services need no extra arguments to write reminders.
+Handlers are given the context (`services.context.Ctx`: policy, time zone, clock) with the
+reminder, as the services that write reminders are.
 """
 
 from __future__ import annotations
@@ -44,15 +44,12 @@ from models import (
 )
 from models.db import dialect_insert, rowcount
 from services import people
-from services.org import Policy
+from services.context import Ctx
 from services.outbox import NoticeKind, notify_many
-from services.points import LOCAL_TZ
+from services.uow import unit
 
 log = logging.getLogger("civic_dispatch.reminders")
 
-POLICY_KEY = "civic_dispatch.policy"
-TZ_KEY = "civic_dispatch.tz"
-DEFAULT_POLICY = Policy()
 OPEN = (OrderStatus.ROUTED, OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
 ALL_OPEN = (OrderStatus.NEW, *OPEN)
 MAX_FAILURES = 5  # a reminder whose firing fails this often is given up (cancelled, noted)
@@ -61,29 +58,7 @@ MAX_FAILURES = 5  # a reminder whose firing fails this often is given up (cancel
 # committing) and returns how many it queued. It may decide the reminder is stale and
 # queue nothing. The escalation (`orders.time_out`) is the exception: it commits, and so
 # commits the claim.
-Handler = Callable[[AsyncSession, Reminder, datetime], Awaitable[int]]
-
-
-# ---------------------------------------------------------------------------------------
-# Configuration carried by the session
-# ---------------------------------------------------------------------------------------
-
-
-def configure_sessions(
-    sessionmaker: async_sessionmaker[AsyncSession], policy: Policy, tz: tzinfo
-) -> None:
-    """Every session made from now on knows the org policy and the display time zone."""
-    info = dict(sessionmaker.kw.get("info") or {})
-    info.update({POLICY_KEY: policy, TZ_KEY: tz})
-    sessionmaker.configure(info=info)
-
-
-def policy_of(session: AsyncSession) -> Policy:
-    return session.info.get(POLICY_KEY) or DEFAULT_POLICY
-
-
-def tz_of(session: AsyncSession) -> tzinfo:
-    return session.info.get(TZ_KEY) or LOCAL_TZ
+Handler = Callable[[AsyncSession, Ctx, Reminder, datetime], Awaitable[int]]
 
 
 def iso(value: datetime) -> str:
@@ -224,7 +199,7 @@ async def leaders_with_open_orders(session: AsyncSession) -> list[int]:
     return list(rows)
 
 
-async def fire_digest(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_digest(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
     """Each leader whose teams hold open orders gets the list (rendered when sent)."""
     return await notify_many(
         session,
@@ -282,9 +257,9 @@ async def week_figures(
     )
 
 
-async def fire_weekly(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_weekly(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
     """Last week's figures (Monday to Sunday before the summary's day) to each town's office."""
-    tz = tz_of(session)
+    tz = ctx.tz
     day = date.fromisoformat(reminder.note) if reminder.note else now.astimezone(tz).date()
     end = at_local(day - timedelta(days=day.weekday()), time(0, 0), tz)
     start = end - timedelta(days=7)
@@ -322,6 +297,7 @@ async def fire_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     now: datetime,
     *,
+    ctx: Ctx,
     worker: str,
     handlers: Mapping[ReminderKind, Handler] | None = None,
     limit: int = 500,
@@ -380,8 +356,9 @@ async def fire_due(
                 skip.add(rid)
                 continue
             try:
-                count = await handlers[kind](session, reminder, now)
-                await session.commit()
+                # One unit with the claim above: a crash before its commit leaves the row due.
+                async with unit(session):
+                    count = await handlers[kind](session, ctx, reminder, now)
             except Exception:
                 log.exception("reminder %s (%s) failed", rid, kind)
                 await session.rollback()
@@ -396,11 +373,10 @@ async def fire_due(
 
 
 async def _give_up(sessionmaker: async_sessionmaker[AsyncSession], reminder_id: int) -> None:
-    async with sessionmaker() as session:
+    async with sessionmaker() as session, unit(session):
         await session.execute(
             update(Reminder)
             .where(Reminder.id == reminder_id, Reminder.fired_at.is_(None))
             .values(cancelled=True, note=f"given up after {MAX_FAILURES} failures")
         )
-        await session.commit()
     log.error("reminder %s given up after %s failures", reminder_id, MAX_FAILURES)

@@ -123,6 +123,18 @@ def response_score(median: timedelta | None, best: timedelta) -> float | None:
     return _clamp(100.0 * (RESPONSE_WORST - median).total_seconds() / span)
 
 
+def satisfaction_score(avg: float | None) -> float | None:
+    """A mean rating, 1 → 0 and 5 → 100 (linear)."""
+    return None if avg is None else _clamp((avg - 1) / 4 * 100)
+
+
+def target_score(share: float | None, target: float) -> float | None:
+    """A share against its target: share ÷ target × 100, at most 100 (100 with no target)."""
+    if share is None:
+        return None
+    return 100.0 if target <= 0 else _clamp(100.0 * share / target)
+
+
 def relative_score(value: float, best: float) -> float:
     return _clamp(100.0 * value / best) if best > 0 else 0.0
 
@@ -263,13 +275,9 @@ async def build_scorecard(
         scores: dict[str, float | None] = {
             "completion_rate": None if rate is None else 100.0 * rate,
             "response_time": response_score(accept_median, fast),
-            "satisfaction": None if avg is None else _clamp((avg - 1) / 4 * 100),
+            "satisfaction": satisfaction_score(avg),
             "activities": relative_score(held, best_activities),
-            "party_participation": (
-                None
-                if members == 0
-                else (100.0 if target <= 0 else _clamp(100.0 * active / members / target))
-            ),
+            "party_participation": target_score(active / members if members else None, target),
             "hours": relative_score(float(station_hours), best_hours),
             "record_completeness": (
                 None if records == 0 else 100.0 * (done_photo + held_photo) / records

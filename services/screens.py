@@ -66,6 +66,7 @@ class OrderFacts:
     hours: tuple[tuple[str | None, Decimal], ...] = ()
     rating: Rating | None = None
     volunteer: User | None = None
+    placed_by: User | None = None  # station staff who ordered for a resident (proxy orders)
 
     @property
     def has_voice(self) -> bool:
@@ -106,6 +107,7 @@ async def order_facts(session: AsyncSession, order: Order, *, media: bool = Fals
         resident=await session.get(User, order.resident_id),
         team=await team(session, order.team_id),
         media=tuple(await request_media(session, order.id)) if media else (),
+        placed_by=await session.get(User, order.placed_by_id) if order.is_proxy else None,
     )
 
 
@@ -421,6 +423,17 @@ async def dispatch_notice(session: AsyncSession, row: OutboxMessage) -> Dispatch
     if order.status != OrderStatus.NEW or order.handler_kind != "unit":
         return None
     return found
+
+
+async def unit_orders(session: AsyncSession, roles: Roles, limit: int = 10) -> list[DispatchFacts]:
+    """站所的订单: the open orders the dispatcher's units received, waiting ones first."""
+    seen: dict[int, Order] = {}
+    for unit_id in sorted(roles.dispatches_for):
+        for order in await orders.unit_queue(session, unit_id, limit):
+            seen.setdefault(order.id, order)
+    waiting = sorted(seen.values(), key=lambda o: (o.handler_kind != "unit", o.id))[:limit]
+    found = [await dispatch_facts(session, o.id) for o in waiting]
+    return [f for f in found if f is not None]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from services.errors import NotAllowed
 from services.i18n import N_
 from services.people import Roles, roles_of
 from services.reports import Scope, scope_for
+from services.uow import unit
 
 LINK_TTL = timedelta(minutes=10)
 
@@ -44,15 +45,15 @@ async def issue_link_token(
         raise NotAllowed(N_("The dashboard is for office staff and station heads."))
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    session.add(
-        WebLoginToken(
-            token_hash=token_hash(token),
-            user_id=user.id,
-            expires_at=now + LINK_TTL,
-            note="dashboard link",
+    async with unit(session):
+        session.add(
+            WebLoginToken(
+                token_hash=token_hash(token),
+                user_id=user.id,
+                expires_at=now + LINK_TTL,
+                note="dashboard link",
+            )
         )
-    )
-    await session.commit()
     return token
 
 
@@ -80,17 +81,17 @@ async def redeem_link_token(
     row = await peek_link_token(session, token, now=now)
     if row is None:
         return None
-    spent = await session.execute(
-        update(WebLoginToken)
-        .where(
-            WebLoginToken.id == row.id,
-            WebLoginToken.used_at.is_(None),
-            WebLoginToken.expires_at > now,
+    async with unit(session):
+        spent = await session.execute(
+            update(WebLoginToken)
+            .where(
+                WebLoginToken.id == row.id,
+                WebLoginToken.used_at.is_(None),
+                WebLoginToken.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await session.commit()
     if rowcount(spent) != 1:  # someone else spent it a moment ago
         return None
     user = await session.get(User, row.user_id)
@@ -102,13 +103,13 @@ async def redeem_link_token(
 
 async def sign_out(session: AsyncSession, user_id: int) -> None:
     """End every dashboard session of this user (signed in before now). Commits."""
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(web_epoch=User.web_epoch + 1)
-        .execution_options(synchronize_session=False)
-    )
-    await session.commit()
+    async with unit(session):
+        await session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(web_epoch=User.web_epoch + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def viewer(

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.appkeys import WORLD, error_response, ok
-from simulator.botapi import menu_commands
+from simulator.botapi.commands import menu_commands
 from simulator.errors import ApiError
 from simulator.params import Params, Upload
 from simulator.people import Actions

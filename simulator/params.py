@@ -6,14 +6,17 @@ with complex values JSON-encoded and uploads as `attach://<field>` references).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.web_request import FileField
 
 from simulator.errors import ApiError
 from simulator.wire import decode_json
+
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -59,20 +62,17 @@ class Params:
         return value if isinstance(value, str) else str(value)
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
-        value = self.string(name, required=required)
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise ApiError.bad_request(f"invalid {name} specified") from None
+        return self._parsed(name, int, required=required)
 
     def number(self, name: str, *, required: bool = False) -> float | None:
+        return self._parsed(name, float, required=required)
+
+    def _parsed(self, name: str, kind: Callable[[str], N], *, required: bool) -> N | None:
         value = self.string(name, required=required)
         if value is None:
             return None
         try:
-            return float(value)
+            return kind(value)
         except ValueError:
             raise ApiError.bad_request(f"invalid {name} specified") from None
 

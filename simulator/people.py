@@ -23,7 +23,7 @@ from telegram import (
     Update,
 )
 
-from simulator.botapi import photo_sizes, voice_of
+from simulator.botapi.call import photo_sizes, voice_of
 from simulator.entities import command_entities
 from simulator.errors import ApiError
 from simulator.media import guess_mime

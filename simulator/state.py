@@ -1,6 +1,6 @@
 """The simulated Telegram world: bots, people, chats, messages and pending updates.
 
-Pure in-memory state with no HTTP in it. Both the Bot API side (`botapi.py`) and the
+Pure in-memory state with no HTTP in it. Both the Bot API side (`botapi/`) and the
 people side (`people.py`, driven by the web page and the test driver) change it through
 the methods here, and anyone waiting for a change is woken through a `Signal`.
 """

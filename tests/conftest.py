@@ -18,15 +18,23 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import aiohttp
 import pytest
+from aiogram import Bot
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.common import pg_admin as _pg_admin
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
+from simulator.driver import Driver
+from simulator.server import Simulator, run_simulator
+from tests.factories import Cast, make_cast
+from tests.taole_town import Taole
+from tests.tiny_bot import TOKEN as TINY_BOT_TOKEN
+from tests.tiny_bot import make_router, polling_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 USE_POSTGRES = os.environ.get("TEST_DATABASE", "sqlite") == "postgres"
@@ -213,6 +221,20 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 @pytest.fixture
+async def cast(session: AsyncSession) -> Cast:
+    """The small town of `tests.factories` with everyone a loop needs, committed."""
+    built = await make_cast(session)
+    await session.commit()
+    return built
+
+
+@pytest.fixture
+async def taole(session: AsyncSession) -> Taole:
+    """The town of config/taole.yaml, synced and committed (`tests.taole_town`)."""
+    return await Taole.synced(session)
+
+
+@pytest.fixture
 async def bot_env(db_url: str, tmp_path: Path) -> AsyncIterator[object]:
     """The real bot, polling the simulator, with its sender; see tests/harness.py."""
     from tests.harness import running_bot
@@ -258,3 +280,31 @@ def chromium() -> Path:
     if not CHROMIUM.is_file():
         missing("browser", f"no {CHROMIUM}")
     return CHROMIUM
+
+
+# --- the simulator with a tiny bot (its own tests) -----------------------------------------
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """The Bot API simulator with the tiny bot's account (`tests.tiny_bot`)."""
+    async with run_simulator() as simulator:
+        simulator.add_bot(TINY_BOT_TOKEN, username="taole_bot", first_name="陶乐志愿服务")
+        yield simulator
+
+
+@pytest.fixture
+async def world(sim: Simulator) -> AsyncIterator[tuple[Driver, Bot, dict[str, Any]]]:
+    """(driver, bot, seen): the tiny bot polling `sim`; `seen` is what its handlers saw."""
+    seen: dict[str, Any] = {}
+    async with (
+        polling_bot(sim, make_router(seen)) as bot,
+        Driver(sim.base_url, TINY_BOT_TOKEN) as driver,
+    ):
+        yield driver, bot, seen
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session

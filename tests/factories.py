@@ -37,10 +37,15 @@ from models import (
     utcnow,
 )
 from services import orders
+from services.context import Ctx
+from services.org import Policy
 from services.people import Roles, appoint, roles_of
 from services.points import DEFAULT_RULES, LOCAL_TZ, PointsRules
 
 _ids = itertools.count(1)
+
+# The context the bot is built with when the settings and the org file say nothing.
+CTX = Ctx(policy=Policy(), tz=LOCAL_TZ)
 
 
 @dataclass
@@ -117,20 +122,14 @@ async def make_org(session: AsyncSession, town_code: str = "taole") -> Org:
     )
     session.add_all([health, law, east_squad, west_squad, health_area, law_area, elderly])
     await session.flush()
-    clinic = ServiceCategory(
-        code=f"{town_code}.free_clinic",
-        area_id=health_area.id,
-        team_id=health.id,
-        name_zh="义诊看病",
-        name_en="Free clinic",
-    )
-    legal = ServiceCategory(
-        code=f"{town_code}.legal_advice",
-        area_id=law_area.id,
-        team_id=law.id,
-        name_zh="法律咨询",
-        name_en="Legal advice",
-    )
+
+    def category(code: str, area: ServiceArea, team: Team, zh: str, en: str) -> ServiceCategory:
+        return ServiceCategory(
+            code=f"{town_code}.{code}", area_id=area.id, team_id=team.id, name_zh=zh, name_en=en
+        )
+
+    clinic = category("free_clinic", health_area, health, "义诊看病", "Free clinic")
+    legal = category("legal_advice", law_area, law, "法律咨询", "Legal advice")
     session.add_all([clinic, legal])
     await session.flush()
     return Org(
@@ -178,35 +177,40 @@ async def make_user(
     return user
 
 
-async def make_leader(session: AsyncSession, team: Team, *, name: str | None = None) -> User:
-    user = await make_user(session, name=name)
-    await appoint(session, user, Role.TEAM_LEADER, team=team)
+async def _appointed(
+    session: AsyncSession,
+    role: Role,
+    *,
+    name: str | None,
+    station: Region | None = None,
+    **where: Any,
+) -> User:
+    """A new user (living at `station`, if given) appointed to `role` (`where`: its region
+    or team)."""
+    user = await make_user(session, name=name, station=station)
+    await appoint(session, user, role, **where)
     return user
+
+
+async def make_leader(session: AsyncSession, team: Team, *, name: str | None = None) -> User:
+    return await _appointed(session, Role.TEAM_LEADER, name=name, team=team)
 
 
 async def make_volunteer(session: AsyncSession, team: Team, *, name: str | None = None) -> User:
-    user = await make_user(session, name=name)
-    await appoint(session, user, Role.VOLUNTEER, team=team)
-    return user
+    return await _appointed(session, Role.VOLUNTEER, name=name, team=team)
 
 
 async def make_head(session: AsyncSession, station: Region, *, name: str | None = None) -> User:
     """A station head; `appoint` also makes them leader of the station's squad."""
-    user = await make_user(session, name=name, station=station)
-    await appoint(session, user, Role.STATION_HEAD, region=station)
-    return user
+    return await _appointed(session, Role.STATION_HEAD, name=name, station=station, region=station)
 
 
 async def make_office(session: AsyncSession, town: Region, *, name: str | None = None) -> User:
-    user = await make_user(session, name=name)
-    await appoint(session, user, Role.OFFICE, region=town)
-    return user
+    return await _appointed(session, Role.OFFICE, name=name, region=town)
 
 
 async def make_admin(session: AsyncSession, *, name: str | None = None) -> User:
-    user = await make_user(session, name=name)
-    await appoint(session, user, Role.ADMIN)
-    return user
+    return await _appointed(session, Role.ADMIN, name=name)
 
 
 async def roles_for(
@@ -272,6 +276,7 @@ async def place_order(
     placer = placed_by or resident
     return await orders.create_order(
         session,
+        CTX,
         resident=resident,
         placed_by=placer,
         roles=await roles_for(session, placer),
@@ -345,11 +350,11 @@ async def advance_to(
         if step == OrderStatus.ACCEPTED:
             order = await orders.accept(session, order_id, leader, lroles)
         elif step == OrderStatus.IN_PROGRESS:
-            await orders.assign(session, order_id, leader, lroles, [vol.id], *slot())
+            await orders.assign(session, CTX, order_id, leader, lroles, [vol.id], *slot())
             order = await orders.start(session, order_id, vol, vroles)
         elif step == OrderStatus.DONE:
             order = await orders.complete(
-                session, order_id, vol, vroles, PHOTOS, {vol.id: Decimal(2)}, "看过了"
+                session, CTX, order_id, vol, vroles, PHOTOS, {vol.id: Decimal(2)}, "看过了"
             )
         elif step == OrderStatus.RATED:
             resident = await _resident_of(session, order_id)

@@ -185,16 +185,25 @@ class BotEnv:
             await asyncio.sleep(0.05)
 
 
-@asynccontextmanager
-async def running_bot(
-    db_url: str, media_dir: Path, *, limits: Limits | None = None, **overrides: object
-) -> AsyncIterator[BotEnv]:
+async def taole_db(
+    db_url: str,
+) -> tuple[OrgConfig, AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Taole's org chart synced into the database at `db_url`: its config, and an engine
+    (the caller disposes it) with its sessions."""
     cfg = load_org_config(TAOLE)
     engine = make_engine(db_url)
     sessionmaker = make_sessionmaker(engine)
     async with sessionmaker() as s:
         await sync_org(s, cfg)
         await s.commit()
+    return cfg, engine, sessionmaker
+
+
+@asynccontextmanager
+async def running_bot(
+    db_url: str, media_dir: Path, *, limits: Limits | None = None, **overrides: object
+) -> AsyncIterator[BotEnv]:
+    cfg, engine, sessionmaker = await taole_db(db_url)
     async with run_simulator(limits=limits or Limits(private_burst=50)) as sim:
         # No quiet hours unless a test asks: tests run at any hour of the day.
         overrides = {"quiet_hours_start": time(0), "quiet_hours_end": time(0), **overrides}

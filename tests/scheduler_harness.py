@@ -20,18 +20,18 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bench.common import bulk_people, stations
 from bot.app import attach_scheduler, attach_sender, build_bot, build_dispatcher
 from bot.polling import run_polling
 from bot.sender import RateLimits
 from bot.settings import Settings
-from models import set_clock
-from models.db import make_engine, make_sessionmaker
+from models import Region, set_clock
 from scheduler import ManualClock, Scheduler, TickResult
-from services.org import load_org_config, sync_org
 from simulator.driver import Driver
 from simulator.server import Simulator
-from tests.harness import TAOLE, TOKEN, BotEnv
+from tests.harness import TOKEN, BotEnv, taole_db
 
 __all__ = [
     "BOT_ID",
@@ -40,6 +40,7 @@ __all__ = [
     "bulk_people",
     "delivered",
     "notices_in_chat",
+    "residents_of_the_town",
     "stations",
     "wait_until",
 ]
@@ -82,12 +83,7 @@ async def bot_on(
     if interval is None:
         interval = 3600.0 if clock is not None else 0.2
     with running_on(clock):
-        cfg = load_org_config(TAOLE)
-        engine = make_engine(db_url)
-        sessionmaker = make_sessionmaker(engine)
-        async with sessionmaker() as s:
-            await sync_org(s, cfg)
-            await s.commit()
+        cfg, engine, sessionmaker = await taole_db(db_url)
         settings = Settings(
             database_url=db_url,
             media_dir=media_dir,
@@ -132,6 +128,17 @@ async def advance_to(env: BotEnv, when: datetime) -> TickResult:
         result = await scheduler.jobs.tick()
     env.sender.poke()
     return result
+
+
+async def residents_of_the_town(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, tg_ids: Iterable[int]
+) -> tuple[list[Region], int, list[int]]:
+    """Registered residents with these Telegram ids, spread over the town's stations
+    (`bulk_people`): returns the stations, the town's id and the ids."""
+    places = await stations(sessionmaker)
+    town = places[0].parent_id
+    assert town is not None
+    return places, town, await bulk_people(sessionmaker, sim, tg_ids, [p.id for p in places], town)
 
 
 def notices_in_chat(sim: Simulator, chat_id: int, marker: str) -> int:

@@ -28,7 +28,7 @@ from services.activities import ActivityDraft
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.outbox import NoticeKind
 from services.points import DEFAULT_RULES, LOCAL_TZ
-from tests.factories import make_cast, make_user, make_volunteer, roles_for
+from tests.factories import CTX, make_cast, make_user, make_volunteer, roles_for
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 10:00 in Taole
 START = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # Saturday 09:00 local
@@ -61,7 +61,7 @@ async def _notices(session, kind: str) -> list[OutboxMessage]:
 
 async def _publish(session, actor, **changes) -> Activity:
     [activity] = await activities.publish(
-        session, actor, await roles_for(session, actor), draft(**changes), now=NOW
+        session, actor, await roles_for(session, actor), draft(**changes), now=NOW, tz=LOCAL_TZ
     )
     return activity
 
@@ -140,6 +140,7 @@ async def test_weekly_activity_is_one_row_a_week_announced_ahead_of_each(session
         await roles_for(session, cast.health_leader),
         draft(team_id=cast.org.health.id, weeks=3),
         now=NOW,
+        tz=LOCAL_TZ,
     )
     assert [a.recurrence for a in created] == ["weekly:1/3", "weekly:2/3", "weekly:3/3"]
     assert [a.starts_at - START for a in created] == [timedelta(weeks=w) for w in range(3)]
@@ -220,15 +221,15 @@ async def test_reminders_go_to_those_signed_up_and_the_organiser(session):
         for r in await session.scalars(select(Reminder).where(Reminder.activity_id == activity.id))
     }
     evening, hour = reminders["evening"], reminders["hour"]
-    assert await activities.fire_activity_reminder(session, evening, evening.due_at) == 2
-    assert await activities.fire_activity_reminder(session, evening, evening.due_at) == 0
-    assert await activities.fire_activity_reminder(session, hour, hour.due_at) == 2
+    assert await activities.fire_activity_reminder(session, CTX, evening, evening.due_at) == 2
+    assert await activities.fire_activity_reminder(session, CTX, evening, evening.due_at) == 0
+    assert await activities.fire_activity_reminder(session, CTX, hour, hour.due_at) == 2
     await session.commit()
     sent = await _notices(session, NoticeKind.ACTIVITY_REMINDER)
     assert {n.user_id for n in sent} == {cast.health_vol.id, cast.health_leader.id}
     assert {(n.payload["which"], n.urgent) for n in sent} == {("evening", False), ("hour", True)}
     # too late, or called off: nothing
-    assert await activities.fire_activity_reminder(session, hour, START) == 0
+    assert await activities.fire_activity_reminder(session, CTX, hour, START) == 0
     await activities.cancel_activity(
         session,
         activity.id,
@@ -236,7 +237,7 @@ async def test_reminders_go_to_those_signed_up_and_the_organiser(session):
         await roles_for(session, cast.health_leader),
         reason="下雨",
     )
-    assert await activities.fire_activity_reminder(session, hour, hour.due_at) == 0
+    assert await activities.fire_activity_reminder(session, CTX, hour, hour.due_at) == 0
     await session.refresh(hour)
     assert hour.cancelled
     cancelled = await _notices(session, NoticeKind.ACTIVITY_UPDATE)

@@ -29,11 +29,12 @@ from models import (
 )
 from services import archive
 from services.archive.xlsx import CUT, MAX_CELL, MAX_ROWS, XlsxWriter, sheet_title
+from services.points import LOCAL_TZ
 from services.reports import Scope
 from tests.test_reports import MARCH, local, seed
 
 ROOT = Path(__file__).resolve().parent.parent
-SHEETS = ["订单", "订单记录", "派单与工时", "评价", "志愿者", "活动", "签到"]
+SHEETS = ["订单", "订单记录", "派单与工时", "评价", "志愿者", "活动", "签到", "平台", "站所"]
 
 
 def photo(order_id=None, activity_id=None, uniq="u", path=None, stage=AttachmentStage.COMPLETION):
@@ -104,7 +105,7 @@ async def test_xlsx_has_the_sheets_headers_and_rows(session, tmp_path):
     org = data.cast.org
     out = tmp_path / "archive.xlsx"
     summary = await archive.write_xlsx(
-        session, out, Scope(town_ids=frozenset({org.town.id})), MARCH
+        session, out, Scope(town_ids=frozenset({org.town.id})), MARCH, tz=LOCAL_TZ
     )
 
     # Independent counts for the sheets built from the database's own rows.
@@ -160,7 +161,7 @@ async def test_station_head_archive_is_the_village_only(session, tmp_path):
     data, _act = await seed_archive(session, tmp_path / "media")
     out = tmp_path / "west.xlsx"
     scope = Scope(station_ids=frozenset({data.cast.org.west.id}))
-    summary = await archive.write_xlsx(session, out, scope, MARCH)
+    summary = await archive.write_xlsx(session, out, scope, MARCH, tz=LOCAL_TZ)
     assert summary.rows["订单"] == 3 and summary.rows["评价"] == 0
     wb = load_workbook(out, read_only=True)
     villages = {r[3] for r in wb["订单"].iter_rows(min_row=2, values_only=True)}
@@ -172,7 +173,7 @@ async def test_photo_zip_files_each_photo_once(session, tmp_path):
     media = tmp_path / "media"
     data, _act = await seed_archive(session, media)
     out = tmp_path / "photos.zip"
-    summary = await archive.write_photo_zip(session, out, Scope(), MARCH, media)
+    summary = await archive.write_photo_zip(session, out, Scope(), MARCH, media, tz=LOCAL_TZ)
     n1 = (await session.get(Order, data.ids[1])).number
     n3 = (await session.get(Order, data.ids[3])).number
     with zipfile.ZipFile(out) as zf:
@@ -265,7 +266,7 @@ async def test_export_of_two_thousand_orders_writes_every_row(session, tmp_path)
         ],
     )
     await session.commit()
-    summary = await archive.write_xlsx(session, tmp_path / "big.xlsx", Scope(), MARCH)
+    summary = await archive.write_xlsx(session, tmp_path / "big.xlsx", Scope(), MARCH, tz=LOCAL_TZ)
     assert summary.rows["订单"] == n + 8
     assert summary.rows["订单记录"] >= 3 * n
     wb = load_workbook(tmp_path / "big.xlsx", read_only=True)
@@ -289,7 +290,7 @@ async def test_characters_xml_forbids_do_not_break_the_workbook(session, tmp_pat
     await session.commit()
     out = tmp_path / "archive.xlsx"
     await archive.write_xlsx(
-        session, out, Scope(town_ids=frozenset({data.cast.org.town.id})), MARCH
+        session, out, Scope(town_ids=frozenset({data.cast.org.town.id})), MARCH, tz=LOCAL_TZ
     )
     wb = load_workbook(out, read_only=True)
     header = archive.SHEETS["订单"]

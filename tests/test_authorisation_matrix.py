@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import Order, Role, ServiceCategory, Slot, User, utcnow
 from services import orders, people
+from tests.factories import CTX
 from tests.harness import running_bot
 
 ROLES = ["resident", "volunteer_other", "leader_other", "head_other", "office", "admin", "banned"]
@@ -76,6 +77,7 @@ async def _order_in(env, cast, state: str) -> Order:
         )
         order = await orders.create_order(
             s,
+            CTX,
             resident=owner,
             placed_by=owner,
             roles=owner_roles,
@@ -92,13 +94,14 @@ async def _order_in(env, cast, state: str) -> Order:
         if reached >= 2:
             start = utcnow() + timedelta(days=1)
             await orders.assign(
-                s, order.id, leader, leader_roles, [vol.id], start, start + timedelta(hours=3)
+                s, CTX, order.id, leader, leader_roles, [vol.id], start, start + timedelta(hours=3)
             )
         if reached >= 3:
             await orders.start(s, order.id, vol, vol_roles)
         if reached >= 4:
             await orders.complete(
                 s,
+                CTX,
                 order.id,
                 vol,
                 vol_roles,

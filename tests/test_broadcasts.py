@@ -1,11 +1,11 @@
-"""Broadcasts with a controlled clock: audiences, approval, schedules and recurrence, the
-fan-out (chunks, blocked users, resuming a crashed one) and the delivery report."""
+"""Broadcasts with a controlled clock: audiences, approval, schedules (their recurrence
+rules: tests/test_broadcast_recurrence.py), the fan-out (chunks, blocked users, resuming a
+crashed one) and the delivery report."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -19,7 +19,7 @@ from services.broadcasts import delivery
 from services.errors import Conflict, DomainError, NotAllowed
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
-from tests.factories import make_cast, roles_for
+from tests.factories import roles_for
 from tests.scheduler_harness import running_on
 
 TZ = LOCAL_TZ
@@ -37,13 +37,6 @@ def local(day: date, hour: int, minute: int = 0, tz=TZ) -> datetime:
 def fixed_clock():
     with running_on(ManualClock(NOW)):
         yield
-
-
-@pytest.fixture
-async def cast(session):
-    c = await make_cast(session)
-    await session.commit()
-    return c
 
 
 async def create(session, author, *, audience=None, at=None, recurrence=None, now=None, **kw):
@@ -83,58 +76,6 @@ async def tick(sessionmaker, now: datetime, chunk: int = broadcasts.FANOUT_CHUNK
 async def get(sessionmaker, bc_id: int) -> Broadcast:
     async with sessionmaker() as s:
         return await s.get(Broadcast, bc_id)
-
-
-# --- recurrence -----------------------------------------------------------------------------
-
-
-def test_daily_recurrence():
-    rule = {"kind": "daily", "days": [], "time": "08:00"}
-    day = date(2026, 3, 2)
-    assert broadcasts.next_occurrence(rule, local(day, 7), TZ) == local(day, 8)
-    assert broadcasts.next_occurrence(rule, local(day, 8), TZ) == local(day + timedelta(1), 8)
-
-
-def test_weekly_recurrence_on_chosen_days():
-    rule = {"kind": "weekly", "days": [0, 3], "time": "19:00"}  # Mondays and Thursdays
-    monday = date(2026, 3, 2)
-    thursday = monday + timedelta(days=3)
-    assert broadcasts.next_occurrence(rule, local(monday, 20), TZ) == local(thursday, 19)
-    nxt = broadcasts.next_occurrence(rule, local(thursday, 19), TZ)
-    assert nxt == local(monday + timedelta(days=7), 19)
-
-
-def test_monthly_recurrence_keeps_to_the_last_day_of_short_months():
-    rule = {"kind": "monthly", "days": [31], "time": "09:00"}
-    first = broadcasts.next_occurrence(rule, local(date(2026, 1, 31), 10), TZ)
-    assert first == local(date(2026, 2, 28), 9)
-    assert broadcasts.next_occurrence(rule, first, TZ) == local(date(2026, 3, 31), 9)
-    mid = {"kind": "monthly", "days": [15], "time": "09:00"}
-    assert broadcasts.next_occurrence(mid, local(date(2026, 2, 15), 9), TZ) == local(
-        date(2026, 3, 15), 9
-    )
-
-
-def test_recurrence_keeps_local_time_across_daylight_saving():
-    """Asia/Shanghai has no DST, but the rule is written generally: in New York, 08:00 on
-    Mondays is 13:00 UTC before the March change and 12:00 UTC after it."""
-    ny = ZoneInfo("America/New_York")
-    rule = {"kind": "weekly", "days": [0], "time": "08:00"}
-    before = broadcasts.next_occurrence(rule, datetime(2026, 3, 1, tzinfo=UTC), ny)
-    after = broadcasts.next_occurrence(rule, before, ny)
-    assert before == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
-    assert after == datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
-
-
-def test_bad_recurrence_is_refused():
-    for rule in (
-        {"kind": "hourly", "time": "08:00"},
-        {"kind": "daily", "time": "25:00"},
-        {"kind": "weekly", "days": [], "time": "08:00"},
-        {"kind": "monthly", "days": [0], "time": "08:00"},
-    ):
-        with pytest.raises(DomainError):
-            broadcasts.check_recurrence(rule)
 
 
 # --- audiences and who may address them ---------------------------------------------------

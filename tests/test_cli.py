@@ -29,6 +29,21 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+async def bot_run(tmp_path: Path, **extra: str) -> asyncio.subprocess.Process:
+    """`python -m bot run` in the background, on the database in `tmp_path`; its output
+    (both streams) is `proc.stdout`."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=_env(tmp_path, **extra),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
 def cli(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -144,16 +159,7 @@ def test_staff_add_a_units_dispatcher(tmp_path):
 
 async def test_run_without_token_starts_the_simulator_and_chats(tmp_path):
     """What `make run` does for a newcomer: migrate, load Taole, start, print the address."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=_env(tmp_path, SIMULATOR_PORT="0", DASHBOARD_PORT="0"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    proc = await bot_run(tmp_path, SIMULATOR_PORT="0", DASHBOARD_PORT="0")
     try:
         address = None
         async with asyncio.timeout(60):
@@ -222,16 +228,7 @@ def test_a_port_in_use_stops_with_one_line_naming_the_setting(tmp_path):
 async def test_an_idle_run_keeps_the_terminal_quiet(tmp_path):
     """The scheduler looks for due rows every 0.1 s here (50 times as often as by default);
     none of its runs may reach the terminal."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=_env(tmp_path, SIMULATOR_PORT="0", DASHBOARD_PORT="0", SCHEDULER_INTERVAL="0.1"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    proc = await bot_run(tmp_path, SIMULATOR_PORT="0", DASHBOARD_PORT="0", SCHEDULER_INTERVAL="0.1")
     try:
         async with asyncio.timeout(60):  # ready: the scheduler has started
             while b"scheduler started" not in (line := await proc.stdout.readline()):

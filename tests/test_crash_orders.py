@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.common import org_database
+from bench.conversation import FREE_CLINIC, HEALTH_AREA
 from models import Order, Region, Role, ServiceCategory, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
@@ -42,7 +43,6 @@ from tests.scheduler_harness import (
     notices_in_chat,
     wait_until,
 )
-from tests.test_e2e_orders import FREE_CLINIC, HEALTH_AREA
 
 SEED = int(os.environ.get("CRASH_SEED") or 8)
 KILLS = 5
@@ -60,7 +60,9 @@ ANSWER_WAIT = 8.0  # a person waits this long for an answer, then taps again
 STEP_PATIENCE = 30.0  # then gives up on the step and starts over from the menu
 ORDER_PATIENCE = 300.0  # a stuck bot, not a slow one: five restarts on a busy 2-core machine fit
 RECEIVED = "order number is "
-LOST_THREAD = "did not understand"  # the bot forgot the conversation: the menu is back
+# The bot forgot the conversation: the menu is back, and a tap is «did not understand» or,
+# for words that are no button of the menu, the question whether to pass them on as a need.
+LOST_THREAD = ("did not understand", "Shall we pass this on to the town?")
 APOLOGY = "something went wrong"
 STALE = "no longer valid"
 
@@ -145,7 +147,7 @@ class Resident:
             text = msg.text or ""
             if wanted in text:
                 return msg
-            if LOST_THREAD in text:
+            if any(lost in text for lost in LOST_THREAD):
                 raise Restart
         raise ExpectationFailed(f"no answer containing {wanted!r}")
 

@@ -30,17 +30,16 @@ from services import broadcasts, people
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 from simulator.state import ChatLog, StoredMessage
+from tests.flows import order_through_chat
 from tests.harness import TOKEN, BotEnv
 from tests.processes import logs, start_bot, stop
 from tests.scheduler_harness import (
     BOT_ID,
     bot_on,
-    bulk_people,
     notices_in_chat,
-    stations,
+    residents_of_the_town,
     wait_until,
 )
-from tests.test_e2e_orders import place_order as order_in_chat
 
 AUDIENCE = 300
 OFFICE_TG = 8_100_000
@@ -51,14 +50,8 @@ KILL_AT = AUDIENCE * 2 // 5  # notices delivered when the bot is killed
 async def _prepare(db_url: str, sim) -> list[int]:
     """The org, 400 residents and an office member; a notice to everyone, due now."""
     async with org_database(db_url) as sessionmaker:
-        places = await stations(sessionmaker)
-        town = places[0].parent_id
-        ids = await bulk_people(
-            sessionmaker,
-            sim,
-            range(OFFICE_TG + 1, OFFICE_TG + AUDIENCE),
-            [p.id for p in places],
-            town,
+        places, town, ids = await residents_of_the_town(
+            sessionmaker, sim, range(OFFICE_TG + 1, OFFICE_TG + AUDIENCE)
         )
         async with sessionmaker() as s:
             office = User(
@@ -232,7 +225,7 @@ async def test_a_reminder_due_while_the_bot_was_down_fires_once_after_start(db_u
         async with bot_on(sim, db_url, media) as env:
             leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
             resident = await env.person("Grandma Li")
-            number = await order_in_chat(resident)
+            number = await order_through_chat(resident)
             await leader.expect(contains=number)
         # The bot is down. Forty minutes pass: the acceptance nudge falls due meanwhile.
         engine = make_engine(db_url)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -75,12 +77,14 @@ async def _town(env, names: tuple[str, ...] = ENGLISH, lang: str = "en") -> Town
         done = await place_order(s, await user(grandma), clinic, description="量血压，看看腿")
         lroles, vroles = await roles_for(s, leader), await roles_for(s, vol)
         await orders.accept(s, done.id, leader, lroles)
-        await orders.assign(s, done.id, leader, lroles, [vol.id], *slot(-3))
+        await orders.assign(s, env.dp["ctx"], done.id, leader, lroles, [vol.id], *slot(-3))
         photos = []
         for n in (1, 2):
             (media / "inbox" / f"p{n}.jpg").write_bytes(TINY_JPEG)
             photos.append((f"file-{n}", f"uniq-{n}", f"inbox/p{n}.jpg"))
-        await orders.complete(s, done.id, vol, vroles, photos, {vol.id: Decimal(2)}, "血压正常")
+        await orders.complete(
+            s, env.dp["ctx"], done.id, vol, vroles, photos, {vol.id: Decimal(2)}, "血压正常"
+        )
         other = await place_order(s, await user(uncle), clinic, description="东街的订单")
         photo_ids = list(
             await s.scalars(select(Attachment.id).where(Attachment.order_id == done.id))
@@ -219,26 +223,25 @@ async def test_station_head_cannot_open_another_village(chromium, town):
 # --- over plain HTTP ----------------------------------------------------------------------
 
 
-async def _signed_in(url: str, link: str) -> aiohttp.ClientSession:
-    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with http.get(link) as page:
-        assert page.status == 200 and "sign-in" in await page.text()
-    async with http.post(link, allow_redirects=False) as signed:
-        assert signed.status == 303
-    return http
+@asynccontextmanager
+async def _signed_in(url: str, link: str) -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP session signed in to the dashboard with the sign-in `link`."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(link) as page:
+            assert page.status == 200 and "sign-in" in await page.text()
+        async with http.post(link, allow_redirects=False) as signed:
+            assert signed.status == 303
+        yield http
 
 
 async def test_links_expire_are_single_use_and_only_for_staff(town, bot_env):
     link = await _link(town.office)
-    http = await _signed_in(town.url, link)
-    try:
+    async with _signed_in(town.url, link) as http:
         async with http.get(town.url + "/") as page:
             assert page.status == 200
             assert page.headers["Referrer-Policy"] == "same-origin"
         async with http.post(link, allow_redirects=False) as reused:
             assert reused.status == 403
-    finally:
-        await http.close()
 
     # An expired link (issued 11 minutes ago) is refused, on the page and on the button.
     old = await _old_token(bot_env, town)
@@ -263,8 +266,7 @@ async def test_links_expire_are_single_use_and_only_for_staff(town, bot_env):
 
 
 async def test_station_head_scope_on_every_route(town):
-    http = await _signed_in(town.url, await _link(town.head))
-    try:
+    async with _signed_in(town.url, await _link(town.head)) as http:
         for path, status in [
             (f"/orders/{town.head_order_id}", 200),
             (f"/orders/{town.done_id}", 404),
@@ -274,6 +276,7 @@ async def test_station_head_scope_on_every_route(town):
             ("/chart/scorecard.png", 404),
             ("/volunteers", 200),
             ("/scorecard", 200),
+            ("/units", 404),
         ]:
             async with http.get(town.url + path) as resp:
                 assert resp.status == status, path
@@ -286,13 +289,10 @@ async def test_station_head_scope_on_every_route(town):
             assert resp.status == 200 and resp.headers["Content-Type"] == "application/zip"
             with zipfile.ZipFile(io.BytesIO(await resp.read())) as zf:
                 assert zf.namelist() == []  # the village's order has no photos
-    finally:
-        await http.close()
 
 
 async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
-    http = await _signed_in(town.url, await _link(town.office))
-    try:
+    async with _signed_in(town.url, await _link(town.office)) as http:
         async with http.get(f"{town.url}/media/{town.photo_ids[0]}") as resp:
             assert resp.status == 200 and await resp.read() == TINY_JPEG
         for path in (
@@ -301,11 +301,17 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
             f"/orders/{town.done_id}",
             "/volunteers",
             "/scorecard",
+            "/units",
             "/exports",
         ):
             async with http.get(town.url + path) as resp:
                 assert resp.status == 200, path
                 assert "Taole Town" in await resp.text()
+        async with http.get(town.url + "/units?p=y") as resp:
+            units = await resp.text()
+        # Both free-clinic orders were received by the health team's lead units, ranked.
+        assert '<span class="rank r1">1</span>' in units and "Town Health Centre" in units
+        assert 'id="platforms"' in units and "No platform" in units
         async with http.post(
             town.url + "/language", data={"locale": "zh_CN", "next": "/orders"}
         ) as resp:
@@ -315,8 +321,6 @@ async def test_office_sees_photos_and_pages_in_both_languages(town, bot_env):
         async with bot_env.sessionmaker() as s:
             order = await s.get(Order, town.done_id)
             assert order is not None
-    finally:
-        await http.close()
 
 
 # --- in Chinese, and on a phone ------------------------------------------------------------
@@ -354,6 +358,7 @@ def _pages(town: Town, *, office: bool) -> list[tuple[str, int]]:
         (f"/orders/{mine}", 200),
         ("/volunteers", 200),
         ("/scorecard", 200),
+        ("/units", 200 if office else 404),  # the unit scorecard is the town's
         ("/exports", 200),
         (f"/orders/{town.head_order_id if office else town.done_id}", 200 if office else 404),
         ("/orders/999999", 404),
@@ -384,7 +389,8 @@ async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
                     answer = await page.goto(zh_town.url + path)
                     assert answer is not None and answer.status == status, path
                     if status == 404:  # in the dashboard's layout, in the reader's language
-                        await expect(page.locator("header.top nav a")).to_have_count(5)
+                        tabs = 6 if office else 5  # a station head has no «站所考核» tab
+                        await expect(page.locator("header.top nav a")).to_have_count(tabs)
                         await expect(page.locator("#message")).to_contain_text("这里没有内容")
                     seen[path] = await page.title() + "\n" + await page.inner_text("body")
                 await page.click("#logout")
@@ -401,8 +407,7 @@ async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
 
 
 async def test_order_history_reads_as_chinese(chromium, zh_town):
-    http = await _signed_in(zh_town.url, await _link(zh_town.office))
-    try:
+    async with _signed_in(zh_town.url, await _link(zh_town.office)) as http:
         async with http.get(f"{zh_town.url}/orders/{zh_town.done_id}") as resp:
             text = await resp.text()
         for said in (
@@ -412,8 +417,6 @@ async def test_order_history_reads_as_chinese(chromium, zh_town):
         ):
             assert said in text, said
         assert "+00:00" not in text and "volunteer(s)" not in text
-    finally:
-        await http.close()
 
 
 async def test_every_page_fits_a_phone(chromium, zh_town, tmp_path):
@@ -444,9 +447,8 @@ async def test_every_page_fits_a_phone(chromium, zh_town, tmp_path):
 
 
 async def test_downloads_are_named_in_chinese_and_log_no_error(zh_town, caplog):
-    http = await _signed_in(zh_town.url, await _link(zh_town.office))
-    caplog.set_level(logging.INFO)
-    try:
+    async with _signed_in(zh_town.url, await _link(zh_town.office)) as http:
+        caplog.set_level(logging.INFO)
         for kind, name in (("archive.xlsx", "台账"), ("photos.zip", "照片")):
             async with http.get(f"{zh_town.url}/export/{kind}?p=y") as resp:
                 assert resp.status == 200
@@ -459,7 +461,5 @@ async def test_downloads_are_named_in_chinese_and_log_no_error(zh_town, caplog):
                 assert files and all(f.endswith(("-服务照片.jpg", "-下单照片.jpg")) for f in files)
         async with http.get(f"{zh_town.url}/export/archive.xlsx?p=y") as resp:
             assert resp.status == 200
-    finally:
-        await http.close()
     trouble = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert not trouble, [r.getMessage() for r in trouble]

@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 
 from bot.sender import RateLimits
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Role, User
-from simulator.driver import TINY_JPEG
 from simulator.limits import Limits
 from simulator.server import run_simulator
+from tests.flows import compose_notice, press_through
 from tests.scheduler_harness import (
     BOT_ID,
     bot_on,
@@ -26,19 +26,6 @@ from tests.scheduler_harness import (
 )
 
 log = logging.getLogger(__name__)
-
-
-async def compose(u, text: str, *, photo: bool = False):
-    """📢 Notices → ✍ New notice → the text; returns the next step's message."""
-    await u.tap("📢 Notices")
-    menu = await u.expect(contains="Notices to residents")
-    await u.press("✍ New notice", message=menu)
-    await u.expect(contains="Write the notice")
-    if photo:
-        await u.send_photo(TINY_JPEG, caption=text)
-    else:
-        await u.send(text)
-    return await u.expect()
 
 
 async def nothing_new_for(env, *people) -> None:
@@ -65,7 +52,7 @@ async def test_a_station_heads_notice_goes_out_after_the_office_approves(db_url,
         uncle = await env.person("Uncle Zhao")
         elsewhere = await env.person("Far Away", station="xijie")
 
-        villages = await compose(head, "Free health checks at the station on Friday morning")
+        villages = await compose_notice(head, "Free health checks at the station on Friday morning")
         assert "Which villages" in villages.text
         assert villages.buttons()[0] == "☑ Miaomiaohu Village"  # their only village, chosen
         await head.press("Next ➡", message=villages)
@@ -94,7 +81,7 @@ async def test_a_station_heads_notice_goes_out_after_the_office_approves(db_url,
         await nothing_new_for(env, elsewhere)
 
         # The same again; this time the office says no, and why.
-        villages = await compose(head, "Dance in the square tonight")
+        villages = await compose_notice(head, "Dance in the square tonight")
         await head.press("Next ➡", message=villages)
         await head.press("▶ Now", message=await head.expect_edit(villages.message_id))
         summary = await head.expect(contains="This is how it will look")
@@ -125,20 +112,18 @@ async def test_the_office_schedules_a_weekly_notice_then_cancels_it(db_url, tmp_
         bot_on(sim, db_url, tmp_path / "media") as env,
     ):
         office = await env.person("Office Wu", role=Role.OFFICE)
-        audience = await compose(office, "Policy talk at the institute")
+        audience = await compose_notice(office, "Policy talk at the institute")
         assert "Who should get it" in audience.text
-        await office.press("All volunteers", message=audience)
-        when = await office.expect_edit(audience.message_id)
-        await office.press("🔁 Repeat", message=when)
-        how = await office.expect_edit(audience.message_id)
-        await office.press("Every week", message=how)
-        days = await office.expect_edit(audience.message_id)
-        await office.press("☐ Mon", message=days)
-        days = await office.expect_edit(audience.message_id)
-        await office.press("☐ Wed", message=days)
-        days = await office.expect_edit(audience.message_id)
-        await office.press("Next ➡", message=days)
-        at = await office.expect_edit(audience.message_id)
+        at = await press_through(
+            office,
+            audience,
+            "All volunteers",
+            "🔁 Repeat",
+            "Every week",
+            "☐ Mon",
+            "☐ Wed",
+            "Next ➡",
+        )
         assert "what time" in at.text
         await office.send("7:5")
         await office.expect(contains="like 09:30")
@@ -170,7 +155,7 @@ async def test_a_photo_notice_on_a_date_and_time(db_url, tmp_path):
     ):
         office = await env.person("Office Wu", role=Role.OFFICE)
         grandma = await env.person("Grandma Li", station="dongyuan")
-        audience = await compose(office, "The new clinic opens", photo=True)
+        audience = await compose_notice(office, "The new clinic opens", photo=True)
         await office.press("Everyone", message=audience)
         when = await office.expect_edit(audience.message_id)
         await office.press("📅 On a date and time", message=when)
@@ -234,7 +219,7 @@ async def test_broadcast_to_2000_people_within_telegrams_limits(db_url, tmp_path
 
         await wait_until(lambda: marked(), 10)
 
-        audience = await compose(office, "Village meeting on Sunday at 9 in the square")
+        audience = await compose_notice(office, "Village meeting on Sunday at 9 in the square")
         await office.press("Everyone", message=audience)
         when = await office.expect_edit(audience.message_id)
         await office.press("▶ Now", message=when)
@@ -280,7 +265,7 @@ async def test_broadcast_to_2000_people_within_telegrams_limits(db_url, tmp_path
         assert rate > 20
 
         # The next notice, to the small village: the five are skipped, not tried.
-        audience = await compose(office, "Water will be off on Tuesday")
+        audience = await compose_notice(office, "Water will be off on Tuesday")
         await office.press("Villages…", message=audience)
         pick = await office.expect_edit(audience.message_id)
         await office.press(f"☐ {small.name_en}", message=pick)

@@ -10,17 +10,21 @@ and queued nothing of the kind), never from waiting a while.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bench.conversation import HEALTH_AREA, place_order_rest
 from models import Order, OutboxMessage, OutboxStatus, ReminderKind, Role
 from scheduler import ManualClock, TickResult
 from services.outbox import NoticeKind
 from simulator.limits import Limits
-from simulator.server import run_simulator
+from simulator.server import Simulator, run_simulator
+from tests.flows import accept_order, assign_volunteer, compose_notice, order_through_chat
+from tests.harness import BotEnv
 from tests.scheduler_harness import advance_to, bot_on, notices_in_chat
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -37,37 +41,31 @@ def fired(result: TickResult, kind: ReminderKind) -> int:
     return sum(f.notices for f in result.fired if f.kind == kind)
 
 
-async def order_a_free_clinic(u, need: str = "Please check my blood pressure") -> str:
-    """The resident walks the ordering conversation; returns the order number."""
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    return await place_order_rest(u, area=HEALTH_AREA, need=need, day="Tomorrow")
+@asynccontextmanager
+async def bot_at(
+    db_url: str, tmp_path: Path, at: datetime
+) -> AsyncIterator[tuple[Simulator, BotEnv]]:
+    """The simulator, and the real bot with its scheduler on a ManualClock set to `at`, with
+    the quiet hours it ships with."""
+    async with (
+        run_simulator(limits=Limits(private_burst=50)) as sim,
+        bot_on(sim, db_url, tmp_path / "media", clock=ManualClock(at=at), **QUIET) as env,
+    ):
+        yield sim, env
 
 
 async def test_the_volunteer_is_reminded_the_evening_before_and_an_hour_before(db_url, tmp_path):
-    clock = ManualClock(at=local(10, 9))
-    async with (
-        run_simulator(limits=Limits(private_burst=50)) as sim,
-        bot_on(sim, db_url, tmp_path / "media", clock=clock, **QUIET) as env,
-    ):
+    async with bot_at(db_url, tmp_path, local(10, 9)) as (sim, env):
         leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
         nurse = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
         grandma = await env.person("Grandma Li")
 
-        number = await order_a_free_clinic(grandma)
+        number = await order_through_chat(grandma)
         card = await leader.expect(contains=number)
         assert "When: 03-11, Morning" in card.text  # "Tomorrow", by the bot's clock
-        await leader.press("✅ Accept", message=card)
-        accepted = await leader.expect_edit(card.message_id)
-        await leader.press("👥 Assign volunteers", message=accepted)
-        roster = await leader.expect(contains="Who will go")
-        await leader.press("☐ Nurse Wang", message=roster)
-        roster = await leader.expect_edit(roster.message_id)
-        await leader.press("Next ➡", message=roster)
-        slots = await leader.expect(contains="When will they go")
-        assert slots.buttons()[:2] == ["3/10 Morning", "3/10 Afternoon"]  # the bot's today
-        await leader.press("3/11 Morning", message=slots)
-        await leader.expect(contains="The volunteers and the resident have been told")
+        accepted = await accept_order(leader, card)
+        offered = await assign_volunteer(leader, accepted, "Nurse Wang", slot="3/11 Morning")
+        assert offered[:2] == ["3/10 Morning", "3/10 Afternoon"]  # the bot's today
         await nurse.expect(contains="new task")
 
         assert fired(await advance_to(env, local(10, 18, 59)), ReminderKind.VOLUNTEER_EVENING) == 0
@@ -91,17 +89,13 @@ async def test_the_volunteer_is_reminded_the_evening_before_and_an_hour_before(d
 
 
 async def test_an_order_nobody_accepts_is_nudged_then_escalated_and_passed_on(db_url, tmp_path):
-    clock = ManualClock(at=local(10, 9))
-    async with (
-        run_simulator(limits=Limits(private_burst=50)) as sim,
-        bot_on(sim, db_url, tmp_path / "media", clock=clock, **QUIET) as env,
-    ):
+    async with bot_at(db_url, tmp_path, local(10, 9)) as (sim, env):
         leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
         head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
         office = await env.person("Office Wu", role=Role.OFFICE)
         grandma = await env.person("Grandma Li")
 
-        number = await order_a_free_clinic(grandma)
+        number = await order_through_chat(grandma)
         card = await leader.expect(contains=number)
         await head.expect(contains="A new order from your village")
 
@@ -160,11 +154,7 @@ async def held_back(env) -> Counter[str]:
 
 
 async def test_quiet_hours_hold_a_notice_until_seven_while_urgent_ones_go_at_once(db_url, tmp_path):
-    clock = ManualClock(at=local(10, 21, 30))
-    async with (
-        run_simulator(limits=Limits(private_burst=50)) as sim,
-        bot_on(sim, db_url, tmp_path / "media", clock=clock, **QUIET) as env,
-    ):
+    async with bot_at(db_url, tmp_path, local(10, 21, 30)) as (sim, env):
         leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
         head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
         office = await env.person("Office Wu", role=Role.OFFICE)
@@ -173,12 +163,9 @@ async def test_quiet_hours_hold_a_notice_until_seven_while_urgent_ones_go_at_onc
 
         # 21:30: the office schedules a notice for 22:00 tonight; the bot says when it will
         # really go out.
-        await office.tap("📢 Notices")
-        menu = await office.expect(contains="Notices to residents")
-        await office.press("✍ New notice", message=menu)
-        await office.expect(contains="Write the notice")
-        await office.send("Free haircuts at the station tomorrow morning")
-        audience = await office.expect(contains="Who should get it")
+        audience = await compose_notice(
+            office, "Free haircuts at the station tomorrow morning", reply="Who should get it"
+        )
         await office.press("Everyone", message=audience)
         when = await office.expect_edit(audience.message_id)
         await office.press("📅 On a date and time", message=when)
@@ -197,7 +184,7 @@ async def test_quiet_hours_hold_a_notice_until_seven_while_urgent_ones_go_at_onc
         # your village" wait.
         ran = await advance_to(env, local(10, 22))
         assert [r.queued for r in ran.runs] == [5]
-        uncles = await order_a_free_clinic(uncle, need="My knee hurts")
+        uncles = await order_through_chat(uncle, need="My knee hurts")
         await leader.expect(contains=uncles)
         assert await held_back(env) == {NoticeKind.BROADCAST: 5, NoticeKind.ORDER_INFO: 1}
 
@@ -220,7 +207,7 @@ async def test_quiet_hours_hold_a_notice_until_seven_while_urgent_ones_go_at_onc
 
         # 06:59: Grandma Li, up early, orders too: her card goes at once; the rest still wait.
         await advance_to(env, local(11, 6, 59))
-        grandmas = await order_a_free_clinic(grandma)
+        grandmas = await order_through_chat(grandma)
         await leader.expect(contains=grandmas)
         waiting = await held_back(env)
         assert waiting[NoticeKind.BROADCAST] == 5 and waiting[NoticeKind.ORDER_INFO] == 2

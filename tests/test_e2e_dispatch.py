@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bench.conversation import place_order_rest
-from models import Order, OrderEvent, OrderStatus, Role, ServiceCategory, Unit, User
+from models import OrderEvent, OrderStatus, Role, ServiceCategory, Unit, User
 from services import orders, people
 from tests.factories import roles_for
+from tests.flows import order_by_number, order_through_chat
 from views.dispatch import DispatchTo, ReplyToResident, TriageArea
 
 POLICY_AREA, POLICY_TALK = "Policies explained", "Benefit policies explained"
@@ -24,13 +24,6 @@ async def appoint_dispatcher(env, sim_user, unit_code: str) -> None:
         unit = await s.scalar(select(Unit).where(Unit.code == f"taole.{unit_code}"))
         await people.appoint(s, user, Role.DISPATCHER, unit=unit)
         await s.commit()
-
-
-async def order_by_number(env, number: str) -> Order:
-    async with env.sessionmaker() as s:
-        order = await s.scalar(select(Order).where(Order.number == number))
-        assert order is not None
-        return order
 
 
 async def event_kinds(env, order_id: int) -> list[str]:
@@ -52,10 +45,12 @@ async def test_the_unit_dispatches_and_the_team_accepts(bot_env):
     await appoint_dispatcher(env, tian, "health_centre")
     resident = await env.person("Grandpa Ma", station="dongjie", phone="+8613911112222")
 
-    await resident.tap("🙋 Request a service")
-    await resident.expect(contains="What kind of help")
-    number = await place_order_rest(
-        resident, area=POLICY_AREA, category=POLICY_TALK, need="Explain the new pension rules"
+    number = await order_through_chat(
+        resident,
+        area=POLICY_AREA,
+        category=POLICY_TALK,
+        need="Explain the new pension rules",
+        day="This week",
     )
     order = await order_by_number(env, number)
     assert (order.status, order.handler_kind, order.team_id) == (OrderStatus.NEW, "unit", None)
@@ -90,6 +85,9 @@ async def test_the_unit_dispatches_and_the_team_accepts(bot_env):
     done = await zheng.expect_edit(card.message_id)
     assert f"Dispatched to {LAW_TEAM} by Zheng" in done.text
     assert done.buttons() == []
+    # the other dispatcher's card loses its buttons too: nobody dispatches it twice
+    closed = await zheng2.expect_edit(zh_card.message_id)
+    assert closed.buttons() == [] and "已经转交" in closed.text
 
     offered = await law_leader.expect(contains=number)
     await law_leader.press("✅ Accept", message=offered)
@@ -118,8 +116,12 @@ async def test_the_office_triages_a_need_and_answers_another(bot_env):
             preferred_slot="any",
             max_open=100,
         )
-        leak = await orders.create_order(s, description="My water pipe is leaking", **kwargs)
-        question = await orders.create_order(s, description="How do I apply for aid?", **kwargs)
+        leak = await orders.create_order(
+            s, env.dp["ctx"], description="My water pipe is leaking", **kwargs
+        )
+        question = await orders.create_order(
+            s, env.dp["ctx"], description="How do I apply for aid?", **kwargs
+        )
         repair = await s.scalar(
             select(ServiceCategory).where(ServiceCategory.code == "taole.home_repair")
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Assignment, AssignmentStatus, OrderEvent, OrderStatus, Role
-from tests.test_e2e_orders import order_by_number, place_order
+from tests.flows import accept_order, assign_volunteer, order_by_number, order_through_chat
 from views.orders import AssignVolunteer, DeclineReason, DeclineWhy, TransferTo
 
 
@@ -16,7 +16,7 @@ async def test_a_tapped_decline_reason_is_recorded_and_the_order_moves_on(bot_en
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
     resident = await env.person("Grandma Li")
-    number = await place_order(resident)
+    number = await order_through_chat(resident)
     card = await leader.expect(contains=number)
     await leader.press("❌ Decline", message=card)
     reasons = await leader.expect(contains="Why can't your team")
@@ -39,7 +39,7 @@ async def test_a_reason_button_of_another_order_declines_nothing(bot_env):
     env = bot_env
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     resident = await env.person("Grandma Li")
-    number = await place_order(resident)
+    number = await order_through_chat(resident)
     card = await leader.expect(contains=number)
     order = await order_by_number(env, number)
     await leader.press("❌ Decline", message=card)
@@ -57,12 +57,11 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     resident = await env.person("Grandma Li")
-    number = await place_order(resident)
+    number = await order_through_chat(resident)
     card = await leader.expect(contains=number)
     order = await order_by_number(env, number)
     law = await env.team("law")
-    await leader.press("✅ Accept", message=card)
-    accepted = await leader.expect_edit(card.message_id)
+    accepted = await accept_order(leader, card)
     await leader.press("👥 Assign volunteers", message=accepted)
     roster = await leader.expect(contains="Who will go")
     for old in (
@@ -75,13 +74,14 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     ):
         await leader.press_data(roster, old)
         assert "no longer valid" in (await leader.callback_answer()).text, old
-    # a well-formed transfer button still needs the order in hand when the reason comes
+    # a well-formed transfer button needs the order in hand when pressed: no reason is asked
     await resident.press_data(
         (await resident.history())[-1], TransferTo(order_id=order.id, team_id=law.id).pack()
     )
-    await resident.expect(contains="why this team")
-    await resident.send("I would rather have a lawyer")
-    await resident.expect(contains="not for you")
+    refused = await resident.callback_answer()
+    assert refused.show_alert and "not your team's order" in refused.text
+    await resident.send("I would rather have a lawyer")  # not taken as a reason
+    await resident.expect(contains="Shall we pass this on")
     order = await order_by_number(env, number)
     assert order.status == OrderStatus.ACCEPTED
     assert order.team_id == (await env.team("health")).id
@@ -93,17 +93,9 @@ async def test_a_volunteer_who_cant_make_it_is_released_and_the_leader_told(bot_
     vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     other = await env.person("Nurse Zhao", role=Role.VOLUNTEER, team="health")
     resident = await env.person("Grandma Li")
-    number = await place_order(resident)
+    number = await order_through_chat(resident)
     card = await leader.expect(contains=number)
-    await leader.press("✅ Accept", message=card)
-    accepted = await leader.expect_edit(card.message_id)
-    await leader.press("👥 Assign volunteers", message=accepted)
-    roster = await leader.expect(contains="Who will go")
-    await leader.press("☐ Nurse Wang", message=roster)
-    await leader.press("Next ➡", message=await leader.expect_edit(roster.message_id))
-    slots = await leader.expect(contains="When will they go")
-    await leader.press(slots.buttons()[0], message=slots)
-    await leader.expect(contains="have been told")
+    await assign_volunteer(leader, await accept_order(leader, card), "Nurse Wang")
     task = await vol.expect(contains="new task")
     # someone not sent cannot give the task up, nor record it done
     mine = (await other.history())[-1]

@@ -40,6 +40,7 @@ async def test_a_station_heads_menu_is_grouped_and_everything_stays_reachable(bo
         "➕ Add a volunteer",
         "🗓 Activities",
         "👤 Me",
+        "👥 Residents",
         "🎯 KPIs",
         "📊 Reports",
         "🌐 Language",

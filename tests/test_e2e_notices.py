@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
-from bench.conversation import place_order_rest
 from bot.app import build_i18n
 from bot.notices import make_renderer
 from models import OutboxMessage, OutboxStatus, Role, User
@@ -19,10 +18,17 @@ from services import broadcasts, people
 from services.outbox import NoticeKind
 from services.people import roles_of
 from services.points import LOCAL_TZ
-from simulator.driver import TINY_JPEG
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
 from tests.factories import make_cast, make_user, roles_for
+from tests.flows import (
+    accept_order,
+    assign_volunteer,
+    compose_notice,
+    order_through_chat,
+    press_through,
+    serve_task,
+)
 from tests.scheduler_harness import BOT_ID, bot_on, wait_until
 
 SUNDAY = date(2026, 3, 1)  # the notices are written on a Sunday; Monday 2 March is their day
@@ -70,30 +76,10 @@ async def test_a_rating_of_one_alerts_the_village_head_and_the_office_only(bot_e
     neighbour = await env.person("Uncle Zhao")
     resident = await env.person("Grandma Li")
 
-    await resident.tap("🙋 Request a service")
-    await resident.expect(contains="What kind of help")
-    number = await place_order_rest(resident, day="Tomorrow")
+    number = await order_through_chat(resident, need="Cannot walk to the clinic")
     card = await leader.expect(contains=number)
-    await leader.press("✅ Accept", message=card)
-    accepted = await leader.expect_edit(card.message_id)
-    await leader.press("👥 Assign volunteers", message=accepted)
-    roster = await leader.expect(contains="Who will go")
-    await leader.press("☐ Nurse Wang", message=roster)
-    await leader.press("Next ➡", message=await leader.expect_edit(roster.message_id))
-    slots = await leader.expect(contains="When will they go")
-    await leader.press(slots.buttons()[0], message=slots)
-    task = await vol.expect(contains="new task")
-    await vol.press("▶ Start", message=task)
-    await vol.press("✔ Done", message=await vol.expect_edit(task.message_id))
-    await vol.expect(contains="photos")
-    await vol.send_photo(TINY_JPEG)
-    await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
-    await vol.expect(contains="How many hours")
-    await vol.tap("2")
-    await vol.expect(contains="short note")
-    await vol.send("Measured, all fine")
-    await vol.expect(contains="recorded as done")
+    await assign_volunteer(leader, await accept_order(leader, card), "Nurse Wang")
+    await serve_task(vol, hours="2", note="Measured, all fine")
 
     rate = await resident.expect(contains="How was the service")
     await resident.press("⭐", message=rate)
@@ -257,17 +243,11 @@ async def test_the_delivery_report_names_who_blocked_the_bot_and_who_it_failed(d
             s.add(ghost)
             await s.commit()
 
-        await office.tap("📢 Notices")
-        menu = await office.expect(contains="Notices to residents")
-        await office.press("✍ New notice", message=menu)
-        await office.expect(contains="Write the notice")
-        await office.send("The well is closed for cleaning on Saturday")
-        audience = await office.expect(contains="Who should get it")
-        await office.press("Villages…", message=audience)
-        pick = await office.expect_edit(audience.message_id)
-        await office.press("☐ Miaomiaohu Village", message=pick)
-        await office.press("Next ➡", message=await office.expect_edit(audience.message_id))
-        await office.press("▶ Now", message=await office.expect_edit(audience.message_id))
+        audience = await compose_notice(
+            office, "The well is closed for cleaning on Saturday", reply="Who should get it"
+        )
+        when = await press_through(office, audience, "Villages…", "☐ Miaomiaohu Village", "Next ➡")
+        await office.press("▶ Now", message=when)
         summary = await office.expect(contains="This is how it will look")
         await office.press("✅ Send", message=summary)
 

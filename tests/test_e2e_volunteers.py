@@ -25,8 +25,15 @@ from models import (
 from scheduler import ManualClock
 from services import activities, kpi
 from simulator.driver import TINY_JPEG
+from tests.factories import CTX
+from tests.flows import (
+    accept_order,
+    assign_volunteer,
+    confirm_hours,
+    order_through_chat,
+    serve_task,
+)
 from tests.harness import from_menu
-from tests.test_e2e_orders import place_order
 
 PLACE = (38.80, 106.60)
 IN_MAY = datetime(2027, 5, 14, 2, 0, tzinfo=UTC)  # 10:00 in Taole, a third of the year gone
@@ -88,34 +95,13 @@ async def test_join_a_team_serve_an_order_and_see_hours_in_me(fast_env, year):
 
     # a real order: the leader assigns the new volunteer, who serves it
     resident = await env.person("Grandma Li")
-    number = await place_order(resident)
+    number = await order_through_chat(resident)
     order_card = await leader.expect(contains=number)
-    await leader.press("✅ Accept", message=order_card)
-    accepted = await leader.expect_edit(order_card.message_id)
-    await leader.press("👥 Assign volunteers", message=accepted)
-    roster = await leader.expect(contains="Who will go")
-    await leader.press("☐ Wang Fang", message=roster)
-    roster = await leader.expect_edit(roster.message_id)
-    await leader.press("Next ➡", message=roster)
-    slots = await leader.expect(contains="When will they go")
-    await leader.press(slots.buttons()[1], message=slots)
-    await leader.expect(contains="have been told")
+    accepted = await accept_order(leader, order_card)
+    await assign_volunteer(leader, accepted, "Wang Fang", slot=1)
 
-    task = await fang.expect(contains="new task")
-    await fang.press("▶ Start", message=task)
-    await fang.press("✔ Done", message=await fang.expect_edit(task.message_id))
-    await fang.expect(contains="photos")
-    await fang.send_photo(TINY_JPEG)
-    await fang.expect(contains="Photo 1")
-    await fang.tap("✅")
-    await fang.expect(contains="How many hours did Wang Fang")
-    await fang.tap("3")
-    await fang.expect(contains="short note")
-    await fang.tap("Skip")
-    await fang.expect(contains="recorded as done")
-    confirm = await leader.expect(contains="Reported hours")
-    await leader.press("✅ Confirm hours", message=confirm)
-    assert "confirmed" in (await leader.callback_answer()).text
+    await serve_task(fang, hours="3", note=None)
+    await confirm_hours(leader)
 
     await fang.send("/me")
     me = await fang.expect(contains="Hours in")
@@ -179,6 +165,9 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     await head.expect(contains="What time does it start")
     await head.tap("09:00")
     await head.expect(contains="How many hours")
+    for wrong in ("NaN", "13"):
+        await head.send(wrong)
+        await head.expect(contains="between 0.5 and 12")
     await head.tap("2")
     await head.expect(contains="How many places")
     await head.send("2")
@@ -215,7 +204,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
         hour = await s.scalar(
             select(Reminder).where(Reminder.activity_id == activity.id, Reminder.note == "hour")
         )
-        assert await activities.fire_activity_reminder(s, hour, hour.due_at) == 3
+        assert await activities.fire_activity_reminder(s, CTX, hour, hour.due_at) == 3
         await s.commit()
     env.sender.poke()
     for person in (zhou, sun):
@@ -274,6 +263,8 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     sheet = await head.expect(contains="3 of 3 checked in")
     await head.press("✅ Finish and record hours", message=sheet)
     await head.expect(contains="planned for 2 h")
+    await head.send("NaN")
+    await head.expect(contains="between 0.5 and 24")
     await head.tap("2")
     await head.expect(contains="hours for 3 people are in the ledger")
     for person in (li, zhou, sun):

@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from models import Assignment, OrderEvent, OrderStatus, Role
@@ -16,17 +15,10 @@ from services import orders
 from services.orders.event_text import describe
 from services.people import dismiss
 from services.points import DEFAULT_RULES
-from tests.factories import Cast, advance_to, make_cast, place_order, roles_for, slot
+from tests.factories import CTX, Cast, advance_to, place_order, roles_for, slot
 
 TZ = ZoneInfo("Asia/Shanghai")
 LATIN = re.compile(r"[A-Za-z]+")
-
-
-@pytest.fixture
-async def cast(session) -> Cast:
-    c = await make_cast(session)
-    await session.commit()
-    return c
 
 
 async def _every_note(session, cast: Cast) -> list[OrderEvent]:
@@ -35,12 +27,14 @@ async def _every_note(session, cast: Cast) -> list[OrderEvent]:
     # Declined down the candidates to nobody, then handed to a team by the office.
     a = await place_order(session, c.resident, org.clinic)
     await orders.decline(
-        session, a.id, c.health_leader, await roles_for(session, c.health_leader), "人手不够"
+        session, CTX, a.id, c.health_leader, await roles_for(session, c.health_leader), "人手不够"
     )
-    await orders.decline(session, a.id, c.east_head, await roles_for(session, c.east_head), "不会")
+    await orders.decline(
+        session, CTX, a.id, c.east_head, await roles_for(session, c.east_head), "不会"
+    )
     office = await roles_for(session, c.office)
-    await orders.decline(session, a.id, c.office, office, "都忙")
-    await orders.transfer(session, a.id, c.office, office, org.law.id, "是法律问题")
+    await orders.decline(session, CTX, a.id, c.office, office, "都忙")
+    await orders.transfer(session, CTX, a.id, c.office, office, org.law.id, "是法律问题")
     # Placed by the station head for a neighbour; done, hours confirmed, rated with a word.
     b = await place_order(session, c.neighbour, org.clinic, placed_by=c.east_head)
     await advance_to(session, c, b.id, OrderStatus.DONE)
@@ -51,7 +45,7 @@ async def _every_note(session, cast: Cast) -> list[OrderEvent]:
     d = await place_order(session, c.resident, org.clinic)
     await orders.accept(session, d.id, c.health_leader, lroles)
     vols = [c.health_vol.id, c.health_vol2.id]
-    await orders.assign(session, d.id, c.health_leader, lroles, vols, *slot(-3))
+    await orders.assign(session, CTX, d.id, c.health_leader, lroles, vols, *slot(-3))
     gone = await session.scalar(
         select(Assignment).where(
             Assignment.order_id == d.id, Assignment.volunteer_id == c.health_vol2.id
@@ -61,10 +55,10 @@ async def _every_note(session, cast: Cast) -> list[OrderEvent]:
     vroles = await roles_for(session, c.health_vol)
     photos = [("f", "u", "data/media/1.jpg")]
     hours = {c.health_vol.id: Decimal(2)}
-    await orders.complete(session, d.id, c.health_vol, vroles, photos, hours, None)
+    await orders.complete(session, CTX, d.id, c.health_vol, vroles, photos, hours, None)
     # Not accepted in time; cancelled with a reason.
     e = await place_order(session, c.west_resident, org.clinic)
-    await orders.time_out(session, e.id, version=e.version)
+    await orders.time_out(session, CTX, e.id, version=e.version)
     rroles = await roles_for(session, c.west_resident)
     await orders.cancel(session, e.id, c.west_resident, rroles, "不需要了")
     # Nobody at all can take it.

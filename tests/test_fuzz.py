@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from models import Order, OrderEvent, OrderStatus, Role
 from simulator.driver import SimulatorError
+from tests.flows import order_through_chat
 from tests.harness import running_bot
-from tests.test_e2e_orders import place_order
 
 COMMANDS = [
     "/start",
@@ -163,7 +163,7 @@ async def fuzz_env(db_url, tmp_path):
     async with running_bot(db_url, tmp_path / "media", flood_limit=10_000) as env:
         await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
         # an order to aim at: forged buttons name order 1, whose history must stay sound
-        await place_order(await env.person("Grandma Li"))
+        await order_through_chat(await env.person("Grandma Li"))
         yield env
 
 

@@ -66,6 +66,13 @@ def test_nothing_but_bot_imports_handlers():
     assert wrong == []
 
 
+def test_handlers_import_nothing_from_bot():
+    # What a handler needs of the wiring (settings, ctx, the media store) arrives as
+    # middleware data; bot/ assembles the handlers, never the other way round.
+    wrong = [e for e in _edges("handlers") if _into(e[2], "bot")]
+    assert wrong == []
+
+
 def test_services_and_models_import_no_views_or_aiogram():
     wrong = [
         edge

@@ -207,8 +207,8 @@ async def test_monthly_nudge_goes_to_volunteers_projected_to_fall_short(session)
 
 
 def test_projection_and_elapsed_fraction():
-    assert kpi.elapsed_fraction(2026, YEAR_START - timedelta(seconds=1)) == 0.0
-    assert kpi.elapsed_fraction(2026, YEAR_START + timedelta(days=365)) == 1.0
+    assert kpi.elapsed_fraction(2026, YEAR_START - timedelta(seconds=1), tz=LOCAL_TZ) == 0.0
+    assert kpi.elapsed_fraction(2026, YEAR_START + timedelta(days=365), tz=LOCAL_TZ) == 1.0
     assert kpi.project(Decimal(3), 0.25) == Decimal(12)
     assert kpi.project(Decimal(3), 0.0) == Decimal(0)
 
@@ -222,7 +222,7 @@ async def test_the_last_evening_of_the_year_and_the_first_morning_of_the_next(se
     first_morning = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 07:30 on 1 Jan 2027 there
     mid_january = datetime(2027, 1, 15, 2, 0, tzinfo=UTC)
 
-    report = await kpi.kpi_report(session, _org.town.id, year=2026, now=last_evening)
+    report = await kpi.kpi_report(session, _org.town.id, year=2026, now=last_evening, tz=LOCAL_TZ)
     assert 0.999 < report.elapsed < 1
     by_name = {x.name: x for x in report.people}
     assert by_name["甲"].projected == Decimal("6.00")  # 6 h at 99.9% of the year
@@ -242,6 +242,6 @@ async def test_the_last_evening_of_the_year_and_the_first_morning_of_the_next(se
     )
     assert keys == {f"kpi:2026-12:{p[n].id}" for n in ("甲", "乙", "戊", "己", "庚")}
     # in 2027 nobody has any hours yet: a fortnight in, the projection is still zero
-    january = await kpi.kpi_report(session, _org.town.id, year=2027, now=mid_january)
+    january = await kpi.kpi_report(session, _org.town.id, year=2027, now=mid_january, tz=LOCAL_TZ)
     assert 14 / 365 < january.elapsed < 15 / 365
     assert {x.projected for x in january.people} == {Decimal("0.00")}

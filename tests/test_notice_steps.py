@@ -8,6 +8,7 @@ from handlers.broadcast.states import NoticeForm, next_step, previous_step
 from models import Role
 from simulator.limits import Limits
 from simulator.server import run_simulator
+from tests.flows import compose_notice
 from tests.scheduler_harness import bot_on
 
 
@@ -46,12 +47,7 @@ async def test_back_and_an_unexpected_answer_in_the_chat(db_url, tmp_path):
         bot_on(sim, db_url, tmp_path / "media") as env,
     ):
         office = await env.person("Office Wu", role=Role.OFFICE)
-        await office.tap("📢 Notices")
-        menu = await office.expect(contains="Notices to residents")
-        await office.press("✍ New notice", message=menu)
-        await office.expect(contains="Write the notice")
-        await office.send("Policy talk on Friday")
-        audience = await office.expect(contains="Who should get it")
+        audience = await compose_notice(office, "Policy talk on Friday", reply="Who should get it")
 
         await office.send("everyone please")  # words where a button was asked
         await office.expect(contains="tap one of the buttons above")

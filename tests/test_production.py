@@ -26,10 +26,10 @@ from services import people
 from simulator.driver import Driver, SimUser
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
+from tests.flows import order_through_chat
 from tests.harness import TOKEN
 from tests.processes import free_port, logs, start_bot, stop
-from tests.scheduler_harness import bulk_people, notices_in_chat, stations, wait_until
-from tests.test_e2e_orders import place_order
+from tests.scheduler_harness import notices_in_chat, residents_of_the_town, wait_until
 from tests.test_webhook import scraped
 
 pytestmark = pytest.mark.slow
@@ -44,14 +44,8 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 async def _prepare(db_url: str, sim: Simulator) -> list[int]:
     """The org, the health team's leader and registered residents (English speakers)."""
     async with org_database(db_url) as sessionmaker:
-        places = await stations(sessionmaker)
-        town = places[0].parent_id
-        ids = await bulk_people(
-            sessionmaker,
-            sim,
-            [*range(RESIDENT_TG, RESIDENT_TG + RESIDENTS + 1), LEADER_TG],
-            [p.id for p in places],
-            town,
+        places, _town, ids = await residents_of_the_town(
+            sessionmaker, sim, [*range(RESIDENT_TG, RESIDENT_TG + RESIDENTS + 1), LEADER_TG]
         )
         async with sessionmaker() as s:
             leader = await s.scalar(select(User).where(User.tg_id == LEADER_TG))
@@ -67,7 +61,7 @@ async def _order(driver: Driver, tg_id: int) -> str:
     u: SimUser = await driver.user(f"Resident {tg_id}", user_id=tg_id, language_code="en")
     await u.send("/start")
     await u.expect(contains="Hello")
-    return await place_order(u, need=f"Blood pressure check for {tg_id}")
+    return await order_through_chat(u, need=f"Blood pressure check for {tg_id}")
 
 
 async def _ready(tmp_path: Path, workers: int, timeout: float = 60) -> None:

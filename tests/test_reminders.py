@@ -24,7 +24,7 @@ from services import orders, reminders
 from services.orders import sla
 from services.outbox import NoticeKind
 from services.points import LOCAL_TZ
-from tests.factories import advance_to, make_cast, place_order, roles_for
+from tests.factories import CTX, advance_to, place_order, roles_for
 
 TZ = LOCAL_TZ
 # The day these tests run on, whatever the machine's date: the bot's clock stands at 10:00 on
@@ -54,22 +54,15 @@ def clock():
 
 
 @pytest.fixture
-async def cast(session):
-    c = await make_cast(session)
-    await session.commit()
-    return c
-
-
-@pytest.fixture
 def jobs(sessionmaker):
-    return Jobs(sessionmaker, tz=TZ, handlers=dict(ORDER_KINDS), worker="test")
+    return Jobs(sessionmaker, ctx=CTX, handlers=dict(ORDER_KINDS), worker="test")
 
 
 @pytest.fixture
 def calendar_jobs(sessionmaker):
     kinds = (ReminderKind.LEADER_DIGEST, ReminderKind.OFFICE_WEEKLY)
     return Jobs(
-        sessionmaker, tz=TZ, handlers={k: reminders.HANDLERS[k] for k in kinds}, worker="test"
+        sessionmaker, ctx=CTX, handlers={k: reminders.HANDLERS[k] for k in kinds}, worker="test"
     )
 
 
@@ -175,6 +168,7 @@ async def test_a_decline_restarts_the_clock_for_the_next_candidate(
     clock.advance(minutes=10)  # ten minutes later the leader declines
     await orders.decline(
         session,
+        CTX,
         order.id,
         cast.health_leader,
         await roles_for(session, cast.health_leader),
@@ -191,7 +185,7 @@ async def test_a_decline_restarts_the_clock_for_the_next_candidate(
 async def test_escalation_with_nobody_left_stays_with_the_office(session, sessionmaker, cast, jobs):
     order = await place_order(session, cast.resident, cast.org.clinic)
     for who in (cast.health_leader, cast.east_head):  # team, then the village squad decline
-        await orders.decline(session, order.id, who, await roles_for(session, who), "Too far")
+        await orders.decline(session, CTX, order.id, who, await roles_for(session, who), "Too far")
     at_office = await fresh(sessionmaker, order.id)
     assert at_office.handler_kind == "office" and at_office.status == OrderStatus.ROUTED
 
@@ -211,16 +205,15 @@ async def _accepted_with_slot(session, cast, start: datetime, hours: int = 2) ->
     order = await place_order(session, cast.resident, cast.org.clinic)
     roles = await roles_for(session, cast.health_leader)
     await orders.accept(session, order.id, cast.health_leader, roles)
-    await orders.assign(
-        session,
-        order.id,
-        cast.health_leader,
-        roles,
-        [cast.health_vol.id],
-        start,
-        start + timedelta(hours=hours),
-    )
+    await _assign(session, cast, order, start, hours)
     return order
+
+
+async def _assign(session, cast, order: Order, start: datetime, hours: int = 2) -> None:
+    """The health leader sends the health volunteer for `hours` from `start`."""
+    roles = await roles_for(session, cast.health_leader)
+    vols, end = [cast.health_vol.id], start + timedelta(hours=hours)
+    await orders.assign(session, CTX, order.id, cast.health_leader, roles, vols, start, end)
 
 
 async def test_volunteer_reminded_the_evening_before_and_an_hour_before(
@@ -253,16 +246,7 @@ async def test_a_moved_slot_drops_the_old_reminders(session, sessionmaker, cast,
     old = local(day, 9)
     order = await _accepted_with_slot(session, cast, old)
     new = old + timedelta(days=2)
-    roles = await roles_for(session, cast.health_leader)
-    await orders.assign(
-        session,
-        order.id,
-        cast.health_leader,
-        roles,
-        [cast.health_vol.id],
-        new,
-        new + timedelta(hours=2),
-    )
+    await _assign(session, cast, order, new)
     await jobs.tick(now=old)  # the old evening and hour reminders fall due: stale
     assert not await notices(sessionmaker, NoticeKind.VOLUNTEER_REMINDER)
     await jobs.tick(now=new - timedelta(hours=1))
@@ -422,11 +406,11 @@ async def test_what_fell_due_while_down_fires_once_later(session, sessionmaker, 
 async def test_a_failing_reminder_is_retried_then_given_up(session, sessionmaker, cast):
     calls = []
 
-    async def broken(session, reminder, now):
+    async def broken(session, ctx, reminder, now):
         calls.append(reminder.id)
         raise RuntimeError("boom")
 
-    jobs = Jobs(sessionmaker, tz=TZ, handlers={ReminderKind.RATE: broken}, worker="test")
+    jobs = Jobs(sessionmaker, ctx=CTX, handlers={ReminderKind.RATE: broken}, worker="test")
     order = await place_order(session, cast.resident, cast.org.clinic)
     done = await advance_to(session, cast, order.id, OrderStatus.DONE)
     later = done.done_at + timedelta(days=2)

@@ -46,7 +46,7 @@ from services.scorecard import build_scorecard
 from tests.conftest import missing
 from tests.factories import Cast, advance_to, make_cast, make_user, place_order, roles_for
 
-MARCH = reports.custom_period(date(2026, 3, 1), date(2026, 3, 31))
+MARCH = reports.custom_period(date(2026, 3, 1), date(2026, 3, 31), tz=LOCAL_TZ)
 NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)  # "now" for the overdue and activity checks
 
 
@@ -151,13 +151,13 @@ async def seed(session) -> Seeded:
 async def test_period_boundaries_are_local_days():
     assert MARCH.start == datetime(2026, 2, 28, 16, 0, tzinfo=UTC)
     assert MARCH.end == datetime(2026, 3, 31, 16, 0, tzinfo=UTC)
-    week = reports.this_week(date(2026, 12, 2))  # a Wednesday
+    week = reports.this_week(date(2026, 12, 2), tz=LOCAL_TZ)  # a Wednesday
     assert (week.first, week.last) == (date(2026, 11, 30), date(2026, 12, 6))
-    month = reports.this_month(date(2026, 2, 14))
+    month = reports.this_month(date(2026, 2, 14), tz=LOCAL_TZ)
     assert (month.first, month.last) == (date(2026, 2, 1), date(2026, 2, 28))
-    year = reports.this_year(date(2026, 7, 1))
+    year = reports.this_year(date(2026, 7, 1), tz=LOCAL_TZ)
     assert year.end == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
-    assert reports.parse_period_code(month.code) == month
+    assert reports.parse_period_code(month.code, tz=LOCAL_TZ) == month
     assert reports.parse_date_range("2026-03-31 至 2026/3/1") == (
         date(2026, 3, 1),
         date(2026, 3, 31),

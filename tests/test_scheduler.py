@@ -29,7 +29,7 @@ from services.outbox import NoticeKind, notify
 from services.points import LOCAL_TZ
 from services.quiet import QuietHours
 from tests.conftest import USE_POSTGRES
-from tests.factories import make_cast, make_user, place_order
+from tests.factories import CTX, make_cast, make_user, place_order
 from tests.scheduler_harness import running_on
 
 TZ = LOCAL_TZ
@@ -71,12 +71,12 @@ async def test_the_scheduler_fires_on_start_and_stops_cleanly(sessionmaker):
 async def _fires_on_start_and_stops_cleanly(sessionmaker) -> None:
     fired = []
 
-    async def handler(session, reminder, now):
+    async def handler(session, ctx, reminder, now):
         fired.append(reminder.id)
         return 0
 
     await _rate_reminders(sessionmaker, 3, NOW - timedelta(hours=5))
-    jobs = Jobs(sessionmaker, tz=TZ, handlers={ReminderKind.RATE: handler}, worker="one")
+    jobs = Jobs(sessionmaker, ctx=CTX, handlers={ReminderKind.RATE: handler}, worker="one")
     scheduler = Scheduler(jobs, interval=60)  # only the start-up run can fire them in time
     await scheduler.start()
     try:
@@ -115,7 +115,7 @@ async def _fire_with_two_schedulers(db_url: str, n: int) -> tuple[list[int], lis
         seen: dict[str, list[int]] = {"a": [], "b": []}
 
         def handler_for(name: str):
-            async def handler(session, reminder, now):
+            async def handler(session, ctx, reminder, now):
                 seen[name].append(reminder.id)
                 await asyncio.sleep(0.002)  # hold the claim a moment: let the other overlap
                 return 0
@@ -125,7 +125,7 @@ async def _fire_with_two_schedulers(db_url: str, n: int) -> tuple[list[int], lis
         jobs = [
             Jobs(
                 m,
-                tz=TZ,
+                ctx=CTX,
                 handlers={ReminderKind.RATE: handler_for(w)},
                 worker=w,
                 clock=ManualClock(NOW),
@@ -219,7 +219,7 @@ async def test_quiet_hours_hold_reminders_but_not_escalations_or_order_cards(ses
     cast = await make_cast(session)
     await session.commit()
     order = await place_order(session, cast.resident, cast.org.clinic)
-    jobs = Jobs(sessionmaker, tz=TZ, handlers={**sla.HANDLERS, **reminders.HANDLERS}, worker="t")
+    jobs = Jobs(sessionmaker, ctx=CTX, handlers={**sla.HANDLERS, **reminders.HANDLERS}, worker="t")
     await jobs.reminders(now=order.routed_at + timedelta(hours=2, seconds=1))  # nudge + escalate
     day = order.routed_at.astimezone(TZ).date() + timedelta(days=1)  # after it all
     clock = ManualClock(local(day, 22))

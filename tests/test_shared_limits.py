@@ -7,7 +7,8 @@ import asyncio
 import math
 from collections import deque
 
-from bot.sender import Prepared, RateLimits, Sender, TokenBucket
+from bot.send_limits import RateLimits, TokenBucket
+from bot.sender import Prepared, Sender
 from bot.shared_limits import SharedLimits
 
 

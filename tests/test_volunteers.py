@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     LedgerSource,
@@ -17,12 +18,13 @@ from models import (
     OutboxMessage,
     PointsEntry,
     TeamMember,
+    User,
 )
 from services import points, volunteers
 from services.certificate import certificate_data, cjk_font, render_certificate
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.outbox import NoticeKind
-from services.points import DEFAULT_RULES, PointsRules, totals, year_bounds
+from services.points import DEFAULT_RULES, LOCAL_TZ, PointsRules, totals, year_bounds
 from tests.conftest import missing
 from tests.factories import (
     advance_to,
@@ -43,6 +45,22 @@ async def _notices(session, kind: str, user_id: int | None = None) -> list[Outbo
     return list(await session.scalars(stmt.order_by(OutboxMessage.id)))
 
 
+async def apply(
+    session: AsyncSession,
+    user: User,
+    team_id: int,
+    *,
+    name: str,
+    phone: str | None = None,
+    skills: str | None = None,
+    party_member: bool = False,
+) -> TeamMember:
+    """`volunteers.apply` with no phone, no skills and no party membership unless given."""
+    return await volunteers.apply(
+        session, user, team_id, name=name, phone=phone, skills=skills, party_member=party_member
+    )
+
+
 # --- enrolment ---------------------------------------------------------------------------
 
 
@@ -51,7 +69,7 @@ async def test_apply_then_leader_approves(session):
     org = cast.org
     applicant = await make_user(session, name="小马", station=org.east)
     await session.commit()
-    member = await volunteers.apply(
+    member = await apply(
         session,
         applicant,
         org.health.id,
@@ -89,15 +107,7 @@ async def test_only_the_teams_leader_or_office_decides_and_rejection_can_be_reap
     org = cast.org
     applicant = await make_user(session, station=org.west)
     await session.commit()
-    member = await volunteers.apply(
-        session,
-        applicant,
-        org.law.id,
-        name="周律",
-        phone="13900000002",
-        skills=None,
-        party_member=False,
-    )
+    member = await apply(session, applicant, org.law.id, name="周律", phone="13900000002")
     with pytest.raises(NotAllowed):
         await volunteers.decide(
             session,
@@ -114,27 +124,11 @@ async def test_only_the_teams_leader_or_office_decides_and_rejection_can_be_reap
     [told] = await _notices(session, NoticeKind.ENROL_RESULT, applicant.id)
     assert (told.payload["result"], told.payload["reason"]) == ("rejected", "暂不需要")
     # applying again opens a new application and asks the leader again
-    again = await volunteers.apply(
-        session,
-        applicant,
-        org.law.id,
-        name="周律",
-        phone=None,
-        skills="调解",
-        party_member=False,
-    )
+    again = await apply(session, applicant, org.law.id, name="周律", skills="调解")
     assert again.id == member.id and again.status == MembershipStatus.PENDING
     assert len(await _notices(session, NoticeKind.ENROL_REQUEST, cast.law_leader.id)) == 2
     with pytest.raises(Conflict):
-        await volunteers.apply(
-            session,
-            applicant,
-            org.law.id,
-            name="周律",
-            phone=None,
-            skills=None,
-            party_member=False,
-        )
+        await apply(session, applicant, org.law.id, name="周律")
 
 
 async def test_apply_rules(session):
@@ -144,44 +138,12 @@ async def test_apply_rules(session):
     await session.commit()
     # another village's squad is not for me; mine is
     with pytest.raises(NotAllowed):
-        await volunteers.apply(
-            session,
-            east,
-            org.west_squad.id,
-            name="甲",
-            phone="13900000003",
-            skills=None,
-            party_member=False,
-        )
+        await apply(session, east, org.west_squad.id, name="甲", phone="13900000003")
     with pytest.raises(DomainError, match="phone"):
-        await volunteers.apply(
-            session,
-            east,
-            org.east_squad.id,
-            name="甲",
-            phone=None,
-            skills=None,
-            party_member=False,
-        )
+        await apply(session, east, org.east_squad.id, name="甲")
     with pytest.raises(DomainError):
-        await volunteers.apply(
-            session,
-            east,
-            org.east_squad.id,
-            name=" ",
-            phone="13900000003",
-            skills=None,
-            party_member=False,
-        )
-    member = await volunteers.apply(
-        session,
-        east,
-        org.east_squad.id,
-        name="甲",
-        phone="13900000003",
-        skills=None,
-        party_member=False,
-    )
+        await apply(session, east, org.east_squad.id, name=" ", phone="13900000003")
+    member = await apply(session, east, org.east_squad.id, name="甲", phone="13900000003")
     # the squad's leader is the station head
     [card] = await _notices(session, NoticeKind.ENROL_REQUEST)
     assert card.user_id == cast.east_head.id and card.payload["member_id"] == member.id
@@ -194,21 +156,11 @@ async def test_concurrent_decisions_have_one_winner(sessionmaker):
         cast = await make_cast(s)
         applicant = await make_user(s, station=cast.org.east)
         await s.commit()
-        member = await volunteers.apply(
-            s,
-            applicant,
-            cast.org.health.id,
-            name="乙",
-            phone="13900000004",
-            skills=None,
-            party_member=False,
-        )
+        member = await apply(s, applicant, cast.org.health.id, name="乙", phone="13900000004")
         leaders = (cast.health_leader, cast.health_leader2)
 
     async def press(leader, approve):
         async with sessionmaker() as s:
-            from models import User
-
             me = await s.get(User, leader.id)
             try:
                 await volunteers.decide(s, member.id, me, await roles_for(s, me), approve=approve)
@@ -295,7 +247,7 @@ async def test_bonuses_are_booked_once_by_the_configured_rules(session):
     await _hours_order(session, cast, score=5)  # 2 h × 10 + five stars 5
     await _hours_order(session, cast, score=4, resident=priority)  # 2 h × 10 + priority 5
     year = await ledger_year(session, vol.id)
-    assert await totals(session, vol.id, year) == (Decimal("4.00"), Decimal("50.00"))
+    assert await totals(session, vol.id, year, tz=LOCAL_TZ) == (Decimal("4.00"), Decimal("50.00"))
     sources = sorted(
         (e.source.value, e.points)
         for e in await session.scalars(select(PointsEntry).where(PointsEntry.user_id == vol.id))
@@ -388,7 +340,7 @@ async def test_corrections_are_new_rows_with_a_reason_by_the_office_only(session
     await session.refresh(original)
     assert (original.hours, original.points) == (Decimal(2), Decimal(20))  # never edited
     year = await ledger_year(session, vol.id)
-    assert await totals(session, vol.id, year) == (Decimal("1.50"), Decimal("35.00"))
+    assert await totals(session, vol.id, year, tz=LOCAL_TZ) == (Decimal("1.50"), Decimal("35.00"))
     assert await points.lifetime_points(session, vol.id) == Decimal("35.00")
     with pytest.raises(NotFound):  # an entry of someone else
         await points.correct(
@@ -425,10 +377,13 @@ async def test_the_year_is_the_local_year_in_shanghai(session):
         ]
     )
     await session.commit()
-    assert year_bounds(2027) == (SHANGHAI_NEW_YEAR_2027, datetime(2027, 12, 31, 16, tzinfo=UTC))
-    assert await totals(session, vol.id, 2026) == (Decimal("9.00"), Decimal("90.00"))
-    assert await totals(session, vol.id, 2027) == (Decimal("6.00"), Decimal("60.00"))
-    by_user = await points.totals_by_user(session, [vol.id, cast.health_vol2.id], 2027)
+    assert year_bounds(2027, tz=LOCAL_TZ) == (
+        SHANGHAI_NEW_YEAR_2027,
+        datetime(2027, 12, 31, 16, tzinfo=UTC),
+    )
+    assert await totals(session, vol.id, 2026, tz=LOCAL_TZ) == (Decimal("9.00"), Decimal("90.00"))
+    assert await totals(session, vol.id, 2027, tz=LOCAL_TZ) == (Decimal("6.00"), Decimal("60.00"))
+    by_user = await points.totals_by_user(session, [vol.id, cast.health_vol2.id], 2027, tz=LOCAL_TZ)
     assert by_user == {
         vol.id: (Decimal("6.00"), Decimal("60.00")),
         cast.health_vol2.id: (Decimal("0.00"), Decimal("0.00")),
@@ -458,7 +413,7 @@ async def test_certificate_of_hours_is_a_png_with_the_years_figures(session):
     await _hours_order(session, cast, score=5)
     year = await ledger_year(session, vol.id)
     await session.refresh(vol)
-    data = await certificate_data(session, vol, year, locale="zh_CN")
+    data = await certificate_data(session, vol, year, locale="zh_CN", tz=LOCAL_TZ)
     assert (data.hours, data.points, data.orders, data.activities) == (
         Decimal("2.00"),
         Decimal("25.00"),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram import F, Router
 from aiogram.filters import CommandStart
 from aiogram.types import (
     CallbackQuery,
@@ -22,6 +19,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from simulator import Simulator, run_simulator
 from tests.conftest import CHROMIUM_ARGS
+from tests.tiny_bot import polling_bot
 
 TOKEN = "654321:TEST-webchat-token"
 
@@ -68,18 +66,8 @@ async def sim_with_bot() -> AsyncIterator[Simulator]:
     async with run_simulator() as sim:
         sim.add_bot(TOKEN, username="taole_bot", first_name="陶乐志愿服务")
         sim.add_persona("张队长", label="卫生健康志愿服务队 队长")
-        bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(sim.base_url)))
-        dp = Dispatcher()
-        dp.include_router(make_router())
-        started = asyncio.Event()
-        dp.startup.register(started.set)
-        task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=2))
-        await asyncio.wait_for(started.wait(), 5)
-        try:
+        async with polling_bot(sim, make_router(), TOKEN):
             yield sim
-        finally:
-            await asyncio.wait_for(dp.stop_polling(), 5)
-            await asyncio.wait_for(task, 5)
 
 
 async def test_chat_in_the_browser(chromium, sim_with_bot):

@@ -21,14 +21,12 @@ from bot.app import attach_sender, build_bot, build_dispatcher
 from bot.settings import Settings
 from bot.webhook import run_webhook
 from models import ProcessedUpdate, utcnow
-from models.db import make_engine, make_sessionmaker
 from services.inbox import claim_update
-from services.org import load_org_config, sync_org
 from services.outbox import NoticeKind, notify
 from services.people import get_or_create_user
 from simulator.driver import Driver
 from simulator.server import Simulator, run_simulator
-from tests.harness import TAOLE, TOKEN, malformed_message
+from tests.harness import TOKEN, malformed_message, taole_db
 from tests.processes import free_port
 
 SECRET = "s3cret-Token_1-0123456789abcdef0123"
@@ -47,16 +45,16 @@ class Hook:
 
 
 @asynccontextmanager
-async def webhook_bot(db_url: str, tmp_path: Path) -> AsyncIterator[Hook]:
-    cfg = load_org_config(TAOLE)
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    async with sessionmaker() as s:
-        await sync_org(s, cfg)
-        await s.commit()
+async def webhook_bot(
+    db_url: str, tmp_path: Path, *, sender: bool = False, stale_after: float | None = 1.0
+) -> AsyncIterator[Hook]:
+    """The real bot in webhook mode (with the outbox's sender if `sender`), listening by the
+    time the block starts; `stale_after`: the inbox's setting (None: as shipped)."""
+    cfg, engine, sessionmaker = await taole_db(db_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"
     async with run_simulator() as sim:
+        overrides = {} if stale_after is None else {"inbox_stale_after": stale_after}
         settings = Settings(
             database_url=db_url,
             media_dir=tmp_path / "media",
@@ -65,10 +63,12 @@ async def webhook_bot(db_url: str, tmp_path: Path) -> AsyncIterator[Hook]:
             webhook_url=url,
             webhook_secret=SECRET,
             webhook_port=port,
-            inbox_stale_after=1.0,
+            **overrides,
         )
         bot = build_bot(TOKEN, sim.base_url)
         dp = build_dispatcher(settings, sessionmaker, cfg.policy)
+        if sender:
+            attach_sender(dp, bot, settings, sessionmaker)
         stop = asyncio.Event()
         server = asyncio.create_task(run_webhook(dp, bot, settings, sessionmaker, stop))
         try:
@@ -198,65 +198,28 @@ def grown(before: dict, after: dict, name: str, **labels: str) -> float:
 async def test_metrics_count_updates_and_time_them_and_the_sends(db_url, tmp_path):
     """After an update and a queued notice, /metrics shows them in the counters and in the
     histograms of handling time, Telegram call time and outbox latency."""
-    cfg = load_org_config(TAOLE)
-    engine = make_engine(db_url)
-    sessionmaker = make_sessionmaker(engine)
-    async with sessionmaker() as s:
-        await sync_org(s, cfg)
-        await s.commit()
-    port = free_port()
-    async with run_simulator() as sim:
-        settings = Settings(
-            database_url=db_url,
-            media_dir=tmp_path / "media",
-            bot_token=TOKEN,
-            telegram_api_base=sim.base_url,
-            webhook_url=f"http://127.0.0.1:{port}/tg/hook",
-            webhook_secret=SECRET,
-            webhook_port=port,
-        )
-        bot = build_bot(TOKEN, sim.base_url)
-        dp = build_dispatcher(settings, sessionmaker, cfg.policy)
-        attach_sender(dp, bot, settings, sessionmaker)
-        stop = asyncio.Event()
-        server = asyncio.create_task(run_webhook(dp, bot, settings, sessionmaker, stop))
-        metrics_url = f"http://127.0.0.1:{port}/metrics"
-        try:
-            async with AsyncExitStack() as stack:
-                http = await stack.enter_async_context(
-                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-                )
+    async with webhook_bot(db_url, tmp_path, sender=True, stale_after=None) as hook:
+        metrics_url = f"http://127.0.0.1:{hook.port}/metrics"
 
-                async def scrape() -> dict:
-                    async with http.get(metrics_url) as resp:
-                        assert resp.status == 200
-                        assert resp.content_type == "text/plain"
-                        return scraped(await resp.text())
+        async def scrape() -> dict:
+            async with hook.http.get(metrics_url) as resp:
+                assert resp.status == 200
+                assert resp.content_type == "text/plain"
+                return scraped(await resp.text())
 
-                for _ in range(100):  # until it listens
-                    try:
-                        before = await scrape()
-                        break
-                    except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0.05)
-                d = await stack.enter_async_context(Driver(sim.base_url, TOKEN))
-                u = await d.user("Counted", user_id=6_100_002, language_code="en")
-                await u.send("/help")
-                await u.expect(contains="How to use", timeout=10)
-                async with sessionmaker() as s:
-                    user = await get_or_create_user(s, u.id, locale="en")
-                    await notify(s, user, NoticeKind.TEXT, msgid="A volunteer withdrew", params={})
-                    await s.commit()
-                await u.expect(contains="A volunteer withdrew", timeout=10)  # via the outbox
-                after = await scrape()
-                while grown(before, after, "civic_dispatch_messages_sent_total") < 1:
-                    await asyncio.sleep(0.05)  # counted just after Telegram's answer
-                    after = await scrape()
-        finally:
-            stop.set()
-            await asyncio.wait_for(server, 30)
-            await bot.session.close()
-    await engine.dispose()
+        before = await scrape()
+        u = await hook.driver.user("Counted", user_id=6_100_002, language_code="en")
+        await u.send("/help")
+        await u.expect(contains="How to use", timeout=10)
+        async with hook.sessionmaker() as s:
+            user = await get_or_create_user(s, u.id, locale="en")
+            await notify(s, user, NoticeKind.TEXT, msgid="A volunteer withdrew", params={})
+            await s.commit()
+        await u.expect(contains="A volunteer withdrew", timeout=10)  # via the outbox
+        after = await scrape()
+        while grown(before, after, "civic_dispatch_messages_sent_total") < 1:
+            await asyncio.sleep(0.05)  # counted just after Telegram's answer
+            after = await scrape()
 
     assert grown(before, after, "civic_dispatch_updates_total") == 1
     handled = {"kind": "message", "outcome": "handled"}

@@ -15,9 +15,11 @@ from views import (
     enrol,
     me,
     menu,
+    order_cards,
     order_notices,
     orders,
     reports,
+    unit_queue,
 )
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "enrol",
     "me",
     "menu",
+    "order_cards",
     "order_notices",
     "orders",
     "reports",
+    "unit_queue",
 ]

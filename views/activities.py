@@ -170,9 +170,14 @@ def call_off_keyboard(activity_id: int) -> InlineKeyboardMarkup:
 
 def attendance_text(title: str, lines: list[AttendanceLine]) -> str:
     came = sum(1 for line in lines if line.attended)
-    return _("📋 «{title}»: {came} of {total} checked in. Tap names to tick who came.").format(
+    text = _("📋 «{title}»: {came} of {total} checked in. Tap names to tick who came.").format(
         title=title, came=came, total=len(lines)
     )
+    if any(line.unverified and line.attended for line in lines):
+        text += "\n" + _(
+            "📍? checked in by a location that was not live: please make sure they came."
+        )
+    return text
 
 
 def attendance_keyboard(activity_id: int, lines: list[AttendanceLine]) -> InlineKeyboardMarkup:
@@ -180,8 +185,9 @@ def attendance_keyboard(activity_id: int, lines: list[AttendanceLine]) -> Inline
     for line in lines:
         mark = "✔" if line.booked else ("☑" if line.attended else "☐")
         waiting = _(" (waitlist)") if line.status == SignupStatus.WAITLIST else ""
+        unverified = " 📍?" if line.unverified and line.attended else ""
         kb.button(
-            text=f"{mark} {line.name}{waiting}",
+            text=f"{mark} {line.name}{waiting}{unverified}",
             callback_data=Attend(activity_id=activity_id, user_id=line.user_id),
         )
     kb.button(

@@ -15,6 +15,7 @@ from services.orders.units import Trail
 from services.screens import DispatchFacts, OrderFacts, TriageFacts
 from views.format import locale
 from views.notices import Note, Rendered, message, renders
+from views.order_cards import card_headline
 from views.orders import OrderAction, order_lines
 
 
@@ -40,6 +41,14 @@ class TriageTo(CallbackData, prefix="trc"):
 
 
 class ReplyToResident(CallbackData, prefix="trr"):
+    """Answer the resident; the order stays with the office."""
+
+    order_id: int
+
+
+class ReplyAndClose(CallbackData, prefix="trx"):
+    """Answer the resident and close the order: no service is needed."""
+
     order_id: int
 
 
@@ -99,6 +108,7 @@ def areas_keyboard(found: TriageFacts) -> InlineKeyboardMarkup:
             callback_data=TriageArea(order_id=order_id, area_id=area.id),
         )
     kb.button(text=_("✉ Reply to the resident"), callback_data=ReplyToResident(order_id=order_id))
+    kb.button(text=_("✅ Reply and close"), callback_data=ReplyAndClose(order_id=order_id))
     _listen(kb, found.facts)
     kb.adjust(2)
     return kb.as_markup()
@@ -131,11 +141,7 @@ def _listen(kb: InlineKeyboardBuilder, facts: OrderFacts) -> None:
 
 @renders(NoticeKind.DISPATCH_CARD, reads=screens.dispatch_notice)
 def dispatch_card(note: Note, found: DispatchFacts) -> Rendered:
-    first = (
-        _("⏰ Not accepted in time: please pick another team for this order.")
-        if note.payload.get("escalated")
-        else _("📥 A new order for your unit: please pick the team.")
-    )
+    first = card_headline(NoticeKind.DISPATCH_CARD, note.payload, found.facts.order) or ""
     lines = [first, *dispatch_lines(found)]
     return message(note.chat_id, lines, dispatch_keyboard(found), photo=found.facts.photo)
 

@@ -127,11 +127,9 @@ def teams_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     )
 
 
-def leave_keyboard(mine: Sequence[Membership]) -> InlineKeyboardMarkup:
+def leave_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     return inline_keyboard(
-        (local_name(m.team, locale()), LeaveTeam(team_id=m.team.id))
-        for m in mine
-        if m.member.role == MemberRole.MEMBER
+        (local_name(team, locale()), LeaveTeam(team_id=team.id)) for team in teams
     )
 
 

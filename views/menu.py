@@ -28,6 +28,7 @@ BTN_MY_ORDERS = __("📋 My orders")
 BTN_TEAM_ORDERS = __("📥 Team orders")
 BTN_MY_TASKS = __("🧰 My tasks")
 BTN_VILLAGE_ORDERS = __("🏘 Village orders")
+BTN_UNIT_ORDERS = __("🗂 Unit orders")
 BTN_PROXY_ORDER = __("📝 Order for a resident")
 BTN_APPOINT = __("👥 Appoint staff")
 BTN_ADD_VOLUNTEER = __("➕ Add a volunteer")
@@ -37,8 +38,10 @@ BTN_ACTIVITIES = __("🗓 Activities")
 BTN_ME = __("👤 Me")
 BTN_KPI = __("🎯 KPIs")
 BTN_REPORTS = __("📊 Reports")
+BTN_UNITS = __("🏢 Unit scorecard")
 BTN_LANGUAGE = __("🌐 Language")
 BTN_HELP = __("❓ Help")
+BTN_PEOPLE = __("👥 Residents")
 BTN_MORE = __("☰ More")
 BTN_HOME = __("🏠 Main menu")
 BTN_CANCEL = __("✖ Cancel")
@@ -100,6 +103,8 @@ def _menu_items(roles: Roles) -> tuple[list[str], list[str]]:
         work.append(str(BTN_TEAM_ORDERS))
     if roles.is_volunteer:
         work.append(str(BTN_MY_TASKS))
+    if roles.dispatches_for:
+        work.append(str(BTN_UNIT_ORDERS))
     if roles.head_of_stations or roles.is_office:
         work += [str(BTN_VILLAGE_ORDERS), str(BTN_PROXY_ORDER), str(BTN_NOTICES)]
     rest = []
@@ -110,7 +115,9 @@ def _menu_items(roles: Roles) -> tuple[list[str], list[str]]:
     rest.append(str(BTN_ACTIVITIES))
     rest.append(str(BTN_ME) if roles.is_volunteer or roles.is_staff else str(BTN_JOIN))
     if roles.is_office or roles.head_of_stations:
-        rest += [str(BTN_KPI), str(BTN_REPORTS)]
+        rest += [str(BTN_PEOPLE), str(BTN_KPI), str(BTN_REPORTS)]
+    if roles.dispatches_for and not roles.is_office:
+        rest.append(str(BTN_UNITS))
     rest += [str(BTN_LANGUAGE), str(BTN_HELP)]
     return work, rest
 
@@ -133,6 +140,11 @@ def more_menu(roles: Roles) -> ReplyKeyboardMarkup:
     return _keyboard(kb.rows(_columns(2)), persistent=True)
 
 
+def is_menu_button(text: str | None) -> bool:
+    """Whether `text` is a menu button (in the reader's language), not an answer."""
+    return text is not None and text in {str(button) for button in MENU_BUTTONS}
+
+
 # Every button a menu may show: what a conversation must not mistake for an answer.
 MENU_BUTTONS = (
     BTN_ORDER,
@@ -140,6 +152,7 @@ MENU_BUTTONS = (
     BTN_TEAM_ORDERS,
     BTN_MY_TASKS,
     BTN_VILLAGE_ORDERS,
+    BTN_UNIT_ORDERS,
     BTN_PROXY_ORDER,
     BTN_APPOINT,
     BTN_ADD_VOLUNTEER,
@@ -149,8 +162,10 @@ MENU_BUTTONS = (
     BTN_ME,
     BTN_KPI,
     BTN_REPORTS,
+    BTN_UNITS,
     BTN_LANGUAGE,
     BTN_HELP,
+    BTN_PEOPLE,
     BTN_MORE,
     BTN_HOME,
 )

@@ -10,6 +10,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import ReplyKeyboardBuilder
 
 from models import Region, ServiceCategory, Slot
@@ -18,6 +19,12 @@ from views.format import locale, slot_label
 from views.menu import BTN_BACK, BTN_CANCEL, inline_keyboard
 
 DAYS_AHEAD = 14
+
+# Where the service says it all («量血压»): no words needed. The first also answers «when».
+BTN_NO_NOTE_ASAP = __("⚡ No need to write: as soon as possible")
+BTN_NO_NOTE = __("🕒 No need to write: pick a time")
+BTN_ASAP = __("⚡ As soon as possible")
+BTN_NO_PHONE = __("🚫 No phone")  # ordering for a resident who has none
 
 
 # The summary's buttons carry the form's token: a button of an older summary is refused,
@@ -56,17 +63,23 @@ def day_label(day: date) -> str:
 
 
 def when_choices() -> list[str]:
-    return [_("Today"), _("Tomorrow"), _("This week"), _("Pick a date")]
+    return [str(BTN_ASAP), _("Today"), _("Tomorrow"), _("This week"), _("Pick a date")]
 
 
-def place_keyboard(station: Region | None) -> ReplyKeyboardMarkup:
+def need_choices() -> list[str]:
+    return [str(BTN_NO_NOTE_ASAP), str(BTN_NO_NOTE)]
+
+
+def place_keyboard(station: Region | None, *, proxy: bool = False) -> ReplyKeyboardMarkup:
+    """Home first (one tap). Ordering for a resident, the buttons speak of them: their home;
+    no «share my location», which would be the station's."""
+    village = local_name(station, locale()) if station else ""
     kb = ReplyKeyboardBuilder()
-    kb.button(
-        text=_("🏠 At home in {village}").format(
-            village=local_name(station, locale()) if station else ""
-        )
-    )
-    kb.button(text=_("📍 Share my location"), request_location=True)
+    if proxy:
+        kb.button(text=_("🏠 At the resident's home in {village}").format(village=village))
+    else:
+        kb.button(text=_("🏠 At home in {village}").format(village=village))
+        kb.button(text=_("📍 Share my location"), request_location=True)
     kb.adjust(1)
     kb.row(KeyboardButton(text=str(BTN_BACK)), KeyboardButton(text=str(BTN_CANCEL)))
     return kb.as_markup(resize_keyboard=True)
@@ -76,15 +89,27 @@ def summary_text(
     data: dict[str, Any], category: ServiceCategory | None, station: Region | None
 ) -> str:
     """The request as the form holds it (`data`), for a last look before it is sent."""
-    when = _("this week") if data.get("this_week") else day_label(date.fromisoformat(data["day"]))
+    if data.get("asap"):
+        when_line = _("When: as soon as possible")
+    else:
+        when = (
+            _("this week") if data.get("this_week") else day_label(date.fromisoformat(data["day"]))
+        )
+        when_line = _("When: {day}, {slot}").format(day=when, slot=slot_label(Slot(data["slot"])))
+    if data.get("address"):
+        place = data["address"] + (" 📍" if data.get("latitude") is not None else "")
+    elif data.get("latitude") is not None:
+        place = _("📍 the location you sent")
+    else:
+        village = local_name(station, locale()) if station else ""
+        home = _("at the resident's home in {village}") if data.get("proxy") else None
+        place = (home or _("at home in {village}")).format(village=village)
     lines = [
         _("Please check your request:"),
         _("Service: {name}").format(name=local_name(category, locale()) if category else "?"),
-        _("Need: {text}").format(text=data.get("description", "")),
-        _("When: {day}, {slot}").format(day=when, slot=slot_label(Slot(data["slot"]))),
-        _("Where: {place}").format(
-            place=data.get("address") or (local_name(station, locale()) if station else "")
-        ),
+        _("Need: {text}").format(text=data.get("description") or "-"),
+        when_line,
+        _("Where: {place}").format(place=place),
     ]
     if data.get("proxy"):
         lines.append(_("For: {name}").format(name=data.get("proxy_name", "")))

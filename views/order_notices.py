@@ -11,6 +11,7 @@ from services.i18n import local_name
 from services.screens import Digest, OrderFacts
 from views.format import duration, locale, short_time, status_label
 from views.notices import Note, Rendered, message, renders
+from views.order_cards import card_headline, closed_lines
 from views.orders import (
     accepted_keyboard,
     card_keyboard,
@@ -25,7 +26,12 @@ from views.orders import (
 
 @renders(NoticeKind.ORDER_CARD, reads=screens.order_card_notice)
 def order_card(note: Note, facts: OrderFacts) -> Rendered:
-    lines = [_("🆕 A new order for your team")]
+    version = note.payload.get("version")
+    if version is not None and facts.order.version != version:
+        # Taken, cancelled or passed on while the card waited to go out: no stale buttons.
+        lines = closed_lines(NoticeKind.ORDER_CARD, note.payload, facts)
+        return message(note.chat_id, lines, photo=facts.photo)
+    lines = [card_headline(NoticeKind.ORDER_CARD, note.payload, facts.order) or ""]
     if note.payload.get("reason"):
         lines.append(_("Note: {reason}").format(reason=note.payload["reason"]))
     lines += order_lines(facts, with_phone=False)
@@ -77,7 +83,7 @@ def order_status(note: Note, facts: OrderFacts) -> Rendered:
 @renders(NoticeKind.TASK, reads=screens.order_notice)
 def task(note: Note, facts: OrderFacts) -> Rendered:
     order = facts.order
-    lines = [_("🧰 You have a new task")]
+    lines = [card_headline(NoticeKind.TASK, note.payload, order) or ""]
     if order.slot_start:
         lines.append(
             _("Time: {when}").format(when=short_time(order.slot_start.isoformat(), note.tz))
@@ -144,9 +150,7 @@ def accept_nudge(note: Note, facts: OrderFacts) -> Rendered | None:
     if order.status != OrderStatus.ROUTED or order.version != p.get("version"):
         return None  # accepted, declined or passed on since: nothing to nudge about
     lines = [
-        _("⏰ Order {number} has been waiting for {time}. Please accept or decline it.").format(
-            number=order.number, time=duration(int(p.get("minutes") or 0))
-        ),
+        card_headline(NoticeKind.ACCEPT_NUDGE, p, order) or "",
         *order_lines(facts, with_phone=False),
     ]
     return message(note.chat_id, lines, card_keyboard(order, has_voice=facts.has_voice))
@@ -193,7 +197,8 @@ def overdue(note: Note, facts: OrderFacts) -> Rendered | None:
         *order_lines(facts, with_phone=True),
     ]
     leader = note.user_id is not None and note.user_id == order.accepted_by_id
-    markup = accepted_keyboard(order) if leader else task_keyboard(order.id)
+    started = order.status == OrderStatus.IN_PROGRESS
+    markup = accepted_keyboard(order) if leader else task_keyboard(order.id, started=started)
     return message(note.chat_id, lines, markup)
 
 

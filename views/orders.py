@@ -91,17 +91,35 @@ def order_lines(facts: OrderFacts, *, with_phone: bool) -> list[str]:
         _("Need: {text}").format(text=order.description or "-"),
         _("When: {day}, {slot}").format(day=when, slot=slot_label(order.preferred_slot)),
     ]
-    if order.address:
-        lines.append(_("Where: {place}").format(place=order.address))
+    if order.address or order.latitude is not None:
+        lines.append(_("Where: {place}").format(place=place_text(order)))
     name = order.contact_name or (resident.name if resident else None) or "-"
     lines.append(_("Resident: {name}").format(name=name if with_phone else name[:1] + "*"))
     phone = order.contact_phone or (resident.phone if resident else None)
     if with_phone and phone:
         lines.append(_("Phone: {phone}").format(phone=phone))
+    elif with_phone and facts.placed_by is not None:  # no phone of their own
+        lines.append(staff_contact(facts.placed_by))
     if order.is_proxy:
         lines.append(_("(ordered on the resident's behalf by station staff)"))
     lines.append(_("Status: {status}").format(status=status_label(order.status)))
     return lines
+
+
+def place_text(order: Order) -> str:
+    """The written address, and whether the resident sent their location (the pin follows
+    the card as its own message)."""
+    pin = _("📍 location sent") if order.latitude is not None else ""
+    return " ".join(p for p in (order.address or "", pin) if p)
+
+
+def staff_contact(staff: User) -> str:
+    """A resident without a phone: whom to call instead."""
+    if staff.phone:
+        return _("No phone of their own; contact {name} (station staff): {phone}").format(
+            name=staff.name or "-", phone=staff.phone
+        )
+    return _("No phone of their own; contact {name} (station staff)").format(name=staff.name or "-")
 
 
 def team_name(team: Team | None) -> str:
@@ -144,10 +162,12 @@ def accepted_keyboard(order: Order) -> InlineKeyboardMarkup:
     )
 
 
-def task_keyboard(order_id: int) -> InlineKeyboardMarkup:
+def task_keyboard(order_id: int, *, started: bool = False) -> InlineKeyboardMarkup:
+    """A volunteer's task: «Start» until it is started, then only what is left to do."""
+    start = [(_("▶ Start"), OrderAction(action="start", order_id=order_id))]
     return inline_keyboard(
         [
-            (_("▶ Start"), OrderAction(action="start", order_id=order_id)),
+            *([] if started else start),
             (_("✔ Done"), OrderAction(action="done", order_id=order_id)),
             (_("🙅 Can't make it"), OrderAction(action="withdraw", order_id=order_id)),
         ],

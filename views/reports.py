@@ -47,6 +47,14 @@ class Scorecard(CallbackData, prefix="rps"):
     last: Day
 
 
+class UnitScorecardFor(CallbackData, prefix="rpu"):
+    """🏢 The unit scorecard (站所考核) of a report's period."""
+
+    kind: PeriodKind
+    first: Day
+    last: Day
+
+
 class ArchiveKind(StrEnum):
     XLSX = "xlsx"
     PHOTOS = "photos"
@@ -152,10 +160,16 @@ def periods_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def report_keyboard(period: Period) -> InlineKeyboardMarkup:
+def report_keyboard(period: Period, *, units: bool = False) -> InlineKeyboardMarkup:
+    """The report's buttons; `units`: the unit scorecard too (the whole town's readers)."""
     kind, first, last = PeriodKind(period.kind), period.first, period.last
     kb = InlineKeyboardBuilder()
     kb.button(text=_("🏆 Scorecard"), callback_data=Scorecard(kind=kind, first=first, last=last))
+    if units:
+        kb.button(
+            text=_("🏢 Unit scorecard"),
+            callback_data=UnitScorecardFor(kind=kind, first=first, last=last),
+        )
     kb.button(
         text=_("📦 XLSX archive"),
         callback_data=Archive(what=ArchiveKind.XLSX, kind=kind, first=first, last=last),

@@ -13,9 +13,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.states import STEPS, PublishActivity
-from handlers.common import ask_choice, step_after
+from handlers.common import Settings, ask_choice, step_after
 from models import utcnow
 from services import screens
 from services.activities import ActivityDraft
@@ -167,4 +166,5 @@ async def ask(
 async def ask_next(
     message: Message, state: FSMContext, answered: State, session: AsyncSession, settings: Settings
 ) -> None:
-    await ask(message, state, step_after(STEPS, answered), session, settings)
+    if (step := step_after(STEPS, answered)) is not None:
+        await ask(message, state, step, session, settings)

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from models import ActivityStatus, SignupStatus, User, utcnow
 from services import activities, screens
 from services.people import Roles

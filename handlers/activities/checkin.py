@@ -13,12 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.activities.states import CheckIn
 from models import Activity, User
 from services import activities
-from services.errors import DomainError
+from services.errors import DomainError, NotAllowed
 from services.people import Roles
 from views.activities import Act, ActivityAction, location_keyboard
 from views.menu import BTN_CANCEL, main_menu
-
-WRONG_CODES_MAX = 5
 
 
 async def _ask_code(message: Message, state: FSMContext) -> None:
@@ -60,7 +58,14 @@ async def checkin_location(
     loc = message.location
     if loc is None:
         return
-    activity = await activities.check_in_by_location(session, user, loc.latitude, loc.longitude)
+    if message.forward_origin is not None or message.venue is not None:
+        # someone else's location, or a place from the map's list: not where they are
+        await message.answer(_("Please send your own location, or type the code."))
+        return
+    live = loc.live_period is not None
+    activity = await activities.check_in_by_location(
+        session, user, loc.latitude, loc.longitude, live=live
+    )
     await _checked_in(message, state, roles, activity)
 
 
@@ -70,9 +75,10 @@ async def checkin_code(
     try:
         activity = await activities.check_in_by_code(session, user, message.text or "")
     except DomainError as exc:
-        # Counted here: after a few wrong codes the form gives up and the menu comes back.
+        # The service counts wrong codes per person and activity (a new /checkin does not
+        # start over) and refuses once they are spent; the form also gives up after a few.
         wrong = int((await state.get_data()).get("wrong", 0)) + 1
-        if wrong >= WRONG_CODES_MAX:
+        if isinstance(exc, NotAllowed) or wrong >= activities.WRONG_CODES_MAX:
             await state.clear()
             await message.answer(
                 _("That did not work. Please ask the organiser to tick you on the list."),

@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.ask import draft
 from handlers.activities.states import PublishActivity
+from handlers.common import Settings
 from models import User
 from services import activities
 from services.org import Policy

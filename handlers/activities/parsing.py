@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from services import hours
+from services.errors import DomainError
 
 
-def parse_hours(text: str | None) -> Decimal | None:
+def parse_hours(text: str | None, most: Decimal = hours.MAX_HOURS) -> Decimal | None:
+    """Hours as services.hours reads them ("NaN", "inf" and the like refused), or None, for
+    a form that answers with its own words."""
     try:
-        value = Decimal((text or "").strip().replace(",", ".").removesuffix("h").strip())
-    except InvalidOperation:
+        return hours.parse_hours(text or "", most=most)
+    except DomainError:
         return None
-    return value if Decimal(0) < value <= Decimal(24) else None
 
 
 def parse_time(text: str | None) -> time | None:

@@ -8,10 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.access import managed
 from handlers.activities.states import ActivityPhotos
-from handlers.common import collect_photo, reply
+from handlers.common import Media, collect_photo, reply
 from models import Activity, User
 from services import activities
 from services.errors import DomainError
@@ -33,8 +32,8 @@ async def ask_photos(query: CallbackQuery, state: FSMContext, activity: Activity
     )
 
 
-async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    await collect_photo(message, state, bot, settings, activities.MAX_PHOTOS)
+async def got_photo(message: Message, state: FSMContext, bot: Bot, media: Media) -> None:
+    await collect_photo(message, state, bot, media, activities.MAX_PHOTOS)
 
 
 async def photos_done(

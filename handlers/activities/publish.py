@@ -10,10 +10,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.ask import ask, ask_next
 from handlers.activities.states import PublishActivity
-from handlers.common import picked, too_long, written
+from handlers.common import Settings, picked, too_long, written
 from services import activities
 from services.i18n import N_, local_name
 from services.people import Roles
@@ -38,13 +37,15 @@ async def begin_publish(
     settings: Settings,
 ) -> None:
     message = event.message if isinstance(event, CallbackQuery) else event
-    if isinstance(event, CallbackQuery):
-        await event.answer()
+    targets = await _targets(session, roles)
+    refusal = _("Only team leaders and station heads can publish activities.")
+    if isinstance(event, CallbackQuery):  # a button is refused by a pop-up, before anything
+        await event.answer(refusal if not targets else None, show_alert=not targets)
     if not isinstance(message, Message):
         return
-    targets = await _targets(session, roles)
     if not targets:
-        await message.answer(_("Only team leaders and station heads can publish activities."))
+        if isinstance(event, Message):
+            await message.answer(refusal)
         return
     await state.clear()
     await state.update_data(targets=targets)

@@ -4,6 +4,7 @@ whether it repeats weekly."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
@@ -11,11 +12,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.activities.ask import ask_next, repeats
 from handlers.activities.parsing import parse_hours, parse_time
 from handlers.activities.states import PublishActivity
-from handlers.common import picked
+from handlers.common import Settings, picked
 from models import utcnow
 from services import activities
 from views.menu import BTN_CANCEL
@@ -58,8 +58,8 @@ async def got_start(
 async def got_length(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    hours = parse_hours(message.text)
-    if hours is None or hours > 12:
+    hours = parse_hours(message.text, most=Decimal(12))
+    if hours is None:
         await message.answer(_("Please give a number of hours between 0.5 and 12."))
         return
     await state.update_data(hours=str(hours))

@@ -12,9 +12,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.broadcast.states import RejectForm
-from handlers.common import reply
+from handlers.common import Settings, reply
 from models import User
 from scheduler import Scheduler
 from services import broadcasts

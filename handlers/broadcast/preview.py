@@ -9,9 +9,8 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
 from handlers.broadcast.states import NoticeForm, Turn, asks, due_at
-from handlers.common import reply
+from handlers.common import Settings, reply
 from models import BroadcastStatus, User, utcnow
 from scheduler import Scheduler
 from services import broadcasts, screens

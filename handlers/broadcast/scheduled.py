@@ -7,8 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import reply
+from handlers.common import Settings, reply
 from models import BroadcastStatus, User
 from services import broadcasts, screens
 from services.people import Roles
@@ -23,10 +22,22 @@ from views.broadcasts import (
 )
 
 
+async def _may_compose(query: CallbackQuery, roles: Roles) -> bool:
+    """Answer the press: a pop-up for someone who may not send notices (nothing is shown)."""
+    if not broadcasts.may_compose(roles):
+        await query.answer(
+            _("Only the office and station heads can send notices."), show_alert=True
+        )
+        return False
+    await query.answer()
+    return True
+
+
 async def scheduled_list(
     query: CallbackQuery, session: AsyncSession, roles: Roles, settings: Settings
 ) -> None:
-    await query.answer()
+    if not await _may_compose(query, roles):
+        return
     if not isinstance(query.message, Message):
         return
     found = await broadcasts.scheduled(session, roles)
@@ -51,9 +62,10 @@ async def cancel_broadcast(
 
 
 async def my_notices(
-    query: CallbackQuery, session: AsyncSession, user: User, settings: Settings
+    query: CallbackQuery, session: AsyncSession, user: User, roles: Roles, settings: Settings
 ) -> None:
-    await query.answer()
+    if not await _may_compose(query, roles):
+        return
     if not isinstance(query.message, Message):
         return
     found = await broadcasts.authored(session, user.id)

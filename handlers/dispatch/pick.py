@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.common import edit_card
 from models import User
 from services import orders, screens
+from services.context import Ctx
 from services.people import Roles
 from views.dispatch import DispatchTo, dispatched_lines
 
@@ -20,9 +21,10 @@ async def dispatch_chosen(
     session: AsyncSession,
     user: User,
     roles: Roles,
+    ctx: Ctx,
 ) -> None:
     # Whether this person may dispatch this order is the service's first check.
-    await orders.dispatch(session, callback_data.order_id, user, roles, callback_data.team_id)
+    await orders.dispatch(session, ctx, callback_data.order_id, user, roles, callback_data.team_id)
     await query.answer(_("Dispatched."))
     found = await screens.dispatch_facts(session, callback_data.order_id)
     if found is not None:

@@ -1,4 +1,5 @@
-"""«回复群众»: the institute office answers a «其他需求» order in its own words."""
+"""«回复群众»: the institute office answers a «其他需求» order in its own words, and keeps it
+open (a question back) or closes it («回复并结束»: answered, no service needed)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from handlers.dispatch.states import DeskForm
 from models import User
 from services import orders
 from services.people import Roles
-from views.dispatch import ReplyToResident
+from views.dispatch import ReplyAndClose, ReplyToResident
 
 
 async def ask_reply(
     query: CallbackQuery,
-    callback_data: ReplyToResident,
+    callback_data: ReplyToResident | ReplyAndClose,
     state: FSMContext,
     session: AsyncSession,
     user: User,
@@ -26,9 +27,18 @@ async def ask_reply(
 ) -> None:
     order = await orders.need_to_triage(session, callback_data.order_id, user, roles)
     await state.set_state(DeskForm.reply)
-    await state.update_data(order_id=order.id)
+    close = isinstance(callback_data, ReplyAndClose)
+    await state.update_data(order_id=order.id, close=close)
     await query.answer()
-    await reply(query, _("Write your reply to the resident in one message (or /cancel)."))
+    await reply(
+        query,
+        _(
+            "Write your answer to the resident in one message (or /cancel); "
+            "the order is then closed."
+        )
+        if close
+        else _("Write your reply to the resident in one message (or /cancel)."),
+    )
 
 
 async def reply_written(
@@ -36,8 +46,13 @@ async def reply_written(
 ) -> None:
     data = await state.get_data()
     await state.clear()  # one reply; a refusal below should not leave the form open
-    await orders.reply_to_resident(session, int(data["order_id"]), user, roles, message.text or "")
-    await message.answer(_("Sent to the resident."))
+    close = bool(data.get("close"))
+    await orders.reply_to_resident(
+        session, int(data["order_id"]), user, roles, message.text or "", close=close
+    )
+    await message.answer(
+        _("Sent to the resident; the order is closed.") if close else _("Sent to the resident.")
+    )
 
 
 async def not_text(message: Message) -> None:
@@ -47,6 +62,7 @@ async def not_text(message: Message) -> None:
 def router() -> Router:
     r = Router(name="dispatch.reply")
     r.callback_query.register(ask_reply, ReplyToResident.filter())
+    r.callback_query.register(ask_reply, ReplyAndClose.filter())
     r.message.register(reply_written, DeskForm.reply, F.text)
     r.message.register(not_text, DeskForm.reply)
     return r

@@ -10,3 +10,7 @@ class DeskForm(StatesGroup):
 
 
 STEPS: tuple[State, ...] = (DeskForm.reply,)
+
+
+class RedispatchForm(StatesGroup):
+    reason = State()  # why the order goes to the team picked instead

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.common import edit_card
 from models import User
 from services import orders, screens
+from services.context import Ctx
 from services.people import Roles
 from views.dispatch import (
     TriageArea,
@@ -52,9 +53,10 @@ async def category_chosen(
     session: AsyncSession,
     user: User,
     roles: Roles,
+    ctx: Ctx,
 ) -> None:
     order = await orders.triage(
-        session, callback_data.order_id, user, roles, callback_data.category_id
+        session, ctx, callback_data.order_id, user, roles, callback_data.category_id
     )
     await query.answer(_("Sorted."))
     found = await screens.triage_facts(session, order.id)

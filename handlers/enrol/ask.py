@@ -74,4 +74,5 @@ async def ask(message: Message, state: FSMContext, step: State, user: User) -> N
 
 
 async def ask_next(message: Message, state: FSMContext, answered: State, user: User) -> None:
-    await ask(message, state, step_after(STEPS, answered), user)
+    if (step := step_after(STEPS, answered)) is not None:
+        await ask(message, state, step, user)

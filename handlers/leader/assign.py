@@ -10,11 +10,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import reply
+from handlers.common import Settings, reply
 from handlers.leader.states import Assign, answers_for, begin
 from models import Slot, User, utcnow
 from services import orders
+from services.context import Ctx
 from services.people import Roles
 from views.orders import (
     AssignVolunteer,
@@ -98,6 +98,7 @@ async def slot_chosen(
     user: User,
     roles: Roles,
     settings: Settings,
+    ctx: Ctx,
 ) -> None:
     data = await answers_for(query, state, callback_data.order_id)
     if data is None:
@@ -110,7 +111,7 @@ async def slot_chosen(
     start = datetime.combine(callback_data.day, start_t, tzinfo=settings.tz)
     end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
     await state.clear()
-    await orders.assign(session, data["order_id"], user, roles, data["chosen"], start, end)
+    await orders.assign(session, ctx, data["order_id"], user, roles, data["chosen"], start, end)
     await reply(
         query,
         _("Done. The volunteers and the resident have been told (order {number}).").format(

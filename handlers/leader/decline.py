@@ -12,6 +12,7 @@ from handlers.common import reply, too_long
 from handlers.leader.states import REASON_MAX, Decline, answers_for, begin
 from models import User
 from services import orders, screens
+from services.context import Ctx
 from services.people import Roles
 from views.menu import BTN_CANCEL
 from views.orders import (
@@ -46,10 +47,11 @@ async def _decline(
     user: User,
     roles: Roles,
     reason: str,
+    ctx: Ctx,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    chosen = await orders.decline(session, data["order_id"], user, roles, reason)
+    chosen = await orders.decline(session, ctx, data["order_id"], user, roles, reason)
     team = await screens.team(session, chosen.team_id if chosen else None)  # none: the office
     await message.answer(
         _("Declined. Order {number} goes to {team}.").format(
@@ -65,6 +67,7 @@ async def reason_button(
     session: AsyncSession,
     user: User,
     roles: Roles,
+    ctx: Ctx,
 ) -> None:
     if await answers_for(query, state, callback_data.order_id) is None:
         return
@@ -72,16 +75,16 @@ async def reason_button(
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         reason = _(DECLINE_REASONS[callback_data.why])  # in the leader's words, as if written
-        await _decline(query.message, state, session, user, roles, reason)
+        await _decline(query.message, state, session, user, roles, reason, ctx)
 
 
 async def reason_text(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
     reason = (message.text or "").strip()
     if await too_long(message, reason, REASON_MAX):
         return
-    await _decline(message, state, session, user, roles, reason)
+    await _decline(message, state, session, user, roles, reason, ctx)
 
 
 def router() -> Router:

@@ -7,8 +7,7 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import reply
+from handlers.common import Settings, reply
 from models import User
 from services import orders
 from services.people import Roles

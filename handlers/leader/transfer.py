@@ -12,6 +12,7 @@ from handlers.common import reply, too_long
 from handlers.leader.states import REASON_MAX, Transfer
 from models import User
 from services import orders, screens
+from services.context import Ctx
 from services.people import Roles
 from views.menu import BTN_CANCEL
 from views.orders import OrderAction, TransferTo, team_name, transfer_keyboard
@@ -30,7 +31,14 @@ async def transfer(
     )
 
 
-async def team_chosen(query: CallbackQuery, callback_data: TransferTo, state: FSMContext) -> None:
+async def team_chosen(
+    query: CallbackQuery,
+    callback_data: TransferTo,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+) -> None:
+    await orders.transfer_target(session, callback_data.order_id, roles, callback_data.team_id)
     await query.answer()
     await state.set_state(Transfer.reason)
     await state.update_data(order_id=callback_data.order_id, team_id=callback_data.team_id)
@@ -38,14 +46,14 @@ async def team_chosen(query: CallbackQuery, callback_data: TransferTo, state: FS
 
 
 async def reason(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
     why = (message.text or "").strip()
     if await too_long(message, why, REASON_MAX):
         return
     data = await state.get_data()
     await state.clear()
-    order = await orders.transfer(session, data["order_id"], user, roles, data["team_id"], why)
+    order = await orders.transfer(session, ctx, data["order_id"], user, roles, data["team_id"], why)
     await message.answer(
         _("Order {number} was transferred to {team}.").format(
             number=order.number, team=team_name(await screens.team(session, order.team_id))

@@ -11,7 +11,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from models import User, utcnow
 from services import points, volunteers
 from services.certificate import certificate_data, render_certificate
@@ -53,6 +53,7 @@ async def me(
 async def certificate(
     query: CallbackQuery, session: AsyncSession, user: User, settings: Settings, policy: Policy
 ) -> None:
+    await volunteers.ever_volunteered(session, user)
     await query.answer(_("Preparing your certificate…"))
     year = utcnow().astimezone(settings.tz).year
     data = await certificate_data(

@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import reply
-from models import MembershipStatus, User
+from models import User
 from services import volunteers
 from views.me import (
     LeaveTeam,
@@ -20,12 +20,15 @@ from views.me import (
 
 
 async def pick_team_to_leave(query: CallbackQuery, session: AsyncSession, user: User) -> None:
+    teams = await volunteers.leavable(session, user)
     await query.answer()
-    mine = await volunteers.memberships(session, user.id, [MembershipStatus.ACTIVE])
-    await reply(query, _("Which team do you want to leave?"), leave_keyboard(mine))
+    await reply(query, _("Which team do you want to leave?"), leave_keyboard(teams))
 
 
-async def confirm_leave(query: CallbackQuery, callback_data: LeaveTeam) -> None:
+async def confirm_leave(
+    query: CallbackQuery, callback_data: LeaveTeam, session: AsyncSession, user: User
+) -> None:
+    await volunteers.leavable(session, user, callback_data.team_id)
     await query.answer()
     await reply(
         query,

@@ -8,8 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import reply, spend
+from handlers.common import Settings, reply, spend
 from models import User, utcnow
 from services import points, volunteers
 from services.people import Roles
@@ -59,13 +58,13 @@ async def team_list(
 
 
 async def confirm_remove(
-    query: CallbackQuery, callback_data: RemoveMember, session: AsyncSession
+    query: CallbackQuery, callback_data: RemoveMember, session: AsyncSession, roles: Roles
 ) -> None:
-    name = await volunteers.member_name(session, callback_data.member_id)
+    name = await volunteers.removable_member_name(session, callback_data.member_id, roles)
     await query.answer()
     await reply(
         query,
-        _("Take {name} off the team? They will be told.").format(name=name or "?"),
+        _("Take {name} off the team? They will be told.").format(name=name),
         confirm_remove_keyboard(callback_data.member_id),
     )
 

@@ -10,10 +10,25 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers.common import include
-from handlers.ordering import area, begin, category, confirm, flow, need, place, proxy, when
+from handlers.ordering import (
+    again,
+    area,
+    begin,
+    category,
+    confirm,
+    flow,
+    heard,
+    need,
+    place,
+    proxy,
+    when,
+)
 
 
 def router() -> Router:
     # begin first: the menu buttons start over from any step;
+    # heard: a need in their own words, instead of a choice;
     # flow last: «Back», and whatever no step took
-    return include("ordering", begin, proxy, area, category, need, when, place, confirm, flow)
+    return include(
+        "ordering", begin, again, proxy, area, category, need, when, place, confirm, heard, flow
+    )

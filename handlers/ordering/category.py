@@ -8,10 +8,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import picked
+from handlers.ordering import heard
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
-from models import ServiceCategory
+from models import ServiceCategory, User
 from services.org import categories_in_area
 from views.format import by_name
 from views.menu import BTN_BACK, choices_keyboard
@@ -28,10 +28,15 @@ async def ask_category(message: Message, state: FSMContext, session: AsyncSessio
     await message.answer(_("Which of these?"), reply_markup=choices_keyboard(cats))
 
 
-async def category_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    if cat := await picked(message, await _categories(state, session)):
-        await state.update_data(category_id=cat.id)
-        await advance(message, state, session, OrderForm.category)
+async def category_chosen(
+    message: Message, state: FSMContext, session: AsyncSession, user: User
+) -> None:
+    cat = (await _categories(state, session)).get(message.text or "")
+    if cat is None:  # not one of the buttons: the need in their own words
+        await heard.not_a_choice(message, state, session, user)
+        return
+    await state.update_data(category_id=cat.id)
+    await advance(message, state, session, OrderForm.category)
 
 
 def router() -> Router:

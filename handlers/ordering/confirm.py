@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import reply, spend
+from handlers.common import Media, Settings, reply
 from handlers.ordering.flow import asks, enter
+from handlers.ordering.placed import placed, told, with_menu
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
-from services.errors import DomainError
+from services.context import Ctx
 from services.people import Roles
-from views.menu import choices_keyboard, main_menu
+from views.menu import choices_keyboard
 from views.order_form import (
     ConfirmOrder,
     DropOrder,
@@ -43,7 +43,10 @@ async def ask_confirm(message: Message, state: FSMContext, session: AsyncSession
     data = await state.get_data()
     category = await order_form.category(session, data["category_id"])
     station = await order_form.station(session, data["station_id"])
-    await message.answer(_("Almost done."), reply_markup=choices_keyboard([], back=True))
+    almost = [_("Almost done.")]
+    if data.get("latitude") is not None and not data.get("address"):
+        almost.append(_("To add the way there in words (a house number, a landmark), write it."))
+    await message.answer("\n".join(almost), reply_markup=choices_keyboard([], back=True))
     await message.answer(
         summary_text(data, category, station), reply_markup=summary_keyboard(data["token"])
     )
@@ -57,6 +60,9 @@ async def confirm(
     user: User,
     roles: Roles,
     settings: Settings,
+    ctx: Ctx,
+    bot: Bot,
+    media: Media,
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
@@ -64,9 +70,14 @@ async def confirm(
         return
     await query.answer()  # before the slow part: the phone spins until it is answered
     day = date.fromisoformat(data["day"]) if data.get("day") else None
-    try:
-        order = await orders.create_order(
+    kept, fresh = await media.save_kept(bot, data.get("attachments", []), query.from_user.id)
+    order = await placed(
+        query,
+        state,
+        roles,
+        orders.create_order(
             session,
+            ctx,
             resident=await order_form.resident(session, data["resident_id"]),
             placed_by=user,
             roles=roles,
@@ -77,18 +88,15 @@ async def confirm(
             address=data.get("address"),
             latitude=data.get("latitude"),
             longitude=data.get("longitude"),
-            attachments=[tuple(a) for a in data.get("attachments", [])],
+            attachments=kept,
             client_token=data["token"],
             max_open=settings.max_open_orders,
-        )
-    except DomainError as exc:
-        # Not left to handlers/errors.py: the query is answered already, and a refusal here
-        # ends the conversation, with the menu back.
-        await state.clear()
-        await _reply(query, _(exc.message).format(**exc.params), roles)
-        return
-    await state.clear()
-    await _received(query, order.number, roles)
+        ),
+    )
+    if order is None:  # refused: the files downloaded for it go too
+        media.discard(fresh)
+    else:
+        await _received(query, order.number, roles)
 
 
 async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext) -> None:
@@ -115,7 +123,7 @@ async def edit_part(
 async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
     await query.answer()
     await state.clear()
-    await _reply(query, _("Cancelled. Nothing was sent."), roles)
+    await with_menu(query, _("Cancelled. Nothing was sent."), roles)
 
 
 async def confirm_again(
@@ -142,22 +150,11 @@ async def stale(query: CallbackQuery) -> None:
 
 
 async def _received(query: CallbackQuery, number: str, roles: Roles) -> None:
-    await _reply(
-        query,
-        _(
-            "Received! Your order number is {number}. The volunteer team will be told now; "
-            "you will get a message here when someone accepts it."
-        ).format(number=number),
-        roles,
-    )
-    # Only then take the buttons away: killed in between, the resident can still press
-    # Confirm again and be told (confirm_again); buttons gone and no number would leave them
-    # not knowing their order exists.
-    await spend(query)
-
-
-async def _reply(query: CallbackQuery, text: str, roles: Roles) -> None:
-    await reply(query, text, main_menu(roles))
+    text = _(
+        "Received! Your order number is {number}. The volunteer team will be told now; "
+        "you will get a message here when someone accepts it."
+    ).format(number=number)
+    await told(query, text, roles)  # then Confirm again is told the same (confirm_again)
 
 
 def router() -> Router:

@@ -13,11 +13,14 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import step_after
 from handlers.ordering.states import (
     FINISHES_PREVIOUS,
+    PROXY_STEPS,
+    STEPS,
     OrderForm,
     ProxyForm,
-    step_after,
+    home,
     step_before,
 )
 from services.people import Roles
@@ -49,7 +52,8 @@ async def enter(message: Message, state: FSMContext, session: AsyncSession, step
 async def advance(message: Message, state: FSMContext, session: AsyncSession, done: State) -> None:
     """`done` was answered: ask the next step. While editing one part from the summary, the
     summary comes next (unless the next step finishes the part, as the slot does the day)."""
-    step = step_after(done.state)
+    at = home(done.state)
+    step = step_after(STEPS, at) or step_after(PROXY_STEPS, at)
     data = await state.get_data()
     if step is None or (data.get("editing") and step not in FINISHES_PREVIOUS):
         await state.update_data(editing=False)

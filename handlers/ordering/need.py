@@ -8,12 +8,12 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.media import save_attachment
-from bot.settings import Settings
-from handlers.common import too_long
-from handlers.ordering.flow import advance, asks
+from handlers.common import Media, Settings, photo_need, too_long, voice_need
+from handlers.ordering.flow import advance, asks, enter
 from handlers.ordering.states import OrderForm
+from handlers.ordering.when import as_soon_as_possible
 from views.menu import BTN_BACK, choices_keyboard
+from views.order_form import BTN_NO_NOTE, BTN_NO_NOTE_ASAP, need_choices
 
 DESCRIPTION_MAX = 1000
 
@@ -28,8 +28,23 @@ async def ask_need(message: Message, state: FSMContext, session: AsyncSession) -
             "Tell us what you need, in a few words. You can also send a voice message, "
             "or a photo with a caption."
         ),
-        reply_markup=choices_keyboard([]),
+        reply_markup=choices_keyboard(need_choices(), columns=1),
     )
+
+
+async def no_note_asap(
+    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
+) -> None:
+    """The service says it all, as soon as possible, at home: straight to the summary."""
+    await state.update_data(description="", attachments=[])
+    await as_soon_as_possible(state, settings)  # and the place: home, unless one was given
+    await state.update_data(editing=False)
+    await enter(message, state, session, OrderForm.confirm)
+
+
+async def no_note(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    await state.update_data(description="", attachments=[])
+    await advance(message, state, session, OrderForm.description)
 
 
 async def got_text(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -44,39 +59,27 @@ async def got_text(message: Message, state: FSMContext, session: AsyncSession) -
 
 
 async def got_voice(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
-    assert message.voice is not None
-    voice = message.voice
-    path = await save_attachment(
-        bot, settings.media_dir, voice.file_id, voice.file_unique_id, "ogg"
-    )
-    await state.update_data(
-        description=_("(voice message)"),
-        attachments=[("voice", voice.file_id, voice.file_unique_id, path)],
-    )
+    description, attachments = voice_need(message)
+    await state.update_data(description=description, attachments=attachments)
     await advance(message, state, session, OrderForm.description)
 
 
 async def got_photo(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, settings: Settings
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, media: Media
 ) -> None:
-    caption = (message.caption or "").strip()
-    if await too_long(message, caption, DESCRIPTION_MAX):
+    got = await photo_need(message, DESCRIPTION_MAX)
+    if got is None:
         return
-    photo = (message.photo or [])[-1]
-    path = await save_attachment(
-        bot, settings.media_dir, photo.file_id, photo.file_unique_id, "jpg"
-    )
-    await state.update_data(
-        description=caption or _("(see photo)"),
-        attachments=[("photo", photo.file_id, photo.file_unique_id, path)],
-    )
+    await state.update_data(description=got[0], attachments=got[1])
     await advance(message, state, session, OrderForm.description)
 
 
 def router() -> Router:
     r = Router(name="ordering.need")
+    r.message.register(no_note_asap, OrderForm.description, F.text == BTN_NO_NOTE_ASAP)
+    r.message.register(no_note, OrderForm.description, F.text == BTN_NO_NOTE)
     r.message.register(got_text, OrderForm.description, F.text, F.text != BTN_BACK)
     r.message.register(got_voice, OrderForm.description, F.voice)
     r.message.register(got_photo, OrderForm.description, F.photo)

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import too_long
-from handlers.ordering.flow import advance, asks
+from handlers.ordering.flow import advance, asks, enter, unexpected
 from handlers.ordering.states import OrderForm
 from services import order_form
 from views.menu import BTN_BACK
@@ -27,16 +27,16 @@ async def ask_place(message: Message, state: FSMContext, session: AsyncSession) 
     station = await order_form.station(session, data["station_id"])
     await message.answer(
         _("Where should the volunteers come? Tap a button, or write the address."),
-        reply_markup=place_keyboard(station),
+        reply_markup=place_keyboard(station, proxy=bool(data.get("proxy"))),
     )
 
 
 async def got_location(message: Message, state: FSMContext, session: AsyncSession) -> None:
     assert message.location is not None
+    # The pin itself goes to the leader and the volunteer (services/outbox.py); words for
+    # the way (a house number) can be added at the summary.
     await state.update_data(
-        latitude=message.location.latitude,
-        longitude=message.location.longitude,
-        address=_("(shared location)"),
+        latitude=message.location.latitude, longitude=message.location.longitude, address=None
     )
     await advance(message, state, session, OrderForm.place)
 
@@ -50,8 +50,23 @@ async def got_address(message: Message, state: FSMContext, session: AsyncSession
     await advance(message, state, session, OrderForm.place)
 
 
+async def got_way(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """Words written at the summary after a shared location: the way there (a house number,
+    a landmark), shown beside the pin."""
+    data = await state.get_data()
+    if data.get("latitude") is None:
+        await unexpected(message, state)
+        return
+    text = (message.text or "").strip()
+    if await too_long(message, text, ADDRESS_MAX):
+        return
+    await state.update_data(address=text or None)
+    await enter(message, state, session, OrderForm.confirm)
+
+
 def router() -> Router:
     r = Router(name="ordering.place")
     r.message.register(got_location, OrderForm.place, F.location)
     r.message.register(got_address, OrderForm.place, F.text, F.text != BTN_BACK)
+    r.message.register(got_way, OrderForm.confirm, F.text, F.text != BTN_BACK)
     return r

@@ -17,6 +17,7 @@ from services.order_form import proxy_stations
 from services.people import Roles
 from views.format import by_name
 from views.menu import BTN_BACK, choices_keyboard
+from views.order_form import BTN_NO_PHONE
 
 NAME_MAX = 32
 
@@ -40,18 +41,22 @@ async def got_name(message: Message, state: FSMContext, session: AsyncSession) -
 @asks(ProxyForm.phone)
 async def ask_phone(message: Message, state: FSMContext, session: AsyncSession) -> None:
     await message.answer(
-        _("The resident's phone number (digits), or tap «Back»."),
-        reply_markup=choices_keyboard([], back=True),
+        _("The resident's phone number (digits). No phone? Tap “No phone”: you are the contact."),
+        reply_markup=choices_keyboard([str(BTN_NO_PHONE)], back=True),
     )
 
 
 async def got_phone(
     message: Message, state: FSMContext, session: AsyncSession, roles: Roles
 ) -> None:
-    phone = "".join(ch for ch in (message.text or "") if ch.isdigit() or ch == "+")
-    if not 5 <= len(phone) <= 20:
-        await message.answer(_("That does not look like a phone number. Digits only, please."))
-        return
+    phone: str | None = None
+    if message.text != BTN_NO_PHONE:  # without one, the card names the staff who ordered
+        phone = "".join(ch for ch in (message.text or "") if ch.isdigit() or ch == "+")
+        if not 5 <= len(phone) <= 20:
+            await message.answer(
+                _("That does not look like a phone number. Digits only, or tap “No phone”.")
+            )
+            return
     await state.update_data(proxy_phone=phone)
     # The villages offered depend on who asks (`roles`), so this step is asked here rather
     # than through `asks`; no step goes back to it (Back from the order form cancels).

@@ -44,19 +44,10 @@ INSIDE: dict[str, State] = {str(OrderForm.pick_day.state): OrderForm.day}
 FINISHES_PREVIOUS: frozenset[State] = frozenset({OrderForm.slot})
 
 
-def _home(current: str | None) -> str | None:
+def home(current: str | None) -> str | None:
+    """The step `current` belongs to (the step a step asked from inside it came from)."""
     outer = INSIDE.get(current or "")
     return outer.state if outer is not None else current
-
-
-def step_after(current: str | None) -> State | None:
-    """The step that follows `current` (a state name), or None after the last."""
-    home = _home(current)
-    for steps in (STEPS, PROXY_STEPS):
-        names = [s.state for s in steps]
-        if home in names and (i := names.index(home)) + 1 < len(steps):
-            return steps[i + 1]
-    return None
 
 
 def step_before(current: str | None) -> State | None:

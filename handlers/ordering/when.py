@@ -10,18 +10,23 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import picked
+from handlers.common import Settings, picked
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
 from models import Slot, utcnow
 from views.format import slot_label
 from views.menu import BTN_BACK, choices_keyboard
-from views.order_form import day_label, days_ahead, when_choices
+from views.order_form import BTN_ASAP, day_label, days_ahead, when_choices
 
 
 def _today(settings: Settings) -> date:
     return utcnow().astimezone(settings.tz).date()
+
+
+async def as_soon_as_possible(state: FSMContext, settings: Settings) -> None:
+    """«As soon as possible»: today, any time (the team takes the first free slot)."""
+    today = _today(settings).isoformat()
+    await state.update_data(day=today, this_week=False, slot=Slot.ANY.value, asap=True)
 
 
 @asks(OrderForm.day)
@@ -34,6 +39,11 @@ async def day_chosen(
 ) -> None:
     today = _today(settings)
     choice = message.text
+    if choice == BTN_ASAP:
+        await as_soon_as_possible(state, settings)
+        await advance(message, state, session, OrderForm.slot)  # the slot is answered too
+        return
+    await state.update_data(asap=False)
     if choice == _("Pick a date"):
         await state.set_state(OrderForm.pick_day)
         await message.answer(

@@ -6,7 +6,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from services import reports
 from services.i18n import local_name
 from services.reports import Period, Scope

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from models import User
 from services import weblogin
 from services.errors import DomainError

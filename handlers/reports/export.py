@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.reports.access import period_of, refuse, slug
 from services import archive, reports
 from services.people import Roles
@@ -35,10 +35,22 @@ async def export(
     if scope is None or period is None:
         await refuse(query)
         return
-    await query.answer(_("Preparing the file…"))
-    if not isinstance(query.message, Message):
-        return
-    chat_id = query.message.chat.id
+    with archive.EXPORTS.slot(roles.user_id):  # ExportsBusy: a pop-up, before anything
+        await query.answer(_("Preparing the file…"))
+        if isinstance(query.message, Message):
+            await _send_archive(query.message, callback_data, session, scope, period, settings, bot)
+
+
+async def _send_archive(
+    message: Message,
+    callback_data: Archive,
+    session: AsyncSession,
+    scope: reports.Scope,
+    period: reports.Period,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    chat_id = message.chat.id
     photos = callback_data.what == ArchiveKind.PHOTOS
     await bot.send_chat_action(chat_id, "upload_document")
     folder = Path(tempfile.mkdtemp(prefix="archive-"))
@@ -58,14 +70,14 @@ async def export(
                 period=period.label(locale()), orders=rows.rows.get("订单", 0)
             )
         if path.stat().st_size > TELEGRAM_UPLOAD_LIMIT:
-            await query.message.answer(
+            await message.answer(
                 _(
                     "The file is too big to send in the chat. Download it from the "
                     "dashboard (/dashboard) or choose a shorter period."
                 )
             )
             return
-        await query.message.answer_document(FSInputFile(path, filename=path.name), caption=caption)
+        await message.answer_document(FSInputFile(path, filename=path.name), caption=caption)
     finally:
         await asyncio.to_thread(shutil.rmtree, folder, True)
 

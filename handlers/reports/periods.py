@@ -13,7 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.reports.access import place, refuse
 from services import charts, reports
 from services.people import Roles
@@ -107,7 +107,7 @@ async def send_report(
     await message.answer_photo(
         BufferedInputFile(png, filename=f"report-{period.code}.png"),
         caption=f"{where} · {period.label(locale())}",
-        reply_markup=report_keyboard(period),
+        reply_markup=report_keyboard(period, units=scope.whole_town),
     )
 
 

@@ -9,7 +9,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
+from handlers.common import Settings
 from handlers.reports.access import period_of, refuse, slug
 from services import charts, reports
 from services.i18n import local_name

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import contextlib
+from decimal import Decimal
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from handlers.common import collect_photo, too_long
-from handlers.volunteer.states import STEPS, Completion, step_after
+from handlers.activities.parsing import parse_hours
+from handlers.common import Media, collect_photo, step_after, too_long
+from handlers.volunteer.states import STEPS, Completion
 from models import User
 from services import orders
+from services.context import Ctx
 from services.people import Roles
-from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard
+from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard, main_menu
 from views.orders import OrderAction
 
 NOTE_MAX = 500
@@ -54,7 +57,7 @@ async def ask(message: Message, state: FSMContext, step: State) -> None:
 
 
 async def _next(message: Message, state: FSMContext, step: State) -> None:
-    following = step_after(step)
+    following = step_after(STEPS, step)
     if following is not None:
         await ask(message, state, following)
 
@@ -69,13 +72,14 @@ async def done(
 ) -> None:
     order = await orders.may_complete(session, callback_data.order_id, user, roles)
     await query.answer()
-    await state.update_data(order_id=order.id, photos=[])
+    card_id = query.message.message_id if isinstance(query.message, Message) else None
+    await state.update_data(order_id=order.id, photos=[], card_id=card_id)
     if isinstance(query.message, Message):
         await ask(query.message, state, STEPS[0])
 
 
-async def got_photo(message: Message, state: FSMContext, bot: Bot, settings: Settings) -> None:
-    await collect_photo(message, state, bot, settings, orders.MAX_PHOTOS)
+async def got_photo(message: Message, state: FSMContext, bot: Bot, media: Media) -> None:
+    await collect_photo(message, state, bot, media, orders.MAX_PHOTOS)
 
 
 async def photos_done(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -90,11 +94,8 @@ async def photos_done(message: Message, state: FSMContext, session: AsyncSession
 
 
 async def got_hours(message: Message, state: FSMContext) -> None:
-    try:
-        hours = Decimal((message.text or "").strip().replace(",", "."))
-    except InvalidOperation:
-        hours = Decimal(-1)
-    if not Decimal(0) < hours <= Decimal(24):
+    hours = parse_hours(message.text)
+    if hours is None:
         await message.answer(_("Please give a number of hours between 0.5 and 24."))
         return
     data = await state.get_data()
@@ -105,7 +106,7 @@ async def got_hours(message: Message, state: FSMContext) -> None:
 
 
 async def got_note(
-    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
     note = "" if message.text == BTN_SKIP else (message.text or "").strip()
     if await too_long(message, note, NOTE_MAX):
@@ -114,6 +115,7 @@ async def got_note(
     await state.clear()
     order = await orders.complete(
         session,
+        ctx,
         data["order_id"],
         user,
         roles,
@@ -125,8 +127,13 @@ async def got_note(
         _(
             "Thank you! Order {number} is recorded as done. The resident will be asked to rate it."
         ).format(number=order.number),
-        reply_markup=None,
+        reply_markup=main_menu(roles),  # not the last step's «Skip | Cancel»
     )
+    if data.get("card_id") and message.bot is not None:  # the task's buttons are spent
+        with contextlib.suppress(TelegramBadRequest):  # deleted or too old: no matter
+            await message.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=data["card_id"], reply_markup=None
+            )
 
 
 async def unexpected(message: Message, state: FSMContext) -> None:

@@ -27,7 +27,9 @@ async def start(
             _("▶ In progress"),
             *order_lines(await screens.order_facts(session, order), with_phone=True),
         ]
-        await query.message.edit_text("\n".join(lines), reply_markup=task_keyboard(order.id))
+        await query.message.edit_text(
+            "\n".join(lines), reply_markup=task_keyboard(order.id, started=True)
+        )
 
 
 def router() -> Router:

@@ -14,9 +14,3 @@ class Completion(StatesGroup):
 
 
 STEPS: tuple[State, ...] = (Completion.photos, Completion.hours, Completion.note)
-
-
-def step_after(step: State) -> State | None:
-    """The step that follows `step`; None after the last."""
-    at = STEPS.index(step) + 1
-    return STEPS[at] if at < len(STEPS) else None

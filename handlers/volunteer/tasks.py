@@ -7,7 +7,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import User
+from models import OrderStatus, User
 from services import orders, screens
 from views.menu import BTN_MY_TASKS
 from views.orders import order_lines, task_keyboard
@@ -22,7 +22,12 @@ async def my_tasks(message: Message, session: AsyncSession, user: User) -> None:
         return
     for _assignment, order in tasks[:SHOWN]:
         lines = order_lines(await screens.order_facts(session, order), with_phone=True)
-        await message.answer("\n".join(lines), reply_markup=task_keyboard(order.id))
+        started = order.status == OrderStatus.IN_PROGRESS
+        await message.answer(
+            "\n".join(lines), reply_markup=task_keyboard(order.id, started=started)
+        )
+        if order.latitude is not None and order.longitude is not None:
+            await message.answer_location(order.latitude, order.longitude)  # where to go
 
 
 def router() -> Router:

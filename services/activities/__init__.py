@@ -41,6 +41,7 @@ from services.activities.access import (
     may_publish_for,
 )
 from services.activities.attendance import (
+    WRONG_CODES_MAX,
     AttendanceLine,
     AttendanceSheet,
     add_photos,
@@ -89,6 +90,7 @@ __all__ = [
     "MAX_TITLE",
     "MAX_WEEKS",
     "NOTICE_LEAD",
+    "WRONG_CODES_MAX",
     "ActivityDraft",
     "AttendanceLine",
     "AttendanceSheet",

@@ -23,7 +23,7 @@ from services import people
 from services.errors import NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
-from services.volunteers.common import WROTE
+from services.uow import wrote
 
 MAX_TITLE = 128
 MAX_CONTENT = 1000
@@ -136,10 +136,19 @@ async def managed(session: AsyncSession, activity_id: int, roles: Roles) -> Acti
     return activity
 
 
+async def organised(session: AsyncSession, activity_id: int, actor: User, roles: Roles) -> Activity:
+    """The activity, for `actor` acting as its organiser (refused otherwise)."""
+    check_actor(actor, roles)
+    activity = await load_activity(session, activity_id)
+    if not may_manage(roles, activity):
+        raise NotAllowed(N_("Only the organiser can do this."))
+    return activity
+
+
 async def lock_activity(session: AsyncSession, activity_id: int) -> Activity:
     """Serialise sign-ups of one activity: a no-op UPDATE takes the row lock (PostgreSQL)
     or the write lock (SQLite) before places are counted."""
-    session.info[WROTE] = True
+    wrote(session)
     await session.execute(
         update(Activity)
         .where(Activity.id == activity_id)

@@ -19,6 +19,7 @@ from models import (
     Attachment,
     AttachmentKind,
     AttachmentStage,
+    CheckinTry,
     PointsEntry,
     SignupStatus,
     User,
@@ -33,10 +34,10 @@ from services.activities.access import (
     MAX_HOURS,
     MAX_PHOTOS,
     PhotoIn,
-    check_actor,
     load_activity,
     may_join,
     may_manage,
+    organised,
     signups_of,
 )
 from services.activities.signups import (
@@ -48,7 +49,9 @@ from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.points import PointsRules
-from services.volunteers.common import transaction
+from services.uow import unit
+
+WRONG_CODES_MAX = 5  # wrong codes per person and activity; then only the list ticks them
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class AttendanceLine:
     attended: bool
     hours: Decimal | None
     booked: bool  # the hours are in the ledger
+    unverified: bool = False  # checked in by a location that was not live
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ async def attendance_sheet(
             attended=s.attended,
             hours=s.hours,
             booked=u.id in booked,
+            unverified=s.location_unverified,
         )
         for s, u in rows
     ]
@@ -151,11 +156,8 @@ async def set_attended(
     came takes a place. Once their hours are booked, only a correction can change them.
     Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         _attendance_open(activity, now)
         signup = await session.scalar(
             select(ActivitySignup)
@@ -221,23 +223,55 @@ async def check_in_by_code(
     is added (if the activity is for them). Commits."""
     now = now or utcnow()
     text = (code or "").strip()
-    async with transaction(session, user):
-        if not (text.isdigit() and len(text) == 6):
-            raise DomainError(N_("The code has 6 digits."))
+    if not (text.isdigit() and len(text) == 6):
+        raise DomainError(N_("The code has 6 digits."))
+    async with unit(session, user):
         found = await session.scalars(
-            select(Activity).where(
-                Activity.checkin_code == text,
+            select(Activity)
+            .where(
                 Activity.status == ActivityStatus.PUBLISHED,
                 Activity.starts_at <= now + CHECKIN_EARLY,
                 Activity.ends_at >= now - CHECKIN_LATE,
             )
+            .order_by(Activity.starts_at, Activity.id)
         )
-        candidates = [a for a in found if await may_join(session, a, user)]
-        if not candidates:
-            raise NotFound(N_("That code is not valid now. Please check it with the organiser."))
-        activity = candidates[0]
-        await _check_in(session, activity, user, now)
-    return activity
+        open_now = [a for a in found if await may_join(session, a, user)]
+        tries = await _wrong_tries(session, user.id, [a.id for a in open_now])
+        still = [a for a in open_now if tries.get(a.id, 0) < WRONG_CODES_MAX]
+        right = next((a for a in open_now if a.checkin_code == text), None)
+        if right is not None and right in still:
+            await _check_in(session, right, user, now)
+            return right
+        if right is None:  # a wrong guess counts against every activity it could be for
+            for a in still:
+                await _count_wrong(session, a.id, user.id)
+                tries[a.id] = tries.get(a.id, 0) + 1
+    # committed: a refused guess still counts
+    if open_now and (right is not None or all(tries[a.id] >= WRONG_CODES_MAX for a in open_now)):
+        raise NotAllowed(N_("That did not work. Please ask the organiser to tick you on the list."))
+    raise NotFound(N_("That code is not valid now. Please check it with the organiser."))
+
+
+async def _wrong_tries(
+    session: AsyncSession, user_id: int, activity_ids: list[int]
+) -> dict[int, int]:
+    rows = await session.execute(
+        select(CheckinTry.activity_id, CheckinTry.wrong).where(
+            CheckinTry.user_id == user_id, CheckinTry.activity_id.in_(activity_ids)
+        )
+    )
+    return {activity_id: wrong for activity_id, wrong in rows}
+
+
+async def _count_wrong(session: AsyncSession, activity_id: int, user_id: int) -> None:
+    insert = dialect_insert(session)(CheckinTry).values(
+        activity_id=activity_id, user_id=user_id, wrong=1
+    )
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["activity_id", "user_id"], set_={"wrong": CheckinTry.wrong + 1}
+        )
+    )
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -255,12 +289,15 @@ async def check_in_by_location(
     latitude: float,
     longitude: float,
     *,
+    live: bool = True,
     now: datetime | None = None,
 ) -> Activity:
     """A volunteer sends their location: the nearest activity going on now (one they may
-    join, with a known place) within 300 m checks them in. Commits."""
+    join, with a known place) within 300 m checks them in. A location that was not `live`
+    (it may have been picked on the map) still checks them in, marked for the organiser.
+    Commits."""
     now = now or utcnow()
-    async with transaction(session, user):
+    async with unit(session, user):
         found = await session.scalars(
             select(Activity).where(
                 Activity.status == ActivityStatus.PUBLISHED,
@@ -284,7 +321,9 @@ async def check_in_by_location(
                 metres=int(round(metres, -1)),
                 title=activity.title,
             )
-        await _check_in(session, activity, user, now)
+        signup = await _check_in(session, activity, user, now)
+        if not live and not signup.location_unverified:
+            signup.location_unverified = True
     return activity
 
 
@@ -308,11 +347,8 @@ async def finish(
     again books only people ticked since). The activity is done; attendees are told.
     Returns the ledger rows booked now. Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         if activity.status == ActivityStatus.CANCELLED:
             raise Conflict(N_("This activity is already finished or cancelled."))
         if now < activity.starts_at:
@@ -355,11 +391,8 @@ async def add_photos(
 ) -> int:
     """The organiser files photos of the activity (its record). The same photo twice is
     kept once. Returns how many were added. Commits."""
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         if not 1 <= len(photos) <= MAX_PHOTOS:
             raise DomainError(N_("Please send between 1 and {max} photos."), max=MAX_PHOTOS)
         have = set(

@@ -38,17 +38,17 @@ from services.activities.access import (
     NOTICE_LEAD,
     audience,
     check_actor,
-    load_activity,
-    may_manage,
     may_publish_for,
+    organised,
 )
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.numbering import next_number, town_prefix
 from services.outbox import NoticeKind, notify_many
 from services.people import Roles
-from services.points import LOCAL_TZ
-from services.volunteers.common import clean_text, transaction
+from services.uow import unit
+from services.volunteers.common import clean_text
 
 
 async def _assign_number(
@@ -133,7 +133,7 @@ async def publish(
     roles: Roles,
     draft: ActivityDraft,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
     evening_at: time = EVENING_AT,
     now: datetime | None = None,
 ) -> list[Activity]:
@@ -142,7 +142,7 @@ async def publish(
     days before it — and reminders are scheduled for the evening before and one hour
     before. Returns the activities, first first. Commits."""
     now = now or utcnow()
-    async with transaction(session, actor):
+    async with unit(session, actor):
         check_actor(actor, roles)
         title, content, place = _check_draft(draft, now)
         team = await session.get(Team, draft.team_id) if draft.team_id else None
@@ -220,7 +220,9 @@ def _schedule_reminders(
         )
 
 
-async def fire_activity_reminder(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_activity_reminder(
+    session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime
+) -> int:
     """The scheduler's hook for a due `ReminderKind.ACTIVITY` row: queue the reminder for
     everyone signed up (not the waitlist) and the organiser. Nothing once the activity has
     started or was cancelled. The one-hour reminder is urgent (it must not wait for the end
@@ -262,11 +264,8 @@ async def cancel_activity(
 ) -> Activity:
     """The organiser calls an activity off before it starts: pending reminders are dropped
     and everyone signed up or waiting is told. Commits."""
-    async with transaction(session, actor):
-        check_actor(actor, roles)
-        activity = await load_activity(session, activity_id)
-        if not may_manage(roles, activity):
-            raise NotAllowed(N_("Only the organiser can do this."))
+    async with unit(session, actor):
+        activity = await organised(session, activity_id, actor, roles)
         if activity.status != ActivityStatus.PUBLISHED:
             raise Conflict(N_("This activity is already finished or cancelled."))
         why = clean_text(reason, limit=200, required=False, what="")

@@ -31,7 +31,7 @@ from services.errors import Conflict, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify
 from services.people import Roles
-from services.volunteers.common import transaction
+from services.uow import unit
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ async def sign_up(
     """Sign up for an activity before it starts. With all places taken, the person joins
     the waitlist. Signing up twice changes nothing. Commits."""
     now = now or utcnow()
-    async with transaction(session, user):
+    async with unit(session, user):
         activity = await load_activity(session, activity_id)
         if activity.status != ActivityStatus.PUBLISHED:
             raise Conflict(N_("This activity is already finished or cancelled."))
@@ -95,7 +95,7 @@ async def cancel_signup(
     the first on the waitlist, who is told. Returns the promoted user's id, if any.
     Commits."""
     now = now or utcnow()
-    async with transaction(session, user):
+    async with unit(session, user):
 
         async def mine_now() -> ActivitySignup:
             found = await session.scalar(

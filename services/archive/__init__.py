@@ -5,6 +5,7 @@
     columns.py  the workbook's sheets, columns and the Chinese words in its cells
     sheets.py   the workbook: one sheet each for orders, order events, assignments and
                 hours, ratings, volunteers, activities and attendance
+    units.py    the sheets per platform and per unit (站所), with the unit scorecard
     photos.py   the photo ZIP
 
 The workbook has Chinese headers and times in local time (naive datetimes, as Excel has no
@@ -18,13 +19,17 @@ hours by when they were booked; `period=None` takes everything.
 """
 
 from services.archive.columns import SHEETS
+from services.archive.gate import EXPORTS, ExportGate, ExportsBusy
 from services.archive.photos import PhotoSummary, photo_entries, write_photo_zip
 from services.archive.sheets import ArchiveSummary, write_xlsx
 from services.archive.xlsx import XlsxWriter
 
 __all__ = [
+    "EXPORTS",
     "SHEETS",
     "ArchiveSummary",
+    "ExportGate",
+    "ExportsBusy",
     "PhotoSummary",
     "XlsxWriter",
     "photo_entries",

@@ -4,6 +4,18 @@ The archive is a Chinese record whatever the reader's language: names are fixed 
 
 from __future__ import annotations
 
+FIGURES = [
+    "接单数",
+    "按时派单数",
+    "按时派单率（%）",
+    "派单用时中位（分钟）",
+    "接单用时中位（分钟）",
+    "办结数",
+    "办结率（%）",
+    "评价数",
+    "平均评分",
+]
+
 SHEETS: dict[str, list[str]] = {
     "订单": [
         "订单号",
@@ -68,6 +80,20 @@ SHEETS: dict[str, list[str]] = {
         "照片数",
     ],
     "签到": ["活动编号", "活动名称", "姓名", "报名状态", "已签到", "签到时间", "工时"],
+    # Per platform and per unit (站所接单): the orders placed in the period that each received.
+    "平台": ["镇", "平台", *FIGURES],
+    "站所": [
+        "镇",
+        "单位",
+        "排名",
+        "得分",
+        *FIGURES,
+        "双报道党员",
+        "参与党员",
+        "参与率（%）",
+        "人均工时",
+        "工时达标人数",
+    ],
 }
 
 STATUS_ZH = {

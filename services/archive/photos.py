@@ -24,7 +24,6 @@ from models import (
     Order,
 )
 from services.archive.records import Lookups, activity_filter, batches, order_filter
-from services.points import LOCAL_TZ
 from services.reports import Period, Scope
 
 MISSING_NAME = "缺失照片.txt"
@@ -67,7 +66,7 @@ async def photo_entries(
     scope: Scope,
     period: Period | None,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
 ) -> list[_Photo]:
     """Where each photo goes in the ZIP, once per file_unique_id."""
     names = await Lookups().load(session)
@@ -152,7 +151,7 @@ async def write_photo_zip(
     period: Period | None,
     media_dir: Path,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
 ) -> PhotoSummary:
     """Write the photo archive to `out`; returns how many photos went in and what is missing."""
     entries = await photo_entries(session, scope, period, tz=tz)

@@ -1,6 +1,7 @@
 """The archive workbook (台账): one sheet each for orders, order events, assignments and
-hours, ratings, volunteers, activities and attendance. Rows are converted and streamed into
-the sheet in a worker thread while the next batch is read."""
+hours, ratings, volunteers, activities and attendance, and (units.py) platforms and units.
+Rows are converted and streamed into the sheet in a worker thread while the next batch is
+read."""
 
 from __future__ import annotations
 
@@ -39,9 +40,10 @@ from services.archive.columns import (
     column_width,
 )
 from services.archive.records import Lookups, activity_filter, batches, order_filter
+from services.archive.units import PLATFORM_SHEET, UNIT_SHEET, unit_sheet_rows
 from services.archive.xlsx import SheetStream, XlsxWriter
 from services.orders.event_text import describe
-from services.points import LOCAL_TZ
+from services.org import Policy
 from services.reports import Period, Scope, volunteer_rows
 
 
@@ -72,9 +74,22 @@ class _Sheets:
     """The archive workbook; rows are converted and written in a worker thread, batch by
     batch, while the next batch is read."""
 
-    def __init__(self, out: Path | IO[bytes]) -> None:
+    def __init__(
+        self,
+        out: Path | IO[bytes],
+        session: AsyncSession,
+        names: Lookups,
+        scope: Scope,
+        period: Period | None,
+        tz: tzinfo,
+    ) -> None:
         self.xlsx = XlsxWriter(out)
         self.summary = ArchiveSummary()
+        self.session = session  # and what the sheets show: names, scope, period, zone
+        self.names = names
+        self.scope = scope
+        self.period = period
+        self.tz = tz
 
     def sheet(self, title: str) -> SheetStream:
         self.summary.rows[title] = 0
@@ -84,7 +99,6 @@ class _Sheets:
     async def write(
         self,
         ws: SheetStream,
-        session: AsyncSession,
         stmt: Select[*tuple[Any, ...]],
         convert: Callable[[Any], list[Any]],
     ) -> None:
@@ -94,7 +108,7 @@ class _Sheets:
         # A pipeline of two: batch n is written in a thread while batch n + 1 is read.
         writing: asyncio.Future[int] | None = None
         try:
-            async for part in batches(session, stmt):
+            async for part in batches(self.session, stmt):
                 if writing is not None:
                     self.summary.rows[ws.title] += await writing
                 writing = asyncio.ensure_future(asyncio.to_thread(append, part))
@@ -112,31 +126,26 @@ async def write_xlsx(
     scope: Scope,
     period: Period | None = None,
     *,
-    tz: tzinfo = LOCAL_TZ,
+    tz: tzinfo,
+    policy: Policy | None = None,
 ) -> ArchiveSummary:
-    """Write the workbook to `out` (a path or a binary file); returns the row counts."""
+    """Write the workbook to `out` (a path or a binary file); returns the row counts.
+    `policy` (default: the defaults of config) sets the unit sheets' deadline and targets."""
     names = await Lookups().load(session)
-    book = _Sheets(out)
+    book = _Sheets(out, session, names, scope, period, tz)
     try:
-        await _orders_sheet(session, book, names, scope, period, tz)
-        await _events_sheet(session, book, names, scope, period, tz)
-        await _assignments_sheet(session, book, names, scope, period, tz)
-        await _ratings_sheet(session, book, names, scope, period, tz)
-        await _volunteers_sheet(session, book, names, scope, period)
-        await _activities_sheets(session, book, names, scope, period, tz)
+        for sheet in SHEET_WRITERS:
+            await sheet(book)
+        rows = await unit_sheet_rows(session, scope, period, policy or Policy())
+        for title, part in zip((PLATFORM_SHEET, UNIT_SHEET), rows, strict=True):
+            ws = book.sheet(title)
+            book.summary.rows[title] = await asyncio.to_thread(ws.append, part)
     finally:
         await asyncio.to_thread(book.xlsx.close)
     return book.summary
 
 
-async def _orders_sheet(
-    session: AsyncSession,
-    book: _Sheets,
-    names: Lookups,
-    scope: Scope,
-    period: Period | None,
-    tz: tzinfo,
-) -> None:
+async def _orders_sheet(book: _Sheets) -> None:
     resident, acceptor = aliased(User), aliased(User)
     # Plain columns, not ORM objects: a tenth of the cost per row on a big export.
     columns = [
@@ -170,7 +179,7 @@ async def _orders_sheet(
         .join(resident, resident.id == Order.resident_id)
         .outerjoin(acceptor, acceptor.id == Order.accepted_by_id)
         .outerjoin(Rating, Rating.order_id == Order.id)
-        .where(*order_filter(scope, period))
+        .where(*order_filter(book.scope, book.period))
         .order_by(Order.id)
     )
 
@@ -201,46 +210,39 @@ async def _orders_sheet(
             note,
             score,
         ) = r
-        cat_name, area_id, platform_id = names.categories.get(category, ("", 0, None))
+        cat_name, area_id, platform_id = book.names.categories.get(category, ("", 0, None))
         slot_name = SLOT_NAMES.get(slot.value, "")
         return [
             number,
             STATUS_ZH.get(status.value, status.value),
-            _local(created, tz),
-            names.regions.get(station),
-            names.areas.get(area_id),
+            _local(created, book.tz),
+            book.names.regions.get(station),
+            book.names.areas.get(area_id),
             cat_name,
-            names.platforms.get(platform_id) if platform_id else None,
-            names.teams.get(team) if team else "镇实践所办公室",
+            book.names.platforms.get(platform_id) if platform_id else None,
+            book.names.teams.get(team) if team else "镇实践所办公室",
             contact or resident_name,
             _yes(proxy),
             description,
             f"{preferred:%Y-%m-%d} {slot_name}" if preferred else slot_name,
             address,
             acceptor_name,
-            _local(accepted, tz),
-            _local(started, tz),
-            _local(done, tz),
-            _local(rated, tz),
-            _local(cancelled, tz),
+            _local(accepted, book.tz),
+            _local(started, book.tz),
+            _local(done, book.tz),
+            _local(rated, book.tz),
+            _local(cancelled, book.tz),
             _yes(escalated),
-            _local(slot_start, tz),
-            _local(slot_end, tz),
+            _local(slot_start, book.tz),
+            _local(slot_end, book.tz),
             note,
             score,
         ]
 
-    await book.write(book.sheet("订单"), session, stmt, row)
+    await book.write(book.sheet("订单"), stmt, row)
 
 
-async def _events_sheet(
-    session: AsyncSession,
-    book: _Sheets,
-    names: Lookups,
-    scope: Scope,
-    period: Period | None,
-    tz: tzinfo,
-) -> None:
+async def _events_sheet(book: _Sheets) -> None:
     actor = aliased(User)
     stmt = (
         select(
@@ -256,7 +258,7 @@ async def _events_sheet(
         )
         .join(Order, Order.id == OrderEvent.order_id)
         .outerjoin(actor, actor.id == OrderEvent.actor_id)
-        .where(*order_filter(scope, period))
+        .where(*order_filter(book.scope, book.period))
         .order_by(OrderEvent.order_id, OrderEvent.id)
     )
 
@@ -267,26 +269,19 @@ async def _events_sheet(
         number, at, kind, frm, to, actor_id, actor_name, team_id, note = r
         return [
             number,
-            _local(at, tz),
+            _local(at, book.tz),
             EVENT_NAMES.get(kind, kind),
             status(frm),
             status(to),
             _name(actor_name, actor_id) or "系统",
-            names.teams.get(team_id) if team_id else None,
-            describe(kind, note, "zh_CN", tz).detail or None,
+            book.names.teams.get(team_id) if team_id else None,
+            describe(kind, note, "zh_CN", book.tz).detail or None,
         ]
 
-    await book.write(book.sheet("订单记录"), session, stmt, row)
+    await book.write(book.sheet("订单记录"), stmt, row)
 
 
-async def _assignments_sheet(
-    session: AsyncSession,
-    book: _Sheets,
-    names: Lookups,
-    scope: Scope,
-    period: Period | None,
-    tz: tzinfo,
-) -> None:
+async def _assignments_sheet(book: _Sheets) -> None:
     vol, by, confirmer = aliased(User), aliased(User), aliased(User)
     stmt = (
         select(
@@ -308,7 +303,7 @@ async def _assignments_sheet(
         .join(vol, vol.id == Assignment.volunteer_id)
         .outerjoin(by, by.id == Assignment.assigned_by_id)
         .outerjoin(confirmer, confirmer.id == Assignment.confirmed_by_id)
-        .where(*order_filter(scope, period))
+        .where(*order_filter(book.scope, book.period))
         .order_by(Assignment.order_id, Assignment.id)
     )
 
@@ -316,28 +311,21 @@ async def _assignments_sheet(
         (number, station, vid, vname, bid, bname, at, status, hours, ok, cid, cname, cat) = r
         return [
             number,
-            names.regions.get(station),
+            book.names.regions.get(station),
             _name(vname, vid),
             _name(bname, bid),
-            _local(at, tz),
+            _local(at, book.tz),
             ASSIGNMENT_NAMES.get(status.value, status.value),
             _num(hours),
             _yes(ok),
             _name(cname, cid),
-            _local(cat, tz),
+            _local(cat, book.tz),
         ]
 
-    await book.write(book.sheet("派单与工时"), session, stmt, row)
+    await book.write(book.sheet("派单与工时"), stmt, row)
 
 
-async def _ratings_sheet(
-    session: AsyncSession,
-    book: _Sheets,
-    names: Lookups,
-    scope: Scope,
-    period: Period | None,
-    tz: tzinfo,
-) -> None:
+async def _ratings_sheet(book: _Sheets) -> None:
     stmt = (
         select(
             Order.number,
@@ -348,7 +336,7 @@ async def _ratings_sheet(
             Rating.created_at,
         )
         .join(Order, Order.id == Rating.order_id)
-        .where(*order_filter(scope, period))
+        .where(*order_filter(book.scope, book.period))
         .order_by(Rating.order_id)
     )
 
@@ -356,35 +344,29 @@ async def _ratings_sheet(
         number, station, category, score, comment, at = r
         return [
             number,
-            names.regions.get(station),
-            names.categories.get(category, ("",))[0],
+            book.names.regions.get(station),
+            book.names.categories.get(category, ("",))[0],
             score,
             comment,
-            _local(at, tz),
+            _local(at, book.tz),
         ]
 
-    await book.write(book.sheet("评价"), session, stmt, row)
+    await book.write(book.sheet("评价"), stmt, row)
 
 
-async def _volunteers_sheet(
-    session: AsyncSession,
-    book: _Sheets,
-    names: Lookups,
-    scope: Scope,
-    period: Period | None,
-) -> None:
+async def _volunteers_sheet(book: _Sheets) -> None:
     """Active team members of the scope (a village: its residents who volunteer), with their
     hours and points booked in the period and the orders they served in it."""
     ws = book.sheet("志愿者")
-    people = await volunteer_rows(session, scope, period)
+    people = await volunteer_rows(book.session, book.scope, book.period)
 
     def write() -> int:
         return ws.append(
             [
                 [
                     p.name,
-                    names.regions.get(p.station_id) if p.station_id else None,
-                    "、".join(names.teams.get(t, "") for t in p.team_ids),
+                    book.names.regions.get(p.station_id) if p.station_id else None,
+                    "、".join(book.names.teams.get(t, "") for t in p.team_ids),
                     _yes(p.party_member),
                     _num(p.hours),
                     _num(p.points),
@@ -397,14 +379,7 @@ async def _volunteers_sheet(
     book.summary.rows["志愿者"] = await asyncio.to_thread(write)
 
 
-async def _activities_sheets(
-    session: AsyncSession,
-    book: _Sheets,
-    names: Lookups,
-    scope: Scope,
-    period: Period | None,
-    tz: tzinfo,
-) -> None:
+async def _activities_sheets(book: _Sheets) -> None:
     signed = (
         select(
             ActivitySignup.activity_id.label("aid"),
@@ -425,7 +400,7 @@ async def _activities_sheets(
         select(Activity, signed.c.signed, signed.c.came, photos.c.photos)
         .outerjoin(signed, signed.c.aid == Activity.id)
         .outerjoin(photos, photos.c.aid == Activity.id)
-        .where(*activity_filter(scope, period))
+        .where(*activity_filter(book.scope, book.period))
         .order_by(Activity.starts_at, Activity.id)
     )
 
@@ -434,18 +409,20 @@ async def _activities_sheets(
         return [
             a.number,
             a.title,
-            names.regions.get(a.station_id) if a.station_id else names.regions.get(a.town_id),
-            names.teams.get(a.team_id) if a.team_id else None,
+            book.names.regions.get(a.station_id)
+            if a.station_id
+            else book.names.regions.get(a.town_id),
+            book.names.teams.get(a.team_id) if a.team_id else None,
             a.place,
-            _local(a.starts_at, tz),
-            _local(a.ends_at, tz),
+            _local(a.starts_at, book.tz),
+            _local(a.ends_at, book.tz),
             ACTIVITY_NAMES.get(a.status.value, a.status.value),
             int(n_signed or 0),
             int(n_came or 0),
             int(n_photos or 0),
         ]
 
-    await book.write(book.sheet("活动"), session, stmt, activity_row)
+    await book.write(book.sheet("活动"), stmt, activity_row)
 
     attendance = (
         select(
@@ -460,7 +437,7 @@ async def _activities_sheets(
         )
         .join(Activity, Activity.id == ActivitySignup.activity_id)
         .join(User, User.id == ActivitySignup.user_id)
-        .where(*activity_filter(scope, period))
+        .where(*activity_filter(book.scope, book.period))
         .order_by(Activity.starts_at, Activity.id, ActivitySignup.id)
     )
 
@@ -472,8 +449,18 @@ async def _activities_sheets(
             _name(name, uid),
             SIGNUP_NAMES.get(status.value, status.value),
             _yes(attended),
-            _local(at, tz),
+            _local(at, book.tz),
             _num(hours),
         ]
 
-    await book.write(book.sheet("签到"), session, attendance, attendance_row)
+    await book.write(book.sheet("签到"), attendance, attendance_row)
+
+
+SHEET_WRITERS = (
+    _orders_sheet,
+    _events_sheet,
+    _assignments_sheet,
+    _ratings_sheet,
+    _volunteers_sheet,
+    _activities_sheets,
+)

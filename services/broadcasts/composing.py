@@ -31,6 +31,7 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
+from services.uow import unit, wrote
 
 
 def _clean_text(text: str | None, photo: str | None) -> str:
@@ -84,17 +85,17 @@ async def create(
         runs=0,
         created_at=now,
     )
-    session.add(bc)
-    await session.flush()
-    if approval:  # the town's office decides (admins too, should the office be empty)
-        await notify_many(
-            session,
-            [*await people.office_staff(session, town_id), *await people.admins(session)],
-            NoticeKind.BROADCAST_APPROVAL,
-            dedupe_key=f"bcapproval:{bc.id}",
-            broadcast_id=bc.id,
-        )
-    await session.commit()
+    async with unit(session, author):
+        session.add(bc)
+        await session.flush()
+        if approval:  # the town's office decides (admins too, should the office be empty)
+            await notify_many(
+                session,
+                [*await people.office_staff(session, town_id), *await people.admins(session)],
+                NoticeKind.BROADCAST_APPROVAL,
+                dedupe_key=f"bcapproval:{bc.id}",
+                broadcast_id=bc.id,
+            )
     return bc
 
 
@@ -127,6 +128,7 @@ async def _decided_conflict(session: AsyncSession, bc: Broadcast) -> Conflict:
 async def _move(
     session: AsyncSession, bc: Broadcast, frm: Sequence[BroadcastStatus], **values: Any
 ) -> bool:
+    wrote(session)
     result = await session.execute(
         update(Broadcast)
         .where(Broadcast.id == bc.id, Broadcast.status.in_(list(frm)), Broadcast.runs == bc.runs)
@@ -148,46 +150,27 @@ async def approve(
     """The office lets a station head's notice go out (at its time, or now if that passed).
     Two office staff at once: one wins, the other is told who. Commits."""
     now = now or utcnow()
-    bc = await _load(session, broadcast_id)
-    if roles.user_id != actor.id or not _may_decide(roles, bc):
-        raise NotAllowed(N_("Only the office can approve notices."))
-    if bc.status != BroadcastStatus.PENDING_APPROVAL:
-        raise await _decided_conflict(session, bc)
+    bc = await _pending(session, broadcast_id, actor, roles)
     due = bc.next_run_at or now
     if due < now:
         due = next_occurrence(bc.recurrence, now, tz) if bc.recurrence else now
-    if not await _move(
+    return await _decide(
         session,
         bc,
-        [BroadcastStatus.PENDING_APPROVAL],
+        actor,
+        N_("✅ Your notice #{id} was approved by {name}. It will go out as planned."),
+        {},
         status=BroadcastStatus.SCHEDULED,
         approved_by_id=actor.id,
         next_run_at=due,
-    ):
-        await session.rollback()
-        raise await _decided_conflict(session, await _load(session, broadcast_id))
-    await notify(
-        session,
-        bc.author_id,
-        NoticeKind.TEXT,
-        dedupe_key=f"bcdecided:{bc.id}",
-        broadcast_id=bc.id,
-        msgid=N_("✅ Your notice #{id} was approved by {name}. It will go out as planned."),
-        params={"id": bc.id, "name": actor.name or ""},
     )
-    await session.commit()
-    return await _load(session, broadcast_id)
 
 
 async def reject(
     session: AsyncSession, broadcast_id: int, actor: User, roles: Roles, reason: str
 ) -> Broadcast:
     """The office turns a station head's notice down, with a reason the head is told."""
-    bc = await _load(session, broadcast_id)
-    if roles.user_id != actor.id or not _may_decide(roles, bc):
-        raise NotAllowed(N_("Only the office can approve notices."))
-    if bc.status != BroadcastStatus.PENDING_APPROVAL:
-        raise await _decided_conflict(session, bc)
+    bc = await _pending(session, broadcast_id, actor, roles)
     why = (reason or "").strip()
     if not why:
         raise DomainError(N_("Please give a reason."))
@@ -195,27 +178,53 @@ async def reject(
         raise DomainError(
             N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
         )
-    if not await _move(
+    return await _decide(
         session,
         bc,
-        [BroadcastStatus.PENDING_APPROVAL],
+        actor,
+        N_("❌ Your notice #{id} was not approved by {name}. Reason: {reason}"),
+        {"reason": why},
         status=BroadcastStatus.REJECTED,
         reject_reason=why,
         next_run_at=None,
-    ):
-        await session.rollback()
-        raise await _decided_conflict(session, await _load(session, broadcast_id))
-    await notify(
-        session,
-        bc.author_id,
-        NoticeKind.TEXT,
-        dedupe_key=f"bcdecided:{bc.id}",
-        broadcast_id=bc.id,
-        msgid=N_("❌ Your notice #{id} was not approved by {name}. Reason: {reason}"),
-        params={"id": bc.id, "name": actor.name or "", "reason": why},
     )
-    await session.commit()
-    return await _load(session, broadcast_id)
+
+
+async def _pending(
+    session: AsyncSession, broadcast_id: int, actor: User, roles: Roles
+) -> Broadcast:
+    bc = await _load(session, broadcast_id)
+    if roles.user_id != actor.id or not _may_decide(roles, bc):
+        raise NotAllowed(N_("Only the office can approve notices."))
+    if bc.status != BroadcastStatus.PENDING_APPROVAL:
+        raise await _decided_conflict(session, bc)
+    return bc
+
+
+async def _decide(
+    session: AsyncSession,
+    bc: Broadcast,
+    actor: User,
+    msgid: str,
+    params: dict[str, Any],
+    **values: Any,
+) -> Broadcast:
+    """One decision on a pending notice, told to its author; two at once: one wins."""
+    bc_id = bc.id  # the rollback of a lost race expires `bc`
+    async with unit(session, actor):
+        if not await _move(session, bc, [BroadcastStatus.PENDING_APPROVAL], **values):
+            await session.rollback()
+            raise await _decided_conflict(session, await _load(session, bc_id))
+        await notify(
+            session,
+            bc.author_id,
+            NoticeKind.TEXT,
+            dedupe_key=f"bcdecided:{bc.id}",
+            broadcast_id=bc.id,
+            msgid=msgid,
+            params={"id": bc.id, "name": actor.name or "", **params},
+        )
+    return await _load(session, bc_id)
 
 
 async def to_decide(session: AsyncSession, broadcast_id: int, roles: Roles) -> Broadcast:
@@ -242,10 +251,10 @@ async def cancel(session: AsyncSession, broadcast_id: int, actor: User, roles: R
         raise Conflict(N_("This notice is being sent right now. Try again in a minute."))
     if bc.status not in OPEN:
         raise Conflict(N_("This notice is no longer scheduled."))
-    if not await _move(session, bc, OPEN, status=BroadcastStatus.CANCELLED, next_run_at=None):
-        await session.rollback()
-        raise Conflict(N_("This notice is being sent right now. Try again in a minute."))
-    await session.commit()
+    async with unit(session, actor):
+        if not await _move(session, bc, OPEN, status=BroadcastStatus.CANCELLED, next_run_at=None):
+            await session.rollback()
+            raise Conflict(N_("This notice is being sent right now. Try again in a minute."))
     return await _load(session, broadcast_id)
 
 

@@ -25,6 +25,7 @@ from services.broadcasts.audience import recipients
 from services.broadcasts.recurrence import next_occurrence
 from services.outbox import NoticeKind, notify
 from services.reminders import insert_ignore
+from services.uow import unit
 
 log = logging.getLogger("civic_dispatch.broadcasts")
 FANOUT_CHUNK = 500
@@ -120,7 +121,7 @@ async def send_reports(sessionmaker: async_sessionmaker[AsyncSession], now: date
         + literal(":")
         + cast(Broadcast.runs, String)
     )
-    async with sessionmaker() as session:
+    async with sessionmaker() as session, unit(session):
         candidates = list(
             await session.scalars(
                 select(Broadcast)
@@ -157,7 +158,6 @@ async def send_reports(sessionmaker: async_sessionmaker[AsyncSession], now: date
                     ],
                 )
             done.append(bc.id)
-        await session.commit()
     return done
 
 
@@ -202,39 +202,39 @@ async def _claim(
     """One due broadcast (or a fan-out whose lease ran out), moved to `sending` with a fresh
     lease; a scheduled one starts a new run."""
     async with sessionmaker() as session:
-        bc = await session.scalar(
-            select(Broadcast)
-            .where(
-                Broadcast.status.in_([BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING]),
-                Broadcast.next_run_at <= now,
+        async with unit(session):
+            bc = await session.scalar(
+                select(Broadcast)
+                .where(
+                    Broadcast.status.in_([BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING]),
+                    Broadcast.next_run_at <= now,
+                )
+                .order_by(Broadcast.next_run_at, Broadcast.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
             )
-            .order_by(Broadcast.next_run_at, Broadcast.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if bc is None:
-            return None
-        if bc.status == BroadcastStatus.SCHEDULED:
-            run = bc.runs + 1
-            values: dict[str, Any] = {"status": BroadcastStatus.SENDING, "runs": run}
-        else:
-            run = bc.runs
-            values = {}
-        claimed = await session.execute(
-            update(Broadcast)
-            .where(
-                Broadcast.id == bc.id,
-                Broadcast.status == bc.status,
-                Broadcast.runs == bc.runs,
-                Broadcast.next_run_at == bc.next_run_at,
+            if bc is None:
+                return None
+            if bc.status == BroadcastStatus.SCHEDULED:
+                run = bc.runs + 1
+                values: dict[str, Any] = {"status": BroadcastStatus.SENDING, "runs": run}
+            else:
+                run = bc.runs
+                values = {}
+            claimed = await session.execute(
+                update(Broadcast)
+                .where(
+                    Broadcast.id == bc.id,
+                    Broadcast.status == bc.status,
+                    Broadcast.runs == bc.runs,
+                    Broadcast.next_run_at == bc.next_run_at,
+                )
+                .values(next_run_at=now + LEASE, **values)
+                .execution_options(synchronize_session=False)
             )
-            .values(next_run_at=now + LEASE, **values)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(claimed) != 1:
-            await session.rollback()
-            return None
-        await session.commit()
+            if rowcount(claimed) != 1:
+                await session.rollback()
+                return None
         return bc, run
 
 
@@ -251,45 +251,45 @@ async def fan_out(
     last, written = 0, 0
     while True:
         async with sessionmaker() as session:
-            people = (
-                await session.execute(
-                    recipients(bc.town_id, bc.audience)
-                    .where(User.id > last)
-                    .order_by(User.id)
-                    .limit(chunk)
+            async with unit(session):
+                people = (
+                    await session.execute(
+                        recipients(bc.town_id, bc.audience)
+                        .where(User.id > last)
+                        .order_by(User.id)
+                        .limit(chunk)
+                    )
+                ).all()
+                if not people:
+                    return written, True
+                rows = [
+                    _row(bc, uid, tg_id, f"{run_key(bc.id, run)}{uid}", now)
+                    if not blocked
+                    else _row(
+                        bc,
+                        uid,
+                        tg_id,
+                        f"{run_key(bc.id, run)}{uid}",
+                        now,
+                        OutboxStatus.BLOCKED,
+                        "skipped: blocked the bot earlier",
+                    )
+                    for uid, tg_id, blocked in people
+                    if tg_id is not None  # recipients() asks for a chat id: this only narrows
+                ]
+                written += await insert_ignore(session, OutboxMessage.__table__, rows)
+                lease = await session.execute(
+                    update(Broadcast)
+                    .where(
+                        Broadcast.id == bc.id,
+                        Broadcast.status == BroadcastStatus.SENDING,
+                        Broadcast.runs == run,
+                    )
+                    .values(next_run_at=now + LEASE)
                 )
-            ).all()
-            if not people:
-                return written, True
-            rows = [
-                _row(bc, uid, tg_id, f"{run_key(bc.id, run)}{uid}", now)
-                if not blocked
-                else _row(
-                    bc,
-                    uid,
-                    tg_id,
-                    f"{run_key(bc.id, run)}{uid}",
-                    now,
-                    OutboxStatus.BLOCKED,
-                    "skipped: blocked the bot earlier",
-                )
-                for uid, tg_id, blocked in people
-                if tg_id is not None  # recipients() asks for a chat id: this only narrows
-            ]
-            written += await insert_ignore(session, OutboxMessage.__table__, rows)
-            lease = await session.execute(
-                update(Broadcast)
-                .where(
-                    Broadcast.id == bc.id,
-                    Broadcast.status == BroadcastStatus.SENDING,
-                    Broadcast.runs == run,
-                )
-                .values(next_run_at=now + LEASE)
-            )
-            if rowcount(lease) != 1:  # cancelled meanwhile: write nothing more
-                await session.rollback()
-                return written, False
-            await session.commit()
+                if rowcount(lease) != 1:  # cancelled meanwhile: write nothing more
+                    await session.rollback()
+                    return written, False
             last = people[-1][0]
 
 
@@ -301,7 +301,7 @@ async def _finish(
     tz: tzinfo,
 ) -> None:
     nxt = next_occurrence(bc.recurrence, now, tz) if bc.recurrence else None
-    async with sessionmaker() as session:
+    async with sessionmaker() as session, unit(session):
         await session.execute(
             update(Broadcast)
             .where(
@@ -314,7 +314,6 @@ async def _finish(
                 next_run_at=nxt,
             )
         )
-        await session.commit()
 
 
 async def run_due(
@@ -344,12 +343,12 @@ async def release_leases(sessionmaker: async_sessionmaker[AsyncSession], now: da
     """On start-up of the only instance (SQLite): fan-outs left `sending` by a crash resume
     at once instead of after their lease."""
     async with sessionmaker() as session:
-        result = await session.execute(
-            update(Broadcast)
-            .where(Broadcast.status == BroadcastStatus.SENDING, Broadcast.next_run_at > now)
-            .values(next_run_at=now)
-        )
-        await session.commit()
+        async with unit(session):
+            result = await session.execute(
+                update(Broadcast)
+                .where(Broadcast.status == BroadcastStatus.SENDING, Broadcast.next_run_at > now)
+                .values(next_run_at=now)
+            )
         return rowcount(result)
 
 
@@ -358,7 +357,7 @@ async def mark_blocked(session: AsyncSession, user: User, blocked: bool) -> bool
     Returns True if anything changed. Commits."""
     if user.blocked == blocked:
         return False
-    user.blocked = blocked
-    user.blocked_at = utcnow() if blocked else None
-    await session.commit()
+    async with unit(session, user):
+        user.blocked = blocked
+        user.blocked_at = utcnow() if blocked else None
     return True

@@ -4,9 +4,10 @@
     routed → declined → routed (re-routed at once), new/routed/accepted → cancelled,
     new/routed/accepted → routed by transfer; `escalated` is a flag, not a state.
 
-    state.py       the transition primitive (conditional UPDATE + event) and the unit of work
+    state.py       the transition primitive (conditional UPDATE + event), run in services.uow.unit
     access.py      who may handle, view, speak for the resident, place for a station
     notices.py     what a transition tells the resident and whoever holds the order
+    cards.py       the cards an order left in chats, edited once it is taken or cancelled
     units.py       站所接单: which units receive an order, its suggested team, unit queues
     routing.py     receiving a new order, who should take it now (team, squad, lead unit,
                    office) and handing it on
@@ -37,8 +38,21 @@ from services.orders.completion import (
     may_complete,
     rate,
 )
-from services.orders.desk import need_to_triage, redispatch, reply_to_resident, triage
-from services.orders.dispatch import accept, cancel, decline, transfer
+from services.orders.desk import (
+    need_to_redispatch,
+    need_to_triage,
+    redispatch,
+    reply_to_resident,
+    triage,
+)
+from services.orders.dispatch import (
+    accept,
+    cancel,
+    cancellable,
+    decline,
+    repeatable,
+    transfer,
+)
 from services.orders.placing import (
     MAX_DESCRIPTION,
     AttachmentIn,
@@ -58,6 +72,7 @@ from services.orders.queries import (
     sent_volunteers,
     station_orders,
     team_open_orders,
+    transfer_target,
     transfer_teams,
     viewable_order,
     volunteer_tasks,
@@ -93,6 +108,7 @@ __all__ = [
     "can_handle",
     "can_view",
     "cancel",
+    "cancellable",
     "complete",
     "confirm_hours",
     "create_order",
@@ -106,6 +122,7 @@ __all__ = [
     "history",
     "may_complete",
     "may_dispatch",
+    "need_to_redispatch",
     "need_to_triage",
     "office_open_orders",
     "order_contact",
@@ -115,6 +132,7 @@ __all__ = [
     "proxy_station_ids",
     "rate",
     "redispatch",
+    "repeatable",
     "reply_to_resident",
     "resident_orders",
     "routing",
@@ -126,6 +144,7 @@ __all__ = [
     "time_out",
     "trail",
     "transfer",
+    "transfer_target",
     "transfer_teams",
     "transition",
     "triage",

@@ -19,13 +19,14 @@ from models import (
     User,
     utcnow,
 )
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.orders.access import (
     can_handle,
     check_actor,
 )
-from services.orders.notices import handler_users, tell_resident
+from services.orders.notices import handler_users, tell_about, tell_resident
 from services.orders.sla import slot_set
 from services.orders.state import (
     ACTIVE_ASSIGNMENT,
@@ -33,10 +34,10 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify
 from services.people import Roles, office_staff
+from services.uow import unit
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -94,6 +95,7 @@ def _check_slot(slot_start: datetime, slot_end: datetime) -> None:
 
 async def assign(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -122,7 +124,7 @@ async def assign(
         active += [a for a in added if a not in active]
         if added or moved:
             await _record_assignment(
-                session, order, actor, active, added, moved, slot_start, slot_end
+                session, ctx, order, actor, active, added, moved, slot_start, slot_end
             )
     return active
 
@@ -156,6 +158,7 @@ def _add_assignments(
 
 async def _record_assignment(
     session: AsyncSession,
+    ctx: Ctx,
     order: Order,
     actor: User,
     active: list[Assignment],
@@ -199,7 +202,7 @@ async def _record_assignment(
         slot_start=_iso(slot_start),
         slot_end=_iso(slot_end),
     )
-    await slot_set(session, order)
+    await slot_set(session, ctx, order)
 
 
 async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> Assignment:
@@ -227,14 +230,13 @@ async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> As
             for x in (await assignments_of(session, order.id)).values()
             if x.status in ACTIVE_ASSIGNMENT
         )
-        await notify_many(
+        await tell_about(
             session,
             await handler_users(session, order),
             NoticeKind.VOLUNTEER_WITHDREW,
-            dedupe_key=f"order:{order.id}:withdrew:{order.version}",
-            order_id=order.id,
+            order,
+            f"withdrew:{order.version}",
             urgent=True,
-            number=order.number,
             assignment_id=a.id,
             volunteer_id=actor.id,
             volunteer_name=display_name(actor),

@@ -24,6 +24,7 @@ from models import (
     utcnow,
 )
 from services import points
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed
 from services.hours import parse_hours
 from services.i18n import N_
@@ -35,7 +36,7 @@ from services.orders.access import (
 from services.orders.assignment import (
     assignments_of,
 )
-from services.orders.notices import follower_id, handler_users
+from services.orders.notices import follower_id, handler_users, tell_about
 from services.orders.sla import order_done
 from services.orders.state import (
     ACTIVE_ASSIGNMENT,
@@ -44,11 +45,11 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
-from services.outbox import NoticeKind, notify, notify_many
+from services.outbox import NoticeKind, notify
 from services.people import Roles, office_staff, station_heads
 from services.points import PointsRules
+from services.uow import unit
 
 MAX_PHOTOS = 10
 MAX_HOURS = Decimal(24)
@@ -82,6 +83,7 @@ async def may_complete(session: AsyncSession, order_id: int, actor: User, roles:
 
 async def complete(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -129,7 +131,7 @@ async def complete(
         )
         _record_service(session, order, actor, current, served, photos)
         await session.flush()
-        await _after_completion(session, order, actor, served)
+        await _after_completion(session, ctx, order, actor, served)
     return order
 
 
@@ -164,20 +166,19 @@ def _record_service(
 
 
 async def _after_completion(
-    session: AsyncSession, order: Order, actor: User, served: dict[int, Decimal]
+    session: AsyncSession, ctx: Ctx, order: Order, actor: User, served: dict[int, Decimal]
 ) -> None:
     lines = [
         {"user_id": uid, "name": display_name(await session.get(User, uid)), "hours": str(h)}
         for uid, h in served.items()
     ]
     total = str(sum(served.values(), Decimal(0)))
-    await notify_many(
+    await tell_about(
         session,
         await handler_users(session, order),
         NoticeKind.HOURS_CONFIRM,
-        dedupe_key=f"order:{order.id}:hours",
-        order_id=order.id,
-        number=order.number,
+        order,
+        "hours",
         lines=lines,
         total_hours=total,
     )
@@ -192,7 +193,7 @@ async def _after_completion(
             number=order.number,
         )
     # The rating request itself tells the resident the work is done: no second message.
-    await order_done(session, order)
+    await order_done(session, ctx, order)
 
 
 async def confirm_hours(
@@ -270,14 +271,13 @@ async def rate(
                 *await station_heads(session, order.station_id),
                 *await office_staff(session, order.town_id),
             ]
-            await notify_many(
+            await tell_about(
                 session,
                 alerted,
                 NoticeKind.LOW_RATING,
-                dedupe_key=f"order:{order.id}:low",
-                order_id=order.id,
+                order,
+                "low",
                 urgent=True,
-                number=order.number,
                 score=score,
                 comment=clean,
             )

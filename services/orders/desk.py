@@ -3,6 +3,7 @@ before a team has accepted it.
 
     dispatch           a waiting order (manual platform, or escalated to the unit) → a team
     redispatch         a routed order not yet accepted → another team (auto platforms too)
+    need_to_redispatch reads only: the order, if the actor may still re-dispatch it
     triage             a «其他需求» order → a category; then it is received as any other
     reply_to_resident  the office answers a «其他需求» order (and may close it)
     need_to_triage     reads only: the order, if the actor may still sort or answer it
@@ -17,15 +18,21 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order, OrderStatus, ServiceArea, ServiceCategory, Team, TeamKind, User, utcnow
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYourUnit
 from services.i18n import N_
 from services.orders import routing, units
 from services.orders.access import check_actor
+from services.orders.cards import OFFER_CARDS, close_cards
 from services.orders.notices import follower_id, handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
-from services.orders.state import clean_text, display_name, expect, load_order, transition, unit
+from services.orders.state import clean_text, display_name, expect, load_order, transition
 from services.outbox import NoticeKind, notify
 from services.people import Roles, team_leaders
+from services.uow import unit
+
+# The other dispatchers' and office staff's cards of an order one of them has just handled.
+DESK_CARDS = frozenset({NoticeKind.DISPATCH_CARD, NoticeKind.TRIAGE_CARD})
 
 
 async def _authorise(session: AsyncSession, roles: Roles, order: Order) -> None:
@@ -46,6 +53,7 @@ async def _target(session: AsyncSession, order: Order, team_id: int) -> tuple[Te
 
 async def _hand_to(
     session: AsyncSession,
+    ctx: Ctx,
     order: Order,
     actor: User,
     team: Team,
@@ -55,22 +63,14 @@ async def _hand_to(
     note: str,
 ) -> None:
     handler = "squad" if team.kind == TeamKind.SQUAD else "team"
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind=kind,
-        note=note,
-        values={"team_id": team.id, "handler_kind": handler, "routed_at": utcnow()},
-    )
-    await routing.send_cards(session, order, leaders, handler)
-    await order_routed(session, order)
+    await routing.hand_over(session, order, actor, leaders, handler, team.id, kind=kind, note=note)
+    await order_routed(session, ctx, order)
     await tell_resident(session, order, actor, "transferred")
 
 
 async def dispatch(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -89,12 +89,27 @@ async def dispatch(
             raise Conflict(N_("This order is with the institute office."))
         team, leaders = await _target(session, order, team_id)
         note = f"dispatched by {display_name(actor)} to {team.name_zh}"
-        await _hand_to(session, order, actor, team, leaders, kind="dispatched", note=note)
+        await _hand_to(session, ctx, order, actor, team, leaders, kind="dispatched", note=note)
+        await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
+    return order
+
+
+async def need_to_redispatch(
+    session: AsyncSession, order_id: int, actor: User, roles: Roles
+) -> Order:
+    """A routed order not yet accepted that the actor (a dispatcher of its lead unit) may
+    hand to another team; refuses otherwise. Reads only: the chat's re-dispatch buttons ask
+    it before showing anything."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    await _authorise(session, roles, order)
+    await expect(session, order, [OrderStatus.ROUTED])
     return order
 
 
 async def redispatch(
     session: AsyncSession,
+    ctx: Ctx,
     order_id: int,
     actor: User,
     roles: Roles,
@@ -105,10 +120,9 @@ async def redispatch(
     """Before anyone accepts it, a dispatcher of the lead unit hands the order to another
     team (on an auto platform the suggested team got it at once). Its leaders are told."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        await _authorise(session, roles, order)
-        await expect(session, order, [OrderStatus.ROUTED], version)
+        order = await need_to_redispatch(session, order_id, actor, roles)
+        if version is not None:
+            await expect(session, order, [OrderStatus.ROUTED], version)
         why = clean_text(reason, required=True)
         team, leaders = await _target(session, order, team_id)
         if team.id == order.team_id:
@@ -119,7 +133,7 @@ async def redispatch(
             f"re-dispatched by {display_name(actor)} from "
             f"{old.name_zh if old else 'the office'} to {team.name_zh}: {why}"
         )
-        await _hand_to(session, order, actor, team, leaders, kind="redispatched", note=note)
+        await _hand_to(session, ctx, order, actor, team, leaders, kind="redispatched", note=note)
         await tell_text(
             session,
             before,
@@ -128,6 +142,8 @@ async def redispatch(
             "redispatched",
             actor,
         )
+        # Their card's Accept would be refused now: it says «passed on» and loses its buttons.
+        await close_cards(session, order, OFFER_CARDS, except_user_id=actor.id)
     return order
 
 
@@ -149,7 +165,7 @@ async def need_to_triage(session: AsyncSession, order_id: int, actor: User, role
 
 
 async def triage(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, category_id: int
+    session: AsyncSession, ctx: Ctx, order_id: int, actor: User, roles: Roles, category_id: int
 ) -> Order:
     """The office sorts a «其他需求» order into a category of the town's catalogue; then it
     is received by that category's lead units and routed like any other."""
@@ -169,9 +185,10 @@ async def triage(
             values={"category_id": category.id},
         )
         await routing.receive(session, order, actor)
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         if order.status == OrderStatus.ROUTED:
             await tell_resident(session, order, actor, "transferred")
+        await close_cards(session, order, DESK_CARDS, except_user_id=actor.id)
     return order
 
 
@@ -207,7 +224,13 @@ async def reply_to_resident(
             NoticeKind.TEXT,
             dedupe_key=f"order:{order.id}:reply:{order.version}",
             order_id=order.id,
-            msgid=N_("The institute office about your order {number}: {text}"),
+            msgid=N_(
+                "The institute office answered your order {number}: {text}\n"
+                "No visit is needed, so the order is now closed. If you need anything else, "
+                "just write to us here."
+            )
+            if close
+            else N_("The institute office about your order {number}: {text}"),
             params={"number": order.number, "text": said},
         )
     return order

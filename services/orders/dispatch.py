@@ -13,6 +13,7 @@ from models import (
     User,
     utcnow,
 )
+from services.context import Ctx
 from services.errors import DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.orders import routing
@@ -24,6 +25,7 @@ from services.orders.access import (
 from services.orders.assignment import (
     withdraw_all,
 )
+from services.orders.cards import OFFER_CARDS, WORK_CARDS, close_cards
 from services.orders.notices import handler_users, tell_resident, tell_text
 from services.orders.sla import order_routed
 from services.orders.state import (
@@ -32,9 +34,9 @@ from services.orders.state import (
     expect,
     load_order,
     transition,
-    unit,
 )
 from services.people import Roles, team_leaders
+from services.uow import unit
 
 
 async def accept(
@@ -58,11 +60,12 @@ async def accept(
             values={"accepted_by_id": actor.id, "accepted_at": utcnow()},
         )
         await tell_resident(session, order, actor, "accepted", accepted_by=display_name(actor))
+        await close_cards(session, order, OFFER_CARDS, except_user_id=actor.id)
     return order
 
 
 async def decline(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str
+    session: AsyncSession, ctx: Ctx, order_id: int, actor: User, roles: Roles, reason: str
 ) -> routing.Candidate | None:
     """routed → declined (with the reason) → routed to the next candidate. Returns the new
     candidate, or None when nobody is left (the order is escalated, see routing.route)."""
@@ -77,13 +80,19 @@ async def decline(
         chosen = await routing.route(
             session, order, actor, f"declined by {display_name(actor)} ({why})"
         )
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         await tell_resident(session, order, actor, "rerouted" if chosen else "escalated")
     return chosen
 
 
 async def transfer(
-    session: AsyncSession, order_id: int, actor: User, roles: Roles, team_id: int, reason: str
+    session: AsyncSession,
+    ctx: Ctx,
+    order_id: int,
+    actor: User,
+    roles: Roles,
+    team_id: int,
+    reason: str,
 ) -> Order:
     """Hand the order to another active team of the same town, with a reason.
 
@@ -130,7 +139,7 @@ async def transfer(
             },
         )
         await routing.send_cards(session, order, leaders, kind)
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         await tell_text(
             session,
             released,
@@ -143,6 +152,33 @@ async def transfer(
     return order
 
 
+async def cancellable(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """The order, if this person may cancel it (the checks of `cancel`): asked before «are
+    you sure?» is shown. Reads only."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    _may_cancel(actor, roles, order)
+    await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
+    return order
+
+
+async def repeatable(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
+    """The order, if this person may order it again: the resident or whoever placed it for
+    them (a new order for that resident). Reads only."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    if not speaks_for_resident(actor, order):
+        raise NotAllowed(N_("Only the resident can do this."))
+    return order
+
+
+def _may_cancel(actor: User, roles: Roles, order: Order) -> None:
+    if not (
+        speaks_for_resident(actor, order) or roles.admin or order.town_id in roles.office_towns
+    ):
+        raise NotAllowed(N_("Only the resident can do this."))
+
+
 async def cancel(
     session: AsyncSession, order_id: int, actor: User, roles: Roles, reason: str | None = None
 ) -> Order:
@@ -151,10 +187,7 @@ async def cancel(
     async with unit(session, actor):
         order = await load_order(session, order_id)
         check_actor(actor, roles)
-        if not (
-            speaks_for_resident(actor, order) or roles.admin or order.town_id in roles.office_towns
-        ):
-            raise NotAllowed(N_("Only the resident can do this."))
+        _may_cancel(actor, roles, order)
         await expect(session, order, [OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED])
         why = clean_text(reason, required=False)
         waiting = order.status == OrderStatus.NEW and order.handler_kind != "unit"
@@ -178,4 +211,5 @@ async def cancel(
             actor,
         )
         await tell_resident(session, order, actor, "cancelled")
+        await close_cards(session, order, OFFER_CARDS | WORK_CARDS)
     return order

@@ -45,6 +45,27 @@ async def tell_resident(
     )
 
 
+async def tell_about(
+    session: AsyncSession,
+    users: Iterable[User | int],
+    kind: str,
+    order: Order,
+    tag: str,
+    **params: Any,
+) -> int:
+    """Notice `kind` about `order` to each of `users` once per `tag` (put the version in the
+    tag where a new routing attempt must send it again)."""
+    return await notify_many(
+        session,
+        users,
+        kind,
+        dedupe_key=f"order:{order.id}:{tag}",
+        order_id=order.id,
+        number=order.number,
+        **params,
+    )
+
+
 async def handler_users(session: AsyncSession, order: Order) -> list[User]:
     """Whoever should act on the order now: the acceptor, else the team's leaders or office."""
     if order.accepted_by_id is not None:

@@ -25,6 +25,7 @@ from models import (
     User,
     utcnow,
 )
+from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.numbering import next_number, town_prefix
@@ -39,10 +40,9 @@ from services.orders.state import (
     OPEN_STATUSES,
     clean_text,
     display_name,
-    unit,
 )
 from services.people import Roles
-from services.points import LOCAL_TZ
+from services.uow import unit
 
 MAX_DESCRIPTION = 1000
 CREATE_ATTEMPTS = 3
@@ -108,6 +108,7 @@ async def _category_in_town(session: AsyncSession, category_id: int, town_id: in
 
 async def create_order(
     session: AsyncSession,
+    ctx: Ctx,
     *,
     resident: User,
     placed_by: User,
@@ -124,7 +125,6 @@ async def create_order(
     contact_name: str | None = None,
     contact_phone: str | None = None,
     max_open: int = 3,
-    tz: tzinfo = LOCAL_TZ,
 ) -> Order:
     """Create and route an order (one transaction). `roles` are the placer's. A repeated
     `client_token` returns the order it created instead of a second one. No category: a
@@ -146,7 +146,7 @@ async def create_order(
         try:
             async with unit(session, resident, placed_by):
                 order = await _create_once(
-                    session, resident, placed_by, roles, fields, attachments, max_open, tz
+                    session, ctx, resident, placed_by, roles, fields, attachments, max_open
                 )
             return order
         except IntegrityError:
@@ -159,13 +159,13 @@ async def create_order(
 
 async def _create_once(
     session: AsyncSession,
+    ctx: Ctx,
     resident: User,
     placed_by: User,
     roles: Roles,
     fields: dict[str, Any],
     attachments: Sequence[AttachmentIn],
     max_open: int,
-    tz: tzinfo,
 ) -> Order:
     check_actor(placed_by, roles)
     existing = await _existing_by_token(session, fields["client_token"], placed_by.id)
@@ -187,7 +187,8 @@ async def _create_once(
     if fields["category_id"] is not None:
         await _category_in_town(session, fields["category_id"], town.id)
     text = (fields["description"] or "").strip()
-    if not text and not attachments:
+    if not text and not attachments and fields["category_id"] is None:
+        # A service chosen from the list may say it all («量血压»); «其他需求» needs words.
         raise DomainError(N_("Please describe what you need."))
     if len(text) > MAX_DESCRIPTION:
         raise DomainError(
@@ -214,7 +215,7 @@ async def _create_once(
     )
     session.add(order)
     await session.flush()
-    await _assign_number(session, order, town, tz)
+    await _assign_number(session, order, town, ctx.tz)
     for kind, file_id, unique_id, local_path in attachments:
         session.add(
             Attachment(
@@ -240,7 +241,7 @@ async def _create_once(
         )
     )
     await routing.receive(session, order, placed_by)
-    await order_routed(session, order)
+    await order_routed(session, ctx, order)
     await tell_resident(session, order, placed_by, "created")
     return order
 

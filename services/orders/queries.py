@@ -230,6 +230,17 @@ async def transfer_teams(session: AsyncSession, order: Order) -> list[Team]:
     return list(rows)
 
 
+async def transfer_target(
+    session: AsyncSession, order_id: int, roles: Roles, team_id: int
+) -> Order:
+    """The order, if this person may transfer it to `team_id`: checked when the team is
+    picked, before the reason is asked (the transfer itself checks again)."""
+    order = await order_in_hand(session, order_id, roles, office_may=True)
+    if team_id not in {t.id for t in await transfer_teams(session, order)}:
+        raise NotAllowed(N_("You are not allowed to do that."))
+    return order
+
+
 async def order_roster(session: AsyncSession, order_id: int) -> list[User]:
     """Whom the leader may send: the active members of the team holding the order, leaders
     first, then by name (none for an order the office holds)."""

@@ -33,8 +33,9 @@ from models import (
 )
 from services import outbox
 from services.orders import units
+from services.orders.notices import tell_about
 from services.orders.state import transition
-from services.outbox import NoticeKind, notify_many
+from services.outbox import NoticeKind
 from services.people import (
     admins,
     office_staff,
@@ -165,16 +166,8 @@ async def route(
         await _escalate_nobody(session, order, actor, reason, notes)
         return None
     chosen = found[0]
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind="routed",
-        note=f"{reason}: {chosen.reason}",
-        values={"team_id": chosen.team_id, "handler_kind": chosen.kind, "routed_at": utcnow()},
-    )
-    await send_cards(session, order, chosen.users, chosen.kind)
+    note = f"{reason}: {chosen.reason}"
+    await hand_over(session, order, actor, chosen.users, chosen.kind, chosen.team_id, note=note)
     if first_routing:
         await _inform_heads(session, order, skip={u.id for u in chosen.users}, escalated=False)
     return chosen
@@ -238,14 +231,13 @@ async def to_unit(
         note=note,
         values={"team_id": None, "handler_kind": "unit", **values},
     )
-    await notify_many(
+    await tell_about(
         session,
         dispatchers,
         outbox.DISPATCH_CARD,
-        dedupe_key=f"order:{order.id}:dispatch:{order.version}",
-        order_id=order.id,
+        order,
+        f"dispatch:{order.version}",
         urgent=True,
-        number=order.number,
         version=order.version,
         escalated=escalated,
     )
@@ -258,16 +250,8 @@ async def to_office(session: AsyncSession, order: Order, actor: User | None, rea
     if not staff:
         await _escalate_nobody(session, order, actor, reason, ["the institute office has no staff"])
         return
-    await transition(
-        session,
-        order,
-        OrderStatus.ROUTED,
-        actor,
-        kind="routed",
-        note=f"{reason}: the institute office",
-        values={"team_id": None, "handler_kind": "office", "routed_at": utcnow()},
-    )
-    await send_cards(session, order, staff, "office")
+    note = f"{reason}: the institute office"
+    await hand_over(session, order, actor, staff, "office", None, note=note)
     await _inform_heads(session, order, skip={u.id for u in staff}, escalated=True)
 
 
@@ -283,17 +267,41 @@ async def _to_triage(session: AsyncSession, order: Order, actor: User | None) ->
         note="a need in the resident's own words: to the institute office for triage",
         values={"team_id": None, "handler_kind": "office", "platform_id": None},
     )
-    await notify_many(
+    await tell_about(
         session,
         staff,
         outbox.TRIAGE_CARD,
-        dedupe_key=f"order:{order.id}:triage:{order.version}",
-        order_id=order.id,
+        order,
+        f"triage:{order.version}",
         urgent=True,
-        number=order.number,
         version=order.version,
     )
     await _inform_heads(session, order, skip={u.id for u in staff}, escalated=False)
+
+
+async def hand_over(
+    session: AsyncSession,
+    order: Order,
+    actor: User | None,
+    users: tuple[User, ...] | list[User],
+    handler_kind: str,
+    team_id: int | None,
+    *,
+    note: str,
+    kind: str = "routed",
+) -> None:
+    """The order is routed to `users` (a team's leaders, a squad's heads, the office), who
+    get its card."""
+    await transition(
+        session,
+        order,
+        OrderStatus.ROUTED,
+        actor,
+        kind=kind,
+        note=note,
+        values={"team_id": team_id, "handler_kind": handler_kind, "routed_at": utcnow()},
+    )
+    await send_cards(session, order, users, handler_kind)
 
 
 async def send_cards(
@@ -301,14 +309,13 @@ async def send_cards(
 ) -> None:
     # The version makes the key unique per routing attempt: a re-route sends fresh cards,
     # a retried transaction sends nothing twice. The card's buttons should carry `version`.
-    await notify_many(
+    await tell_about(
         session,
         users,
         NoticeKind.ORDER_CARD,
-        dedupe_key=f"order:{order.id}:card:{order.version}",
-        order_id=order.id,
+        order,
+        f"card:{order.version}",
         urgent=True,
-        number=order.number,
         version=order.version,
         handler_kind=kind,
         team_id=order.team_id,
@@ -320,15 +327,7 @@ async def _inform_heads(
 ) -> None:
     heads = [h for h in await station_heads(session, order.station_id) if h.id not in skip]
     tag = f"escalated:{order.version}" if escalated else "info"
-    await notify_many(
-        session,
-        heads,
-        NoticeKind.ORDER_INFO,
-        dedupe_key=f"order:{order.id}:{tag}",
-        order_id=order.id,
-        number=order.number,
-        escalated=escalated,
-    )
+    await tell_about(session, heads, NoticeKind.ORDER_INFO, order, tag, escalated=escalated)
 
 
 async def _escalate_nobody(
@@ -356,14 +355,13 @@ async def _escalate_nobody(
     )
     # The office and admins can hand it to a team by transfer; the station head should know.
     people = [*await office_staff(session, order.town_id), *await admins(session)]
-    await notify_many(
+    await tell_about(
         session,
         people,
         NoticeKind.ORDER_INFO,
-        dedupe_key=f"order:{order.id}:nobody:{order.version}",
-        order_id=order.id,
+        order,
+        f"nobody:{order.version}",
         urgent=True,
-        number=order.number,
         escalated=True,
     )
     await _inform_heads(session, order, skip={u.id for u in people}, escalated=True)

@@ -44,23 +44,25 @@ from models import (
     User,
     utcnow,
 )
+from services.context import Ctx
 from services.orders import routing, units
-from services.orders.notices import follower_id, tell_resident
-from services.orders.state import load_order, transition, unit
-from services.outbox import NoticeKind, notify, notify_many
+from services.orders.notices import follower_id, tell_about, tell_resident
+from services.orders.state import load_order, transition
+from services.outbox import NoticeKind, notify
 from services.people import office_staff, station_heads, team_leaders, unit_dispatchers
-from services.reminders import Handler, at_local, iso, policy_of, schedule, tz_of
+from services.reminders import Handler, at_local, iso, schedule
+from services.uow import unit
 
 
-async def order_routed(session: AsyncSession, order: Order) -> None:
+async def order_routed(session: AsyncSession, ctx: Ctx, order: Order) -> None:
     """The order was just handed to someone: start their acceptance clock (for a lead
     unit's dispatchers, the clock to dispatch it)."""
     if order.status == OrderStatus.NEW and order.handler_kind == "unit":
-        await _unit_clock(session, order)
+        await _unit_clock(session, ctx, order)
         return
     if order.status != OrderStatus.ROUTED:
         return
-    sla = policy_of(session).sla
+    sla = ctx.policy.sla
     start = order.routed_at or utcnow()
     version = str(order.version)
     await schedule(
@@ -84,14 +86,14 @@ async def order_routed(session: AsyncSession, order: Order) -> None:
     )
 
 
-async def _unit_clock(session: AsyncSession, order: Order) -> None:
+async def _unit_clock(session: AsyncSession, ctx: Ctx, order: Order) -> None:
     version = str(order.version)
     await schedule(
         session,
         [
             {
                 "kind": ReminderKind.ESCALATE,
-                "due_at": utcnow() + policy_of(session).sla.escalate_after,
+                "due_at": utcnow() + ctx.policy.sla.escalate_after,
                 "order_id": order.id,
                 "note": version,
                 "dedupe_key": f"order:{order.id}:escalate:{version}",
@@ -100,11 +102,11 @@ async def _unit_clock(session: AsyncSession, order: Order) -> None:
     )
 
 
-async def slot_set(session: AsyncSession, order: Order) -> None:
+async def slot_set(session: AsyncSession, ctx: Ctx, order: Order) -> None:
     """Volunteers and a slot were set (or the slot moved): remind them, then watch the end."""
     if order.slot_start is None or order.slot_end is None:
         return
-    policy, tz, now = policy_of(session), tz_of(session), utcnow()
+    policy, tz, now = ctx.policy, ctx.tz, utcnow()
     start, end = iso(order.slot_start), iso(order.slot_end)
     local_day = order.slot_start.astimezone(tz).date()
     evening = at_local(local_day - timedelta(days=1), policy.volunteer_reminders.evening_before, tz)
@@ -142,7 +144,7 @@ async def slot_set(session: AsyncSession, order: Order) -> None:
     await schedule(session, items)
 
 
-async def order_done(session: AsyncSession, order: Order) -> None:
+async def order_done(session: AsyncSession, ctx: Ctx, order: Order) -> None:
     """Completed: if the resident has not rated it after a while, ask once more."""
     done = order.done_at or utcnow()
     await schedule(
@@ -150,7 +152,7 @@ async def order_done(session: AsyncSession, order: Order) -> None:
         [
             {
                 "kind": ReminderKind.RATE,
-                "due_at": done + policy_of(session).sla.rate_reminder,
+                "due_at": done + ctx.policy.sla.rate_reminder,
                 "order_id": order.id,
                 "dedupe_key": f"order:{order.id}:rate",
             }
@@ -158,7 +160,9 @@ async def order_done(session: AsyncSession, order: Order) -> None:
     )
 
 
-async def time_out(session: AsyncSession, order_id: int, version: int | None = None) -> bool:
+async def time_out(
+    session: AsyncSession, ctx: Ctx, order_id: int, version: int | None = None
+) -> bool:
     """For the scheduler: not accepted in time → flag escalated, pass to the next candidate
     (or, with nobody left, back to `new` with the office). Returns False and does nothing
     if the order is no longer routed or moved on since `version` (a reminder fired late)."""
@@ -168,7 +172,7 @@ async def time_out(session: AsyncSession, order_id: int, version: int | None = N
             return False
         if order.status == OrderStatus.NEW and order.handler_kind == "unit":
             await routing.to_office(session, order, None, "the lead unit did not dispatch in time")
-            await order_routed(session, order)
+            await order_routed(session, ctx, order)
             await tell_resident(session, order, None, "escalated")
             return True
         if order.status != OrderStatus.ROUTED:
@@ -193,11 +197,11 @@ async def time_out(session: AsyncSession, order_id: int, version: int | None = N
                 note="not accepted in time: back to the lead unit to dispatch",
                 escalated=True,
             )
-            await order_routed(session, order)
+            await order_routed(session, ctx, order)
             await tell_resident(session, order, None, "escalated")
             return True
         chosen = await routing.route(session, order, None, "not accepted in time")
-        await order_routed(session, order)
+        await order_routed(session, ctx, order)
         await tell_resident(session, order, None, "rerouted" if chosen else "escalated")
     return True
 
@@ -233,23 +237,24 @@ def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
 
 
-async def fire_accept_nudge(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_accept_nudge(
+    session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime
+) -> int:
     order = await _order(session, reminder)
     if order is None or order.status != OrderStatus.ROUTED or str(order.version) != reminder.note:
         return 0
-    return await notify_many(
+    return await tell_about(
         session,
         await holders(session, order),
         NoticeKind.ACCEPT_NUDGE,
-        dedupe_key=f"order:{order.id}:nudge:{order.version}",
-        order_id=order.id,
-        number=order.number,
+        order,
+        f"nudge:{order.version}",
         version=order.version,
         minutes=_minutes(now - (order.routed_at or now)),
     )
 
 
-async def fire_escalate(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_escalate(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
     """Not acted on in time (`time_out`): a team's order goes back to its lead unit's
     dispatchers, a unit's to the office; with no dispatcher appointed, to the next
     candidate. The station head(s) are told at once (urgent), and the office too when it
@@ -271,18 +276,17 @@ async def fire_escalate(session: AsyncSession, reminder: Reminder, now: datetime
         alerted = [*heads, *await office_staff(session, order.town_id)]
     count = 0
     if onward:
-        count = await notify_many(
+        count = await tell_about(
             session,
             alerted,
             NoticeKind.ESCALATION,
-            dedupe_key=f"order:{order.id}:escalation:{order.version}",
-            order_id=order.id,
+            order,
+            f"escalation:{order.version}",
             urgent=True,
-            number=order.number,
             minutes=_minutes(now - (order.routed_at or order.created_at or now)),
         )
     # Commits the claim, the notices above and the re-routing together.
-    await time_out(session, order.id, order.version)
+    await time_out(session, ctx, order.id, order.version)
     return count
 
 
@@ -296,7 +300,7 @@ async def _assigned(session: AsyncSession, order_id: int, statuses: Iterable[str
     )
 
 
-async def fire_volunteer(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_volunteer(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
     order = await _order(session, reminder)
     if (
         order is None
@@ -306,19 +310,18 @@ async def fire_volunteer(session: AsyncSession, reminder: Reminder, now: datetim
     ):
         return 0
     which = "evening" if reminder.kind == ReminderKind.VOLUNTEER_EVENING else "hour"
-    return await notify_many(
+    return await tell_about(
         session,
         await _assigned(session, order.id, [AssignmentStatus.ASSIGNED]),
         NoticeKind.VOLUNTEER_REMINDER,
-        dedupe_key=f"order:{order.id}:vol_{which}:{reminder.note}",
-        order_id=order.id,
-        number=order.number,
+        order,
+        f"vol_{which}:{reminder.note}",
         which=which,
         slot_start=reminder.note,
     )
 
 
-async def fire_overdue(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_overdue(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
     order = await _order(session, reminder)
     if (
         order is None
@@ -332,18 +335,17 @@ async def fire_overdue(session: AsyncSession, reminder: Reminder, now: datetime)
     )
     if order.accepted_by_id is not None:
         people.append(order.accepted_by_id)
-    return await notify_many(
+    return await tell_about(
         session,
         people,
         NoticeKind.OVERDUE,
-        dedupe_key=f"order:{order.id}:overdue:{reminder.note}",
-        order_id=order.id,
-        number=order.number,
+        order,
+        f"overdue:{reminder.note}",
         slot_end=reminder.note,
     )
 
 
-async def fire_rate(session: AsyncSession, reminder: Reminder, now: datetime) -> int:
+async def fire_rate(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: datetime) -> int:
     order = await _order(session, reminder)
     if order is None or order.status != OrderStatus.DONE:
         return 0

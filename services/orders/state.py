@@ -1,4 +1,4 @@
-"""The transition primitive and the unit of work every order service runs in.
+"""The transition primitive every order service runs (in one `services.uow.unit`).
 
 Every transition checks who is acting (on the server, whatever the button said), checks
 the current state (a transition not allowed from it raises `Conflict`), moves the state
@@ -10,8 +10,7 @@ written; any failure after a write rolls the whole transaction back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -29,6 +28,7 @@ from models import (
 from models.db import rowcount
 from services.errors import Conflict, DomainError, NotFound
 from services.i18n import N_
+from services.uow import wrote
 
 OPEN_STATUSES = (
     OrderStatus.NEW,
@@ -39,7 +39,6 @@ OPEN_STATUSES = (
 
 ACTIVE_ASSIGNMENT = (AssignmentStatus.ASSIGNED, AssignmentStatus.STARTED)
 MAX_NOTE = 500  # decline/transfer/cancel reasons, completion notes, rating comments
-_WROTE = "services.orders.wrote"  # session.info flag: this unit has written something
 
 _ALREADY = {
     OrderStatus.NEW: N_("This order is still waiting to be passed to a team."),
@@ -76,7 +75,7 @@ async def transition(
     someone else changed it meanwhile, nothing is written and `Conflict` says what happened.
     """
     frm = order.status
-    session.info[_WROTE] = True
+    wrote(session)
     changes = {"status": to, "version": order.version + 1, **(values or {})}
     result = await session.execute(
         update(Order)
@@ -128,35 +127,6 @@ async def expect(
         raise await _state_conflict(session, order)
     if version is not None and version != order.version:
         raise Conflict(N_("This order has changed since this message. Please look at it again."))
-
-
-@asynccontextmanager
-async def unit(session: AsyncSession, *keep: User | None) -> AsyncIterator[None]:
-    """One transaction: commit at the end; on an error, nothing of it survives."""
-    session.info[_WROTE] = False
-    try:
-        yield
-        await session.commit()
-    except DomainError:
-        # Refusals are checked before anything is written, so usually there is nothing to
-        # undo, and not rolling back keeps the caller's loaded objects usable. A refusal
-        # after a write (a lost race) must end the transaction: on SQLite the failed
-        # UPDATE still holds the write lock.
-        if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
-            await _rollback_keeping(session, *keep)
-        raise
-    except BaseException:
-        await _rollback_keeping(session, *keep)
-        raise
-
-
-async def _rollback_keeping(session: AsyncSession, *keep: User | None) -> None:
-    """Roll back. That expires every loaded object; `keep` (the actor, say) is reloaded
-    so the caller can still read it, e.g. to reply in the user's language."""
-    await session.rollback()
-    for obj in keep:
-        if obj is not None and obj in session:
-            await session.refresh(obj)
 
 
 def clean_text(value: str | None, *, required: bool, limit: int = MAX_NOTE) -> str | None:

@@ -17,7 +17,6 @@ from models import (
     utcnow,
 )
 from services.people import Roles
-from services.points import LOCAL_TZ
 
 MAX_CUSTOM_DAYS = 3 * 366  # a custom period spans at most about three years
 
@@ -116,7 +115,7 @@ def _bounds(first: date, last: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def make_period(kind: str, first: date, last: date, tz: tzinfo = LOCAL_TZ) -> Period:
+def make_period(kind: str, first: date, last: date, tz: tzinfo) -> Period:
     if kind not in PERIOD_KINDS:
         raise ValueError(f"unknown period kind {kind!r}")
     if last < first:
@@ -129,30 +128,30 @@ def make_period(kind: str, first: date, last: date, tz: tzinfo = LOCAL_TZ) -> Pe
         raise ValueError("the period is out of range") from None
 
 
-def local_today(tz: tzinfo = LOCAL_TZ, now: datetime | None = None) -> date:
+def local_today(tz: tzinfo, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(tz).date()
 
 
-def this_week(today: date, tz: tzinfo = LOCAL_TZ) -> Period:
+def this_week(today: date, tz: tzinfo) -> Period:
     monday = today - timedelta(days=today.weekday())
     return make_period("w", monday, monday + timedelta(days=6), tz)
 
 
-def this_month(today: date, tz: tzinfo = LOCAL_TZ) -> Period:
+def this_month(today: date, tz: tzinfo) -> Period:
     first = today.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return make_period("m", first, following - timedelta(days=1), tz)
 
 
-def this_year(today: date, tz: tzinfo = LOCAL_TZ) -> Period:
+def this_year(today: date, tz: tzinfo) -> Period:
     return make_period("y", date(today.year, 1, 1), date(today.year, 12, 31), tz)
 
 
-def custom_period(first: date, last: date, tz: tzinfo = LOCAL_TZ) -> Period:
+def custom_period(first: date, last: date, tz: tzinfo) -> Period:
     return make_period("c", first, last, tz)
 
 
-def current_period(kind: str, tz: tzinfo = LOCAL_TZ, now: datetime | None = None) -> Period:
+def current_period(kind: str, tz: tzinfo, now: datetime | None = None) -> Period:
     """This week ("w"), month ("m") or year ("y") around `now`, in local time."""
     today = local_today(tz, now)
     makers = {"w": this_week, "m": this_month, "y": this_year}
@@ -161,7 +160,7 @@ def current_period(kind: str, tz: tzinfo = LOCAL_TZ, now: datetime | None = None
     return makers[kind](today, tz)
 
 
-def parse_period_code(code: str, tz: tzinfo = LOCAL_TZ) -> Period:
+def parse_period_code(code: str, tz: tzinfo) -> Period:
     """The inverse of `Period.code`; raises ValueError on anything else."""
     kind, rest = code[:1], code[1:]
     first_text, sep, last_text = rest.partition("-")

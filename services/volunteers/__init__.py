@@ -1,7 +1,7 @@
 """Volunteers: applying to a team and the leader's decision, leaving, deactivation, and the
 institute's register (登记注册) imported from a CSV roster.
 
-    common.py      limits, the unit of work (`transaction`), cleaning names and phones
+    common.py      limits, cleaning names and phones
     membership.py  apply, decide, leave, deactivate; memberships, joinable teams, rosters
     roster.py      the CSV roster import (command line) and its template
 
@@ -15,24 +15,24 @@ from services.volunteers.common import (
     MAX_NAME,
     MAX_REASON,
     MAX_SKILLS,
-    WROTE,
     clean_phone,
     clean_text,
     phone_key,
-    transaction,
 )
 from services.volunteers.membership import (
     Membership,
     apply,
     deactivate,
     decide,
+    ever_volunteered,
     joinable_teams,
+    leavable,
     leave,
     manageable_teams,
     managed_team,
     may_manage_team,
-    member_name,
     memberships,
+    removable_member_name,
     team_roster,
     teams,
 )
@@ -52,7 +52,6 @@ __all__ = [
     "MAX_SKILLS",
     "REQUIRED_COLUMNS",
     "ROSTER_COLUMNS",
-    "WROTE",
     "Membership",
     "RosterError",
     "RosterProblem",
@@ -62,17 +61,18 @@ __all__ = [
     "clean_text",
     "deactivate",
     "decide",
+    "ever_volunteered",
     "import_roster",
     "joinable_teams",
+    "leavable",
     "leave",
     "manageable_teams",
     "managed_team",
     "may_manage_team",
-    "member_name",
     "memberships",
     "phone_key",
+    "removable_member_name",
     "roster_template",
     "team_roster",
     "teams",
-    "transaction",
 ]

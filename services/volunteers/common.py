@@ -1,14 +1,9 @@
-"""What the volunteer services share: limits, the unit of work (`transaction`), and
-cleaning names, phones and short texts."""
+"""What the volunteer services share: limits, and cleaning names, phones and short texts."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import DomainError
 from services.i18n import N_
@@ -17,34 +12,6 @@ MAX_NAME = 64
 MAX_SKILLS = 300
 MAX_REASON = 200
 PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 \-]{5,24}")
-WROTE = "services.volunteers.wrote"  # session.info flag: a Core UPDATE was executed
-
-
-@asynccontextmanager
-async def transaction(session: AsyncSession, *keep: object) -> AsyncIterator[None]:
-    """One unit of work: commit at the end; on an error roll back whatever was written.
-
-    Refusals are checked before writing, so a refusal usually leaves nothing to undo and the
-    caller's loaded objects stay usable. After a rollback the objects in `keep` (the actor,
-    say) are reloaded, so a handler can still read them to reply."""
-    session.info[WROTE] = False
-    try:
-        yield
-        await session.commit()
-    except DomainError:
-        if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
-            await _rollback_keeping(session, keep)
-        raise
-    except BaseException:
-        await _rollback_keeping(session, keep)
-        raise
-
-
-async def _rollback_keeping(session: AsyncSession, keep: tuple[object, ...]) -> None:
-    await session.rollback()
-    for obj in keep:
-        if obj is not None and obj in session:
-            await session.refresh(obj)
 
 
 def clean_text(value: str | None, *, limit: int, required: bool, what: str) -> str | None:

@@ -25,15 +25,14 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
+from services.uow import unit, wrote
 from services.volunteers.common import (
     MAX_NAME,
     MAX_REASON,
     MAX_SKILLS,
-    WROTE,
     clean_phone,
     clean_text,
     stamp,
-    transaction,
 )
 
 
@@ -59,6 +58,32 @@ async def memberships(
         .order_by(Team.kind, Team.sort, Team.id)
     )
     return [Membership(m, t) for m, t in rows]
+
+
+async def leavable(session: AsyncSession, user: User, team_id: int | None = None) -> list[Team]:
+    """The teams this person may leave (active membership as a member; leaders are
+    appointed), or with `team_id` that one team. None: `NotFound`, before anything is asked."""
+    mine = await memberships(session, user.id, [MembershipStatus.ACTIVE])
+    teams = [
+        m.team for m in mine if m.member.role == MemberRole.MEMBER and team_id in (None, m.team.id)
+    ]
+    if not teams:
+        raise NotFound(N_("You are not a member of this team."))
+    return teams
+
+
+async def ever_volunteered(session: AsyncSession, user: User) -> None:
+    """A certificate of hours is for someone who is or was in a team; `NotAllowed` else."""
+    found = await session.scalar(
+        select(TeamMember.id)
+        .where(
+            TeamMember.user_id == user.id,
+            TeamMember.status.in_((MembershipStatus.ACTIVE, MembershipStatus.LEFT)),
+        )
+        .limit(1)
+    )
+    if found is None:
+        raise NotAllowed(N_("Certificates of hours are for volunteers."))
 
 
 async def joinable_teams(session: AsyncSession, user: User) -> list[Team]:
@@ -112,11 +137,26 @@ async def managed_team(session: AsyncSession, roles: Roles, team_id: int) -> Tea
     return team
 
 
-async def member_name(session: AsyncSession, member_id: int) -> str | None:
-    """The name of the person in a membership, for a question about them."""
+async def removable_member_name(session: AsyncSession, member_id: int, roles: Roles) -> str:
+    """The name of the person in a membership, for "take them off the team?", if this
+    person may take them off (the same checks as `deactivate`, before anything is shown)."""
     member = await session.get(TeamMember, member_id)
-    person = await session.get(User, member.user_id) if member else None
-    return person.name if person else None
+    team = await session.get(Team, member.team_id) if member else None
+    if member is None or team is None:
+        raise NotAllowed(N_("Only the team's leader can do this."))
+    _check_removable(roles, member, team)
+    person = await session.get(User, member.user_id)
+    return (person.name if person else None) or "?"
+
+
+def _check_removable(roles: Roles, member: TeamMember, team: Team) -> None:
+    if not may_manage_team(roles, team):
+        raise NotAllowed(N_("Only the team's leader can do this."))
+    office = roles.admin or team.town_id in roles.office_towns
+    if member.user_id == roles.user_id or (member.role == MemberRole.LEADER and not office):
+        raise NotAllowed(N_("Only the office can end a leader's appointment."))
+    if member.status != MembershipStatus.ACTIVE:
+        raise Conflict(N_("This person is no longer in the team."))
 
 
 async def _deciders(session: AsyncSession, team: Team) -> list[User]:
@@ -147,7 +187,7 @@ async def apply(
     """Apply to join a team. The applicant's details are saved on their user; the team's
     leaders get Approve / Reject. Applying again after a rejection or after leaving opens a
     new application. Commits."""
-    async with transaction(session, user):
+    async with unit(session, user):
         if user.banned:
             raise NotAllowed(N_("You are not allowed to do this."))
         team = await session.get(Team, team_id)
@@ -192,6 +232,19 @@ async def apply(
     return member
 
 
+async def _managed_member(
+    session: AsyncSession, member_id: int, actor: User, roles: Roles, refusal: str
+) -> tuple[TeamMember, Team]:
+    """A membership `actor` manages as a leader of its team (or the office); `refusal` says
+    why not otherwise."""
+    if roles.user_id != actor.id or actor.banned:
+        raise NotAllowed(N_("You are not allowed to do this."))
+    member, team = await _load_member(session, member_id)
+    if not may_manage_team(roles, team):
+        raise NotAllowed(refusal)
+    return member, team
+
+
 async def _load_member(session: AsyncSession, member_id: int) -> tuple[TeamMember, Team]:
     member = await session.scalar(
         select(TeamMember)
@@ -213,7 +266,7 @@ async def _set_status(
     note: str | None,
 ) -> None:
     """Move the membership from `expected` to `status` only if nobody moved it first."""
-    session.info[WROTE] = True
+    wrote(session)
     result = await session.execute(
         update(TeamMember)
         .where(TeamMember.id == member.id, TeamMember.status == expected)
@@ -238,12 +291,14 @@ async def decide(
 ) -> TeamMember:
     """A leader of the team (or the office) approves or rejects an application; the
     applicant is told. Two deciders at once: one wins, the other gets `Conflict`. Commits."""
-    async with transaction(session, actor):
-        if roles.user_id != actor.id or actor.banned:
-            raise NotAllowed(N_("You are not allowed to do this."))
-        member, team = await _load_member(session, member_id)
-        if not may_manage_team(roles, team):
-            raise NotAllowed(N_("Only the team's leader can decide on this application."))
+    async with unit(session, actor):
+        member, team = await _managed_member(
+            session,
+            member_id,
+            actor,
+            roles,
+            N_("Only the team's leader can decide on this application."),
+        )
         if member.status != MembershipStatus.PENDING:
             raise Conflict(N_("This has already been decided by someone else."))
         clean_note = clean_text(note, limit=MAX_REASON, required=False, what="")
@@ -265,7 +320,7 @@ async def decide(
 async def leave(session: AsyncSession, user: User, team_id: int) -> TeamMember:
     """A volunteer leaves a team; its leaders are told. Leaders are appointed, so they ask
     the office instead. Commits."""
-    async with transaction(session, user):
+    async with unit(session, user):
         member = await session.scalar(
             select(TeamMember)
             .where(
@@ -302,17 +357,11 @@ async def deactivate(
 ) -> TeamMember:
     """A leader of the team (or the office) takes a volunteer off the team; the volunteer
     is told. A leader cannot remove another leader or themselves; the office can. Commits."""
-    async with transaction(session, actor):
+    async with unit(session, actor):
         if roles.user_id != actor.id or actor.banned:
             raise NotAllowed(N_("You are not allowed to do this."))
         member, team = await _load_member(session, member_id)
-        if not may_manage_team(roles, team):
-            raise NotAllowed(N_("Only the team's leader can do this."))
-        office = roles.admin or team.town_id in roles.office_towns
-        if member.user_id == actor.id or (member.role == MemberRole.LEADER and not office):
-            raise NotAllowed(N_("Only the office can end a leader's appointment."))
-        if member.status != MembershipStatus.ACTIVE:
-            raise Conflict(N_("This person is no longer in the team."))
+        _check_removable(roles, member, team)
         why = clean_text(reason, limit=MAX_REASON, required=False, what="")
         note = f"deactivated: {why}" if why else "deactivated"
         await _set_status(

@@ -21,6 +21,7 @@ from models import (
     User,
     utcnow,
 )
+from services.uow import unit
 from services.volunteers.common import MAX_NAME, MAX_SKILLS, PHONE_PATTERN, phone_key
 
 ROSTER_COLUMNS = ("name", "phone", "telegram_id", "station", "skills", "party_member")
@@ -209,17 +210,17 @@ async def import_roster(session: AsyncSession, text: str, team_code: str) -> Ros
             continue
         seen.update(dict.fromkeys(keys, line))
         rows.append(row)
-    by_tg, by_phone = await _known_people(session, team.town_id, rows)
-    for row in rows:
-        user = by_tg.get(row.tg_id) if row.tg_id else None
-        user = user or by_phone.get(phone_key(row.phone) or "")
-        if user is not None and row.tg_id and user.tg_id not in (None, row.tg_id):
-            report.problems.append(
-                RosterProblem(row.line, "the phone belongs to someone with another telegram_id")
-            )
-            continue
-        await _register(session, team, row, user, report)
-    await session.commit()
+    async with unit(session):
+        by_tg, by_phone = await _known_people(session, team.town_id, rows)
+        for row in rows:
+            user = by_tg.get(row.tg_id) if row.tg_id else None
+            user = user or by_phone.get(phone_key(row.phone) or "")
+            if user is not None and row.tg_id and user.tg_id not in (None, row.tg_id):
+                report.problems.append(
+                    RosterProblem(row.line, "the phone belongs to someone with another telegram_id")
+                )
+                continue
+            await _register(session, team, row, user, report)
     return report
 
 
