@@ -18,6 +18,7 @@ from services.errors import DomainError, NotAllowed, NotFound
 from services.hours import CENT, MAX_HOURS, parse_hours
 from services.i18n import N_
 from services.people import Roles
+from services.uow import unit
 
 FOUND_MAX = 8
 QUERY_MAX = 32
@@ -93,9 +94,9 @@ async def groups(session: AsyncSession, roles: Roles, user_id: int) -> list[Prio
 
 
 async def set_large_print(session: AsyncSession, roles: Roles, user_id: int, on: bool) -> Person:
-    who = await person(session, roles, user_id)
-    who.user.large_print = on
-    await session.commit()
+    async with unit(session):
+        who = await person(session, roles, user_id)
+        who.user.large_print = on
     return who
 
 
@@ -103,13 +104,13 @@ async def set_group(
     session: AsyncSession, roles: Roles, user_id: int, group_id: int | None
 ) -> Person:
     """Mark (or, with None, unmark) the person's priority group."""
-    who = await person(session, roles, user_id)
-    if group_id is not None and group_id not in {
-        g.id for g in await groups(session, roles, user_id)
-    }:
-        raise NotFound(N_("This button is no longer valid."))
-    who.user.priority_group_id = group_id
-    await session.commit()
+    async with unit(session):
+        who = await person(session, roles, user_id)
+        if group_id is not None and group_id not in {
+            g.id for g in await groups(session, roles, user_id)
+        }:
+            raise NotFound(N_("This button is no longer valid."))
+        who.user.priority_group_id = group_id
     return await person(session, roles, user_id)
 
 
@@ -143,26 +144,26 @@ async def book(
 ) -> PointsEntry:
     """The office books an hours correction (its points at the town's rate) or a
     commendation bonus (points only), with the reason, as a new ledger row."""
-    await check_booking(session, roles, user_id)
-    if bonus:
-        entry = await points.correct(
-            session,
-            user_id,
-            points=amount,
-            reason=reason,
-            by=by,
-            roles=roles,
-            source=LedgerSource.BONUS,
-        )
-    else:
-        entry = await points.correct(
-            session,
-            user_id,
-            hours=amount,
-            points=amount * rules.points_per_hour,
-            reason=reason,
-            by=by,
-            roles=roles,
-        )
-    await session.commit()
+    async with unit(session, by):
+        await check_booking(session, roles, user_id)
+        if bonus:
+            entry = await points.correct(
+                session,
+                user_id,
+                points=amount,
+                reason=reason,
+                by=by,
+                roles=roles,
+                source=LedgerSource.BONUS,
+            )
+        else:
+            entry = await points.correct(
+                session,
+                user_id,
+                hours=amount,
+                points=amount * rules.points_per_hour,
+                reason=reason,
+                by=by,
+                roles=roles,
+            )
     return entry
