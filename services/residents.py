@@ -33,12 +33,13 @@ class Person:
     group: PriorityGroup | None
 
 
-def _covers(roles: Roles, user: User) -> bool:
+async def _covers(session: AsyncSession, roles: Roles, user: User) -> bool:
     if roles.admin:
         return True
-    if user.town_id is not None and user.town_id in roles.office_towns:
+    if user.station_id is not None and user.station_id in roles.head_of_stations:
         return True
-    return user.station_id is not None and user.station_id in roles.head_of_stations
+    # The office: the people of its town, and the volunteers of its town's teams.
+    return bool(roles.office_towns and await points.towns_of(session, user) & roles.office_towns)
 
 
 def check_asker(roles: Roles) -> None:
@@ -73,7 +74,7 @@ async def person(session: AsyncSession, roles: Roles, user_id: int) -> Person:
     user = await session.get(User, user_id)
     if user is None or not user.registered:
         raise NotFound(N_("This person does not exist."))
-    if not _covers(roles, user):
+    if not await _covers(session, roles, user):
         raise NotAllowed(NOT_YOURS)
     station = await session.get(Region, user.station_id) if user.station_id else None
     group = (
