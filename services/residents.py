@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import LedgerSource, PointsEntry, PriorityGroup, Region, User
-from services import points
+from services import points, privacy
 from services.errors import DomainError, NotAllowed, NotFound
 from services.hours import CENT, MAX_HOURS, parse_hours
 from services.i18n import N_
-from services.people import Roles
+from services.people import Roles, roles_of
 from services.uow import unit
 
 FOUND_MAX = 8
@@ -120,6 +121,28 @@ async def check_booking(session: AsyncSession, roles: Roles, user_id: int) -> Pe
     if not roles.is_office:
         raise NotAllowed(N_("Only the office can correct hours and points."))
     return await person(session, roles, user_id)
+
+
+async def check_erase(session: AsyncSession, roles: Roles, user_id: int) -> Person:
+    """The office erases a resident who has no Telegram (ordered for by station staff, or
+    imported); anyone with Telegram erases themselves with /forget."""
+    if not roles.is_office:
+        raise NotAllowed(N_("Only the office can erase a resident's personal data."))
+    who = await person(session, roles, user_id)
+    if who.user.tg_id is not None:
+        raise DomainError(N_("This person uses the bot: they erase their data with /forget."))
+    return who
+
+
+async def erase(
+    session: AsyncSession, roles: Roles, user_id: int, media_dir: Path | None = None
+) -> None:
+    """Erase the personal data of a resident without Telegram; the figures stay
+    (services/privacy.py)."""
+    who = await check_erase(session, roles, user_id)
+    await privacy.forget_user(
+        session, who.user, await roles_of(session, who.user, frozenset()), media_dir
+    )
 
 
 def parse_correction(text: str, *, bonus: bool) -> Decimal:
