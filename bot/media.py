@@ -6,12 +6,12 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
+from models import utcnow
 from models.db import private_dir
 
 log = logging.getLogger("civic_dispatch.media")
@@ -25,7 +25,7 @@ def _within_cap(owner: int | None) -> bool:
     """Count one download for `owner` today; False once they are over the daily cap."""
     if owner is None:
         return True
-    day = datetime.now(UTC).date().isoformat()
+    day = utcnow().date().isoformat()  # the bot's clock: tests set it
     if len(_downloads) > 10_000:  # keep memory bounded: forget earlier days
         for key in [k for k in _downloads if k[1] != day]:
             del _downloads[key]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from dashboard import auth
-from dashboard.pages import exports, orders, reports, signin, units
+from dashboard.pages import exports, orders, people, reports, signin, units
 from dashboard.security import security_headers, session_and_viewer
 from dashboard.web import HERE, POLICY, SECRET, SESSIONMAKER, SETTINGS, TEMPLATES, templates
 from services.org import Policy
@@ -38,6 +38,11 @@ ROUTES = [
     web.get("/volunteers", reports.volunteers),
     web.get("/scorecard", reports.scorecard),
     web.get("/units", units.unit_scorecard),
+    web.get("/people", people.people),
+    web.get(r"/people/{user_id:\d{1,12}}", people.person),
+    web.post(r"/people/{user_id:\d{1,12}}/group", people.set_group),
+    web.post(r"/people/{user_id:\d{1,12}}/large-print", people.set_large_print),
+    web.post(r"/people/{user_id:\d{1,12}}/booking", people.book),
     web.get("/exports", exports.exports),
     web.get("/export/{kind:archive.xlsx|photos.zip}", exports.export_file),
 ]

@@ -218,7 +218,7 @@ async def correct(
     target = await session.get(User, user_id)
     if target is None:
         raise NotFound(N_("This person does not exist."))
-    if not roles.admin and not (await _towns_of(session, target)) & roles.office_towns:
+    if not roles.admin and not (await towns_of(session, target)) & roles.office_towns:
         raise NotAllowed(N_("Only the office can correct hours and points."))
     why = (reason or "").strip()
     if not why:
@@ -255,7 +255,7 @@ async def correct(
     return entry
 
 
-async def _towns_of(session: AsyncSession, user: User) -> set[int]:
+async def towns_of(session: AsyncSession, user: User) -> set[int]:
     """The towns a person belongs to: where they live and where their teams are."""
     towns = set(
         await session.scalars(

@@ -38,8 +38,8 @@ async def finish_registration(session: AsyncSession, user: User, phone: str | No
 
 async def set_large_print(session: AsyncSession, user: User, on: bool) -> None:
     """大字大按钮: one tall button to a row on this person's keyboards."""
-    user.large_print = on
-    await session.commit()
+    async with unit(session, user):
+        user.large_print = on
 
 
 async def set_language(session: AsyncSession, user: User, code: str) -> None:

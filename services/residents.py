@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import LedgerSource, PointsEntry, PriorityGroup, Region, User
-from services import points
+from services import points, privacy
 from services.errors import DomainError, NotAllowed, NotFound
 from services.hours import CENT, MAX_HOURS, parse_hours
 from services.i18n import N_
-from services.people import Roles
+from services.people import Roles, roles_of
+from services.uow import unit
 
 FOUND_MAX = 8
 QUERY_MAX = 32
@@ -32,12 +34,13 @@ class Person:
     group: PriorityGroup | None
 
 
-def _covers(roles: Roles, user: User) -> bool:
+async def _covers(session: AsyncSession, roles: Roles, user: User) -> bool:
     if roles.admin:
         return True
-    if user.town_id is not None and user.town_id in roles.office_towns:
+    if user.station_id is not None and user.station_id in roles.head_of_stations:
         return True
-    return user.station_id is not None and user.station_id in roles.head_of_stations
+    # The office: the people of its town, and the volunteers of its town's teams.
+    return bool(roles.office_towns and await points.towns_of(session, user) & roles.office_towns)
 
 
 def check_asker(roles: Roles) -> None:
@@ -72,7 +75,7 @@ async def person(session: AsyncSession, roles: Roles, user_id: int) -> Person:
     user = await session.get(User, user_id)
     if user is None or not user.registered:
         raise NotFound(N_("This person does not exist."))
-    if not _covers(roles, user):
+    if not await _covers(session, roles, user):
         raise NotAllowed(NOT_YOURS)
     station = await session.get(Region, user.station_id) if user.station_id else None
     group = (
@@ -93,9 +96,9 @@ async def groups(session: AsyncSession, roles: Roles, user_id: int) -> list[Prio
 
 
 async def set_large_print(session: AsyncSession, roles: Roles, user_id: int, on: bool) -> Person:
-    who = await person(session, roles, user_id)
-    who.user.large_print = on
-    await session.commit()
+    async with unit(session):
+        who = await person(session, roles, user_id)
+        who.user.large_print = on
     return who
 
 
@@ -103,13 +106,13 @@ async def set_group(
     session: AsyncSession, roles: Roles, user_id: int, group_id: int | None
 ) -> Person:
     """Mark (or, with None, unmark) the person's priority group."""
-    who = await person(session, roles, user_id)
-    if group_id is not None and group_id not in {
-        g.id for g in await groups(session, roles, user_id)
-    }:
-        raise NotFound(N_("This button is no longer valid."))
-    who.user.priority_group_id = group_id
-    await session.commit()
+    async with unit(session):
+        who = await person(session, roles, user_id)
+        if group_id is not None and group_id not in {
+            g.id for g in await groups(session, roles, user_id)
+        }:
+            raise NotFound(N_("This button is no longer valid."))
+        who.user.priority_group_id = group_id
     return await person(session, roles, user_id)
 
 
@@ -118,6 +121,28 @@ async def check_booking(session: AsyncSession, roles: Roles, user_id: int) -> Pe
     if not roles.is_office:
         raise NotAllowed(N_("Only the office can correct hours and points."))
     return await person(session, roles, user_id)
+
+
+async def check_erase(session: AsyncSession, roles: Roles, user_id: int) -> Person:
+    """The office erases a resident who has no Telegram (ordered for by station staff, or
+    imported); anyone with Telegram erases themselves with /forget."""
+    if not roles.is_office:
+        raise NotAllowed(N_("Only the office can erase a resident's personal data."))
+    who = await person(session, roles, user_id)
+    if who.user.tg_id is not None:
+        raise DomainError(N_("This person uses the bot: they erase their data with /forget."))
+    return who
+
+
+async def erase(
+    session: AsyncSession, roles: Roles, user_id: int, media_dir: Path | None = None
+) -> None:
+    """Erase the personal data of a resident without Telegram; the figures stay
+    (services/privacy.py)."""
+    who = await check_erase(session, roles, user_id)
+    await privacy.forget_user(
+        session, who.user, await roles_of(session, who.user, frozenset()), media_dir
+    )
 
 
 def parse_correction(text: str, *, bonus: bool) -> Decimal:
@@ -143,26 +168,26 @@ async def book(
 ) -> PointsEntry:
     """The office books an hours correction (its points at the town's rate) or a
     commendation bonus (points only), with the reason, as a new ledger row."""
-    await check_booking(session, roles, user_id)
-    if bonus:
-        entry = await points.correct(
-            session,
-            user_id,
-            points=amount,
-            reason=reason,
-            by=by,
-            roles=roles,
-            source=LedgerSource.BONUS,
-        )
-    else:
-        entry = await points.correct(
-            session,
-            user_id,
-            hours=amount,
-            points=amount * rules.points_per_hour,
-            reason=reason,
-            by=by,
-            roles=roles,
-        )
-    await session.commit()
+    async with unit(session, by):
+        await check_booking(session, roles, user_id)
+        if bonus:
+            entry = await points.correct(
+                session,
+                user_id,
+                points=amount,
+                reason=reason,
+                by=by,
+                roles=roles,
+                source=LedgerSource.BONUS,
+            )
+        else:
+            entry = await points.correct(
+                session,
+                user_id,
+                hours=amount,
+                points=amount * rules.points_per_hour,
+                reason=reason,
+                by=by,
+                roles=roles,
+            )
     return entry

@@ -182,6 +182,7 @@ def _rows() -> dict[str, Row]:
     from views.order_form import ConfirmOrder, DropOrder, EditOrder, EditPart, FormPart
     from views.people import (
         PersonBooking,
+        PersonErase,
         PersonGroups,
         PersonGroupSet,
         PersonLargePrint,
@@ -224,6 +225,9 @@ def _rows() -> dict[str, Row]:
             {"office"},
             shows=True,
         ),
+        # erasing: only a resident without Telegram (tests/test_e2e_people.py), never
+        # someone who uses the bot, whoever presses it
+        "ppe": row(person(lambda u: PersonErase(user_id=u, sure=True)), none),
         "lp": row(_fixed(LargePrint(on=True)), PRIVATE, shows=True),
         # the unit scorecard (站所考核): each town's office (and dispatchers), not a village
         "rpu": row(

@@ -360,6 +360,8 @@ def _pages(town: Town, *, office: bool) -> list[tuple[str, int]]:
         ("/scorecard", 200),
         ("/units", 200 if office else 404),  # the unit scorecard is the town's
         ("/exports", 200),
+        ("/people", 200),
+        ("/people?q=%E7%8E%8B", 200),  # 王: a search with its results
         (f"/orders/{town.head_order_id if office else town.done_id}", 200 if office else 404),
         ("/orders/999999", 404),
         ("/no-such-page", 404),
@@ -389,7 +391,7 @@ async def test_every_page_in_chinese_carries_no_english(chromium, zh_town):
                     answer = await page.goto(zh_town.url + path)
                     assert answer is not None and answer.status == status, path
                     if status == 404:  # in the dashboard's layout, in the reader's language
-                        tabs = 6 if office else 5  # a station head has no «站所考核» tab
+                        tabs = 7 if office else 6  # a station head has no «站所考核» tab
                         await expect(page.locator("header.top nav a")).to_have_count(tabs)
                         await expect(page.locator("#message")).to_contain_text("这里没有内容")
                     seen[path] = await page.title() + "\n" + await page.inner_text("body")

@@ -87,3 +87,34 @@ async def test_a_banned_users_session_stops_at_the_next_request(sessionmaker, db
             await s.commit()
         assert await _status(url, cookie) == 401
         assert await _status(url, cookie, "/") == 401
+
+
+async def test_a_post_from_another_site_is_refused_and_changes_nothing(
+    sessionmaker, db_url, tmp_path
+):
+    """A page elsewhere cannot make a signed-in browser sign out or switch language: a POST
+    whose Origin is another site is refused before it acts."""
+    async with sessionmaker() as s:
+        cast = await make_cast(s)
+        await s.commit()
+    async with _dashboard(sessionmaker, db_url, tmp_path) as url:
+        cookie = await _sign_in(url, sessionmaker, cast.office.id)
+        headers = {"Cookie": f"{auth.COOKIE}={cookie}", "Origin": "https://evil.example"}
+        async with aiohttp.ClientSession() as http:
+            for path, form in (("/logout", {}), ("/language", {"locale": "en", "next": "/"})):
+                async with http.post(
+                    f"{url}{path}", headers=headers, data=form, allow_redirects=False
+                ) as resp:
+                    assert resp.status == 403, path
+        assert await _status(url, cookie) == 200  # still signed in
+        async with sessionmaker() as s:
+            office = await s.get(User, cast.office.id)
+            assert office is not None and office.locale != "en"
+        # From the dashboard's own pages the same POST works.
+        own = {"Cookie": f"{auth.COOKIE}={cookie}", "Origin": url}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{url}/logout", headers=own, allow_redirects=False) as resp,
+        ):
+            assert resp.status == 303
+        assert await _status(url, cookie) == 401

@@ -11,7 +11,13 @@ from sqlalchemy import select
 
 from models import LedgerSource, PointsEntry, PriorityGroup, Role, User
 from tests.harness import from_menu
-from views.people import PersonBooking, PersonGroupSet, PersonLargePrint, PersonPicked
+from views.people import (
+    PersonBooking,
+    PersonErase,
+    PersonGroupSet,
+    PersonLargePrint,
+    PersonPicked,
+)
 
 
 async def _fresh(env, sim_user) -> User:
@@ -123,3 +129,48 @@ async def test_the_office_books_a_correction_and_a_bonus(bot_env):
         ),
         (LedgerSource.BONUS, Decimal("0.00"), Decimal("20.00"), "Commended by the county"),
     ]
+
+
+async def test_the_office_erases_a_resident_who_has_no_telegram(bot_env):
+    env = bot_env
+    office = await env.person("Office Li", role=Role.OFFICE)
+    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
+    async with env.sessionmaker() as s:
+        region = await env.station("miaomiaohu")
+        nophone = User(
+            tg_id=None,
+            name="Granny Bai",
+            phone="13900001111",
+            station_id=region.id,
+            town_id=region.parent_id,
+            registered=True,
+        )
+        s.add(nophone)
+        await s.commit()
+        granny = nophone.id
+
+    await from_menu(head, "👥 Residents")
+    await head.expect(contains="part of the person's name")
+    await head.send("Bai")
+    found = await head.expect(contains="Tap the person")
+    await head.press("Granny Bai", message=found)
+    card = await head.expect_edit(found.message_id)
+    assert "🗑 Erase personal data" not in card.buttons()  # the office's
+    await head.press_data(card, PersonErase(user_id=granny, sure=True).pack())
+    assert (await head.callback_answer()).show_alert
+
+    await from_menu(office, "👥 Residents")
+    await office.expect(contains="part of the person's name")
+    await office.send("Bai")
+    found = await office.expect(contains="Tap the person")
+    await office.press("Granny Bai", message=found)
+    card = await office.expect_edit(found.message_id)
+    await office.press("🗑 Erase personal data", message=card)
+    asked = await office.expect_edit(found.message_id)
+    assert "cannot be undone" in asked.text
+    await office.press("🗑 Yes, erase", message=asked)
+    done = await office.expect_edit(found.message_id)
+    assert "Erased" in done.text and done.buttons() == []
+    async with env.sessionmaker() as s:
+        erased = await s.get(User, granny)
+    assert erased.name is None and erased.phone is None and not erased.registered

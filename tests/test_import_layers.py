@@ -128,3 +128,22 @@ def test_the_query_check_sees_a_query(tmp_path):
     path = tmp_path / "h.py"
     path.write_text("async def h(session):\n    await session.commit()\n    select(User)\n")
     assert _queries(path) == [(2, "session.commit"), (3, "select")]
+
+
+def test_only_the_unit_of_work_commits():
+    """A service that writes runs in `services.uow.unit`; nothing else in services/ commits
+    (or a second transaction convention would creep back)."""
+    wrong = {}
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        if path.name == "uow.py":
+            continue
+        calls = [
+            node.lineno
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit"
+        ]
+        if calls:
+            wrong[str(path.relative_to(ROOT))] = calls
+    assert wrong == {}

@@ -44,6 +44,13 @@ class PersonBooking(CallbackData, prefix="ppb"):
     bonus: bool
 
 
+class PersonErase(CallbackData, prefix="ppe"):
+    """The office erases a resident who has no Telegram: asked (sure=False), then done."""
+
+    user_id: int
+    sure: bool
+
+
 def found_keyboard(found: Sequence[User]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for user in found:
@@ -94,7 +101,27 @@ def card_keyboard(who: Person, *, office: bool) -> InlineKeyboardMarkup:
             text=_("🏅 Commendation bonus"),
             callback_data=PersonBooking(user_id=user_id, bonus=True),
         )
+        if who.user.tg_id is None:  # people with Telegram erase themselves (/forget)
+            kb.button(
+                text=_("🗑 Erase personal data"),
+                callback_data=PersonErase(user_id=user_id, sure=False),
+            )
     kb.adjust(1)
+    return kb.as_markup()
+
+
+def erase_question(who: Person) -> str:
+    return _(
+        "Erase the personal data of {name}? Name, phone, address and what they asked for "
+        "are deleted; the figures (orders, hours, ratings) stay. This cannot be undone."
+    ).format(name=who.user.name)
+
+
+def erase_keyboard(user_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("🗑 Yes, erase"), callback_data=PersonErase(user_id=user_id, sure=True))
+    kb.button(text=_("↩ Keep"), callback_data=PersonPicked(user_id=user_id))
+    kb.adjust(2)
     return kb.as_markup()
 
 

@@ -14,12 +14,15 @@ from services.people import Roles
 from services.residents import Person
 from views.people import (
     NO_GROUP,
+    PersonErase,
     PersonGroups,
     PersonGroupSet,
     PersonLargePrint,
     PersonPicked,
     card_keyboard,
     card_text,
+    erase_keyboard,
+    erase_question,
     groups_keyboard,
 )
 
@@ -84,10 +87,34 @@ async def group_chosen(
     await _show(query, session, roles, settings, who)
 
 
+async def erase(
+    query: CallbackQuery,
+    callback_data: PersonErase,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> None:
+    if not callback_data.sure:
+        who = await residents.check_erase(session, roles, callback_data.user_id)
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(
+                erase_question(who), reply_markup=erase_keyboard(callback_data.user_id)
+            )
+        return
+    await residents.erase(session, roles, callback_data.user_id, settings.media_dir)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _("Erased. The figures (orders, hours, ratings) stay, without the person.")
+        )
+
+
 def router() -> Router:
     r = Router(name="people.card")
     r.callback_query.register(picked, PersonPicked.filter())
     r.callback_query.register(large_print, PersonLargePrint.filter())
     r.callback_query.register(group_choices, PersonGroups.filter())
     r.callback_query.register(group_chosen, PersonGroupSet.filter())
+    r.callback_query.register(erase, PersonErase.filter())
     return r

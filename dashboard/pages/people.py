@@ -1,0 +1,115 @@
+"""Residents (村民): a station head or the office finds a person of their villages and marks
+their priority group or large print; the office books an hours correction or a commendation
+bonus with a reason. The same rules as the chat's «👥 村民» (services/residents.py): every
+POST is checked there, whatever the form said."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from dashboard.web import POLICY, SETTINGS, db_of, render, viewer_of
+from models import utcnow
+from services import points, residents
+from services.errors import DomainError, NotAllowed, NotFound
+from services.i18n import N_, local_name
+from services.points import PointsRules
+
+NO_GROUP = "none"
+
+
+def _person_id(request: web.Request) -> int:
+    return int(request.match_info["user_id"])
+
+
+async def people(request: web.Request) -> web.Response:
+    v = viewer_of(request)
+    query = request.query.get("q", "").strip()[: residents.QUERY_MAX]
+    found = await residents.find(db_of(request), v.roles, query) if query else []
+    return render(request, "people.html", query=query, found=[(u.id, u.name or "") for u in found])
+
+
+async def person(request: web.Request, *, said: str = "", status: int = 200) -> web.Response:
+    v = viewer_of(request)
+    db = db_of(request)
+    try:
+        who = await residents.person(db, v.roles, _person_id(request))
+    except (NotAllowed, NotFound) as exc:  # not theirs and not there read alike
+        raise web.HTTPNotFound() from exc
+    figures: dict[str, Any] = {}
+    if v.roles.is_office:
+        tz = request.app[SETTINGS].tz
+        hours, score = await points.totals(db, who.user.id, utcnow().astimezone(tz).year, tz)
+        figures = {"hours": f"{hours.normalize():f}", "points": f"{score.normalize():f}"}
+    groups = await residents.groups(db, v.roles, who.user.id)
+    return render(
+        request,
+        "person.html",
+        status=status,
+        person=who.user,
+        village=local_name(who.station, v.locale) if who.station else "",
+        group_id=who.user.priority_group_id,
+        groups=[(g.id, local_name(g, v.locale)) for g in groups],
+        no_group=NO_GROUP,
+        office=v.roles.is_office,
+        figures=figures,
+        said=said or (v.t(N_("Saved.")) if request.query.get("saved") else ""),
+    )
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    return {k: str(val) for k, val in (await request.post()).items()}
+
+
+async def _done(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther(f"/people/{_person_id(request)}?saved=1")
+
+
+async def _refused(request: web.Request, exc: DomainError) -> web.Response:
+    if isinstance(exc, NotFound | NotAllowed) and not viewer_of(request).roles.is_office:
+        raise web.HTTPNotFound() from exc
+    said = viewer_of(request).t(exc.message, **exc.params)
+    return await person(request, said=said, status=400)
+
+
+async def set_group(request: web.Request) -> web.Response:
+    v = viewer_of(request)
+    value = (await _form(request)).get("group", NO_GROUP)
+    group_id = None if value == NO_GROUP or not value.isdigit() else int(value)
+    try:
+        await residents.set_group(db_of(request), v.roles, _person_id(request), group_id)
+    except DomainError as exc:
+        return await _refused(request, exc)
+    return await _done(request)
+
+
+async def set_large_print(request: web.Request) -> web.Response:
+    v = viewer_of(request)
+    on = (await _form(request)).get("on") == "1"
+    try:
+        await residents.set_large_print(db_of(request), v.roles, _person_id(request), on)
+    except DomainError as exc:
+        return await _refused(request, exc)
+    return await _done(request)
+
+
+async def book(request: web.Request) -> web.Response:
+    v = viewer_of(request)
+    form = await _form(request)
+    bonus = form.get("kind") == "bonus"
+    try:
+        amount = residents.parse_correction(form.get("amount", ""), bonus=bonus)
+        await residents.book(
+            db_of(request),
+            v.roles,
+            v.user,
+            _person_id(request),
+            amount=amount,
+            reason=form.get("reason", ""),
+            bonus=bonus,
+            rules=PointsRules.from_policy(request.app[POLICY].points),
+        )
+    except DomainError as exc:
+        return await _refused(request, exc)
+    return await _done(request)
