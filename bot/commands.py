@@ -114,6 +114,15 @@ async def _region(session: AsyncSession, code: str | None, level: RegionLevel) -
     return rows[0] if len(rows) == 1 else None
 
 
+# The option that says where an appointment is, for the roles that have a place.
+PLACE_OPTION = {
+    Role.STATION_HEAD: "station",
+    Role.OFFICE: "town",
+    Role.DISPATCHER: "unit",
+    Role.TEAM_LEADER: "team",
+}
+
+
 async def staff(settings: Settings, args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
@@ -137,27 +146,19 @@ async def staff(settings: Settings, args: argparse.Namespace) -> int:
             region = team = unit = None
             if role == Role.STATION_HEAD:
                 region = await _region(session, args.station, RegionLevel.STATION)
-                if region is None:
-                    _say("Give --station with a station code (see `org show`).")
-                    return 2
             elif role == Role.OFFICE:
                 region = await _region(session, args.town, RegionLevel.TOWN)
-                if region is None:
-                    _say("Give --town with a town code (see `org show`).")
-                    return 2
             elif role == Role.DISPATCHER:
                 code = args.unit or ""
                 unit = await session.scalar(
                     select(Unit).where(Unit.code == code, Unit.active.is_(True))
                 )
-                if unit is None:
-                    _say("Give --unit with a unit code (see `org show`).")
-                    return 2
             elif role == Role.TEAM_LEADER:
                 team = await session.scalar(select(Team).where(Team.code == (args.team or "")))
-                if team is None:
-                    _say("Give --team with a team code (see `org show`).")
-                    return 2
+            option = PLACE_OPTION.get(role)
+            if option is not None and (region or team or unit) is None:
+                _say(f"Give --{option} with a {option} code (see `org show`).")
+                return 2
             await people.appoint(session, user, role, region=region, team=team, unit=unit)
             await session.commit()
             _say(f"Appointed {args.tg_id} as {role.value}.")

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from models import User
 from services import profile
 from services.i18n import LOCALES
@@ -33,8 +34,7 @@ async def chosen(
     await profile.set_language(session, user, callback_data.code)
     await query.answer()
     with get_i18n().use_locale(callback_data.code):
-        if isinstance(query.message, Message):
-            await query.message.answer(_("Language changed."), reply_markup=main_menu(roles))
+        await reply(query, _("Language changed."), main_menu(roles))
 
 
 async def large_print_chosen(
@@ -52,9 +52,7 @@ async def large_print_chosen(
         else _("Normal buttons again.")
     )
     with large_print(callback_data.on):
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=None)
-            await query.message.answer(said, reply_markup=main_menu(roles))
+        await reply(query, said, main_menu(roles), spent=True)
 
 
 def router() -> Router:

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import order_cancel
-from handlers.common import too_long
+from handlers.common import reply, too_long
 from models import User
 from services import orders, screens
 from services.org import Policy
@@ -56,12 +56,12 @@ async def rate(
     await query.answer(_("Thank you for your rating!"))
     await state.set_state(RatingForm.comment)
     await state.update_data(order_id=order.id)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("Would you like to add a comment? Write it, or tap «Skip»."),
-            reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
-        )
+    await reply(
+        query,
+        _("Would you like to add a comment? Write it, or tap «Skip»."),
+        choices_keyboard([str(BTN_SKIP)], back=False),
+        spent=True,
+    )
 
 
 async def comment(

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from models import User
 from services import appointments, people
 from services.i18n import local_name
@@ -50,10 +51,7 @@ async def role_chosen(
     role = appointments.offered(roles, callback_data.role)
     places = await appointments.places_for(session, role, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("For which station or team?"), reply_markup=places_keyboard(role, places)
-        )
+    await reply(query, _("For which station or team?"), places_keyboard(role, places), edit=True)
 
 
 async def where_chosen(
@@ -64,8 +62,7 @@ async def where_chosen(
         session, roles, at.role, region_id=at.region_id, team_id=at.team_id
     )
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("How?"), reply_markup=how_keyboard(callback_data))
+    await reply(query, _("How?"), how_keyboard(callback_data), edit=True)
 
 
 async def make_link(
@@ -87,12 +84,13 @@ async def make_link(
     await query.answer()
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={invite.code}"
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("Send this link to the person. It works once and expires in 3 days:\n{link}").format(
-                link=link
-            )
-        )
+    await reply(
+        query,
+        _("Send this link to the person. It works once and expires in 3 days:\n{link}").format(
+            link=link
+        ),
+        edit=True,
+    )
 
 
 async def pick(
@@ -109,8 +107,7 @@ async def pick(
     await query.answer()
     await state.set_state(Appoint.find)
     await state.update_data(appoint=[at.role.value, at.region_id, at.team_id])
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Write part of the person's name."))
+    await reply(query, _("Write part of the person's name."))
 
 
 async def find(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -151,14 +148,15 @@ async def chosen(
     )
     await state.clear()
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            _("{name} is now {role} of {where}.").format(
-                name=person.name,
-                role=_(ROLE_LABELS[callback_data.role]),
-                where=local_name(place, locale()),
-            )
-        )
+    await reply(
+        query,
+        _("{name} is now {role} of {where}.").format(
+            name=person.name,
+            role=_(ROLE_LABELS[callback_data.role]),
+            where=local_name(place, locale()),
+        ),
+        edit=True,
+    )
 
 
 def router() -> Router:

@@ -74,7 +74,7 @@ def ngettext(
     return text.format(n=n, **params)
 
 
-class _Named(Protocol):
+class Named(Protocol):
     """Anything with a Chinese and an English name (read-only, so mapped columns fit)."""
 
     @property
@@ -84,6 +84,6 @@ class _Named(Protocol):
     def name_en(self) -> str: ...
 
 
-def local_name(thing: _Named, locale: str | None) -> str:
+def local_name(thing: Named, locale: str | None) -> str:
     """The name of an org item (station, team, category, …) in the reader's language."""
     return thing.name_en if locale == "en" else thing.name_zh

@@ -32,17 +32,8 @@ from tests.matrix_world import World, make_world, snapshot
 from views.activities import Act, ActivityAction, Attend, NewActivity, PublishChoice
 from views.broadcasts import BroadcastAction, NoticeAction
 from views.enrol import EnrolDecision, Verdict
-from views.me import (
-    Certificate,
-    LeaveConfirmed,
-    LeaveTeam,
-    LeaveWhich,
-    RemoveConfirmed,
-    RemoveMember,
-    TeamRoster,
-    TownTeams,
-)
-from views.menu import Lang, Pick
+from views.me import LeaveTeam, MeItem, MeMenu, RemoveMember, TeamRoster
+from views.menu import Lang
 from views.orders import (
     AssignVolunteer,
     DeclineReason,
@@ -134,7 +125,7 @@ def _rows() -> dict[str, Row]:
         return RemoveMember(member_id=await w.member())
 
     async def remove_yes(w: World) -> CallbackData:
-        return RemoveConfirmed(member_id=await w.member())
+        return RemoveMember(member_id=await w.member(), sure=True)
 
     async def roster(w: World) -> CallbackData:
         return TeamRoster(team_id=w.health.id)
@@ -143,7 +134,7 @@ def _rows() -> dict[str, Row]:
         return LeaveTeam(team_id=await w.volunteer_in(w.law))
 
     async def leave_yes(w: World) -> CallbackData:
-        return LeaveConfirmed(team_id=await w.volunteer_in(w.law))
+        return LeaveTeam(team_id=await w.volunteer_in(w.law), sure=True)
 
     def enrol(verdict: Verdict) -> Make:
         async def make(w: World) -> CallbackData:
@@ -170,18 +161,16 @@ def _rows() -> dict[str, Row]:
 
     from views.broadcasts import (
         AudienceKind,
-        DropNotice,
-        MyNotices,
-        NewNotice,
+        NoticesItem,
+        NoticesMenu,
         PickAudience,
         PickDay,
         PickRepeat,
         PickTeam,
         PickTime,
         PickWhen,
+        PreviewChoice,
         Repeat,
-        ScheduledNotices,
-        SendNotice,
         ToggleVillage,
         ToggleWeekday,
         VillagesChosen,
@@ -285,16 +274,20 @@ def _rows() -> dict[str, Row]:
         # teams
         "en:approve": row(enrol(Verdict.APPROVE), TEAM_STAFF),
         "en:reject": row(enrol(Verdict.REJECT), TEAM_STAFF),
-        "mer": row(remove, TEAM_STAFF, shows=True),
-        "mery": row(remove_yes, TEAM_STAFF),
+        "mrm:ask": row(remove, TEAM_STAFF, shows=True),
+        "mrm:sure": row(remove_yes, TEAM_STAFF),
         "met": row(roster, TEAM_STAFF, shows=True),
-        "mets": row(_fixed(TownTeams()), {"office", "office_other"}, shows=True),
-        "mec": row(
-            _fixed(Certificate()), {"volunteer", "leader", "leader2", "head_own"}, shows=True
+        "mem:teams": row(
+            _fixed(MeMenu(item=MeItem.TOWN_TEAMS)), {"office", "office_other"}, shows=True
         ),
-        "mel": row(_fixed(LeaveWhich()), {"volunteer"}, shows=True),
-        "melt": row(leave_team, {"volunteer"}, shows=True),
-        "mely": row(leave_yes, {"volunteer"}),
+        "mem:cert": row(
+            _fixed(MeMenu(item=MeItem.CERTIFICATE)),
+            {"volunteer", "leader", "leader2", "head_own"},
+            shows=True,
+        ),
+        "mem:leave": row(_fixed(MeMenu(item=MeItem.LEAVE)), {"volunteer"}, shows=True),
+        "mlt:ask": row(leave_team, {"volunteer"}, shows=True),
+        "mlt:sure": row(leave_yes, {"volunteer"}),
         # appointing: a leader adds volunteers to their team, the office to any of the town's
         "apr": row(_fixed(AppointRole(role=Role.VOLUNTEER)), LEADERS | REPORTERS, shows=True),
         "apw": row(at, TEAM_STAFF, shows=True),
@@ -318,9 +311,11 @@ def _rows() -> dict[str, Row]:
         "bc:approve": row(notice(NoticeAction.APPROVE, "head_own"), {"office"}),
         "bc:reject": row(notice(NoticeAction.REJECT, "head_own"), {"office"}, shows=True),
         "bc:cancel": row(notice(NoticeAction.CANCEL, "office"), {"office"}),
-        "ntn": row(_fixed(NewNotice()), REPORTERS, shows=True),
-        "nts": row(_fixed(ScheduledNotices()), REPORTERS, shows=True),
-        "ntmy": row(_fixed(MyNotices()), REPORTERS, shows=True),
+        "ntm:new": row(_fixed(NoticesMenu(item=NoticesItem.NEW)), REPORTERS, shows=True),
+        "ntm:scheduled": row(
+            _fixed(NoticesMenu(item=NoticesItem.SCHEDULED)), REPORTERS, shows=True
+        ),
+        "ntm:mine": row(_fixed(NoticesMenu(item=NoticesItem.MINE)), REPORTERS, shows=True),
         "nta": row(_fixed(PickAudience(kind=next(iter(AudienceKind)))), none),
         "ntv": row(_fixed(ToggleVillage(station_id=1)), none),
         "ntvd": row(_fixed(VillagesChosen()), none),
@@ -331,8 +326,8 @@ def _rows() -> dict[str, Row]:
         "ntwd": row(_fixed(ToggleWeekday(weekday=1)), none),
         "ntwdd": row(_fixed(WeekdaysChosen()), none),
         "ntc": row(_fixed(PickTime(hour=8, minute=0)), none),
-        "ntok": row(_fixed(SendNotice()), none),
-        "ntno": row(_fixed(DropNotice()), none),
+        "ntp:send": row(_fixed(PreviewChoice(send=True)), none),
+        "ntp:cancel": row(_fixed(PreviewChoice(send=False)), none),
         # the order form's own buttons carry the form's token: outside it, nobody
         "ofc": row(_fixed(ConfirmOrder(token="x")), none),
         "ofe": row(_fixed(EditOrder(token="x")), none),
@@ -354,7 +349,6 @@ def _rows() -> dict[str, Row]:
         # anyone's own settings, in their private chat
         "lang": row(_fixed(Lang(code="en")), PRIVATE, shows=True),
         "forget": row(_fixed(Forget(delete=False)), PRIVATE, shows=True),
-        "p": row(_fixed(Pick(what="xfer", value="1.2")), none),  # the old catch-all format
     }
     return rows
 
@@ -362,7 +356,9 @@ def _rows() -> dict[str, Row]:
 _LAW: list[int] = [0]  # the law team's id, once the world exists
 
 # the enum-valued first field of these classes gets one row per value
-SPLIT = {"o", "ac", "bc", "en"}
+SPLIT = {"o", "ac", "bc", "en", "mem", "ntm"}
+# these carry a yes/no flag (are you sure, or send): a row for each answer
+FLAGGED = {"mlt": ("ask", "sure"), "mrm": ("ask", "sure"), "ntp": ("send", "cancel")}
 ORDER_ACTIONS = {
     "accept",
     "decline",
@@ -397,6 +393,9 @@ def test_every_button_has_a_row():
     rows = _rows()
     wanted: set[str] = set()
     for prefix, cls in _callback_classes().items():
+        if prefix in FLAGGED:
+            wanted |= {f"{prefix}:{v}" for v in FLAGGED[prefix]}
+            continue
         if prefix not in SPLIT:
             wanted.add(prefix)
             continue

@@ -11,7 +11,7 @@ from models import Role as R
 from simulator.driver import SimUser
 from tests.harness import BotEnv
 from tests.test_authorisation_matrix import _order_in, _snapshot
-from views.me import Certificate, LeaveTeam, LeaveWhich, RemoveMember
+from views.me import LeaveTeam, MeItem, MeMenu, RemoveMember
 from views.orders import TransferTo
 from views.staff import AppointAt
 
@@ -71,8 +71,8 @@ async def test_other_peoples_buttons_are_refused_before_anything_is_shown(bot_en
         await _refused_silently(env, resident, at.pack())
     await _refused_silently(env, stranger, AppointAt(role=R.VOLUNTEER, team_id=health.id).pack())
     # No certificate for someone never in a team; no "which team to leave?" for a non-member.
-    await _refused_silently(env, resident, Certificate().pack())
-    await _refused_silently(env, resident, LeaveWhich().pack())
+    await _refused_silently(env, resident, MeMenu(item=MeItem.CERTIFICATE).pack())
+    await _refused_silently(env, resident, MeMenu(item=MeItem.LEAVE).pack())
     await _refused_silently(env, resident, LeaveTeam(team_id=health.id).pack())
     await _refused_silently(env, stranger, LeaveTeam(team_id=health.id).pack())  # a leader
 
@@ -84,9 +84,9 @@ async def test_other_peoples_buttons_are_refused_before_anything_is_shown(bot_en
     assert "Take Health Volunteer off the team?" in (await leader.expect()).text
     greeting = next(m for m in await volunteer.history() if m.from_bot)
     await volunteer.catch_up()
-    await volunteer.press_data(greeting, LeaveWhich().pack())
+    await volunteer.press_data(greeting, MeMenu(item=MeItem.LEAVE).pack())
     assert "Which team do you want to leave?" in (await volunteer.expect()).text
-    await volunteer.press_data(greeting, Certificate().pack())
+    await volunteer.press_data(greeting, MeMenu(item=MeItem.CERTIFICATE).pack())
     assert (await volunteer.expect(contains="certificate")).document is not None
     greeting = next(m for m in await leader.history() if m.from_bot)
     await leader.press_data(greeting, TransferTo(order_id=order.id, team_id=law.id).pack())

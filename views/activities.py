@@ -17,7 +17,7 @@ from services.activities import AttendanceLine
 from services.i18n import local_name
 from services.screens import ActivityFacts
 from views.format import locale, num_text
-from views.menu import BTN_CANCEL, BTN_SKIP
+from views.menu import BTN_CANCEL, BTN_SKIP, inline_keyboard
 from views.notices import Note, Rendered, message, renders
 
 
@@ -107,36 +107,23 @@ def activity_lines(facts: ActivityFacts, tz: tzinfo) -> list[str]:
 
 
 def signup_keyboard(activity_id: int, *, signed: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
     if signed:
-        kb.button(
-            text=_("✖ Cancel my sign-up"),
-            callback_data=ActivityAction(action=Act.CANCEL, activity_id=activity_id),
-        )
+        label, action = _("✖ Cancel my sign-up"), Act.CANCEL
     else:
-        kb.button(
-            text=_("✋ Sign up"),
-            callback_data=ActivityAction(action=Act.SIGNUP, activity_id=activity_id),
-        )
-    return kb.as_markup()
+        label, action = _("✋ Sign up"), Act.SIGNUP
+    return inline_keyboard([(label, ActivityAction(action=action, activity_id=activity_id))])
 
 
 def checkin_keyboard(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Check in"),
-        callback_data=ActivityAction(action=Act.CHECKIN, activity_id=activity_id),
+    return inline_keyboard(
+        [(_("✅ Check in"), ActivityAction(action=Act.CHECKIN, activity_id=activity_id))]
     )
-    return kb.as_markup()
 
 
 def attendance_button(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("📋 Attendance"),
-        callback_data=ActivityAction(action=Act.ATTENDANCE, activity_id=activity_id),
+    return inline_keyboard(
+        [(_("📋 Attendance"), ActivityAction(action=Act.ATTENDANCE, activity_id=activity_id))]
     )
-    return kb.as_markup()
 
 
 def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeyboardMarkup:
@@ -157,25 +144,28 @@ def organiser_keyboard(activity: Activity, *, may_call_off: bool) -> InlineKeybo
 
 
 def publish_button() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("➕ Publish an activity"), callback_data=NewActivity())
-    return kb.as_markup()
+    return inline_keyboard([(_("➕ Publish an activity"), NewActivity())])
 
 
 def publish_confirm_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Publish"), callback_data=PublishChoice(publish=True))
-    kb.button(text=str(BTN_CANCEL), callback_data=PublishChoice(publish=False))
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("✅ Publish"), PublishChoice(publish=True)),
+            (str(BTN_CANCEL), PublishChoice(publish=False)),
+        ],
+        columns=2,
+    )
 
 
 def call_off_keyboard(activity_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("Yes, call it off"),
-        callback_data=ActivityAction(action=Act.CALL_OFF_YES, activity_id=activity_id),
+    return inline_keyboard(
+        [
+            (
+                _("Yes, call it off"),
+                ActivityAction(action=Act.CALL_OFF_YES, activity_id=activity_id),
+            ),
+        ]
     )
-    return kb.as_markup()
 
 
 def attendance_text(title: str, lines: list[AttendanceLine]) -> str:

@@ -3,7 +3,7 @@ card and the delivery report, and the queued notices themselves (services/broadc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
@@ -19,21 +19,22 @@ from services.broadcasts import AudienceKind, Repeat
 from services.i18n import N_, local_name
 from services.screens import BroadcastFacts
 from views.format import Day, local_time, locale
+from views.menu import inline_keyboard
 from views.notices import Note, Rendered, message, renders
 
 # --- callback data: one class per button of the conversation -------------------------------
 
 
-class NewNotice(CallbackData, prefix="ntn"):
-    """📢 Notices → ✍ New notice."""
+class NoticesItem(StrEnum):
+    NEW = "new"  # ✍ New notice
+    SCHEDULED = "scheduled"  # 🗓 Scheduled notices
+    MINE = "mine"  # 📊 My notices and reports
 
 
-class ScheduledNotices(CallbackData, prefix="nts"):
-    """📢 Notices → 🗓 Scheduled notices."""
+class NoticesMenu(CallbackData, prefix="ntm"):
+    """A button of the 📢 Notices menu."""
 
-
-class MyNotices(CallbackData, prefix="ntmy"):
-    """📢 Notices → 📊 My notices and reports."""
+    item: NoticesItem
 
 
 class PickAudience(CallbackData, prefix="nta"):
@@ -83,12 +84,10 @@ class PickTime(CallbackData, prefix="ntc"):
     minute: int
 
 
-class SendNotice(CallbackData, prefix="ntok"):
-    """✅ Send (or 📨 Send for approval) under the preview."""
+class PreviewChoice(CallbackData, prefix="ntp"):
+    """Under the preview: ✅ Send (or 📨 Send for approval), or ✖ Cancel."""
 
-
-class DropNotice(CallbackData, prefix="ntno"):
-    """✖ Cancel under the preview."""
+    send: bool
 
 
 class NoticeAction(StrEnum):
@@ -198,72 +197,79 @@ def unreached_lines(title: str, people: Sequence[broadcasts.Recipient], total: i
 
 
 def approval_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Approve"),
-        callback_data=BroadcastAction(action=NoticeAction.APPROVE, broadcast_id=broadcast_id),
+    return inline_keyboard(
+        [
+            (
+                _("✅ Approve"),
+                BroadcastAction(action=NoticeAction.APPROVE, broadcast_id=broadcast_id),
+            ),
+            (
+                _("❌ Reject"),
+                BroadcastAction(action=NoticeAction.REJECT, broadcast_id=broadcast_id),
+            ),
+        ],
+        columns=2,
     )
-    kb.button(
-        text=_("❌ Reject"),
-        callback_data=BroadcastAction(action=NoticeAction.REJECT, broadcast_id=broadcast_id),
-    )
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 # --- the conversation's keyboards and texts ------------------------------------------------
 
 
 def notices_menu_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✍ New notice"), callback_data=NewNotice())
-    kb.button(text=_("🗓 Scheduled notices"), callback_data=ScheduledNotices())
-    kb.button(text=_("📊 My notices and reports"), callback_data=MyNotices())
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("✍ New notice"), NoticesMenu(item=NoticesItem.NEW)),
+            (_("🗓 Scheduled notices"), NoticesMenu(item=NoticesItem.SCHEDULED)),
+            (_("📊 My notices and reports"), NoticesMenu(item=NoticesItem.MINE)),
+        ]
+    )
 
 
 def audience_keyboard() -> InlineKeyboardMarkup:
+    return inline_keyboard(
+        [
+            (_(label), PickAudience(kind=AudienceKind(kind)))
+            for kind, label in AUDIENCE_LABELS.items()
+        ],
+        columns=2,
+    )
+
+
+def _toggles(
+    buttons: Iterable[tuple[str, bool, CallbackData]], done: CallbackData, columns: int
+) -> InlineKeyboardMarkup:
+    """Buttons that tick on and off (☑ / ☐), `columns` to a row, then «Next» on a row of its own."""
     kb = InlineKeyboardBuilder()
-    for kind, label in AUDIENCE_LABELS.items():
-        kb.button(text=_(label), callback_data=PickAudience(kind=AudienceKind(kind)))
-    kb.adjust(2)
+    for label, on, data in buttons:
+        kb.button(text=f"{'☑' if on else '☐'} {label}", callback_data=data)
+    kb.adjust(columns)
+    kb.row()
+    kb.button(text=_("Next ➡"), callback_data=done)
     return kb.as_markup()
-
-
-def _mark(label: str, on: bool) -> str:
-    return f"{'☑' if on else '☐'} {label}"
 
 
 def villages_keyboard(stations: Sequence[Any], chosen: set[int]) -> InlineKeyboardMarkup:
     """The stations one may address (Region rows), ☑ those chosen, then «Next»."""
-    kb = InlineKeyboardBuilder()
-    for station in stations:
-        kb.button(
-            text=_mark(local_name(station, locale()), station.id in chosen),
-            callback_data=ToggleVillage(station_id=station.id),
-        )
-    kb.adjust(2)
-    kb.row()
-    kb.button(text=_("Next ➡"), callback_data=VillagesChosen())
-    return kb.as_markup()
+    villages = (
+        (local_name(s, locale()), s.id in chosen, ToggleVillage(station_id=s.id)) for s in stations
+    )
+    return _toggles(villages, VillagesChosen(), columns=2)
 
 
 def teams_keyboard(teams: Sequence[Any]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(text=local_name(team, locale()), callback_data=PickTeam(team_id=team.id))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [(local_name(team, locale()), PickTeam(team_id=team.id)) for team in teams]
+    )
 
 
 def when_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("▶ Now"), callback_data=PickWhen(mode=When.NOW))
-    kb.button(text=_("📅 On a date and time"), callback_data=PickWhen(mode=When.AT))
-    kb.button(text=_("🔁 Repeat"), callback_data=PickWhen(mode=When.REPEAT))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("▶ Now"), PickWhen(mode=When.NOW)),
+            (_("📅 On a date and time"), PickWhen(mode=When.AT)),
+            (_("🔁 Repeat"), PickWhen(mode=When.REPEAT)),
+        ]
+    )
 
 
 def day_label(day: date) -> str:
@@ -272,48 +278,48 @@ def day_label(day: date) -> str:
 
 def days_keyboard(today: date) -> InlineKeyboardMarkup:
     """Today and the days after it."""
-    kb = InlineKeyboardBuilder()
-    for day in (today + timedelta(days=i) for i in range(DAYS_AHEAD)):
-        kb.button(text=day_label(day), callback_data=PickDay(day=day))
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (day_label(day), PickDay(day=day))
+            for day in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
+        ],
+        columns=2,
+    )
 
 
 def repeat_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Every day"), callback_data=PickRepeat(kind=Repeat.DAILY))
-    kb.button(text=_("Every week"), callback_data=PickRepeat(kind=Repeat.WEEKLY))
-    kb.button(text=_("Every month"), callback_data=PickRepeat(kind=Repeat.MONTHLY))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("Every day"), PickRepeat(kind=Repeat.DAILY)),
+            (_("Every week"), PickRepeat(kind=Repeat.WEEKLY)),
+            (_("Every month"), PickRepeat(kind=Repeat.MONTHLY)),
+        ]
+    )
 
 
 def weekdays_keyboard(chosen: set[int]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for i, name in enumerate(WEEKDAYS):
-        kb.button(text=_mark(_(name), i in chosen), callback_data=ToggleWeekday(weekday=i))
-    kb.adjust(4)
-    kb.row()
-    kb.button(text=_("Next ➡"), callback_data=WeekdaysChosen())
-    return kb.as_markup()
+    days = ((_(name), i in chosen, ToggleWeekday(weekday=i)) for i, name in enumerate(WEEKDAYS))
+    return _toggles(days, WeekdaysChosen(), columns=4)
 
 
 def times_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for hour, minute in TIME_CHOICES:
-        kb.button(text=f"{hour:02d}:{minute:02d}", callback_data=PickTime(hour=hour, minute=minute))
-    kb.adjust(4)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (f"{hour:02d}:{minute:02d}", PickTime(hour=hour, minute=minute))
+            for hour, minute in TIME_CHOICES
+        ],
+        columns=4,
+    )
 
 
 def preview_keyboard(*, approval: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("📨 Send for approval") if approval else _("✅ Send"), callback_data=SendNotice()
+    return inline_keyboard(
+        [
+            (_("📨 Send for approval") if approval else _("✅ Send"), PreviewChoice(send=True)),
+            (_("✖ Cancel"), PreviewChoice(send=False)),
+        ],
+        columns=2,
     )
-    kb.button(text=_("✖ Cancel"), callback_data=DropNotice())
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 def preview_text(
@@ -349,14 +355,16 @@ def summary(facts: BroadcastFacts, tz: tzinfo) -> str:
 
 
 def scheduled_keyboard(found: Sequence[Broadcast]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for bc in found:
-        kb.button(
-            text=_("✖ Cancel #{id}").format(id=bc.id),
-            callback_data=BroadcastAction(action=NoticeAction.CANCEL, broadcast_id=bc.id),
-        )
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (
+                _("✖ Cancel #{id}").format(id=bc.id),
+                BroadcastAction(action=NoticeAction.CANCEL, broadcast_id=bc.id),
+            )
+            for bc in found
+        ],
+        columns=2,
+    )
 
 
 # --- queued notices -----------------------------------------------------------------------

@@ -8,14 +8,13 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import NoticeKind, Team, User
 from services import screens
 from services.i18n import local_name
 from services.screens import EnrolFacts
 from views.format import locale
-from views.menu import main_menu
+from views.menu import inline_keyboard, main_menu
 from views.notices import Note, Rendered, message, renders
 
 
@@ -32,16 +31,13 @@ class EnrolDecision(CallbackData, prefix="en"):
 
 
 def decision_keyboard(member_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Approve"),
-        callback_data=EnrolDecision(action=Verdict.APPROVE, member_id=member_id),
+    return inline_keyboard(
+        [
+            (_("✅ Approve"), EnrolDecision(action=Verdict.APPROVE, member_id=member_id)),
+            (_("❌ Reject"), EnrolDecision(action=Verdict.REJECT, member_id=member_id)),
+        ],
+        columns=2,
     )
-    kb.button(
-        text=_("❌ Reject"), callback_data=EnrolDecision(action=Verdict.REJECT, member_id=member_id)
-    )
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 def party_choices() -> dict[str, bool]:

@@ -3,16 +3,17 @@ roles, numbers, durations and times in the reader's time zone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from pydantic import PlainSerializer
 
 from models import OrderStatus, Role, Slot
-from services.i18n import N_
+from services.i18n import N_, Named, local_name
 
 # A date field of callback data: packed as 2026-11-01 (aiogram packs no dates by itself).
 Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
@@ -21,6 +22,15 @@ Day = Annotated[date, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
 def locale() -> str:
     """The language of the person being answered (set by the i18n middleware or the sender)."""
     return get_i18n().current_locale
+
+
+N = TypeVar("N", bound=Named)
+
+
+def by_name(things: Iterable[N]) -> dict[str, N]:
+    """Each thing under its name in the reader's language: the buttons of a step that offers
+    villages, teams or services, and what a tap on one of them stands for."""
+    return {local_name(t, locale()): t for t in things}
 
 
 ROLE_LABELS = {

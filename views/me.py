@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from decimal import Decimal
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -19,32 +20,30 @@ from services.i18n import local_name
 from services.points import RecentEntry
 from services.volunteers import Membership
 from views.format import locale, num
+from views.menu import inline_keyboard
 
 BAR = 10
 NAMES_SHOWN = 12
 MESSAGE_MAX = 4096
 
 
-class Certificate(CallbackData, prefix="mec"):
-    """📜 Certificate of hours."""
+class MeItem(StrEnum):
+    CERTIFICATE = "cert"  # 📜 Certificate of hours
+    LEAVE = "leave"  # 🚪 Leave a team: which one is asked next
+    TOWN_TEAMS = "teams"  # 👥 The town's teams (the office)
 
 
-class LeaveWhich(CallbackData, prefix="mel"):
-    """🚪 Leave a team: which one is asked next."""
+class MeMenu(CallbackData, prefix="mem"):
+    """A button under /me."""
+
+    item: MeItem
 
 
-class LeaveTeam(CallbackData, prefix="melt"):
-    """The team to leave (are you sure?)."""
+class LeaveTeam(CallbackData, prefix="mlt"):
+    """The team to leave: are you sure (`sure` false), then left."""
 
     team_id: int
-
-
-class LeaveConfirmed(CallbackData, prefix="mely"):
-    team_id: int
-
-
-class TownTeams(CallbackData, prefix="mets"):
-    """👥 The town's teams (the office)."""
+    sure: bool = False
 
 
 class TeamRoster(CallbackData, prefix="met"):
@@ -53,14 +52,11 @@ class TeamRoster(CallbackData, prefix="met"):
     team_id: int
 
 
-class RemoveMember(CallbackData, prefix="mer"):
-    """🚫 Remove someone from the team (are you sure?)."""
+class RemoveMember(CallbackData, prefix="mrm"):
+    """🚫 Remove someone from the team: are you sure (`sure` false), then removed."""
 
     member_id: int
-
-
-class RemoveConfirmed(CallbackData, prefix="mery"):
-    member_id: int
+    sure: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,47 +103,38 @@ def me_keyboard(
     mine: Sequence[Membership], led: Sequence[Team], *, office: bool
 ) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("📜 Certificate of hours"), callback_data=Certificate())
+    kb.button(text=_("📜 Certificate of hours"), callback_data=MeMenu(item=MeItem.CERTIFICATE))
     if any(
         m.member.role == MemberRole.MEMBER and m.member.status == MembershipStatus.ACTIVE
         for m in mine
     ):
-        kb.button(text=_("🚪 Leave a team"), callback_data=LeaveWhich())
+        kb.button(text=_("🚪 Leave a team"), callback_data=MeMenu(item=MeItem.LEAVE))
     for team in led:
         kb.button(
             text="👥 " + local_name(team, locale()),
             callback_data=TeamRoster(team_id=team.id),
         )
     if office:
-        kb.button(text=_("👥 The town's teams"), callback_data=TownTeams())
+        kb.button(text=_("👥 The town's teams"), callback_data=MeMenu(item=MeItem.TOWN_TEAMS))
     kb.adjust(1)
     return kb.as_markup()
 
 
 def teams_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
     """The teams a leader or the office may open, one a row."""
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(
-            text="👥 " + local_name(team, locale()),
-            callback_data=TeamRoster(team_id=team.id),
-        )
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [("👥 " + local_name(team, locale()), TeamRoster(team_id=team.id)) for team in teams]
+    )
 
 
 def leave_keyboard(teams: Sequence[Team]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(text=local_name(team, locale()), callback_data=LeaveTeam(team_id=team.id))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        (local_name(team, locale()), LeaveTeam(team_id=team.id)) for team in teams
+    )
 
 
 def confirm_leave_keyboard(team_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Yes, leave the team"), callback_data=LeaveConfirmed(team_id=team_id))
-    return kb.as_markup()
+    return inline_keyboard([(_("Yes, leave the team"), LeaveTeam(team_id=team_id, sure=True))])
 
 
 def roster_lines(
@@ -168,21 +155,15 @@ def remove_keyboard(
     roster: Sequence[tuple[TeamMember, User]], viewer_id: int | None
 ) -> InlineKeyboardMarkup:
     """🚫 Remove for each plain member but the viewer."""
-    kb = InlineKeyboardBuilder()
-    for member, person in roster:
-        if member.role == MemberRole.MEMBER and person.id != viewer_id:
-            kb.button(
-                text=_("🚫 Remove {name}").format(name=person.name or "?"),
-                callback_data=RemoveMember(member_id=member.id),
-            )
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        (_("🚫 Remove {name}").format(name=person.name or "?"), RemoveMember(member_id=member.id))
+        for member, person in roster
+        if member.role == MemberRole.MEMBER and person.id != viewer_id
+    )
 
 
 def confirm_remove_keyboard(member_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Yes, remove"), callback_data=RemoveConfirmed(member_id=member_id))
-    return kb.as_markup()
+    return inline_keyboard([(_("Yes, remove"), RemoveMember(member_id=member_id, sure=True))])
 
 
 def progress_bar(done: Decimal, target: Decimal) -> str:

@@ -4,7 +4,7 @@ hand-parsed string."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -16,13 +16,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from services.i18n import LOCALES, N_, gettext
 from services.people import Roles
-
-
-class Pick(CallbackData, prefix="p"):
-    """A choice inside a conversation (area, category, day, slot, volunteer, …)."""
-
-    what: str
-    value: str
 
 
 class Lang(CallbackData, prefix="lang"):
@@ -220,12 +213,13 @@ def language_keyboard(large: bool) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def inline_choices(
-    what: str, items: Sequence[tuple[str, str]], *, columns: int = 1
+def inline_keyboard(
+    buttons: Iterable[tuple[str, CallbackData]], *, columns: int = 1
 ) -> InlineKeyboardMarkup:
+    """Buttons under a message: (label, what a tap sends), `columns` to a row."""
     kb = InlineKeyboardBuilder()
-    for label, value in items:
-        kb.button(text=label, callback_data=Pick(what=what, value=value))
+    for text, data in buttons:
+        kb.button(text=text, callback_data=data)
     kb.adjust(columns)
     return kb.as_markup()
 

@@ -11,12 +11,12 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+from aiogram.utils.keyboard import ReplyKeyboardBuilder
 
 from models import Region, ServiceCategory, Slot
 from services.i18n import local_name
 from views.format import locale, slot_label
-from views.menu import BTN_BACK, BTN_CANCEL
+from views.menu import BTN_BACK, BTN_CANCEL, inline_keyboard
 
 DAYS_AHEAD = 14
 
@@ -117,22 +117,25 @@ def summary_text(
 
 
 def summary_keyboard(token: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Confirm"), callback_data=ConfirmOrder(token=token))
-    kb.button(text=_("✏ Edit"), callback_data=EditOrder(token=token))
-    kb.button(text=_("✖ Cancel"), callback_data=DropOrder(token=token))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("✅ Confirm"), ConfirmOrder(token=token)),
+            (_("✏ Edit"), EditOrder(token=token)),
+            (_("✖ Cancel"), DropOrder(token=token)),
+        ]
+    )
 
 
 def edit_keyboard(token: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for part, label in (
-        (FormPart.CATEGORY, _("Service")),
-        (FormPart.DESCRIPTION, _("What is needed")),
-        (FormPart.DAY, _("Time")),
-        (FormPart.PLACE, _("Place")),
-    ):
-        kb.button(text=label, callback_data=EditPart(part=part, token=token))
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (label, EditPart(part=part, token=token))
+            for part, label in (
+                (FormPart.CATEGORY, _("Service")),
+                (FormPart.DESCRIPTION, _("What is needed")),
+                (FormPart.DAY, _("Time")),
+                (FormPart.PLACE, _("Place")),
+            )
+        ],
+        columns=2,
+    )

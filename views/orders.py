@@ -18,6 +18,7 @@ from services.i18n import N_, local_name
 from services.orders import HistoryLine
 from services.screens import OrderFacts
 from views.format import locale, slot_label, status_label
+from views.menu import inline_keyboard
 
 
 class OrderAction(CallbackData, prefix="o"):
@@ -148,63 +149,52 @@ def card_keyboard(order: Order, *, has_voice: bool) -> InlineKeyboardMarkup:
 
 
 def accepted_keyboard(order: Order) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("👥 Assign volunteers"),
-        callback_data=OrderAction(action="assign", order_id=order.id),
+    return inline_keyboard(
+        [
+            (_("👥 Assign volunteers"), OrderAction(action="assign", order_id=order.id)),
+            (_("✔ Mark done"), OrderAction(action="done", order_id=order.id)),
+            (
+                _("↪ Transfer"),
+                OrderAction(action="transfer", order_id=order.id, version=order.version),
+            ),
+            (_("📜 History"), OrderAction(action="history", order_id=order.id)),
+        ]
     )
-    kb.button(text=_("✔ Mark done"), callback_data=OrderAction(action="done", order_id=order.id))
-    kb.button(
-        text=_("↪ Transfer"),
-        callback_data=OrderAction(action="transfer", order_id=order.id, version=order.version),
-    )
-    kb.button(text=_("📜 History"), callback_data=OrderAction(action="history", order_id=order.id))
-    kb.adjust(1)
-    return kb.as_markup()
 
 
 def task_keyboard(order_id: int, *, started: bool = False) -> InlineKeyboardMarkup:
     """A volunteer's task: «Start» until it is started, then only what is left to do."""
-    kb = InlineKeyboardBuilder()
-    if not started:
-        kb.button(text=_("▶ Start"), callback_data=OrderAction(action="start", order_id=order_id))
-    kb.button(text=_("✔ Done"), callback_data=OrderAction(action="done", order_id=order_id))
-    kb.button(
-        text=_("🙅 Can't make it"), callback_data=OrderAction(action="withdraw", order_id=order_id)
+    start = [(_("▶ Start"), OrderAction(action="start", order_id=order_id))]
+    return inline_keyboard(
+        [
+            *([] if started else start),
+            (_("✔ Done"), OrderAction(action="done", order_id=order_id)),
+            (_("🙅 Can't make it"), OrderAction(action="withdraw", order_id=order_id)),
+        ],
+        columns=2,
     )
-    kb.adjust(2)
-    return kb.as_markup()
 
 
 def rate_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for score in range(1, 6):
-        kb.button(text="⭐" * score, callback_data=RateOrder(order_id=order_id, score=score))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [("⭐" * score, RateOrder(order_id=order_id, score=score)) for score in range(1, 6)]
+    )
 
 
 def history_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("📜 History"), callback_data=OrderAction(action="history", order_id=order_id))
-    return kb.as_markup()
+    return inline_keyboard([(_("📜 History"), OrderAction(action="history", order_id=order_id))])
 
 
 def hours_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✅ Confirm hours"),
-        callback_data=OrderAction(action="confirm_hours", order_id=order_id),
+    return inline_keyboard(
+        [(_("✅ Confirm hours"), OrderAction(action="confirm_hours", order_id=order_id))]
     )
-    return kb.as_markup()
 
 
 def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(
-        text=_("✖ Cancel this order"), callback_data=OrderAction(action="cancel", order_id=order_id)
+    return inline_keyboard(
+        [(_("✖ Cancel this order"), OrderAction(action="cancel", order_id=order_id))]
     )
-    return kb.as_markup()
 
 
 def history_line(ev: HistoryLine, tz: tzinfo) -> str:
@@ -216,22 +206,21 @@ def history_line(ev: HistoryLine, tz: tzinfo) -> str:
 
 
 def decline_reasons_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for why, label in DECLINE_REASONS.items():
-        kb.button(text=_(label), callback_data=DeclineReason(order_id=order_id, why=why))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_(label), DeclineReason(order_id=order_id, why=why))
+            for why, label in DECLINE_REASONS.items()
+        ]
+    )
 
 
 def transfer_keyboard(order_id: int, teams: Sequence[Team]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for team in teams:
-        kb.button(
-            text=local_name(team, locale()),
-            callback_data=TransferTo(order_id=order_id, team_id=team.id),
-        )
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (local_name(team, locale()), TransferTo(order_id=order_id, team_id=team.id))
+            for team in teams
+        ]
+    )
 
 
 def roster_keyboard(
@@ -252,11 +241,13 @@ def roster_keyboard(
 
 def slots_keyboard(order_id: int, choices: Sequence[tuple[date, Slot]]) -> InlineKeyboardMarkup:
     """Days and half-days to go, two to a row (month/day and the slot)."""
-    kb = InlineKeyboardBuilder()
-    for day, slot in choices:
-        kb.button(
-            text=f"{day.month}/{day.day} {slot_label(slot)}",
-            callback_data=PickSlot(order_id=order_id, day=day, slot=slot),
-        )
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (
+                f"{day.month}/{day.day} {slot_label(slot)}",
+                PickSlot(order_id=order_id, day=day, slot=slot),
+            )
+            for day, slot in choices
+        ],
+        columns=2,
+    )

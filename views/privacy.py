@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from views.menu import inline_keyboard
 
 
 class Forget(CallbackData, prefix="forget"):
@@ -13,8 +14,9 @@ class Forget(CallbackData, prefix="forget"):
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("🗑 Yes, delete my data"), callback_data=Forget(delete=True))
-    kb.button(text=_("Keep it"), callback_data=Forget(delete=False))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("🗑 Yes, delete my data"), Forget(delete=True)),
+            (_("Keep it"), Forget(delete=False)),
+        ]
+    )

@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from models import Region, Role, Team, User
 from services.i18n import local_name
 from views.format import ROLE_LABELS, locale
+from views.menu import inline_keyboard
 
 
 class AppointRole(CallbackData, prefix="apr"):
@@ -44,11 +45,7 @@ class AppointUser(AppointAt, prefix="apu"):
 
 
 def roles_keyboard(roles: Sequence[Role]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for role in roles:
-        kb.button(text=_(ROLE_LABELS[role]), callback_data=AppointRole(role=role))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard([(_(ROLE_LABELS[role]), AppointRole(role=role)) for role in roles])
 
 
 def places_keyboard(role: Role, places: Sequence[Region | Team]) -> InlineKeyboardMarkup:

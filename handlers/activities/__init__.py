@@ -19,21 +19,22 @@ from handlers.activities import (
     signup,
     unexpected,
 )
+from handlers.common import include
 
 
 def router() -> Router:
-    r = Router(name="activities")
-    r.include_routers(
-        browse.router(),
-        publish.router(),
-        schedule.router(),
-        confirm.router(),
-        signup.router(),
-        checkin.router(),
-        attendance.router(),
-        finish.router(),
-        photos.router(),
-        calloff.router(),
-        unexpected.router(),  # last: only what no step above took
+    # unexpected last: only what no step above took
+    return include(
+        "activities",
+        browse,
+        publish,
+        schedule,
+        confirm,
+        signup,
+        checkin,
+        attendance,
+        finish,
+        photos,
+        calloff,
+        unexpected,
     )
-    return r

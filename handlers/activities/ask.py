@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.activities.states import STEPS, PublishActivity
-from handlers.common import Settings, step_after
+from handlers.common import Settings, ask_choice, step_after
 from models import utcnow
 from services import screens
 from services.activities import ActivityDraft
@@ -24,7 +24,7 @@ from views.activities import (
     publish_confirm_keyboard,
     weekday_name,
 )
-from views.menu import BTN_SKIP, choices_keyboard
+from views.menu import BTN_SKIP
 
 DAYS_AHEAD = 14
 START_TIMES = ["08:00", "09:00", "10:00", "14:00", "15:00", "19:00"]
@@ -60,30 +60,21 @@ Question = Callable[[Message, FSMContext, AsyncSession, Settings], Awaitable[Non
 
 async def _audience(message: Message, state: FSMContext, *_args: object) -> None:
     targets = (await state.get_data())["targets"]
-    await message.answer(
-        _("Who is the activity for?"),
-        reply_markup=choices_keyboard(list(targets), columns=1, back=False),
-    )
+    await ask_choice(message, _("Who is the activity for?"), list(targets), columns=1)
 
 
 async def _title(message: Message, *_args: object) -> None:
-    await message.answer(
-        _("The title of the activity? (e.g. Free clinic in the village)"),
-        reply_markup=choices_keyboard([], back=False),
-    )
+    await ask_choice(message, _("The title of the activity? (e.g. Free clinic in the village)"))
 
 
 async def _content(message: Message, *_args: object) -> None:
-    await message.answer(
-        _("What will happen? A few words on the content (or tap «Skip»)."),
-        reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
+    await ask_choice(
+        message, _("What will happen? A few words on the content (or tap «Skip»)."), [str(BTN_SKIP)]
     )
 
 
 async def _place(message: Message, *_args: object) -> None:
-    await message.answer(
-        _("Where does it take place?"), reply_markup=choices_keyboard([], back=False)
-    )
+    await ask_choice(message, _("Where does it take place?"))
 
 
 async def _location(message: Message, *_args: object) -> None:
@@ -105,38 +96,35 @@ async def _day(
         for d in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
     }
     await state.update_data(days=days)
-    await message.answer(
-        _("Which day? Tap one, or write a date like 2026-12-31."),
-        reply_markup=choices_keyboard(list(days), columns=3, back=False),
+    await ask_choice(
+        message, _("Which day? Tap one, or write a date like 2026-12-31."), days, columns=3
     )
 
 
 async def _start(message: Message, *_args: object) -> None:
-    await message.answer(
+    await ask_choice(
+        message,
         _("What time does it start? Tap one, or write a time like 09:30."),
-        reply_markup=choices_keyboard(START_TIMES, columns=3, back=False),
+        START_TIMES,
+        columns=3,
     )
 
 
 async def _length(message: Message, *_args: object) -> None:
-    await message.answer(
-        _("How many hours does it last?"),
-        reply_markup=choices_keyboard(LENGTHS, columns=5, back=False),
-    )
+    await ask_choice(message, _("How many hours does it last?"), LENGTHS, columns=5)
 
 
 async def _capacity(message: Message, *_args: object) -> None:
-    await message.answer(
+    await ask_choice(
+        message,
         _("How many places? Tap one, write a number, or tap «No limit»."),
-        reply_markup=choices_keyboard([*CAPACITIES, _("No limit")], columns=5, back=False),
+        [*CAPACITIES, _("No limit")],
+        columns=5,
     )
 
 
 async def _repeat(message: Message, *_args: object) -> None:
-    await message.answer(
-        _("Once, or every week?"),
-        reply_markup=choices_keyboard(list(repeats()), columns=1, back=False),
-    )
+    await ask_choice(message, _("Once, or every week?"), list(repeats()), columns=1)
 
 
 async def _confirm(

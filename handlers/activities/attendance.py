@@ -4,45 +4,39 @@ tapping a name ticks who came."""
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import User
+from handlers.activities.access import managed
+from handlers.common import reply
+from models import Activity, User
 from services import activities
 from services.people import Roles
 from views.activities import Act, ActivityAction, Attend, attendance_keyboard, attendance_text
 
 
-async def show_code(
-    query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, roles: Roles
-) -> None:
-    activity = await activities.managed(session, callback_data.activity_id, roles)
+async def show_code(query: CallbackQuery, activity: Activity) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _(
-                "Check-in code for «{title}»: {code}\nShow it at the activity: volunteers "
-                "tap «✅ Check in» (or send /checkin) and type it."
-            ).format(title=activity.title, code=activity.checkin_code)
-        )
+    await reply(
+        query,
+        _(
+            "Check-in code for «{title}»: {code}\nShow it at the activity: volunteers "
+            "tap «✅ Check in» (or send /checkin) and type it."
+        ).format(title=activity.title, code=activity.checkin_code),
+    )
 
 
 async def show_attendance(
-    query: CallbackQuery,
-    callback_data: ActivityAction,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
+    query: CallbackQuery, activity: Activity, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    await activities.managed(session, callback_data.activity_id, roles)
-    sheet = await activities.attendance_sheet(session, callback_data.activity_id, user, roles)
+    sheet = await activities.attendance_sheet(session, activity.id, user, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            attendance_text(sheet.title, sheet.lines),
-            reply_markup=attendance_keyboard(sheet.activity_id, sheet.lines),
-        )
+    await reply(
+        query,
+        attendance_text(sheet.title, sheet.lines),
+        attendance_keyboard(sheet.activity_id, sheet.lines),
+    )
 
 
 async def toggle(
@@ -52,16 +46,19 @@ async def toggle(
         session, callback_data.activity_id, user, roles, callback_data.user_id
     )
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            attendance_text(sheet.title, sheet.lines),
-            reply_markup=attendance_keyboard(sheet.activity_id, sheet.lines),
-        )
+    await reply(
+        query,
+        attendance_text(sheet.title, sheet.lines),
+        attendance_keyboard(sheet.activity_id, sheet.lines),
+        edit=True,
+    )
 
 
 def router() -> Router:
     r = Router(name="activities.attendance")
-    r.callback_query.register(show_code, ActivityAction.filter(F.action == Act.CODE))
-    r.callback_query.register(show_attendance, ActivityAction.filter(F.action == Act.ATTENDANCE))
+    r.callback_query.register(show_code, ActivityAction.filter(F.action == Act.CODE), managed)
+    r.callback_query.register(
+        show_attendance, ActivityAction.filter(F.action == Act.ATTENDANCE), managed
+    )
     r.callback_query.register(toggle, Attend.filter())
     return r

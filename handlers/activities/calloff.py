@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import User
+from handlers.activities.access import managed
+from handlers.common import reply, spend
+from models import Activity, User
 from services import activities
 from services.people import Roles
 from views.activities import Act, ActivityAction, call_off_keyboard
 
 
-async def call_off(
-    query: CallbackQuery, callback_data: ActivityAction, session: AsyncSession, roles: Roles
-) -> None:
-    activity = await activities.managed(session, callback_data.activity_id, roles)
+async def call_off(query: CallbackQuery, activity: Activity) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Call off «{title}»? Everyone signed up will be told.").format(title=activity.title),
-            reply_markup=call_off_keyboard(activity.id),
-        )
+    await reply(
+        query,
+        _("Call off «{title}»? Everyone signed up will be told.").format(title=activity.title),
+        call_off_keyboard(activity.id),
+    )
 
 
 async def call_off_yes(
@@ -34,12 +33,11 @@ async def call_off_yes(
 ) -> None:
     await activities.cancel_activity(session, callback_data.activity_id, user, roles)
     await query.answer(_("Called off. Everyone signed up is being told."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 def router() -> Router:
     r = Router(name="activities.calloff")
-    r.callback_query.register(call_off, ActivityAction.filter(F.action == Act.CALL_OFF))
+    r.callback_query.register(call_off, ActivityAction.filter(F.action == Act.CALL_OFF), managed)
     r.callback_query.register(call_off_yes, ActivityAction.filter(F.action == Act.CALL_OFF_YES))
     return r

@@ -8,9 +8,11 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.activities.access import managed
 from handlers.activities.parsing import parse_hours
 from handlers.activities.states import FinishAttendance
-from models import User
+from handlers.common import reply
+from models import Activity, User
 from services import activities
 from services.errors import DomainError
 from services.org import Policy
@@ -20,29 +22,20 @@ from views.activities import Act, ActivityAction
 from views.menu import BTN_CANCEL, choices_keyboard, main_menu
 
 
-async def ask_hours(
-    query: CallbackQuery,
-    callback_data: ActivityAction,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-) -> None:
-    activity = await activities.managed(session, callback_data.activity_id, roles)
+async def ask_hours(query: CallbackQuery, state: FSMContext, activity: Activity) -> None:
     await query.answer()
     planned = activities.duration_hours(activity)
     shown = f"{planned.normalize():f}"
     await state.set_state(FinishAttendance.hours)
     await state.update_data(activity_id=activity.id)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _(
-                "How many hours should each person who came get? The activity was planned "
-                "for {hours} h. Tap it, or write another number."
-            ).format(hours=shown),
-            reply_markup=choices_keyboard(
-                list(dict.fromkeys([shown, "1", "2", "3"])), columns=4, back=False
-            ),
-        )
+    await reply(
+        query,
+        _(
+            "How many hours should each person who came get? The activity was planned "
+            "for {hours} h. Tap it, or write another number."
+        ).format(hours=shown),
+        choices_keyboard(list(dict.fromkeys([shown, "1", "2", "3"])), columns=4, back=False),
+    )
 
 
 async def finish(
@@ -75,6 +68,6 @@ async def finish(
 
 def router() -> Router:
     r = Router(name="activities.finish")
-    r.callback_query.register(ask_hours, ActivityAction.filter(F.action == Act.FINISH))
+    r.callback_query.register(ask_hours, ActivityAction.filter(F.action == Act.FINISH), managed)
     r.message.register(finish, FinishAttendance.hours, F.text, F.text != BTN_CANCEL)
     return r

@@ -8,9 +8,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.activities.access import managed
 from handlers.activities.states import ActivityPhotos
-from handlers.common import Media, collect_photo
-from models import User
+from handlers.common import Media, collect_photo, reply
+from models import Activity, User
 from services import activities
 from services.errors import DomainError
 from services.people import Roles
@@ -20,22 +21,15 @@ from views.menu import choices_keyboard, main_menu
 BTN_PHOTOS_DONE = "✅"
 
 
-async def ask_photos(
-    query: CallbackQuery,
-    callback_data: ActivityAction,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-) -> None:
-    activity = await activities.managed(session, callback_data.activity_id, roles)
+async def ask_photos(query: CallbackQuery, state: FSMContext, activity: Activity) -> None:
     await query.answer()
     await state.set_state(ActivityPhotos.photos)
     await state.update_data(activity_id=activity.id, photos=[])
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Send photos of «{title}». Tap ✅ when all are sent.").format(title=activity.title),
-            reply_markup=choices_keyboard([BTN_PHOTOS_DONE], back=False),
-        )
+    await reply(
+        query,
+        _("Send photos of «{title}». Tap ✅ when all are sent.").format(title=activity.title),
+        choices_keyboard([BTN_PHOTOS_DONE], back=False),
+    )
 
 
 async def got_photo(message: Message, state: FSMContext, bot: Bot, media: Media) -> None:
@@ -69,7 +63,7 @@ async def wrong_photo_input(message: Message) -> None:
 
 def router() -> Router:
     r = Router(name="activities.photos")
-    r.callback_query.register(ask_photos, ActivityAction.filter(F.action == Act.PHOTOS))
+    r.callback_query.register(ask_photos, ActivityAction.filter(F.action == Act.PHOTOS), managed)
     r.message.register(got_photo, ActivityPhotos.photos, F.photo)
     r.message.register(photos_done, ActivityPhotos.photos, F.text == BTN_PHOTOS_DONE)
     r.message.register(wrong_photo_input, ActivityPhotos.photos)

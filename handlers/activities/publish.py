@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.activities.ask import ask, ask_next
 from handlers.activities.states import PublishActivity
-from handlers.common import Settings, too_long
+from handlers.common import Settings, picked, too_long, written
 from services import activities
-from services.i18n import local_name
+from services.i18n import N_, local_name
 from services.people import Roles
 from views.activities import NewActivity
 from views.format import locale
@@ -59,25 +59,35 @@ async def begin_publish(
 async def got_audience(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    targets = (await state.get_data())["targets"]
-    if message.text not in targets:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(target=targets[message.text])
-    await ask_next(message, state, PublishActivity.audience, session, settings)
+    if target := await picked(message, (await state.get_data())["targets"]):
+        await state.update_data(target=target)
+        await ask_next(message, state, PublishActivity.audience, session, settings)
 
 
-async def got_title(
+# The steps answered in a few words: where the answer goes, how long it may be, what to say.
+WORDS = {
+    PublishActivity.title: (
+        "title",
+        activities.MAX_TITLE,
+        N_("Please write a title of at most {n} characters."),
+    ),
+    PublishActivity.place: (
+        "place",
+        activities.MAX_PLACE,
+        N_("Please write the place in at most {n} characters."),
+    ),
+}
+
+
+async def got_words(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    title = (message.text or "").strip()
-    if not title or len(title) > activities.MAX_TITLE or title.startswith("/"):
-        await message.answer(
-            _("Please write a title of at most {n} characters.").format(n=activities.MAX_TITLE)
-        )
-        return
-    await state.update_data(title=title)
-    await ask_next(message, state, PublishActivity.title, session, settings)
+    current = await state.get_state()
+    step = next(s for s in WORDS if s.state == current)
+    key, limit, hint = WORDS[step]
+    if words := await written(message, limit, _(hint)):
+        await state.update_data({key: words})
+        await ask_next(message, state, step, session, settings)
 
 
 async def got_content(
@@ -88,19 +98,6 @@ async def got_content(
         return
     await state.update_data(content=content)
     await ask_next(message, state, PublishActivity.content, session, settings)
-
-
-async def got_place(
-    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
-) -> None:
-    place = (message.text or "").strip()
-    if not place or len(place) > activities.MAX_PLACE:
-        await message.answer(
-            _("Please write the place in at most {n} characters.").format(n=activities.MAX_PLACE)
-        )
-        return
-    await state.update_data(place=place)
-    await ask_next(message, state, PublishActivity.place, session, settings)
 
 
 async def got_location(
@@ -124,9 +121,8 @@ def router() -> Router:
     r.callback_query.register(begin_publish, NewActivity.filter())
     typed = (F.text, F.text != BTN_CANCEL)
     r.message.register(got_audience, PublishActivity.audience, *typed)
-    r.message.register(got_title, PublishActivity.title, *typed)
+    r.message.register(got_words, StateFilter(*WORDS), *typed)
     r.message.register(got_content, PublishActivity.content, *typed)
-    r.message.register(got_place, PublishActivity.place, *typed)
     r.message.register(got_location, PublishActivity.location, F.location)
     r.message.register(skip_location, PublishActivity.location, F.text == BTN_SKIP)
     return r

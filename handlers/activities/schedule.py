@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.activities.ask import ask_next, repeats
 from handlers.activities.parsing import parse_hours, parse_time
 from handlers.activities.states import PublishActivity
-from handlers.common import Settings
+from handlers.common import Settings, picked
 from models import utcnow
 from services import activities
 from views.menu import BTN_CANCEL
@@ -88,12 +88,9 @@ async def got_capacity(
 async def got_repeat(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    weeks = repeats().get(message.text or "")
-    if weeks is None:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(weeks=weeks)
-    await ask_next(message, state, PublishActivity.repeat, session, settings)
+    if weeks := await picked(message, repeats()):
+        await state.update_data(weeks=weeks)
+        await ask_next(message, state, PublishActivity.repeat, session, settings)
 
 
 def router() -> Router:

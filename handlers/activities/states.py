@@ -19,21 +19,9 @@ class PublishActivity(StatesGroup):
     confirm = State()
 
 
-# The order of the publishing form, written once: each answer asks the step after it
+# The order of the publishing form is the order above: each answer asks the step after it
 # (handlers/activities/ask.py), and input a step did not ask for gets that step's hint.
-STEPS: tuple[State, ...] = (
-    PublishActivity.audience,
-    PublishActivity.title,
-    PublishActivity.content,
-    PublishActivity.place,
-    PublishActivity.location,
-    PublishActivity.day,
-    PublishActivity.start,
-    PublishActivity.length,
-    PublishActivity.capacity,
-    PublishActivity.repeat,
-    PublishActivity.confirm,
-)
+STEPS: tuple[State, ...] = PublishActivity.__states__
 
 
 class CheckIn(StatesGroup):

@@ -25,20 +25,22 @@ from handlers.broadcast import (
     unexpected,
     when,
 )
+from handlers.common import include
 
 
 def router() -> Router:
-    r = Router(name="broadcast")
-    r.include_routers(
-        entry.router(),
-        back.router(),  # before the text step, which would take «⬅ Back» for the notice
-        compose.router(),
-        audience.router(),
-        when.router(),
-        repeat.router(),
-        preview.router(),
-        approval.router(),
-        scheduled.router(),
-        unexpected.router(),  # last: only what no step above took
+    # back before the text step, which would take «⬅ Back» for the notice;
+    # unexpected last: only what no step above took
+    return include(
+        "broadcast",
+        entry,
+        back,
+        compose,
+        audience,
+        when,
+        repeat,
+        preview,
+        approval,
+        scheduled,
+        unexpected,
     )
-    return r

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.broadcast.states import RejectForm
-from handlers.common import Settings
+from handlers.common import Settings, reply
 from models import User
 from scheduler import Scheduler
 from services import broadcasts
@@ -34,13 +34,13 @@ async def approve(
 ) -> None:
     bc = await broadcasts.approve(session, callback_data.broadcast_id, user, roles, tz=settings.tz)
     await query.answer(_("Approved."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("Approved: notice #{id} goes out {when}.").format(
-                id=bc.id, when=when_label(bc, settings.tz)
-            )
-        )
+    await reply(
+        query,
+        _("Approved: notice #{id} goes out {when}.").format(
+            id=bc.id, when=when_label(bc, settings.tz)
+        ),
+        spent=True,
+    )
     if scheduler is not None:
         scheduler.poke()
 

@@ -3,22 +3,21 @@ approval) or ✖ Cancel."""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.broadcast.states import NoticeForm, Turn, asks, due_at
-from handlers.common import Settings
+from handlers.common import Settings, reply
 from models import BroadcastStatus, User, utcnow
 from scheduler import Scheduler
 from services import broadcasts, screens
 from services.people import Roles
 from services.quiet import QuietHours
 from views.broadcasts import (
-    DropNotice,
-    SendNotice,
+    PreviewChoice,
     audience_label,
     notice_text,
     preview_keyboard,
@@ -99,9 +98,7 @@ async def send(
         text = _("Notice #{id} is scheduled: {when}.").format(
             id=bc.id, when=when_label(bc, settings.tz)
         )
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(text, reply_markup=main_menu(roles))
+    await reply(query, text, main_menu(roles), spent=True)
     if scheduler is not None and bc.status == BroadcastStatus.SCHEDULED:
         scheduler.poke()
 
@@ -109,13 +106,11 @@ async def send(
 async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
     await query.answer()
     await state.clear()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("Stopped. Nothing was saved."), reply_markup=main_menu(roles))
+    await reply(query, _("Stopped. Nothing was saved."), main_menu(roles), spent=True)
 
 
 def router() -> Router:
     r = Router(name="broadcast.preview")
-    r.callback_query.register(send, NoticeForm.preview, SendNotice.filter())
-    r.callback_query.register(drop, NoticeForm.preview, DropNotice.filter())
+    r.callback_query.register(send, NoticeForm.preview, PreviewChoice.filter(F.send))
+    r.callback_query.register(drop, NoticeForm.preview, PreviewChoice.filter(~F.send))
     return r

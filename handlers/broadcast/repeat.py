@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.broadcast.states import NoticeForm, Turn, advance, asks
-from handlers.common import Settings
-from services.people import Roles
+from handlers.broadcast.states import NoticeForm, Turn, asks, with_turn
 from views.broadcasts import (
     PickRepeat,
     ToggleWeekday,
@@ -26,19 +22,9 @@ async def ask_repeat(turn: Turn) -> None:
     await turn.show(_("How often?"), repeat_keyboard())
 
 
-async def repeat_chosen(
-    query: CallbackQuery,
-    callback_data: PickRepeat,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
-) -> None:
+async def repeat_chosen(query: CallbackQuery, callback_data: PickRepeat, turn: Turn) -> None:
     await query.answer()
-    await state.update_data(rule={"kind": callback_data.kind.value, "days": []})
-    if isinstance(query.message, Message):
-        turn = Turn(query.message, state, session, roles, settings, edit=True)
-        await advance(NoticeForm.repeat, turn)
+    await turn.go_on(NoticeForm.repeat, rule={"kind": callback_data.kind.value, "days": []})
 
 
 @asks(NoticeForm.weekdays)
@@ -49,34 +35,23 @@ async def ask_weekdays(turn: Turn) -> None:
     )
 
 
-async def weekday_toggled(
-    query: CallbackQuery, callback_data: ToggleWeekday, state: FSMContext
-) -> None:
+async def weekday_toggled(query: CallbackQuery, callback_data: ToggleWeekday, turn: Turn) -> None:
     if not 0 <= callback_data.weekday <= 6:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    rule = (await state.get_data())["rule"]
+    rule = (await turn.state.get_data())["rule"]
     days = set(rule["days"]) ^ {callback_data.weekday}
-    await state.update_data(rule={**rule, "days": sorted(days)})
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=weekdays_keyboard(days))
+    await turn.state.update_data(rule={**rule, "days": sorted(days)})
+    await turn.message.edit_reply_markup(reply_markup=weekdays_keyboard(days))
 
 
-async def weekdays_done(
-    query: CallbackQuery,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
-) -> None:
-    if not (await state.get_data())["rule"]["days"]:
+async def weekdays_done(query: CallbackQuery, turn: Turn) -> None:
+    if not (await turn.state.get_data())["rule"]["days"]:
         await query.answer(_("Please choose at least one day of the week."), show_alert=True)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        turn = Turn(query.message, state, session, roles, settings, edit=True)
-        await advance(NoticeForm.weekdays, turn)
+    await turn.go_on(NoticeForm.weekdays)
 
 
 @asks(NoticeForm.monthday)
@@ -84,24 +59,30 @@ async def ask_monthday(turn: Turn) -> None:
     await turn.show(_("On which day of the month? Write a number from 1 to 31."))
 
 
-async def got_monthday(
-    message: Message, state: FSMContext, session: AsyncSession, roles: Roles, settings: Settings
-) -> None:
+async def got_monthday(message: Message, turn: Turn) -> None:
     text = (message.text or "").strip()
     if not text.isdigit() or not 1 <= int(text) <= 31:
         await message.answer(_("Please give a day of the month from 1 to 31."))
         return
-    rule = (await state.get_data())["rule"]
-    await state.update_data(rule={**rule, "days": [int(text)]})
-    await advance(NoticeForm.monthday, Turn(message, state, session, roles, settings))
+    rule = (await turn.state.get_data())["rule"]
+    await turn.go_on(NoticeForm.monthday, rule={**rule, "days": [int(text)]})
 
 
 def router() -> Router:
     r = Router(name="broadcast.repeat")
-    r.callback_query.register(repeat_chosen, NoticeForm.repeat, PickRepeat.filter())
-    r.callback_query.register(weekday_toggled, NoticeForm.weekdays, ToggleWeekday.filter())
-    r.callback_query.register(weekdays_done, NoticeForm.weekdays, WeekdaysChosen.filter())
+    r.callback_query.register(repeat_chosen, NoticeForm.repeat, PickRepeat.filter(), with_turn)
+    r.callback_query.register(
+        weekday_toggled, NoticeForm.weekdays, ToggleWeekday.filter(), with_turn
+    )
+    r.callback_query.register(
+        weekdays_done, NoticeForm.weekdays, WeekdaysChosen.filter(), with_turn
+    )
     r.message.register(
-        got_monthday, NoticeForm.monthday, F.text, F.text != BTN_CANCEL, F.text != BTN_BACK
+        got_monthday,
+        NoticeForm.monthday,
+        F.text,
+        F.text != BTN_CANCEL,
+        F.text != BTN_BACK,
+        with_turn,
     )
     return r

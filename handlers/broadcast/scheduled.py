@@ -7,15 +7,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
+from handlers.common import Settings, reply
 from models import BroadcastStatus, User
 from services import broadcasts, screens
 from services.people import Roles
 from views.broadcasts import (
     BroadcastAction,
-    MyNotices,
     NoticeAction,
-    ScheduledNotices,
+    NoticesItem,
+    NoticesMenu,
     report_lines,
     scheduled_keyboard,
     summary,
@@ -58,8 +58,7 @@ async def cancel_broadcast(
 ) -> None:
     bc = await broadcasts.cancel(session, callback_data.broadcast_id, user, roles)
     await query.answer(_("Cancelled."))
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Notice #{id} was cancelled.").format(id=bc.id))
+    await reply(query, _("Notice #{id} was cancelled.").format(id=bc.id))
 
 
 async def my_notices(
@@ -87,9 +86,9 @@ async def my_notices(
 
 def router() -> Router:
     r = Router(name="broadcast.scheduled")
-    r.callback_query.register(scheduled_list, ScheduledNotices.filter())
+    r.callback_query.register(scheduled_list, NoticesMenu.filter(F.item == NoticesItem.SCHEDULED))
     r.callback_query.register(
         cancel_broadcast, BroadcastAction.filter(F.action == NoticeAction.CANCEL)
     )
-    r.callback_query.register(my_notices, MyNotices.filter())
+    r.callback_query.register(my_notices, NoticesMenu.filter(F.item == NoticesItem.MINE))
     return r

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import Settings
@@ -117,6 +117,29 @@ class Turn:
             await self.message.edit_text(text, reply_markup=markup)
         else:
             await self.message.answer(text, reply_markup=markup)
+
+    async def go_on(self, done: State, **answers: Any) -> None:
+        """`done` is answered: keep `answers` and ask the next question the answers call for."""
+        if answers:
+            await self.state.update_data(**answers)
+        await advance(done, self)
+
+
+async def with_turn(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    roles: Roles,
+    settings: Settings,
+) -> dict[str, Turn] | bool:
+    """A filter that hands a step's handler its `turn`: after a message the next question
+    comes below it, after a tapped button in its place. A button on a message too old to
+    reach is not taken (the catch-all answers it)."""
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if not isinstance(message, Message):
+        return False
+    edit = isinstance(event, CallbackQuery)
+    return {"turn": Turn(message, state, session, roles, settings, edit=edit)}
 
 
 Ask = Callable[[Turn], Awaitable[None]]

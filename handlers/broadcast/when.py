@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.broadcast.states import NoticeForm, Turn, advance, asks, local_at
-from handlers.common import Settings
+from handlers.broadcast.states import NoticeForm, Turn, asks, local_at, with_turn
 from models import utcnow
 from services import broadcasts
-from services.people import Roles
 from views.broadcasts import (
     PickDay,
     PickTime,
@@ -31,26 +29,15 @@ async def ask_when(turn: Turn) -> None:
     await turn.show(_("When should it go out?"), when_keyboard())
 
 
-async def when_chosen(
-    query: CallbackQuery,
-    callback_data: PickWhen,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
-) -> None:
+async def when_chosen(query: CallbackQuery, callback_data: PickWhen, turn: Turn) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
     if callback_data.mode == When.NOW:
-        await state.update_data(mode="now", day=None, rule=None)
-        await query.message.edit_reply_markup(reply_markup=None)
+        await turn.message.edit_reply_markup(reply_markup=None)
+        await turn.go_on(NoticeForm.when, mode="now", day=None, rule=None)
     elif callback_data.mode == When.AT:
-        await state.update_data(mode="at", rule=None)
+        await turn.go_on(NoticeForm.when, mode="at", rule=None)
     else:
-        await state.update_data(mode="repeat", day=None)
-    turn = Turn(query.message, state, session, roles, settings, edit=True)
-    await advance(NoticeForm.when, turn)
+        await turn.go_on(NoticeForm.when, mode="repeat", day=None)
 
 
 @asks(NoticeForm.day)
@@ -59,19 +46,9 @@ async def ask_day(turn: Turn) -> None:
     await turn.show(_("Which day?"), days_keyboard(today))
 
 
-async def day_chosen(
-    query: CallbackQuery,
-    callback_data: PickDay,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
-) -> None:
+async def day_chosen(query: CallbackQuery, callback_data: PickDay, turn: Turn) -> None:
     await query.answer()
-    await state.update_data(day=callback_data.day.isoformat())
-    if isinstance(query.message, Message):
-        turn = Turn(query.message, state, session, roles, settings, edit=True)
-        await advance(NoticeForm.day, turn)
+    await turn.go_on(NoticeForm.day, day=callback_data.day.isoformat())
 
 
 @asks(NoticeForm.time)
@@ -91,35 +68,26 @@ async def time_chosen(turn: Turn, clock: str) -> None:
             await turn.message.answer(_("That time has already passed. Please choose a later one."))
             return
         await turn.state.update_data(clock=clock)
-    await advance(NoticeForm.time, turn)
+    await turn.go_on(NoticeForm.time)
 
 
-async def time_button(
-    query: CallbackQuery,
-    callback_data: PickTime,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
-) -> None:
+async def time_button(query: CallbackQuery, callback_data: PickTime, turn: Turn) -> None:
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        turn = Turn(query.message, state, session, roles, settings)
-        await time_chosen(turn, f"{callback_data.hour:02d}:{callback_data.minute:02d}")
+    await turn.message.edit_reply_markup(reply_markup=None)
+    clock = f"{callback_data.hour:02d}:{callback_data.minute:02d}"
+    await time_chosen(replace(turn, edit=False), clock)  # the next question below, not in place
 
 
-async def time_text(
-    message: Message, state: FSMContext, session: AsyncSession, roles: Roles, settings: Settings
-) -> None:
-    turn = Turn(message, state, session, roles, settings)
+async def time_text(message: Message, turn: Turn) -> None:
     await time_chosen(turn, (message.text or "").strip())
 
 
 def router() -> Router:
     r = Router(name="broadcast.when")
-    r.callback_query.register(when_chosen, NoticeForm.when, PickWhen.filter())
-    r.callback_query.register(day_chosen, NoticeForm.day, PickDay.filter())
-    r.callback_query.register(time_button, NoticeForm.time, PickTime.filter())
-    r.message.register(time_text, NoticeForm.time, F.text, F.text != BTN_CANCEL, F.text != BTN_BACK)
+    r.callback_query.register(when_chosen, NoticeForm.when, PickWhen.filter(), with_turn)
+    r.callback_query.register(day_chosen, NoticeForm.day, PickDay.filter(), with_turn)
+    r.callback_query.register(time_button, NoticeForm.time, PickTime.filter(), with_turn)
+    r.message.register(
+        time_text, NoticeForm.time, F.text, F.text != BTN_CANCEL, F.text != BTN_BACK, with_turn
+    )
     return r

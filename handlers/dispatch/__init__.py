@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.dispatch import pick, queue, redispatch, reply, triage
 
 
 def router() -> Router:
-    r = Router(name="dispatch")
-    r.include_routers(
-        pick.router(), queue.router(), redispatch.router(), triage.router(), reply.router()
-    )
-    return r
+    return include("dispatch", pick, queue, redispatch, triage, reply)

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import reply
 from handlers.dispatch.states import DeskForm
 from models import User
 from services import orders
@@ -29,15 +30,15 @@ async def ask_reply(
     close = isinstance(callback_data, ReplyAndClose)
     await state.update_data(order_id=order.id, close=close)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _(
-                "Write your answer to the resident in one message (or /cancel); "
-                "the order is then closed."
-            )
-            if close
-            else _("Write your reply to the resident in one message (or /cancel).")
+    await reply(
+        query,
+        _(
+            "Write your answer to the resident in one message (or /cancel); "
+            "the order is then closed."
         )
+        if close
+        else _("Write your reply to the resident in one message (or /cancel)."),
+    )
 
 
 async def reply_written(

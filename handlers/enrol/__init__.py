@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.enrol import apply, decide
 
 
 def router() -> Router:
-    r = Router(name="enrol")
-    r.include_routers(apply.router(), decide.router())
-    return r
+    return include("enrol", apply, decide)

@@ -9,7 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import too_long
+from handlers.common import own_phone, picked, too_long, written
 from handlers.enrol.ask import ask, ask_next
 from handlers.enrol.states import STEPS, Enrolment
 from models import User
@@ -18,7 +18,7 @@ from services.errors import DomainError
 from services.i18n import local_name
 from services.people import Roles
 from views.enrol import party_choices
-from views.format import locale
+from views.format import by_name, locale
 from views.menu import BTN_CANCEL, BTN_JOIN, BTN_SKIP, contact_keyboard, main_menu
 
 
@@ -31,41 +31,28 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, user
         await message.answer(_("You are already in every team you can join."))
         return
     await state.clear()
-    await state.update_data(teams={local_name(t, locale()): t.id for t in teams})
+    await state.update_data(teams={name: t.id for name, t in by_name(teams).items()})
     await ask(message, state, Enrolment.team, user)
 
 
 async def got_team(message: Message, state: FSMContext, user: User) -> None:
-    teams = (await state.get_data())["teams"]
-    if message.text not in teams:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(team_id=teams[message.text])
-    await ask_next(message, state, Enrolment.team, user)
+    team_id = await picked(message, (await state.get_data())["teams"])
+    if team_id is not None:
+        await state.update_data(team_id=team_id)
+        await ask_next(message, state, Enrolment.team, user)
 
 
 async def got_name(message: Message, state: FSMContext, user: User) -> None:
-    name = (message.text or "").strip()
-    if not name or len(name) > volunteers.MAX_NAME or name.startswith("/"):
-        await message.answer(
-            _("Please write your name in at most {n} characters.").format(n=volunteers.MAX_NAME)
-        )
-        return
-    await state.update_data(name=name)
-    await ask_next(message, state, Enrolment.name, user)
+    hint = _("Please write your name in at most {n} characters.")
+    if name := await written(message, volunteers.MAX_NAME, hint):
+        await state.update_data(name=name)
+        await ask_next(message, state, Enrolment.name, user)
 
 
 async def got_phone(message: Message, state: FSMContext, user: User) -> None:
-    contact = message.contact
-    if contact is None or message.from_user is None or contact.user_id != message.from_user.id:
-        # A forwarded card may be someone else's: only the sender's own number is taken.
-        await message.answer(
-            _("That is not your own number. Please use the button below."),
-            reply_markup=contact_keyboard(),
-        )
-        return
-    await state.update_data(phone=contact.phone_number)
-    await ask_next(message, state, Enrolment.phone, user)
+    if phone := await own_phone(message):
+        await state.update_data(phone=phone)
+        await ask_next(message, state, Enrolment.phone, user)
 
 
 async def skip_phone(message: Message, state: FSMContext, user: User) -> None:
@@ -89,9 +76,8 @@ async def got_skills(message: Message, state: FSMContext, user: User) -> None:
 async def got_party(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    party = party_choices().get(message.text or "")
+    party = await picked(message, party_choices())
     if party is None:
-        await message.answer(_("Please tap one of the buttons below."))
         return
     data = await state.get_data()
     await state.clear()

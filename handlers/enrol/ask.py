@@ -9,30 +9,31 @@ from aiogram.fsm.state import State
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import step_after
+from handlers.common import ask_choice, step_after
 from handlers.enrol.states import STEPS, Enrolment
 from models import User
 from views.enrol import party_choices
-from views.menu import BTN_SKIP, choices_keyboard, contact_keyboard
+from views.menu import BTN_SKIP, contact_keyboard
 
 Question = Callable[[Message, FSMContext, User], Awaitable[None]]
 
 
 async def _team(message: Message, state: FSMContext, _user: User) -> None:
     teams = (await state.get_data())["teams"]
-    await message.answer(
+    await ask_choice(
+        message,
         _(
             "Thank you for wanting to help! Which team would you like to join? Your "
             "village's squad helps neighbours; the town's teams serve everywhere."
         ),
-        reply_markup=choices_keyboard(list(teams), columns=1, back=False),
+        list(teams),
+        columns=1,
     )
 
 
 async def _name(message: Message, _state: FSMContext, user: User) -> None:
-    await message.answer(
-        _("Your full name, as the team should know you?"),
-        reply_markup=choices_keyboard([user.name] if user.name else [], back=False),
+    await ask_choice(
+        message, _("Your full name, as the team should know you?"), [user.name] if user.name else []
     )
 
 
@@ -44,16 +45,16 @@ async def _phone(message: Message, _state: FSMContext, user: User) -> None:
 
 
 async def _skills(message: Message, *_args: object) -> None:
-    await message.answer(
+    await ask_choice(
+        message,
         _("What can you do well? (e.g. nursing, farming, teaching) Or tap «Skip»."),
-        reply_markup=choices_keyboard([str(BTN_SKIP)], back=False),
+        [str(BTN_SKIP)],
     )
 
 
 async def _party(message: Message, *_args: object) -> None:
-    await message.answer(
-        _("Are you a member of the Communist Party?"),
-        reply_markup=choices_keyboard(list(party_choices()), columns=1, back=False),
+    await ask_choice(
+        message, _("Are you a member of the Communist Party?"), list(party_choices()), columns=1
     )
 
 

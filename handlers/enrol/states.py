@@ -13,12 +13,6 @@ class Enrolment(StatesGroup):
     party = State()
 
 
-# The order of the form, written once: each answer asks the step after it
+# The order of the form is the order above: each answer asks the step after it
 # (handlers/enrol/apply.py `ask`), and input a step did not ask for gets that step's hint.
-STEPS: tuple[State, ...] = (
-    Enrolment.team,
-    Enrolment.name,
-    Enrolment.phone,
-    Enrolment.skills,
-    Enrolment.party,
-)
+STEPS: tuple[State, ...] = Enrolment.__states__

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.leader import accept, assign, decline, history, hours, lists, transfer
 
 
 def router() -> Router:
-    r = Router(name="leader")
-    r.include_routers(
-        accept.router(),
-        decline.router(),
-        transfer.router(),
-        assign.router(),
-        hours.router(),
-        history.router(),
-        lists.router(),
-    )
-    return r
+    return include("leader", accept, decline, transfer, assign, hours, history, lists)

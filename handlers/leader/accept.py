@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import edit_card
 from models import AttachmentKind, User
 from services import orders, screens
 from services.people import Roles
 from views.orders import OrderAction, accepted_keyboard, order_lines
-
-
-async def _edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:
-    msg = query.message
-    if not isinstance(msg, Message):
-        return
-    text = "\n".join(lines)
-    if msg.photo:
-        await msg.edit_caption(caption=text[:1024], reply_markup=markup)  # type: ignore[arg-type]
-    else:
-        await msg.edit_text(text[:4096], reply_markup=markup)  # type: ignore[arg-type]
 
 
 async def accept(
@@ -39,7 +29,7 @@ async def accept(
         _("✅ You accepted this order."),
         *order_lines(await screens.order_facts(session, order), with_phone=True),
     ]
-    await _edit_card(query, lines, accepted_keyboard(order))
+    await edit_card(query, lines, accepted_keyboard(order))
 
 
 async def listen(

@@ -10,8 +10,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
-from handlers.leader.states import Assign
+from handlers.common import Settings, reply
+from handlers.leader.states import Assign, answers_for, begin
 from models import Slot, User, utcnow
 from services import orders
 from services.context import Ctx
@@ -40,10 +40,6 @@ def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
     ]
 
 
-async def _stale(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer valid."), show_alert=True)
-
-
 async def assign(
     query: CallbackQuery,
     callback_data: OrderAction,
@@ -52,23 +48,20 @@ async def assign(
     roles: Roles,
 ) -> None:
     order = await orders.order_in_hand(session, callback_data.order_id, roles)
-    await query.answer()
-    await state.set_state(Assign.volunteers)
-    await state.update_data(order_id=order.id, number=order.number, chosen=[])
+    await begin(query, state, Assign.volunteers, order, chosen=[])
     people = await orders.order_roster(session, order.id)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Who will go? Tap names to choose, then «Next»."),
-            reply_markup=roster_keyboard(order.id, people, set()),
-        )
+    await reply(
+        query,
+        _("Who will go? Tap names to choose, then «Next»."),
+        roster_keyboard(order.id, people, set()),
+    )
 
 
 async def toggle(
     query: CallbackQuery, callback_data: AssignVolunteer, state: FSMContext, session: AsyncSession
 ) -> None:
-    data = await state.get_data()
-    if callback_data.order_id != data.get("order_id"):
-        await _stale(query)
+    data = await answers_for(query, state, callback_data.order_id)
+    if data is None:
         return
     await query.answer()
     chosen = set(data.get("chosen", [])) ^ {callback_data.user_id}
@@ -83,9 +76,8 @@ async def toggle(
 async def roster_done(
     query: CallbackQuery, callback_data: RosterDone, state: FSMContext, settings: Settings
 ) -> None:
-    data = await state.get_data()
-    if callback_data.order_id != data.get("order_id"):
-        await _stale(query)
+    data = await answers_for(query, state, callback_data.order_id)
+    if data is None:
         return
     if not data.get("chosen"):
         await query.answer(_("Choose at least one person."), show_alert=True)
@@ -93,11 +85,9 @@ async def roster_done(
     await query.answer()
     await state.set_state(Assign.day)
     choices = slot_choices(utcnow(), settings.tz)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("When will they go?"), reply_markup=slots_keyboard(callback_data.order_id, choices)
-        )
+    await reply(
+        query, _("When will they go?"), slots_keyboard(callback_data.order_id, choices), spent=True
+    )
 
 
 async def slot_chosen(
@@ -110,9 +100,11 @@ async def slot_chosen(
     settings: Settings,
     ctx: Ctx,
 ) -> None:
-    data = await state.get_data()
-    if callback_data.order_id != data.get("order_id") or callback_data.slot not in SLOT_HOURS:
-        await _stale(query)
+    data = await answers_for(query, state, callback_data.order_id)
+    if data is None:
+        return
+    if callback_data.slot not in SLOT_HOURS:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
     start_t, end_t = SLOT_HOURS[callback_data.slot]
@@ -120,13 +112,13 @@ async def slot_chosen(
     end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
     await state.clear()
     await orders.assign(session, ctx, data["order_id"], user, roles, data["chosen"], start, end)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            _("Done. The volunteers and the resident have been told (order {number}).").format(
-                number=data.get("number", "")
-            )
-        )
+    await reply(
+        query,
+        _("Done. The volunteers and the resident have been told (order {number}).").format(
+            number=data.get("number", "")
+        ),
+        spent=True,
+    )
 
 
 def router() -> Router:

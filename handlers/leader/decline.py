@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import too_long
-from handlers.leader.states import REASON_MAX, Decline
+from handlers.common import reply, too_long
+from handlers.leader.states import REASON_MAX, Decline, answers_for, begin
 from models import User
 from services import orders, screens
 from services.context import Ctx
@@ -32,14 +32,12 @@ async def decline(
     roles: Roles,
 ) -> None:
     order = await orders.order_in_hand(session, callback_data.order_id, roles)
-    await query.answer()
-    await state.set_state(Decline.reason)
-    await state.update_data(order_id=order.id, number=order.number)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Why can't your team take it? Tap a reason or write one."),
-            reply_markup=decline_reasons_keyboard(order.id),
-        )
+    await begin(query, state, Decline.reason, order)
+    await reply(
+        query,
+        _("Why can't your team take it? Tap a reason or write one."),
+        decline_reasons_keyboard(order.id),
+    )
 
 
 async def _decline(
@@ -71,8 +69,7 @@ async def reason_button(
     roles: Roles,
     ctx: Ctx,
 ) -> None:
-    if callback_data.order_id != (await state.get_data()).get("order_id"):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+    if await answers_for(query, state, callback_data.order_id) is None:
         return
     await query.answer()
     if isinstance(query.message, Message):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
+from handlers.common import Settings, reply
 from models import User
 from services import orders
 from services.people import Roles
@@ -25,8 +25,7 @@ async def history(
     events = await orders.history(session, callback_data.order_id, user, roles)
     await query.answer()
     lines = [_("History of the order:"), *(history_line(ev, settings.tz) for ev in events)]
-    if isinstance(query.message, Message):
-        await query.message.answer("\n".join(lines)[:4096])
+    await reply(query, "\n".join(lines)[:4096])
 
 
 def router() -> Router:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import spend
 from models import User
 from services import orders
 from services.org import Policy
@@ -26,8 +27,7 @@ async def confirm_hours(
     rules = PointsRules.from_policy(policy.points)
     await orders.confirm_hours(session, callback_data.order_id, user, roles, rules=rules)
     await query.answer(_("Hours confirmed. Points have been added."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 def router() -> Router:

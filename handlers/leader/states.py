@@ -3,7 +3,14 @@ volunteers (who, then when)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from models import Order
 
 REASON_MAX = 200
 
@@ -19,3 +26,24 @@ class Transfer(StatesGroup):
 class Assign(StatesGroup):
     volunteers = State()
     day = State()
+
+
+async def begin(
+    query: CallbackQuery, state: FSMContext, step: State, order: Order, **answers: Any
+) -> None:
+    """A button of the order's card starts one of these conversations at `step`."""
+    await query.answer()
+    await state.set_state(step)
+    await state.update_data(order_id=order.id, number=order.number, **answers)
+
+
+async def answers_for(
+    query: CallbackQuery, state: FSMContext, order_id: int
+) -> dict[str, Any] | None:
+    """The conversation's answers so far, when the tapped button is about the order it is
+    about; None, the tap answered as no longer valid, when it is not (an older card)."""
+    data = await state.get_data()
+    if order_id != data.get("order_id"):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return None
+    return data

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import too_long
+from handlers.common import reply, too_long
 from handlers.leader.states import REASON_MAX, Transfer
 from models import User
 from services import orders, screens
@@ -24,11 +24,11 @@ async def transfer(
     order = await orders.order_in_hand(session, callback_data.order_id, roles, office_may=True)
     await query.answer()
     teams = await orders.transfer_teams(session, order)
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Transfer order {number} to which team?").format(number=order.number),
-            reply_markup=transfer_keyboard(order.id, teams),
-        )
+    await reply(
+        query,
+        _("Transfer order {number} to which team?").format(number=order.number),
+        transfer_keyboard(order.id, teams),
+    )
 
 
 async def team_chosen(
@@ -42,9 +42,7 @@ async def team_chosen(
     await query.answer()
     await state.set_state(Transfer.reason)
     await state.update_data(order_id=callback_data.order_id, team_id=callback_data.team_id)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("In a few words: why this team?"))
+    await reply(query, _("In a few words: why this team?"), spent=True)
 
 
 async def reason(

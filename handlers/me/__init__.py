@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.me import card, kpi, leave, team
 
 
 def router() -> Router:
-    r = Router(name="me")
-    r.include_routers(card.router(), leave.router(), team.router(), kpi.router())
-    return r
+    return include("me", card, leave, team, kpi)

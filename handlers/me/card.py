@@ -18,7 +18,7 @@ from services.certificate import certificate_data, render_certificate
 from services.org import Policy
 from services.people import Roles
 from views.format import locale
-from views.me import Certificate, MyYear, entry_line, me_keyboard, me_text
+from views.me import MeItem, MeMenu, MyYear, entry_line, me_keyboard, me_text
 from views.menu import BTN_ME
 
 RECENT = 5
@@ -76,5 +76,5 @@ def router() -> Router:
     r = Router(name="me.card")
     r.message.register(me, Command("me"))
     r.message.register(me, F.text == BTN_ME)
-    r.callback_query.register(certificate, Certificate.filter())
+    r.callback_query.register(certificate, MeMenu.filter(F.item == MeItem.CERTIFICATE))
     return r

@@ -3,20 +3,20 @@ hours this year, and 🚫 Remove → are you sure → removed (they are told).""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
+from handlers.common import Settings, reply, spend
 from models import User, utcnow
 from services import points, volunteers
 from services.people import Roles
 from views.me import (
-    RemoveConfirmed,
+    MeItem,
+    MeMenu,
     RemoveMember,
     TeamRoster,
-    TownTeams,
     chunks,
     confirm_remove_keyboard,
     remove_keyboard,
@@ -31,8 +31,7 @@ async def town_teams(query: CallbackQuery, session: AsyncSession, roles: Roles) 
         return
     await query.answer()
     teams = await volunteers.manageable_teams(session, roles)
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Which team?"), reply_markup=teams_keyboard(teams))
+    await reply(query, _("Which team?"), teams_keyboard(teams))
 
 
 async def team_list(
@@ -63,30 +62,29 @@ async def confirm_remove(
 ) -> None:
     name = await volunteers.removable_member_name(session, callback_data.member_id, roles)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("Take {name} off the team? They will be told.").format(name=name),
-            reply_markup=confirm_remove_keyboard(callback_data.member_id),
-        )
+    await reply(
+        query,
+        _("Take {name} off the team? They will be told.").format(name=name),
+        confirm_remove_keyboard(callback_data.member_id),
+    )
 
 
 async def remove(
     query: CallbackQuery,
-    callback_data: RemoveConfirmed,
+    callback_data: RemoveMember,
     session: AsyncSession,
     user: User,
     roles: Roles,
 ) -> None:
     await volunteers.deactivate(session, callback_data.member_id, user, roles)
     await query.answer(_("Done. They are no longer in the team."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 def router() -> Router:
     r = Router(name="me.team")
-    r.callback_query.register(town_teams, TownTeams.filter())
+    r.callback_query.register(town_teams, MeMenu.filter(F.item == MeItem.TOWN_TEAMS))
     r.callback_query.register(team_list, TeamRoster.filter())
-    r.callback_query.register(confirm_remove, RemoveMember.filter())
-    r.callback_query.register(remove, RemoveConfirmed.filter())
+    r.callback_query.register(confirm_remove, RemoveMember.filter(~F.sure))
+    r.callback_query.register(remove, RemoveMember.filter(F.sure))
     return r

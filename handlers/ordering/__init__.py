@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.ordering import (
     again,
     area,
@@ -25,18 +26,9 @@ from handlers.ordering import (
 
 
 def router() -> Router:
-    r = Router(name="ordering")
-    r.include_routers(
-        begin.router(),  # first: the menu buttons start over from any step
-        again.router(),
-        proxy.router(),
-        area.router(),
-        category.router(),
-        need.router(),
-        when.router(),
-        place.router(),
-        confirm.router(),
-        heard.router(),  # a need in their own words, instead of a choice
-        flow.router(),  # last: «Back», and whatever no step took
+    # begin first: the menu buttons start over from any step;
+    # heard: a need in their own words, instead of a choice;
+    # flow last: «Back», and whatever no step took
+    return include(
+        "ordering", begin, again, proxy, area, category, need, when, place, confirm, heard, flow
     )
-    return r

@@ -8,32 +8,31 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import ask_choice
 from handlers.ordering import heard
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
-from models import User
-from services.i18n import local_name
+from models import ServiceArea, User
 from services.org import service_areas
-from views.format import locale
-from views.menu import BTN_BACK, choices_keyboard
+from views.format import by_name
+from views.menu import BTN_BACK
+
+
+async def _areas(state: FSMContext, session: AsyncSession) -> dict[str, ServiceArea]:
+    town_id = (await state.get_data())["town_id"]  # set when the form begins
+    return by_name(await service_areas(session, town_id))
 
 
 @asks(OrderForm.area)
 async def ask_area(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    areas = await service_areas(session, data["town_id"])  # set when the form begins
-    await message.answer(
-        _("What kind of help do you need?"),
-        reply_markup=choices_keyboard([local_name(a, locale()) for a in areas], back=False),
-    )
+    areas = await _areas(state, session)
+    await ask_choice(message, _("What kind of help do you need?"), areas)
 
 
 async def area_chosen(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    data = await state.get_data()
-    areas = {local_name(a, locale()): a for a in await service_areas(session, data["town_id"])}
-    area = areas.get(message.text or "")
+    area = (await _areas(state, session)).get(message.text or "")
     if area is None:  # not one of the buttons: the need in their own words
         await heard.not_a_choice(message, state, session, user)
         return

@@ -11,29 +11,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.ordering import heard
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
-from models import User
-from services.i18n import local_name
+from models import ServiceCategory, User
 from services.org import categories_in_area
-from views.format import locale
+from views.format import by_name
 from views.menu import BTN_BACK, choices_keyboard
+
+
+async def _categories(state: FSMContext, session: AsyncSession) -> dict[str, ServiceCategory]:
+    area_id = (await state.get_data())["area_id"]
+    return by_name(await categories_in_area(session, area_id))
 
 
 @asks(OrderForm.category)
 async def ask_category(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    cats = await categories_in_area(session, data["area_id"])
-    await message.answer(
-        _("Which of these?"),
-        reply_markup=choices_keyboard([local_name(c, locale()) for c in cats]),
-    )
+    cats = await _categories(state, session)
+    await message.answer(_("Which of these?"), reply_markup=choices_keyboard(cats))
 
 
 async def category_chosen(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    data = await state.get_data()
-    cats = {local_name(c, locale()): c for c in await categories_in_area(session, data["area_id"])}
-    cat = cats.get(message.text or "")
+    cat = (await _categories(state, session)).get(message.text or "")
     if cat is None:  # not one of the buttons: the need in their own words
         await heard.not_a_choice(message, state, session, user)
         return

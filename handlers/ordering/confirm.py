@@ -10,9 +10,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Media, Settings
+from handlers.common import Media, Settings, reply
 from handlers.ordering.flow import asks, enter
-from handlers.ordering.placed import placed, reply, told
+from handlers.ordering.placed import placed, told, with_menu
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
@@ -105,10 +105,7 @@ async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext
         await stale(query)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(
-            _("What would you like to change?"), reply_markup=edit_keyboard(data["token"])
-        )
+    await reply(query, _("What would you like to change?"), edit_keyboard(data["token"]))
 
 
 async def edit_part(
@@ -126,7 +123,7 @@ async def edit_part(
 async def drop(query: CallbackQuery, state: FSMContext, roles: Roles) -> None:
     await query.answer()
     await state.clear()
-    await reply(query, _("Cancelled. Nothing was sent."), roles)
+    await with_menu(query, _("Cancelled. Nothing was sent."), roles)
 
 
 async def confirm_again(

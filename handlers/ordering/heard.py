@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import Attached, Media, Settings, photo_need, too_long, voice_need
 from handlers.ordering.flow import enter
-from handlers.ordering.placed import placed, reply, told
+from handlers.ordering.placed import placed, told, with_menu
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
@@ -194,7 +194,7 @@ async def drop(
         await enter(query.message, state, session, _STEPS[step])
         return
     await state.clear()
-    await reply(query, _("All right, nothing was sent."), roles)
+    await with_menu(query, _("All right, nothing was sent."), roles)
 
 
 def words(message: Message) -> bool:

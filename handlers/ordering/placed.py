@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
+from handlers.common import reply, spend
 from models import Order
 from services.errors import DomainError
 from services.people import Roles
@@ -24,7 +25,7 @@ async def placed(
         order = await making
     except DomainError as exc:
         await state.clear()
-        await reply(query, _(exc.message).format(**exc.params), roles)
+        await with_menu(query, _(exc.message).format(**exc.params), roles)
         return None
     await state.clear()
     return order
@@ -34,11 +35,10 @@ async def told(query: CallbackQuery, text: str, roles: Roles) -> None:
     """Say `text` (the order number), then take the buttons away: killed in between, the
     person can still press again and be told; buttons gone and no number would leave them
     not knowing their order exists."""
-    await reply(query, text, roles)
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await with_menu(query, text, roles)
+    await spend(query)
 
 
-async def reply(query: CallbackQuery, text: str, roles: Roles) -> None:
-    if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=main_menu(roles))
+async def with_menu(query: CallbackQuery, text: str, roles: Roles) -> None:
+    """Say `text` below the tapped message, with the main menu back."""
+    await reply(query, text, main_menu(roles))

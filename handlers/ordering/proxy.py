@@ -8,14 +8,14 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import picked
 from handlers.ordering.flow import advance, asks, enter
 from handlers.ordering.states import OrderForm, ProxyForm
 from models import User
 from services import orders
-from services.i18n import local_name
 from services.order_form import proxy_stations
 from services.people import Roles
-from views.format import locale
+from views.format import by_name
 from views.menu import BTN_BACK, choices_keyboard
 from views.order_form import BTN_NO_PHONE
 
@@ -64,17 +64,15 @@ async def got_phone(
     stations = await proxy_stations(session, roles)
     await message.answer(
         _("Which village does the resident live in?"),
-        reply_markup=choices_keyboard([local_name(s, locale()) for s in stations]),
+        reply_markup=choices_keyboard(by_name(stations)),
     )
 
 
 async def got_village(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    stations = {local_name(s, locale()): s for s in await proxy_stations(session, roles)}
-    station = stations.get(message.text or "")
+    station = await picked(message, by_name(await proxy_stations(session, roles)))
     if station is None:
-        await message.answer(_("Please tap one of the buttons below."))
         return
     data = await state.get_data()
     resident = await orders.create_proxy_resident(

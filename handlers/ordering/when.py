@@ -10,7 +10,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
+from handlers.common import Settings, picked
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
 from models import Slot, utcnow
@@ -55,8 +55,8 @@ async def day_chosen(
     if choice not in days:
         await message.answer(_("Please tap one of the buttons below."))
         return
-    picked = days[choice]
-    await state.update_data(day=picked.isoformat() if picked else None, this_week=picked is None)
+    day = days[choice]
+    await state.update_data(day=day.isoformat() if day else None, this_week=day is None)
     await advance(message, state, session, OrderForm.day)
 
 
@@ -64,12 +64,9 @@ async def date_chosen(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     labels = {day_label(d): d for d in days_ahead(_today(settings))}
-    picked = labels.get(message.text or "")
-    if picked is None:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(day=picked.isoformat(), this_week=False)
-    await advance(message, state, session, OrderForm.pick_day)
+    if day := await picked(message, labels):
+        await state.update_data(day=day.isoformat(), this_week=False)
+        await advance(message, state, session, OrderForm.pick_day)
 
 
 @asks(OrderForm.slot)
@@ -83,12 +80,9 @@ async def ask_slot(message: Message, state: FSMContext, session: AsyncSession) -
 
 
 async def slot_chosen(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    slot = {slot_label(s): s for s in Slot}.get(message.text or "")
-    if slot is None:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await state.update_data(slot=slot.value)
-    await advance(message, state, session, OrderForm.slot)
+    if slot := await picked(message, {slot_label(s): s for s in Slot}):
+        await state.update_data(slot=slot.value)
+        await advance(message, state, session, OrderForm.slot)
 
 
 def router() -> Router:

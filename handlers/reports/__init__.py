@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.reports import dashboard, export, periods, scorecard, units
 
 
 def router() -> Router:
-    r = Router(name="reports")
-    r.include_routers(
-        periods.router(), scorecard.router(), units.router(), export.router(), dashboard.router()
-    )
-    return r
+    return include("reports", periods, scorecard, units, export, dashboard)

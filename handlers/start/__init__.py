@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.start import greet, name, phone, unexpected, village
 
 
 def router() -> Router:
-    r = Router(name="start")
-    r.include_routers(
-        greet.router(), village.router(), name.router(), phone.router(), unexpected.router()
-    )
-    return r
+    return include("start", greet, village, name, phone, unexpected)

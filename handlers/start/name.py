@@ -8,11 +8,11 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import ask_choice, written
 from handlers.start.phone import ask_phone
 from handlers.start.states import Registration
 from models import User
 from services import profile
-from views.menu import choices_keyboard
 
 NAME_MAX = 32
 
@@ -20,23 +20,16 @@ NAME_MAX = 32
 async def ask_name(message: Message, state: FSMContext) -> None:
     await state.set_state(Registration.name)
     first = message.from_user.first_name if message.from_user else ""
-    await message.answer(
-        _("What is your name?"),
-        reply_markup=choices_keyboard([first] if first else [], back=False),
-    )
+    await ask_choice(message, _("What is your name?"), [first] if first else [])
 
 
 async def name_given(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    name = (message.text or "").strip()
-    if not name or len(name) > NAME_MAX or name.startswith("/"):
-        await message.answer(
-            _("Please write your name in at most {n} characters.").format(n=NAME_MAX)
-        )
-        return
-    await profile.set_name(session, user, name)
-    await ask_phone(message, state)
+    hint = _("Please write your name in at most {n} characters.")
+    if name := await written(message, NAME_MAX, hint):
+        await profile.set_name(session, user, name)
+        await ask_phone(message, state)
 
 
 def router() -> Router:

@@ -8,6 +8,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import own_phone
 from handlers.start.states import Registration
 from models import User
 from services import profile
@@ -29,15 +30,8 @@ async def ask_phone(message: Message, state: FSMContext) -> None:
 async def phone_shared(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    contact = message.contact
-    if contact is None or message.from_user is None or contact.user_id != message.from_user.id:
-        # A forwarded card may be someone else's: only the sender's own number is taken.
-        await message.answer(
-            _("That is not your own number. Please use the button below."),
-            reply_markup=contact_keyboard(),
-        )
-        return
-    await _finish(message, state, session, user, roles, contact.phone_number)
+    if phone := await own_phone(message):
+        await _finish(message, state, session, user, roles, phone)
 
 
 async def phone_skipped(

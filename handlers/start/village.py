@@ -8,35 +8,27 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import ask_choice, picked
 from handlers.start.name import ask_name
 from handlers.start.states import Registration
 from models import User
 from services import profile
-from services.i18n import local_name
 from services.org import station_choices
-from views.format import locale
-from views.menu import choices_keyboard
+from views.format import by_name
 
 
 async def ask_village(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    stations = await station_choices(session)
+    stations = by_name(await station_choices(session))
     await state.set_state(Registration.village)
-    await message.answer(
-        _("Which village or community do you live in?"),
-        reply_markup=choices_keyboard([local_name(s, locale()) for s in stations], back=False),
-    )
+    await ask_choice(message, _("Which village or community do you live in?"), stations)
 
 
 async def village_chosen(
     message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
-    stations = {local_name(s, locale()): s for s in await station_choices(session)}
-    station = stations.get(message.text or "")
-    if station is None:
-        await message.answer(_("Please tap one of the buttons below."))
-        return
-    await profile.set_village(session, user, station)
-    await ask_name(message, state)
+    if station := await picked(message, by_name(await station_choices(session))):
+        await profile.set_village(session, user, station)
+        await ask_name(message, state)
 
 
 def router() -> Router:

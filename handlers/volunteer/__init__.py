@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from handlers.common import include
 from handlers.volunteer import done, start, tasks, withdraw
 
 
 def router() -> Router:
-    r = Router(name="volunteer")
-    r.include_routers(start.router(), withdraw.router(), done.router(), tasks.router())
-    return r
+    return include("volunteer", start, withdraw, done, tasks)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import spend
 from models import User
 from services import orders
 from views.orders import OrderAction
@@ -17,8 +18,7 @@ async def withdraw(
 ) -> None:
     await orders.withdraw_from(session, callback_data.order_id, user)
     await query.answer(_("Understood. Your team leader has been told."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await spend(query)
 
 
 def router() -> Router:
