@@ -139,7 +139,10 @@ async def test_the_office_triages_a_need_and_answers_another(bot_env):
     await helper.expect(contains=leak.number)
     assert (await order_by_number(env, leak.number)).status == OrderStatus.ROUTED
 
-    # the resident forges the office's buttons: refused, shown nothing
+    # the resident forges the office's buttons: refused, shown nothing (first every notice
+    # of the sorting, «passed to …», has reached them, so nothing else can arrive meanwhile)
+    await resident.expect(contains="passed to")
+    await env.idle()
     mine = (await resident.history())[-1]
     await resident.press_data(mine, TriageArea(order_id=question.id, area_id=area_id).pack())
     refused = await resident.callback_answer()
