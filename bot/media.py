@@ -18,19 +18,30 @@ log = logging.getLogger("civic_dispatch.media")
 
 DOWNLOADS_PER_DAY = 60  # files one person may have downloaded a day; beyond, ids only
 EXTENSIONS = {"photo": "jpg", "voice": "ogg"}
-_downloads: dict[tuple[int, str], int] = {}  # (person, UTC day) → files downloaded
+TALLY_DIR = "download-tally"  # one file a person a day, in the media folder every worker shares
 
 
-def _within_cap(owner: int | None) -> bool:
-    """Count one download for `owner` today; False once they are over the daily cap."""
+def _within_cap(media_dir: Path, owner: int | None) -> bool:
+    """Count one download for `owner` today; False once they are over the daily cap.
+
+    The count lives in the media folder, not in this process, so the cap holds across webhook
+    workers and restarts: each download appends one byte to the person's file for the day
+    (appends never interleave), and the file's size is the count."""
     if owner is None:
         return True
     day = utcnow().date().isoformat()  # the bot's clock: tests set it
-    if len(_downloads) > 10_000:  # keep memory bounded: forget earlier days
-        for key in [k for k in _downloads if k[1] != day]:
-            del _downloads[key]
-    count = _downloads.get((owner, day), 0) + 1
-    _downloads[(owner, day)] = count
+    folder = media_dir / TALLY_DIR
+    private_dir(folder)
+    fd = os.open(folder / f"{day}-{owner}", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, b".")
+        count = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+    if count == 1:  # the person's first download today: forget earlier days
+        for old in folder.iterdir():
+            if not old.name.startswith(f"{day}-"):
+                old.unlink(missing_ok=True)
     return count <= DOWNLOADS_PER_DAY
 
 
@@ -75,7 +86,7 @@ async def save_attachment(
     target = media_dir / relative
     if target.exists():
         return str(relative)
-    if not _within_cap(owner):
+    if not _within_cap(media_dir, owner):
         log.warning("daily download cap reached for user %s; keeping the file id only", owner)
         return None
     private_dir(target.parent)

@@ -4,13 +4,17 @@ One person's downloads are capped per day (beyond, the file id alone is kept).""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bench.conversation import FREE_CLINIC, HEALTH_AREA
 from bot import media
-from models import Attachment
+from models import Attachment, set_clock
+from scheduler.clock import ManualClock
 from simulator.driver import TINY_JPEG
 from tests.harness import BotEnv
 
@@ -52,9 +56,37 @@ async def test_photo_back_photo_leaves_no_orphan_files(bot_env):
     assert [str(p.relative_to(env.settings.media_dir)) for p in files] == [kept.local_path]
 
 
-def test_downloads_are_capped_per_person_per_day():
-    media._downloads.clear()
-    allowed = [media._within_cap(42) for _ in range(media.DOWNLOADS_PER_DAY + 2)]
-    assert allowed.count(True) == media.DOWNLOADS_PER_DAY and allowed[-1] is False
-    assert media._within_cap(43)  # someone else is not held up
-    media._downloads.clear()
+def test_downloads_are_capped_per_person_per_day(tmp_path: Path):
+    clock = ManualClock(datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+    previous = set_clock(clock.now)
+    try:
+        allowed = [media._within_cap(tmp_path, 42) for _ in range(media.DOWNLOADS_PER_DAY + 2)]
+        assert allowed.count(True) == media.DOWNLOADS_PER_DAY and allowed[-1] is False
+        assert media._within_cap(tmp_path, 43)  # someone else is not held up
+        clock.advance(days=1)
+        assert media._within_cap(tmp_path, 42)  # a new day, a new allowance
+        # yesterday's counts are gone once today's first download is counted
+        assert sorted(p.name for p in (tmp_path / media.TALLY_DIR).iterdir()) == ["2026-12-03-42"]
+    finally:
+        set_clock(previous)
+
+
+def test_the_cap_is_shared_by_every_worker(tmp_path: Path):
+    """Webhook workers are separate processes sharing the media folder: the count is kept there,
+    so a person cannot download the cap once per worker."""
+    script = (
+        "import sys; from datetime import UTC, datetime; from pathlib import Path; "
+        "from bot import media; from models import set_clock; "
+        "set_clock(lambda: datetime(2026, 12, 2, 1, 0, tzinfo=UTC)); "
+        "print(sum(media._within_cap(Path(sys.argv[1]), 42) for _ in range(40)))"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for _ in range(2)
+    ]
+    assert [int(r.stdout) for r in runs] == [40, media.DOWNLOADS_PER_DAY - 40]

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from models import Assignment, AssignmentStatus, OutboxMessage, Role
+from models import Assignment, AssignmentStatus, OutboxMessage, OutboxStatus, Role
 from services import orders
 from services.errors import DomainError, NotAllowed
 from services.orders import routing
@@ -212,3 +212,42 @@ async def test_time_out_escalates_to_the_next_candidate_once(session, cast):
     declined = [e for e in await order_events(session, order.id) if e.kind == "declined"]
     assert [(d.actor_id, d.note) for d in declined] == [(None, "not accepted in time")]
     assert await orders.time_out(session, CTX, order.id, version=stale) is False  # fired twice
+
+
+async def _cards_sent(session, order_id: int) -> None:
+    """Mark the order's queued notices as delivered (the sender's part), so they are cards
+    standing in people's chats."""
+    for n, row in enumerate(await outbox(session, 0, order_id)):
+        row.status, row.tg_message_id = OutboxStatus.SENT, 500 + n
+    await session.commit()
+
+
+async def _closed_for(session, since: int, order_id: int) -> set[int]:
+    rows = await outbox(session, since, order_id)
+    return {r.user_id for r in rows if r.payload["kind"] == NoticeKind.CARD_CLOSED}
+
+
+async def test_a_decline_closes_the_other_leaders_cards(session, cast):
+    order = await place_order(session, cast.resident, cast.org.clinic)
+    await _cards_sent(session, order.id)
+    out0 = await last_id(session, OutboxMessage)
+    lroles = await roles_for(session, cast.health_leader)
+    await orders.decline(session, CTX, order.id, cast.health_leader, lroles, "人手不够")
+    # Both leaders' ✅ 接单 would act on an order that moved on: the cards are edited.
+    closed = await _closed_for(session, out0, order.id)
+    assert closed == {cast.health_leader.id, cast.health_leader2.id}
+
+
+async def test_a_transfer_closes_the_old_teams_cards_and_the_released_task(session, cast):
+    order = await place_order(session, cast.resident, cast.org.clinic)
+    lroles = await roles_for(session, cast.health_leader)
+    await orders.accept(session, order.id, cast.health_leader, lroles)
+    await orders.assign(
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
+    )
+    await _cards_sent(session, order.id)
+    out0 = await last_id(session, OutboxMessage)
+    await orders.transfer(session, CTX, order.id, cast.health_leader, lroles, cast.org.law.id, "转")
+    closed = await _closed_for(session, out0, order.id)
+    # the task's ▶ 开始服务 and the leader's own card no longer stand
+    assert {cast.health_vol.id, cast.health_leader.id} <= closed

@@ -77,6 +77,9 @@ async def decline(
         await expect(session, order, [OrderStatus.ROUTED])
         why = clean_text(reason, required=True)
         await transition(session, order, OrderStatus.DECLINED, actor, kind="declined", note=why)
+        # Every card of this routing (the decliner's too) offers an order that has moved on;
+        # the next candidate gets fresh cards below.
+        await close_cards(session, order, OFFER_CARDS)
         chosen = await routing.route(
             session, order, actor, f"declined by {display_name(actor)} ({why})"
         )
@@ -120,6 +123,8 @@ async def transfer(
             raise DomainError(N_("That team has no active leader."))
         old = await session.get(Team, order.team_id) if order.team_id else None
         released = await withdraw_all(session, order)
+        # The old team's cards and the released volunteers' tasks are stale from here on.
+        await close_cards(session, order, OFFER_CARDS | WORK_CARDS)
         kind = "squad" if team.kind == TeamKind.SQUAD else "team"
         await transition(
             session,
