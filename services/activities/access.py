@@ -20,6 +20,7 @@ from models import (
     User,
 )
 from services import people
+from services.attachments import PhotoIn as PhotoIn
 from services.errors import NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
@@ -41,7 +42,6 @@ HOUR_BEFORE = timedelta(hours=1)
 EVENING_AT = time(19, 0)
 NOTICE_LEAD = timedelta(days=6)  # later weeks of a series are announced this long before
 CENT = Decimal("0.01")
-PhotoIn = tuple[str, str, str | None]  # (file_id, file_unique_id, local_path)
 
 
 def may_publish_for(roles: Roles, *, team: Team | None, station: Region | None) -> bool:

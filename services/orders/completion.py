@@ -12,8 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     Assignment,
     AssignmentStatus,
-    Attachment,
-    AttachmentKind,
     AttachmentStage,
     Order,
     OrderEvent,
@@ -24,6 +22,7 @@ from models import (
     utcnow,
 )
 from services import points
+from services.attachments import PhotoIn, as_photos, keep_files
 from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed
 from services.hours import parse_hours
@@ -53,10 +52,6 @@ from services.uow import unit
 
 MAX_PHOTOS = 10
 MAX_HOURS = Decimal(24)
-
-
-# (file_id, file_unique_id, local_path) — completion photos.
-PhotoIn = tuple[str, str, str | None]
 
 
 def _clean_hours(hours: dict[int, Decimal]) -> dict[int, Decimal]:
@@ -151,18 +146,7 @@ def _record_service(
             )
             session.add(a)
         a.status, a.hours = AssignmentStatus.DONE, h
-    for file_id, unique_id, local_path in photos:
-        session.add(
-            Attachment(
-                order_id=order.id,
-                kind=AttachmentKind.PHOTO,
-                stage=AttachmentStage.COMPLETION,
-                file_id=file_id,
-                file_unique_id=unique_id,
-                local_path=local_path,
-                uploaded_by_id=actor.id,
-            )
-        )
+    keep_files(session, as_photos(photos), AttachmentStage.COMPLETION, actor, order_id=order.id)
 
 
 async def _after_completion(
