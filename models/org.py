@@ -9,6 +9,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum
 
+__all__ = [
+    "DispatchMode",
+    "Platform",
+    "PlatformUnit",
+    "PriorityGroup",
+    "Region",
+    "RegionLevel",
+    "ServiceArea",
+    "ServiceCategory",
+    "Team",
+    "TeamKind",
+    "TeamLeadUnit",
+    "Unit",
+]
+
 
 class OrgItem:
     """What every row the town's config describes has: a stable code (renaming in config keeps

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
 
+__all__ = ["Invite", "MemberRole", "MembershipStatus", "Role", "StaffRole", "TeamMember", "User"]
+
 
 class Role(enum.StrEnum):
     RESIDENT = "resident"
