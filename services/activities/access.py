@@ -21,10 +21,10 @@ from models import (
 )
 from services import people
 from services.attachments import PhotoIn as PhotoIn
-from services.errors import NotAllowed, NotFound
+from services.errors import NotAllowed
 from services.i18n import N_
 from services.people import Roles
-from services.uow import wrote
+from services.uow import fresh, wrote
 
 MAX_TITLE = 128
 MAX_CONTENT = 1000
@@ -119,12 +119,7 @@ async def may_join(session: AsyncSession, activity: Activity, user: User) -> boo
 
 
 async def load_activity(session: AsyncSession, activity_id: int) -> Activity:
-    activity = await session.scalar(
-        select(Activity).where(Activity.id == activity_id).execution_options(populate_existing=True)
-    )
-    if activity is None:
-        raise NotFound(N_("This activity does not exist."))
-    return activity
+    return await fresh(session, Activity, activity_id, N_("This activity does not exist."))
 
 
 async def managed(session: AsyncSession, activity_id: int, roles: Roles) -> Activity:

@@ -27,11 +27,11 @@ from services.broadcasts.audience import (
     needs_approval,
 )
 from services.broadcasts.recurrence import check_recurrence, first_run, next_occurrence
-from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.errors import Conflict, DomainError, NotAllowed
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
-from services.uow import unit, wrote
+from services.uow import fresh, unit, wrote
 
 
 def _clean_text(text: str | None, photo: str | None) -> str:
@@ -100,14 +100,7 @@ async def create(
 
 
 async def _load(session: AsyncSession, broadcast_id: int) -> Broadcast:
-    bc = await session.scalar(
-        select(Broadcast)
-        .where(Broadcast.id == broadcast_id)
-        .execution_options(populate_existing=True)
-    )
-    if bc is None:
-        raise NotFound(N_("This notice does not exist."))
-    return bc
+    return await fresh(session, Broadcast, broadcast_id, N_("This notice does not exist."))
 
 
 def _may_decide(roles: Roles, bc: Broadcast) -> bool:

@@ -20,7 +20,7 @@ from models import (
     utcnow,
 )
 from services.context import Ctx
-from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.errors import Conflict, DomainError, NotAllowed
 from services.i18n import N_
 from services.orders.access import (
     can_handle,
@@ -37,7 +37,7 @@ from services.orders.state import (
 )
 from services.outbox import NoticeKind, notify
 from services.people import Roles, office_staff
-from services.uow import unit
+from services.uow import fresh, unit
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -208,13 +208,7 @@ async def _record_assignment(
 async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> Assignment:
     """The volunteer can't make it: the assignment ends and the leader is told."""
     async with unit(session, actor):
-        a = await session.scalar(
-            select(Assignment)
-            .where(Assignment.id == assignment_id)
-            .execution_options(populate_existing=True)
-        )
-        if a is None:
-            raise NotFound(N_("This task does not exist."))
+        a = await fresh(session, Assignment, assignment_id, N_("This task does not exist."))
         if a.volunteer_id != actor.id:
             raise NotAllowed(N_("This is not your task."))
         order = await load_order(session, a.order_id)

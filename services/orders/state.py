@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,9 +26,9 @@ from models import (
     utcnow,
 )
 from models.db import rowcount
-from services.errors import Conflict, DomainError, NotFound
+from services.errors import Conflict, DomainError
 from services.i18n import N_
-from services.uow import wrote
+from services.uow import fresh, wrote
 
 OPEN_STATUSES = (
     OrderStatus.NEW,
@@ -102,13 +102,7 @@ async def transition(
 
 
 async def load_order(session: AsyncSession, order_id: int) -> Order:
-    # populate_existing: a long-lived session must not decide on a stale copy of the row.
-    order = await session.scalar(
-        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
-    )
-    if order is None:
-        raise NotFound(N_("This order does not exist."))
-    return order
+    return await fresh(session, Order, order_id, N_("This order does not exist."))
 
 
 async def _state_conflict(session: AsyncSession, order: Order) -> Conflict:
