@@ -32,10 +32,8 @@ from services.orders.access import (
     check_actor,
     speaks_for_resident,
 )
-from services.orders.assignment import (
-    assignments_of,
-)
-from services.orders.notices import follower_id, handler_users, tell_about
+from services.orders.assignment import assignments_of, begin_work
+from services.orders.notices import follower_id, handler_users, tell_about, tell_one
 from services.orders.sla import order_done
 from services.orders.state import (
     ACTIVE_ASSIGNMENT,
@@ -45,7 +43,7 @@ from services.orders.state import (
     load_order,
     transition,
 )
-from services.outbox import NoticeKind, notify
+from services.outbox import NoticeKind
 from services.people import Roles, office_staff, station_heads
 from services.points import PointsRules
 from services.uow import unit
@@ -106,15 +104,7 @@ async def complete(
         if set(served) - may_serve:
             raise NotAllowed(N_("Hours can only be recorded for the volunteers of this order."))
         if order.status == OrderStatus.ACCEPTED:
-            await transition(
-                session,
-                order,
-                OrderStatus.IN_PROGRESS,
-                actor,
-                kind="started",
-                note="started on completion",
-                values={"started_at": utcnow()},
-            )
+            await begin_work(session, order, actor, note="started on completion")
         await transition(
             session,
             order,
@@ -168,14 +158,7 @@ async def _after_completion(
     )
     follower = await follower_id(session, order)
     if follower is not None:
-        await notify(
-            session,
-            follower,
-            NoticeKind.RATE_REQUEST,
-            dedupe_key=f"order:{order.id}:rate",
-            order_id=order.id,
-            number=order.number,
-        )
+        await tell_one(session, follower, NoticeKind.RATE_REQUEST, order, "rate")
     # The rating request itself tells the resident the work is done: no second message.
     await order_done(session, ctx, order)
 

@@ -20,6 +20,7 @@ from services.orders import routing
 from services.orders.access import (
     can_handle,
     check_actor,
+    held_order,
     speaks_for_resident,
 )
 from services.orders.assignment import (
@@ -46,11 +47,7 @@ async def accept(
     once: the conditional UPDATE lets exactly one win; the other gets `Conflict` naming the
     winner. `version` (from the card's button) refuses a card older than the last change."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        if not can_handle(roles, order):
-            raise NotAllowed(N_("This order is not for you."))
-        await expect(session, order, [OrderStatus.ROUTED], version)
+        order = await held_order(session, order_id, actor, roles, [OrderStatus.ROUTED], version)
         await transition(
             session,
             order,
@@ -70,11 +67,7 @@ async def decline(
     """routed → declined (with the reason) → routed to the next candidate. Returns the new
     candidate, or None when nobody is left (the order is escalated, see routing.route)."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        if not can_handle(roles, order):
-            raise NotAllowed(N_("This order is not for you."))
-        await expect(session, order, [OrderStatus.ROUTED])
+        order = await held_order(session, order_id, actor, roles, [OrderStatus.ROUTED])
         why = clean_text(reason, required=True)
         await transition(session, order, OrderStatus.DECLINED, actor, kind="declined", note=why)
         chosen = await routing.route(

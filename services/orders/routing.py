@@ -197,16 +197,17 @@ async def receive(session: AsyncSession, order: Order, actor: User | None) -> No
         return
     if received.mode == DispatchMode.MANUAL:
         note += "; no dispatcher appointed, sent out at once"
-    await transition(
-        session,
-        order,
-        OrderStatus.NEW,
-        actor,
-        kind="received",
-        note=note,
-        values={"platform_id": platform_id},
-    )
+    await _received(session, order, actor, note, platform_id=platform_id)
     await route(session, order, actor, "new order")
+
+
+async def _received(
+    session: AsyncSession, order: Order, actor: User | None, note: str, **values: object
+) -> None:
+    """The order is received (it stays new): who receives it is in `values`."""
+    await transition(
+        session, order, OrderStatus.NEW, actor, kind="received", note=note, values=values
+    )
 
 
 async def to_unit(
@@ -258,14 +259,9 @@ async def to_office(session: AsyncSession, order: Order, actor: User | None, rea
 async def _to_triage(session: AsyncSession, order: Order, actor: User | None) -> None:
     """«其他需求»: the institute office reads it and picks a category (or answers)."""
     staff = await office_staff(session, order.town_id) or await admins(session)
-    await transition(
-        session,
-        order,
-        OrderStatus.NEW,
-        actor,
-        kind="received",
-        note="a need in the resident's own words: to the institute office for triage",
-        values={"team_id": None, "handler_kind": "office", "platform_id": None},
+    note = "a need in the resident's own words: to the institute office for triage"
+    await _received(
+        session, order, actor, note, team_id=None, handler_kind="office", platform_id=None
     )
     await tell_about(
         session,
