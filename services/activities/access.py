@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from services import people
 from services.attachments import PhotoIn as PhotoIn
 from services.errors import NotAllowed
 from services.i18n import N_
+from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.uow import fresh, wrote
 
@@ -163,3 +165,11 @@ async def signups_of(
         .execution_options(populate_existing=True)
     )
     return list(rows)
+
+
+async def tell_member(
+    session: AsyncSession, user_id: int, activity: Activity, tag: str, **params: Any
+) -> None:
+    """An update about the activity (`event=` in `params`) to one person, once per `tag`."""
+    key, kind = f"act:{activity.id}:{tag}", NoticeKind.ACTIVITY_UPDATE
+    await notify(session, user_id, kind, dedupe_key=key, activity_id=activity.id, **params)

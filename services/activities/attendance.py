@@ -38,6 +38,7 @@ from services.activities.access import (
     may_manage,
     organised,
     signups_of,
+    tell_member,
 )
 from services.activities.signups import (
     duration_hours,
@@ -46,7 +47,6 @@ from services.attachments import as_photos, keep_files
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.hours import parse_hours
 from services.i18n import N_
-from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.points import PointsRules
 from services.uow import unit
@@ -373,16 +373,9 @@ async def finish(
             session, activity, todo, rules, by=actor, at=min(activity.ends_at, now)
         )
         for e in entries:
-            await notify(
-                session,
-                e.user_id,
-                NoticeKind.ACTIVITY_UPDATE,
-                dedupe_key=f"act:{activity.id}:hours:{e.user_id}",
-                activity_id=activity.id,
-                event="hours",
-                hours=str(e.hours),
-                points=str(e.points),
-            )
+            booked_now = {"hours": str(e.hours), "points": str(e.points)}
+            tag = f"hours:{e.user_id}"
+            await tell_member(session, e.user_id, activity, tag, event="hours", **booked_now)
     return entries
 
 
