@@ -31,6 +31,7 @@ from services.errors import Conflict, DomainError, NotAllowed
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
+from services.text import required_text
 from services.uow import fresh, unit, wrote
 
 
@@ -164,13 +165,7 @@ async def reject(
 ) -> Broadcast:
     """The office turns a station head's notice down, with a reason the head is told."""
     bc = await _pending(session, broadcast_id, actor, roles)
-    why = (reason or "").strip()
-    if not why:
-        raise DomainError(N_("Please give a reason."))
-    if len(why) > MAX_REASON:
-        raise DomainError(
-            N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
-        )
+    why = required_text(reason, limit=MAX_REASON, what=N_("Please give a reason."))
     return await _decide(
         session,
         bc,

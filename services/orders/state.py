@@ -26,7 +26,8 @@ from models import (
     utcnow,
 )
 from models.db import rowcount
-from services.errors import Conflict, DomainError
+from services import text
+from services.errors import Conflict
 from services.i18n import N_
 from services.uow import fresh, wrote
 
@@ -124,9 +125,5 @@ async def expect(
 
 
 def clean_text(value: str | None, *, required: bool, limit: int = MAX_NOTE) -> str | None:
-    cleaned = (value or "").strip()
-    if required and not cleaned:
-        raise DomainError(N_("Please give a reason."))
-    if len(cleaned) > limit:
-        raise DomainError(N_("This text is too long (at most {limit} characters)."), limit=limit)
-    return cleaned or None
+    """A note, or the reason an order step asks for."""
+    return text.clean_text(value, limit=limit, required=required, what=N_("Please give a reason."))
