@@ -49,7 +49,7 @@ from models import (
     User,
     utcnow,
 )
-from services.i18n import N_
+from services.i18n import N_, LocalName
 from services.org import Policy
 from services.reports import (
     FINISHED,
@@ -78,7 +78,7 @@ COMPONENTS: list[tuple[str, str]] = [
 
 
 @dataclass(frozen=True)
-class StationScore:
+class StationScore(LocalName):
     station_id: int
     name_zh: str
     name_en: str
@@ -96,9 +96,6 @@ class StationScore:
     hours: Decimal
     records_done: int
     records_with_photo: int
-
-    def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
 
     @property
     def has_data(self) -> bool:

@@ -40,7 +40,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import PointsEntry, Region, Unit, User, utcnow
-from services.i18n import N_, gettext
+from services.i18n import N_, LocalName, gettext
 from services.kpi import elapsed_fraction
 from services.org import Policy
 from services.people import Roles
@@ -87,7 +87,7 @@ class PartyFigures:
 
 
 @dataclass(frozen=True)
-class UnitScore:
+class UnitScore(LocalName):
     unit_id: int
     name_zh: str
     name_en: str
@@ -96,9 +96,6 @@ class UnitScore:
     scores: dict[str, float | None]
     figures: Figures
     party: PartyFigures
-
-    def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
 
     @property
     def has_data(self) -> bool:
