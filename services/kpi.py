@@ -27,6 +27,7 @@ from models import (
     TeamMember,
     User,
 )
+from services.hours import per_head
 from services.org import KpiTargets
 from services.outbox import NoticeKind, notify
 from services.people import Roles
@@ -94,9 +95,7 @@ class GroupKpi:
 
     @property
     def avg_party_hours(self) -> Decimal | None:
-        if not self.party_members:
-            return None
-        return (self.party_hours / self.party_members).quantize(CENT, ROUND_HALF_UP)
+        return per_head(self.party_hours, self.party_members)
 
 
 @dataclass(frozen=True)

@@ -34,18 +34,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import PointsEntry, Region, Unit, User, utcnow
+from services.hours import per_head
 from services.i18n import N_, LocalName, gettext
 from services.kpi import elapsed_fraction
 from services.org import Policy
 from services.people import Roles
 from services.points import LOCAL_TZ, year_bounds
-from services.reports import CENT, Period, dec, scope_for, towns_of
+from services.reports import Period, dec, scope_for, towns_of
 from services.reports.units import Figures, town_figures
 from services.scorecard import (
     response_score,
@@ -81,9 +82,7 @@ class PartyFigures:
 
     @property
     def mean_hours(self) -> Decimal | None:
-        if not self.members:
-            return None
-        return (self.hours / self.members).quantize(CENT, ROUND_HALF_UP)
+        return per_head(self.hours, self.members)
 
 
 @dataclass(frozen=True)
