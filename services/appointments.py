@@ -102,11 +102,11 @@ async def appoint(
     session: AsyncSession,
     roles: Roles,
     role: Role,
+    user_id: int,
     *,
     by: User,
     region_id: int | None,
     team_id: int | None,
-    user_id: int,
 ) -> tuple[User, Place]:
     """Give `role` at the place to someone who uses the bot. Commits; returns them and the
     place."""

@@ -9,7 +9,6 @@ from models import (
     Order,
     OrderStatus,
     Team,
-    TeamKind,
     User,
     utcnow,
 )
@@ -36,7 +35,7 @@ from services.orders.state import (
     load_order,
     transition,
 )
-from services.people import Roles, team_leaders
+from services.people import Roles
 from services.uow import unit
 
 
@@ -108,19 +107,17 @@ async def transfer(
             raise NotFound(N_("That team cannot take orders."))
         if team.id == order.team_id:
             raise DomainError(N_("The order is already with that team."))
-        leaders = await team_leaders(session, team.id)
-        if not leaders:
-            raise DomainError(N_("That team has no active leader."))
-        old = await session.get(Team, order.team_id) if order.team_id else None
+        leaders = await routing.leaders_taking(session, team)
+        source = await routing.holder_name(session, order)
         released = await withdraw_all(session, order)
-        kind = "squad" if team.kind == TeamKind.SQUAD else "team"
+        kind = routing.handler_kind(team)
         await transition(
             session,
             order,
             OrderStatus.ROUTED,
             actor,
             kind="transferred",
-            note=f"from {old.name_zh if old else 'the office'} to {team.name_zh}: {why}",
+            note=f"from {source} to {team.name_zh}: {why}",
             values={
                 "team_id": team.id,
                 "handler_kind": kind,
