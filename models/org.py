@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum
@@ -65,6 +65,16 @@ class Region(OrgItem, Base):
     sort: Mapped[int] = mapped_column(Integer, default=0)
 
     parent: Mapped[Region | None] = relationship(remote_side="Region.id")
+
+    @classmethod
+    def station_of(cls, town_id: int) -> ColumnElement[bool]:
+        """Where-clause: the stations (villages, communities) of the town."""
+        return and_(cls.parent_id == town_id, cls.level == RegionLevel.STATION)
+
+    @classmethod
+    def served_town(cls) -> ColumnElement[bool]:
+        """Where-clause: an active town, one the deployment serves."""
+        return and_(cls.level == RegionLevel.TOWN, cls.active.is_(True))
 
 
 class Unit(OrgItem, InTown, Base):

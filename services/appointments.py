@@ -37,9 +37,7 @@ async def places_for(session: AsyncSession, role: Role, roles: Roles) -> list[Pl
     """Where the person may give `role`: towns for office staff, stations for heads, teams
     for leaders and volunteers."""
     if role == Role.OFFICE:
-        towns = await session.scalars(
-            select(Region).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
-        )
+        towns = await session.scalars(select(Region).where(Region.served_town()))
         return list(towns)
     if role == Role.STATION_HEAD:
         stations = await session.scalars(
