@@ -14,7 +14,6 @@ from models import (
     AssignmentStatus,
     AttachmentStage,
     Order,
-    OrderEvent,
     OrderStatus,
     PointsEntry,
     Rating,
@@ -41,6 +40,7 @@ from services.orders.state import (
     display_name,
     expect,
     load_order,
+    record,
     transition,
 )
 from services.outbox import NoticeKind
@@ -269,16 +269,6 @@ async def add_rating_comment(
         if rating.comment:
             raise Conflict(N_("A comment was already added to this rating."))
         rating.comment = clean_text(comment, required=True)
-        session.add(
-            OrderEvent(
-                order_id=order.id,
-                actor_id=actor.id,
-                kind="comment",
-                from_status=order.status.value,
-                to_status=order.status.value,
-                note=rating.comment,
-                at=utcnow(),
-            )
-        )
+        record(session, order, actor, "comment", rating.comment, frm=order.status)
         await session.flush()
     return rating

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     AttachmentStage,
     Order,
-    OrderEvent,
     OrderStatus,
     Region,
     ServiceArea,
@@ -39,6 +38,7 @@ from services.orders.state import (
     OPEN_STATUSES,
     clean_text,
     display_name,
+    record,
 )
 from services.people import Roles
 from services.uow import unit
@@ -216,17 +216,7 @@ async def _create_once(
     await _assign_number(session, order, town, ctx.tz)
     keep_files(session, attachments, AttachmentStage.REQUEST, placed_by, order_id=order.id)
     note = f"placed by {display_name(placed_by)} for {display_name(resident)}" if proxy else None
-    session.add(
-        OrderEvent(
-            order_id=order.id,
-            at=utcnow(),
-            actor_id=placed_by.id,
-            kind="created",
-            from_status=None,
-            to_status=OrderStatus.NEW.value,
-            note=note,
-        )
-    )
+    record(session, order, placed_by, "created", note, frm=None)
     await routing.receive(session, order, placed_by)
     await order_routed(session, ctx, order)
     await tell_resident(session, order, placed_by, "created")

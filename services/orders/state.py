@@ -88,14 +88,28 @@ async def transition(
         raise await _state_conflict(session, await load_order(session, order.id))
     for key, value in changes.items():
         set_committed_value(order, key, value)
+    return record(session, order, actor, kind, note, frm=frm, team_id=order.team_id)
+
+
+def record(
+    session: AsyncSession,
+    order: Order,
+    actor: User | None,
+    kind: str,
+    note: str | None,
+    *,
+    frm: OrderStatus | None,
+    team_id: int | None = None,
+) -> OrderEvent:
+    """An event in the order's trail: who did what, from `frm` to the order's status now."""
     event = OrderEvent(
         order_id=order.id,
         at=utcnow(),
         actor_id=actor.id if actor else None,
         kind=kind,
-        from_status=frm.value,
-        to_status=to.value,
-        team_id=order.team_id,
+        from_status=frm.value if frm else None,
+        to_status=order.status.value,
+        team_id=team_id,
         note=note,
     )
     session.add(event)
