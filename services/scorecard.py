@@ -51,7 +51,7 @@ from models import (
     utcnow,
 )
 from services.i18n import N_, LocalName
-from services.org import Policy
+from services.org import Policy, ScorecardWeights
 from services.reports import (
     FINISHED,
     OrderRow,
@@ -66,16 +66,20 @@ from services.reports import (
 
 RESPONSE_WORST = timedelta(hours=8)
 
-# (key, label) in the order of the table; the keys are the fields of policy.scorecard.
-COMPONENTS: list[tuple[str, str]] = [
-    ("completion_rate", N_("Completion")),
-    ("response_time", N_("Response")),
-    ("satisfaction", N_("Satisfaction")),
-    ("activities", N_("Activities")),
-    ("party_participation", N_("Party members")),
-    ("hours", N_("Hours")),
-    ("record_completeness", N_("Records")),
-]
+# Every score component's label, by key: the station and the unit scorecard share most.
+LABELS: dict[str, str] = {
+    "completion_rate": N_("Completion"),
+    "response_time": N_("Response"),
+    "satisfaction": N_("Satisfaction"),
+    "activities": N_("Activities"),
+    "party_participation": N_("Party members"),
+    "hours": N_("Hours"),
+    "record_completeness": N_("Records"),
+    "on_time": N_("Dispatched on time"),
+    "party_hours": N_("Party hours"),
+}
+# (key, label) in the order of the table: the fields of policy.scorecard.
+COMPONENTS: list[tuple[str, str]] = [(key, LABELS[key]) for key in ScorecardWeights.model_fields]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from services.points import LOCAL_TZ, year_bounds
 from services.reports import Period, dec, scope_for, towns_of
 from services.reports.units import Figures, town_figures
 from services.scorecard import (
+    LABELS,
     response_score,
     satisfaction_score,
     target_score,
@@ -56,14 +57,15 @@ from services.scorecard import (
 )
 
 # (key, label) in the order of the table.
-UNIT_COMPONENTS: list[tuple[str, str]] = [
-    ("on_time", N_("Dispatched on time")),
-    ("response_time", N_("Response")),
-    ("completion_rate", N_("Completion")),
-    ("satisfaction", N_("Satisfaction")),
-    ("party_participation", N_("Party members")),
-    ("party_hours", N_("Party hours")),
-]
+UNIT_KEYS = (
+    "on_time",
+    "response_time",
+    "completion_rate",
+    "satisfaction",
+    "party_participation",
+    "party_hours",
+)
+UNIT_COMPONENTS: list[tuple[str, str]] = [(key, LABELS[key]) for key in UNIT_KEYS]
 WEIGHTS = {key: 1.0 for key, _label in UNIT_COMPONENTS}
 
 
