@@ -207,12 +207,7 @@ def _party(station_ids: list[int], period: Period) -> Select[Any, Any, Any]:
             func.count(served.c.user_id),
         )
         .outerjoin(served, served.c.user_id == User.id)
-        .where(
-            User.station_id.in_(station_ids),
-            User.is_party_member.is_(True),
-            User.banned.is_(False),
-            User.anonymised_at.is_(None),
-        )
+        .where(User.station_id.in_(station_ids), User.counted_party_member())
         .group_by(User.station_id)
     )
 

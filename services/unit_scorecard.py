@@ -141,12 +141,7 @@ async def party_by_unit(
             func.sum(h),
         )
         .outerjoin(hours, hours.c.user_id == User.id)
-        .where(
-            User.work_unit_id.in_(unit_ids),
-            User.is_party_member.is_(True),
-            User.banned.is_(False),
-            User.anonymised_at.is_(None),
-        )
+        .where(User.work_unit_id.in_(unit_ids), User.counted_party_member())
         .group_by(User.work_unit_id)
     )
     return {
