@@ -22,6 +22,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
 
+__all__ = [
+    "Activity",
+    "ActivitySignup",
+    "ActivityStatus",
+    "CheckinTry",
+    "LedgerSource",
+    "PointsEntry",
+    "SignupStatus",
+]
+
 
 class ActivityStatus(enum.StrEnum):
     PUBLISHED = "published"

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+__all__ = ["Base", "set_clock", "utcnow"]
+
 # Stable constraint names make Alembic migrations reproducible on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

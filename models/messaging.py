@@ -11,6 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
 
+__all__ = [
+    "Broadcast",
+    "BroadcastStatus",
+    "NoticeKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ProcessedUpdate",
+    "Reminder",
+    "ReminderKind",
+    "WebLoginToken",
+]
+
 
 class BroadcastStatus(enum.StrEnum):
     DRAFT = "draft"

@@ -24,6 +24,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
 
+__all__ = [
+    "Assignment",
+    "AssignmentStatus",
+    "Attachment",
+    "AttachmentKind",
+    "AttachmentStage",
+    "Order",
+    "OrderEvent",
+    "OrderStatus",
+    "Rating",
+    "Slot",
+]
+
 
 class OrderStatus(enum.StrEnum):
     NEW = "new"

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum
+
+__all__ = [
+    "DispatchMode",
+    "Platform",
+    "PlatformUnit",
+    "PriorityGroup",
+    "Region",
+    "RegionLevel",
+    "ServiceArea",
+    "ServiceCategory",
+    "Team",
+    "TeamKind",
+    "TeamLeadUnit",
+    "Unit",
+]
 
 
 class OrgItem:
@@ -51,6 +66,16 @@ class Region(OrgItem, Base):
 
     parent: Mapped[Region | None] = relationship(remote_side="Region.id")
 
+    @classmethod
+    def station_of(cls, town_id: int) -> ColumnElement[bool]:
+        """Where-clause: the stations (villages, communities) of the town."""
+        return and_(cls.parent_id == town_id, cls.level == RegionLevel.STATION)
+
+    @classmethod
+    def served_town(cls) -> ColumnElement[bool]:
+        """Where-clause: an active town, one the deployment serves."""
+        return and_(cls.level == RegionLevel.TOWN, cls.active.is_(True))
+
 
 class Unit(OrgItem, InTown, Base):
     """An office, school, clinic, company or co-operative that leads or serves."""
@@ -67,24 +92,35 @@ class DispatchMode(enum.StrEnum):
     MANUAL = "manual"  # the order waits for a dispatcher of the lead unit to pick the team
 
 
-class Platform(OrgItem, InTown, Base):
-    __tablename__ = "platforms"
+class Dispatched:
+    """A platform, or a team for orders of a category on no platform: how its lead units
+    dispatch its orders; and its place in lists."""
 
-    # "every station" is a responsible unit of most platforms in the plan.
-    stations_responsible: Mapped[bool] = mapped_column(Boolean, default=False)
     dispatch: Mapped[DispatchMode] = mapped_column(
         str_enum(DispatchMode, length=8), default=DispatchMode.AUTO
     )
     sort: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PlatformUnit(Base):
+class UnitLink:
+    """A unit tied to a platform or a team."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+
+
+class Platform(OrgItem, InTown, Dispatched, Base):
+    __tablename__ = "platforms"
+
+    # "every station" is a responsible unit of most platforms in the plan.
+    stations_responsible: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PlatformUnit(UnitLink, Base):
     __tablename__ = "platform_units"
     __table_args__ = (UniqueConstraint("platform_id", "unit_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # "lead" or "responsible"
 
 
@@ -93,27 +129,20 @@ class TeamKind(enum.StrEnum):
     SQUAD = "squad"  # a station's own volunteer squad (小分队)
 
 
-class Team(OrgItem, InTown, Base):
+class Team(OrgItem, InTown, Dispatched, Base):
     __tablename__ = "teams"
 
     kind: Mapped[TeamKind] = mapped_column(str_enum(TeamKind))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"))
     members_zh: Mapped[str | None] = mapped_column(String(512))
-    # For orders of a category on no platform: how the team's own lead units dispatch them.
-    dispatch: Mapped[DispatchMode] = mapped_column(
-        str_enum(DispatchMode, length=8), default=DispatchMode.AUTO
-    )
-    sort: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TeamLeadUnit(Base):
+class TeamLeadUnit(UnitLink, Base):
     __tablename__ = "team_lead_units"
     __table_args__ = (UniqueConstraint("team_id", "unit_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
 
 
 class ServiceArea(CatalogueItem, InTown, Base):

@@ -8,17 +8,21 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
+
+__all__ = ["Invite", "MemberRole", "MembershipStatus", "Role", "StaffRole", "TeamMember", "User"]
 
 
 class Role(enum.StrEnum):
@@ -62,6 +66,13 @@ class User(Base):
     large_print: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     anonymised_at: Mapped[datetime | None]
+
+    @classmethod
+    def counted_party_member(cls) -> ColumnElement[bool]:
+        """Where-clause: a party member the scorecards count (not banned, not erased)."""
+        return and_(
+            cls.is_party_member.is_(True), cls.banned.is_(False), cls.anonymised_at.is_(None)
+        )
 
 
 class StaffRole(Base):

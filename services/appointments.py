@@ -37,9 +37,7 @@ async def places_for(session: AsyncSession, role: Role, roles: Roles) -> list[Pl
     """Where the person may give `role`: towns for office staff, stations for heads, teams
     for leaders and volunteers."""
     if role == Role.OFFICE:
-        towns = await session.scalars(
-            select(Region).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
-        )
+        towns = await session.scalars(select(Region).where(Region.served_town()))
         return list(towns)
     if role == Role.STATION_HEAD:
         stations = await session.scalars(
@@ -102,11 +100,11 @@ async def appoint(
     session: AsyncSession,
     roles: Roles,
     role: Role,
+    user_id: int,
     *,
     by: User,
     region_id: int | None,
     team_id: int | None,
-    user_id: int,
 ) -> tuple[User, Place]:
     """Give `role` at the place to someone who uses the bot. Commits; returns them and the
     place."""

@@ -110,6 +110,21 @@ def sqlite_revision(path: Path) -> str | None:
     return row[0] if row else None
 
 
+def _copy_whole(source: Path, copy: Path, *, self_contained: bool) -> None:
+    """Copy the database at `source` into a new file `copy` through SQLite's backup API;
+    `self_contained` leaves it out of WAL mode."""
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.unlink(missing_ok=True)
+    with closing(_connect(source)) as src, closing(sqlite3.connect(str(copy))) as out:
+        # pages=-1: the whole database in one step under one read transaction, so writes
+        # made meanwhile neither restart the copy nor get half into it.
+        src.backup(out, pages=-1)
+        if self_contained:
+            out.execute("PRAGMA journal_mode=DELETE")
+    # It holds names and phone numbers: readable by the bot's user only.
+    os.chmod(copy, 0o600)
+
+
 def backup_sqlite(source: Path, dest: Path) -> BackupResult:
     """Copy a live SQLite database to `dest` and check the copy.
 
@@ -118,18 +133,10 @@ def backup_sqlite(source: Path, dest: Path) -> BackupResult:
     if not source.is_file():
         raise BackupError(f"no database at {source}")
     started = time.monotonic()
-    dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
-    partial.unlink(missing_ok=True)
     try:
-        with closing(_connect(source)) as src, closing(sqlite3.connect(str(partial))) as out:
-            # pages=-1: the whole database in one step under one read transaction, so writes
-            # made meanwhile neither restart the copy nor get half into it.
-            src.backup(out, pages=-1)
-            # One self-contained file: no -wal beside it to forget when copying it off-site.
-            out.execute("PRAGMA journal_mode=DELETE")
-        # It holds names and phone numbers: readable by the bot's user only.
-        os.chmod(partial, 0o600)
+        # One self-contained file: no -wal beside it to forget when copying it off-site.
+        _copy_whole(source, partial, self_contained=True)
         verdict = integrity_check(partial)
         if verdict != "ok":
             raise BackupError(f"the copy failed its integrity check: {verdict}")
@@ -212,15 +219,11 @@ def restore_sqlite(backup: Path, database_url: str) -> RestoreResult:
         raise BackupError(
             f"{target} is open in another process (is the bot running?); stop it first"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
     incoming = target.with_name(target.name + ".restoring")
-    incoming.unlink(missing_ok=True)
     try:
         # Through the backup API rather than a file copy: a backup that was itself in WAL
         # mode (copied with its -wal) still arrives whole.
-        with closing(_connect(backup)) as src, closing(sqlite3.connect(str(incoming))) as out:
-            src.backup(out, pages=-1)
-        os.chmod(incoming, 0o600)
+        _copy_whole(backup, incoming, self_contained=False)
         kept_aside = None
         if target.exists():
             # Fold the write-ahead log into the file first, so the copy kept aside is whole.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Region, RegionLevel, Role, Team, TeamKind, Unit, User
+from models import Region, Role, Team, TeamKind, Unit, User
 from services import people
 from services.i18n import local_name
 
@@ -64,11 +64,7 @@ async def _person(session: AsyncSession, n: int, name: str, station: Region | No
 
 async def seed_demo_cast(session: AsyncSession) -> list[CastMember]:
     """Create (or refresh) the cast in the database; the caller commits. Idempotent."""
-    town = await session.scalar(
-        select(Region)
-        .where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
-        .order_by(Region.id)
-    )
+    town = await session.scalar(select(Region).where(Region.served_town()).order_by(Region.id))
     if town is None:
         return []
     stations = list(

@@ -28,3 +28,8 @@ def parse_hours(value: object, *, most: Decimal = MAX_HOURS) -> Decimal:
     if not (hours.is_finite() and Decimal(0) < hours <= most):
         raise DomainError(N_("Hours must be more than 0 and at most {max}."), max=f"{most:f}")
     return hours
+
+
+def per_head(hours: Decimal, people: int) -> Decimal | None:
+    """Hours per person, to the cent; None when there is nobody to share them."""
+    return (hours / people).quantize(CENT, ROUND_HALF_UP) if people else None

@@ -87,3 +87,13 @@ class Named(Protocol):
 def local_name(thing: Named, locale: str | None) -> str:
     """The name of an org item (station, team, category, …) in the reader's language."""
     return thing.name_en if locale == "en" else thing.name_zh
+
+
+class LocalName:
+    """Mixin: `name(locale)` for a figure that carries `name_zh` and `name_en`."""
+
+    name_zh: str
+    name_en: str
+
+    def name(self, locale: str | None) -> str:
+        return local_name(self, locale)

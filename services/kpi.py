@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     MembershipStatus,
     Region,
-    RegionLevel,
     Team,
     TeamMember,
     User,
 )
+from services.hours import per_head
 from services.org import KpiTargets
 from services.outbox import NoticeKind, notify
 from services.people import Roles
@@ -94,9 +94,7 @@ class GroupKpi:
 
     @property
     def avg_party_hours(self) -> Decimal | None:
-        if not self.party_members:
-            return None
-        return (self.party_hours / self.party_members).quantize(CENT, ROUND_HALF_UP)
+        return per_head(self.party_hours, self.party_members)
 
 
 @dataclass(frozen=True)
@@ -232,9 +230,7 @@ async def kpi_report(
     fraction = elapsed_fraction(year, now, tz)
     people = await _people(session, town_id, year, fraction, tz)
     stations = await session.scalars(
-        select(Region)
-        .where(Region.parent_id == town_id, Region.level == RegionLevel.STATION)
-        .order_by(Region.sort, Region.id)
+        select(Region).where(Region.station_of(town_id)).order_by(Region.sort, Region.id)
     )
     teams = await session.scalars(
         select(Team)
@@ -288,9 +284,7 @@ async def monthly_kpi_nudges(
     if fraction < NUDGE_FROM_FRACTION:
         return 0
     target = Decimal(str(targets.hours_per_year))
-    towns = await session.scalars(
-        select(Region.id).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
-    )
+    towns = await session.scalars(select(Region.id).where(Region.served_town()))
     queued = 0
     for town_id in list(towns):
         for person in await _people(session, town_id, local.year, fraction, tz):

@@ -60,20 +60,15 @@ class Roles:
         return bool(self.member_of_teams or self.leads_teams)
 
     def names(self) -> set[Role]:
-        out = {Role.RESIDENT}
-        if self.admin:
-            out.add(Role.ADMIN)
-        if self.office_towns:
-            out.add(Role.OFFICE)
-        if self.head_of_stations:
-            out.add(Role.STATION_HEAD)
-        if self.dispatches_for:
-            out.add(Role.DISPATCHER)
-        if self.leads_teams:
-            out.add(Role.TEAM_LEADER)
-        if self.member_of_teams:
-            out.add(Role.VOLUNTEER)
-        return out
+        held = [
+            (Role.ADMIN, self.admin),
+            (Role.OFFICE, self.office_towns),
+            (Role.STATION_HEAD, self.head_of_stations),
+            (Role.DISPATCHER, self.dispatches_for),
+            (Role.TEAM_LEADER, self.leads_teams),
+            (Role.VOLUNTEER, self.member_of_teams),
+        ]
+        return {Role.RESIDENT} | {role for role, has in held if has}
 
 
 async def user_by_tg(session: AsyncSession, tg_id: int) -> User | None:

@@ -32,9 +32,11 @@ from models import (
 from services.errors import DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.people import Roles
+from services.text import required_text
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # the default TIMEZONE only: services are given the zone
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,9 @@ async def _book(session: AsyncSession, entries: list[PointsEntry]) -> list[Point
 
 
 def _entry(
-    order: Order, user_id: int, rule: str, *, hours: Decimal, points: Decimal, by: int | None
+    order: Order, user_id: int, rule: str, *, points: Decimal, by: int | None, hours: Decimal = ZERO
 ) -> PointsEntry:
+    """A ledger line of an order: its hours, or a bonus (points without hours)."""
     return PointsEntry(
         user_id=user_id,
         at=utcnow(),
@@ -128,12 +131,7 @@ async def book_order_hours(
         if priority and rules.priority_group_bonus > 0:
             entries.append(
                 _entry(
-                    order,
-                    a.volunteer_id,
-                    "priority",
-                    hours=Decimal(0),
-                    points=rules.priority_group_bonus,
-                    by=by_id,
+                    order, a.volunteer_id, "priority", points=rules.priority_group_bonus, by=by_id
                 )
             )
     return await _book(session, entries)
@@ -147,14 +145,7 @@ async def book_five_star(
         return []
     by_id = by.id if by else None
     entries = [
-        _entry(
-            order,
-            a.volunteer_id,
-            "five_star",
-            hours=Decimal(0),
-            points=rules.five_star_bonus,
-            by=by_id,
-        )
+        _entry(order, a.volunteer_id, "five_star", points=rules.five_star_bonus, by=by_id)
         for a in await _served(session, order.id, confirmed_only=False)
     ]
     return await _book(session, entries)
@@ -220,13 +211,8 @@ async def correct(
         raise NotFound(N_("This person does not exist."))
     if not roles.admin and not (await towns_of(session, target)) & roles.office_towns:
         raise NotAllowed(N_("Only the office can correct hours and points."))
-    why = (reason or "").strip()
-    if not why:
-        raise DomainError(N_("Please give the reason for the correction."))
-    if len(why) > MAX_REASON:
-        raise DomainError(
-            N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
-        )
+    missing = N_("Please give the reason for the correction.")
+    why = required_text(reason, limit=MAX_REASON, what=missing)
     try:
         h = Decimal(str(hours)).quantize(CENT, ROUND_HALF_UP)
         p = Decimal(str(points)).quantize(CENT, ROUND_HALF_UP)

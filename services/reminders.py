@@ -36,7 +36,6 @@ from models import (
     OrderStatus,
     Rating,
     Region,
-    RegionLevel,
     Reminder,
     ReminderKind,
     Team,
@@ -263,9 +262,7 @@ async def fire_weekly(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: 
     day = date.fromisoformat(reminder.note) if reminder.note else now.astimezone(tz).date()
     end = at_local(day - timedelta(days=day.weekday()), time(0, 0), tz)
     start = end - timedelta(days=7)
-    towns = await session.scalars(
-        select(Region).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
-    )
+    towns = await session.scalars(select(Region).where(Region.served_town()))
     count = 0
     for town in list(towns):
         figures = await week_figures(session, town.id, start, end, tz)

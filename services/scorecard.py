@@ -33,8 +33,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -49,8 +50,8 @@ from models import (
     User,
     utcnow,
 )
-from services.i18n import N_
-from services.org import Policy
+from services.i18n import N_, LocalName
+from services.org import Policy, ScorecardWeights
 from services.reports import (
     FINISHED,
     OrderRow,
@@ -65,20 +66,24 @@ from services.reports import (
 
 RESPONSE_WORST = timedelta(hours=8)
 
-# (key, label) in the order of the table; the keys are the fields of policy.scorecard.
-COMPONENTS: list[tuple[str, str]] = [
-    ("completion_rate", N_("Completion")),
-    ("response_time", N_("Response")),
-    ("satisfaction", N_("Satisfaction")),
-    ("activities", N_("Activities")),
-    ("party_participation", N_("Party members")),
-    ("hours", N_("Hours")),
-    ("record_completeness", N_("Records")),
-]
+# Every score component's label, by key: the station and the unit scorecard share most.
+LABELS: dict[str, str] = {
+    "completion_rate": N_("Completion"),
+    "response_time": N_("Response"),
+    "satisfaction": N_("Satisfaction"),
+    "activities": N_("Activities"),
+    "party_participation": N_("Party members"),
+    "hours": N_("Hours"),
+    "record_completeness": N_("Records"),
+    "on_time": N_("Dispatched on time"),
+    "party_hours": N_("Party hours"),
+}
+# (key, label) in the order of the table: the fields of policy.scorecard.
+COMPONENTS: list[tuple[str, str]] = [(key, LABELS[key]) for key in ScorecardWeights.model_fields]
 
 
 @dataclass(frozen=True)
-class StationScore:
+class StationScore(LocalName):
     station_id: int
     name_zh: str
     name_en: str
@@ -96,9 +101,6 @@ class StationScore:
     hours: Decimal
     records_done: int
     records_with_photo: int
-
-    def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
 
     @property
     def has_data(self) -> bool:
@@ -148,16 +150,21 @@ def weighted_total(scores: dict[str, float | None], weights: dict[str, float]) -
     return sum(weights[k] * v for k, v in have.items()) / weight
 
 
-async def _activities(
-    session: AsyncSession, station_ids: list[int], period: Period, now: datetime
+async def _station_counts(
+    session: AsyncSession, station_ids: list[int], stmt: Select[Any, Any, Any]
 ) -> dict[int, tuple[int, int]]:
-    """station → (activities held, of which with a photo)."""
+    """station → (how many, of which) from rows of (station, how many, of which)."""
     if not station_ids:
         return {}
+    return {sid: (int(n), int(p or 0)) for sid, n, p in await session.execute(stmt)}
+
+
+def _activities(station_ids: list[int], period: Period, now: datetime) -> Select[Any, Any, Any]:
+    """station → (activities held, of which with a photo)."""
     photo = exists().where(
         Attachment.activity_id == Activity.id, Attachment.kind == AttachmentKind.PHOTO
     )
-    stmt = (
+    return (
         select(Activity.station_id, func.count(), func.sum(case((photo, 1), else_=0)))
         .where(
             Activity.station_id.in_(station_ids),
@@ -167,17 +174,12 @@ async def _activities(
         )
         .group_by(Activity.station_id)
     )
-    return {sid: (int(n), int(p or 0)) for sid, n, p in await session.execute(stmt)}
 
 
-async def _completed_with_photo(
-    session: AsyncSession, station_ids: list[int], period: Period
-) -> dict[int, tuple[int, int]]:
+def _completed_with_photo(station_ids: list[int], period: Period) -> Select[Any, Any, Any]:
     """station → (completed orders placed in the period, of which with a photo)."""
-    if not station_ids:
-        return {}
     photo = exists().where(Attachment.order_id == Order.id, Attachment.kind == AttachmentKind.PHOTO)
-    stmt = (
+    return (
         select(Order.station_id, func.count(), func.sum(case((photo, 1), else_=0)))
         .where(
             Order.station_id.in_(station_ids),
@@ -187,15 +189,10 @@ async def _completed_with_photo(
         )
         .group_by(Order.station_id)
     )
-    return {sid: (int(n), int(p or 0)) for sid, n, p in await session.execute(stmt)}
 
 
-async def _party(
-    session: AsyncSession, station_ids: list[int], period: Period
-) -> dict[int, tuple[int, int]]:
+def _party(station_ids: list[int], period: Period) -> Select[Any, Any, Any]:
     """station → (party members, of whom with ledger hours booked in the period)."""
-    if not station_ids:
-        return {}
     served = (
         select(PointsEntry.user_id)
         .where(PointsEntry.at >= period.start, PointsEntry.at < period.end)
@@ -203,22 +200,16 @@ async def _party(
         .having(func.sum(PointsEntry.hours) > 0)
         .subquery()
     )
-    stmt = (
+    return (
         select(
             User.station_id,
             func.count(User.id),
             func.count(served.c.user_id),
         )
         .outerjoin(served, served.c.user_id == User.id)
-        .where(
-            User.station_id.in_(station_ids),
-            User.is_party_member.is_(True),
-            User.banned.is_(False),
-            User.anonymised_at.is_(None),
-        )
+        .where(User.station_id.in_(station_ids), User.counted_party_member())
         .group_by(User.station_id)
     )
-    return {sid: (int(n), int(a)) for sid, n, a in await session.execute(stmt) if sid is not None}
 
 
 async def build_scorecard(
@@ -241,9 +232,9 @@ async def build_scorecard(
     ratings: dict[int, list[int]] = defaultdict(list)
     for sid, score in await rating_scores(session, scope, period):
         ratings[sid].append(score)
-    activities = await _activities(session, ids, period, now)
-    completed = await _completed_with_photo(session, ids, period)
-    party = await _party(session, ids, period)
+    activities = await _station_counts(session, ids, _activities(ids, period, now))
+    completed = await _station_counts(session, ids, _completed_with_photo(ids, period))
+    party = await _station_counts(session, ids, _party(ids, period))
     hours = await hours_by_station(session, scope, period.start, period.end)
 
     weights = policy.scorecard.model_dump()

@@ -34,20 +34,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import PointsEntry, Region, Unit, User, utcnow
-from services.i18n import N_, gettext
+from services.hours import per_head
+from services.i18n import N_, LocalName, gettext
 from services.kpi import elapsed_fraction
 from services.org import Policy
 from services.people import Roles
 from services.points import LOCAL_TZ, year_bounds
-from services.reports import CENT, Period, dec, scope_for, towns_of
+from services.reports import Period, dec, scope_for, towns_of
 from services.reports.units import Figures, town_figures
 from services.scorecard import (
+    LABELS,
     response_score,
     satisfaction_score,
     target_score,
@@ -55,14 +57,15 @@ from services.scorecard import (
 )
 
 # (key, label) in the order of the table.
-UNIT_COMPONENTS: list[tuple[str, str]] = [
-    ("on_time", N_("Dispatched on time")),
-    ("response_time", N_("Response")),
-    ("completion_rate", N_("Completion")),
-    ("satisfaction", N_("Satisfaction")),
-    ("party_participation", N_("Party members")),
-    ("party_hours", N_("Party hours")),
-]
+UNIT_KEYS = (
+    "on_time",
+    "response_time",
+    "completion_rate",
+    "satisfaction",
+    "party_participation",
+    "party_hours",
+)
+UNIT_COMPONENTS: list[tuple[str, str]] = [(key, LABELS[key]) for key in UNIT_KEYS]
 WEIGHTS = {key: 1.0 for key, _label in UNIT_COMPONENTS}
 
 
@@ -81,13 +84,11 @@ class PartyFigures:
 
     @property
     def mean_hours(self) -> Decimal | None:
-        if not self.members:
-            return None
-        return (self.hours / self.members).quantize(CENT, ROUND_HALF_UP)
+        return per_head(self.hours, self.members)
 
 
 @dataclass(frozen=True)
-class UnitScore:
+class UnitScore(LocalName):
     unit_id: int
     name_zh: str
     name_en: str
@@ -96,9 +97,6 @@ class UnitScore:
     scores: dict[str, float | None]
     figures: Figures
     party: PartyFigures
-
-    def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
 
     @property
     def has_data(self) -> bool:
@@ -143,12 +141,7 @@ async def party_by_unit(
             func.sum(h),
         )
         .outerjoin(hours, hours.c.user_id == User.id)
-        .where(
-            User.work_unit_id.in_(unit_ids),
-            User.is_party_member.is_(True),
-            User.banned.is_(False),
-            User.anonymised_at.is_(None),
-        )
+        .where(User.work_unit_id.in_(unit_ids), User.counted_party_member())
         .group_by(User.work_unit_id)
     )
     return {

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
+
+T = TypeVar("T")
 
 _WROTE = "services.uow.wrote"  # session.info flag: this unit executed a Core write
 
@@ -55,3 +58,12 @@ async def _rollback_keeping(session: AsyncSession, keep: tuple[object, ...]) -> 
     for obj in keep:
         if obj is not None and obj in session:
             await session.refresh(obj)
+
+
+async def fresh(session: AsyncSession, model: type[T], row_id: int, missing: str) -> T:
+    """The row as the database has it now: a long-lived session must not decide on a stale
+    copy. Refuses with `missing` (a message for `NotFound`) when there is no such row."""
+    row = await session.get(model, row_id, populate_existing=True)
+    if row is None:
+        raise NotFound(missing)
+    return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +21,12 @@ from models import (
     User,
 )
 from services import people
-from services.errors import NotAllowed, NotFound
+from services.attachments import PhotoIn as PhotoIn
+from services.errors import NotAllowed
 from services.i18n import N_
+from services.outbox import NoticeKind, notify
 from services.people import Roles
-from services.uow import wrote
+from services.uow import fresh, wrote
 
 MAX_TITLE = 128
 MAX_CONTENT = 1000
@@ -41,7 +44,6 @@ HOUR_BEFORE = timedelta(hours=1)
 EVENING_AT = time(19, 0)
 NOTICE_LEAD = timedelta(days=6)  # later weeks of a series are announced this long before
 CENT = Decimal("0.01")
-PhotoIn = tuple[str, str, str | None]  # (file_id, file_unique_id, local_path)
 
 
 def may_publish_for(roles: Roles, *, team: Team | None, station: Region | None) -> bool:
@@ -119,12 +121,7 @@ async def may_join(session: AsyncSession, activity: Activity, user: User) -> boo
 
 
 async def load_activity(session: AsyncSession, activity_id: int) -> Activity:
-    activity = await session.scalar(
-        select(Activity).where(Activity.id == activity_id).execution_options(populate_existing=True)
-    )
-    if activity is None:
-        raise NotFound(N_("This activity does not exist."))
-    return activity
+    return await fresh(session, Activity, activity_id, N_("This activity does not exist."))
 
 
 async def managed(session: AsyncSession, activity_id: int, roles: Roles) -> Activity:
@@ -168,3 +165,11 @@ async def signups_of(
         .execution_options(populate_existing=True)
     )
     return list(rows)
+
+
+async def tell_member(
+    session: AsyncSession, user_id: int, activity: Activity, tag: str, **params: Any
+) -> None:
+    """An update about the activity (`event=` in `params`) to one person, once per `tag`."""
+    key, kind = f"act:{activity.id}:{tag}", NoticeKind.ACTIVITY_UPDATE
+    await notify(session, user_id, kind, dedupe_key=key, activity_id=activity.id, **params)

@@ -17,7 +17,6 @@ from models import (
     ActivitySignup,
     ActivityStatus,
     Attachment,
-    AttachmentKind,
     AttachmentStage,
     CheckinTry,
     PointsEntry,
@@ -39,14 +38,15 @@ from services.activities.access import (
     may_manage,
     organised,
     signups_of,
+    tell_member,
 )
 from services.activities.signups import (
     duration_hours,
 )
+from services.attachments import as_photos, keep_files
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.hours import parse_hours
 from services.i18n import N_
-from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.points import PointsRules
 from services.uow import unit
@@ -373,16 +373,9 @@ async def finish(
             session, activity, todo, rules, by=actor, at=min(activity.ends_at, now)
         )
         for e in entries:
-            await notify(
-                session,
-                e.user_id,
-                NoticeKind.ACTIVITY_UPDATE,
-                dedupe_key=f"act:{activity.id}:hours:{e.user_id}",
-                activity_id=activity.id,
-                event="hours",
-                hours=str(e.hours),
-                points=str(e.points),
-            )
+            booked_now = {"hours": str(e.hours), "points": str(e.points)}
+            tag = f"hours:{e.user_id}"
+            await tell_member(session, e.user_id, activity, tag, event="hours", **booked_now)
     return entries
 
 
@@ -400,23 +393,13 @@ async def add_photos(
                 select(Attachment.file_unique_id).where(Attachment.activity_id == activity.id)
             )
         )
-        added = 0
-        for file_id, unique_id, local_path in photos:
-            if unique_id in have:
-                continue
-            have.add(unique_id)
-            session.add(
-                Attachment(
-                    activity_id=activity.id,
-                    kind=AttachmentKind.PHOTO,
-                    stage=AttachmentStage.ACTIVITY,
-                    file_id=file_id,
-                    file_unique_id=unique_id,
-                    local_path=local_path,
-                    uploaded_by_id=actor.id,
-                    created_at=utcnow(),
-                )
-            )
-            added += 1
+        new: list[PhotoIn] = []
+        for photo in photos:
+            if photo[1] not in have:  # (file_id, file_unique_id, local_path)
+                have.add(photo[1])
+                new.append(photo)
+        keep_files(
+            session, as_photos(new), AttachmentStage.ACTIVITY, actor, activity_id=activity.id
+        )
         await session.flush()
-    return added
+    return len(new)

@@ -26,10 +26,10 @@ from services.activities.access import (
     lock_activity,
     may_join,
     signups_of,
+    tell_member,
 )
 from services.errors import Conflict, NotAllowed, NotFound
 from services.i18n import N_
-from services.outbox import NoticeKind, notify
 from services.people import Roles
 from services.uow import unit
 
@@ -125,14 +125,8 @@ async def cancel_signup(
                 first = waiting[0]
                 first.status = SignupStatus.SIGNED
                 promoted = first.user_id
-                await notify(
-                    session,
-                    first.user_id,
-                    NoticeKind.ACTIVITY_UPDATE,
-                    dedupe_key=f"act:{activity.id}:promoted:{first.id}:{int(now.timestamp())}",
-                    activity_id=activity.id,
-                    event="promoted",
-                )
+                tag = f"promoted:{first.id}:{int(now.timestamp())}"
+                await tell_member(session, first.user_id, activity, tag, event="promoted")
         await session.flush()
     return promoted
 

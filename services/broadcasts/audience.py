@@ -13,7 +13,6 @@ from models import (
     BroadcastStatus,
     MembershipStatus,
     Region,
-    RegionLevel,
     Role,
     StaffRole,
     Team,
@@ -54,7 +53,7 @@ def needs_approval(roles: Roles, town_id: int) -> bool:
 
 async def towns_for(session: AsyncSession, roles: Roles) -> list[Region]:
     """The towns whose people this user may address."""
-    stmt = select(Region).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
+    stmt = select(Region).where(Region.served_town())
     if not roles.admin:
         head_towns = select(Region.parent_id).where(Region.id.in_(roles.head_of_stations))
         stmt = stmt.where(or_(Region.id.in_(roles.office_towns), Region.id.in_(head_towns)))
@@ -64,9 +63,7 @@ async def towns_for(session: AsyncSession, roles: Roles) -> list[Region]:
 async def stations_for(session: AsyncSession, roles: Roles, town_id: int) -> list[Region]:
     """The villages this user may address in a town: all of them for the office, their own
     for a station head."""
-    stmt = select(Region).where(
-        Region.level == RegionLevel.STATION, Region.parent_id == town_id, Region.active.is_(True)
-    )
+    stmt = select(Region).where(Region.station_of(town_id), Region.active.is_(True))
     if needs_approval(roles, town_id):
         stmt = stmt.where(Region.id.in_(roles.head_of_stations))
     return list(await session.scalars(stmt.order_by(Region.sort, Region.id)))

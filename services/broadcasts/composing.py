@@ -27,11 +27,12 @@ from services.broadcasts.audience import (
     needs_approval,
 )
 from services.broadcasts.recurrence import check_recurrence, first_run, next_occurrence
-from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.errors import Conflict, DomainError, NotAllowed
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
-from services.uow import unit, wrote
+from services.text import required_text
+from services.uow import fresh, unit, wrote
 
 
 def _clean_text(text: str | None, photo: str | None) -> str:
@@ -100,14 +101,7 @@ async def create(
 
 
 async def _load(session: AsyncSession, broadcast_id: int) -> Broadcast:
-    bc = await session.scalar(
-        select(Broadcast)
-        .where(Broadcast.id == broadcast_id)
-        .execution_options(populate_existing=True)
-    )
-    if bc is None:
-        raise NotFound(N_("This notice does not exist."))
-    return bc
+    return await fresh(session, Broadcast, broadcast_id, N_("This notice does not exist."))
 
 
 def _may_decide(roles: Roles, bc: Broadcast) -> bool:
@@ -171,13 +165,7 @@ async def reject(
 ) -> Broadcast:
     """The office turns a station head's notice down, with a reason the head is told."""
     bc = await _pending(session, broadcast_id, actor, roles)
-    why = (reason or "").strip()
-    if not why:
-        raise DomainError(N_("Please give a reason."))
-    if len(why) > MAX_REASON:
-        raise DomainError(
-            N_("This text is too long (at most {limit} characters)."), limit=MAX_REASON
-        )
+    why = required_text(reason, limit=MAX_REASON, what=N_("Please give a reason."))
     return await _decide(
         session,
         bc,

@@ -25,13 +25,13 @@ them; sla on those; placing, dispatch, desk, assignment, completion and queries 
 this package's exports (and `services.orders.routing` / `.sla` by name).
 """
 
+from services.attachments import PhotoIn
 from services.orders import desk, routing, sla, units
 from services.orders.access import can_handle, can_view, proxy_station_ids
 from services.orders.assignment import assign, start, withdraw, withdraw_from
 from services.orders.completion import (
     MAX_HOURS,
     MAX_PHOTOS,
-    PhotoIn,
     add_rating_comment,
     complete,
     confirm_hours,

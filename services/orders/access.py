@@ -5,13 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import (
-    Order,
-    Region,
-    User,
-)
+from models import Order, OrderStatus, Region, User
 from services.errors import NotAllowed
 from services.i18n import N_
+from services.orders.state import expect, load_order
 from services.people import Roles, station_squad
 
 
@@ -70,3 +67,22 @@ async def proxy_station_ids(session: AsyncSession, roles: Roles) -> set[int]:
         )
     ).all()
     return {sid for sid in stations if await may_place_for(session, roles, sid)}
+
+
+async def held_order(
+    session: AsyncSession,
+    order_id: int,
+    actor: User,
+    roles: Roles,
+    allowed: list[OrderStatus],
+    version: int | None = None,
+) -> Order:
+    """The order, read fresh, if the actor's team holds it (or the actor is the office that
+    does) and it is in one of the `allowed` statuses (at `version`, when given); refuses
+    otherwise."""
+    order = await load_order(session, order_id)
+    check_actor(actor, roles)
+    if not can_handle(roles, order):
+        raise NotAllowed(N_("This order is not for you."))
+    await expect(session, order, allowed, version)
+    return order

@@ -20,11 +20,12 @@ from models import (
     utcnow,
 )
 from services.context import Ctx
-from services.errors import Conflict, DomainError, NotAllowed, NotFound
+from services.errors import Conflict, DomainError, NotAllowed
 from services.i18n import N_
 from services.orders.access import (
     can_handle,
     check_actor,
+    held_order,
 )
 from services.orders.notices import handler_users, tell_about, tell_resident
 from services.orders.sla import slot_set
@@ -37,7 +38,7 @@ from services.orders.state import (
 )
 from services.outbox import NoticeKind, notify
 from services.people import Roles, office_staff
-from services.uow import unit
+from services.uow import fresh, unit
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -106,11 +107,7 @@ async def assign(
     """Assign volunteers and a slot to an accepted order. Assigning again adds people (and
     may move the slot); returns the order's active assignments."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        if not can_handle(roles, order):
-            raise NotAllowed(N_("This order is not for you."))
-        await expect(session, order, [OrderStatus.ACCEPTED])
+        order = await held_order(session, order_id, actor, roles, [OrderStatus.ACCEPTED])
         _check_slot(slot_start, slot_end)
         wanted = list(dict.fromkeys(volunteer_ids))
         if not wanted:
@@ -208,13 +205,7 @@ async def _record_assignment(
 async def withdraw(session: AsyncSession, assignment_id: int, actor: User) -> Assignment:
     """The volunteer can't make it: the assignment ends and the leader is told."""
     async with unit(session, actor):
-        a = await session.scalar(
-            select(Assignment)
-            .where(Assignment.id == assignment_id)
-            .execution_options(populate_existing=True)
-        )
-        if a is None:
-            raise NotFound(N_("This task does not exist."))
+        a = await fresh(session, Assignment, assignment_id, N_("This task does not exist."))
         if a.volunteer_id != actor.id:
             raise NotAllowed(N_("This is not your task."))
         order = await load_order(session, a.order_id)
@@ -267,6 +258,16 @@ async def my_assignment(session: AsyncSession, order_id: int, user_id: int) -> A
     )
 
 
+async def begin_work(
+    session: AsyncSession, order: Order, actor: User, note: str | None = None
+) -> None:
+    """accepted → in progress, from now."""
+    values = {"started_at": utcnow()}
+    await transition(
+        session, order, OrderStatus.IN_PROGRESS, actor, kind="started", note=note, values=values
+    )
+
+
 async def start(session: AsyncSession, order_id: int, actor: User, roles: Roles) -> Order:
     """An assigned volunteer (or the leader) starts the work: accepted → in_progress. A
     second volunteer pressing Start on an order already started just joins in."""
@@ -283,13 +284,6 @@ async def start(session: AsyncSession, order_id: int, actor: User, roles: Roles)
         await expect(session, order, [OrderStatus.ACCEPTED])
         if mine is not None:
             mine.status = AssignmentStatus.STARTED
-        await transition(
-            session,
-            order,
-            OrderStatus.IN_PROGRESS,
-            actor,
-            kind="started",
-            values={"started_at": utcnow()},
-        )
+        await begin_work(session, order, actor)
         await tell_resident(session, order, actor, "started")
     return order

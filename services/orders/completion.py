@@ -12,11 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     Assignment,
     AssignmentStatus,
-    Attachment,
-    AttachmentKind,
     AttachmentStage,
     Order,
-    OrderEvent,
     OrderStatus,
     PointsEntry,
     Rating,
@@ -24,6 +21,7 @@ from models import (
     utcnow,
 )
 from services import points
+from services.attachments import PhotoIn, as_photos, keep_files
 from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed
 from services.hours import parse_hours
@@ -33,10 +31,8 @@ from services.orders.access import (
     check_actor,
     speaks_for_resident,
 )
-from services.orders.assignment import (
-    assignments_of,
-)
-from services.orders.notices import follower_id, handler_users, tell_about
+from services.orders.assignment import assignments_of, begin_work
+from services.orders.notices import follower_id, handler_users, tell_about, tell_one
 from services.orders.sla import order_done
 from services.orders.state import (
     ACTIVE_ASSIGNMENT,
@@ -44,19 +40,16 @@ from services.orders.state import (
     display_name,
     expect,
     load_order,
+    record,
     transition,
 )
-from services.outbox import NoticeKind, notify
+from services.outbox import NoticeKind
 from services.people import Roles, office_staff, station_heads
 from services.points import PointsRules
 from services.uow import unit
 
 MAX_PHOTOS = 10
 MAX_HOURS = Decimal(24)
-
-
-# (file_id, file_unique_id, local_path) — completion photos.
-PhotoIn = tuple[str, str, str | None]
 
 
 def _clean_hours(hours: dict[int, Decimal]) -> dict[int, Decimal]:
@@ -111,15 +104,7 @@ async def complete(
         if set(served) - may_serve:
             raise NotAllowed(N_("Hours can only be recorded for the volunteers of this order."))
         if order.status == OrderStatus.ACCEPTED:
-            await transition(
-                session,
-                order,
-                OrderStatus.IN_PROGRESS,
-                actor,
-                kind="started",
-                note="started on completion",
-                values={"started_at": utcnow()},
-            )
+            await begin_work(session, order, actor, note="started on completion")
         await transition(
             session,
             order,
@@ -151,18 +136,7 @@ def _record_service(
             )
             session.add(a)
         a.status, a.hours = AssignmentStatus.DONE, h
-    for file_id, unique_id, local_path in photos:
-        session.add(
-            Attachment(
-                order_id=order.id,
-                kind=AttachmentKind.PHOTO,
-                stage=AttachmentStage.COMPLETION,
-                file_id=file_id,
-                file_unique_id=unique_id,
-                local_path=local_path,
-                uploaded_by_id=actor.id,
-            )
-        )
+    keep_files(session, as_photos(photos), AttachmentStage.COMPLETION, actor, order_id=order.id)
 
 
 async def _after_completion(
@@ -184,14 +158,7 @@ async def _after_completion(
     )
     follower = await follower_id(session, order)
     if follower is not None:
-        await notify(
-            session,
-            follower,
-            NoticeKind.RATE_REQUEST,
-            dedupe_key=f"order:{order.id}:rate",
-            order_id=order.id,
-            number=order.number,
-        )
+        await tell_one(session, follower, NoticeKind.RATE_REQUEST, order, "rate")
     # The rating request itself tells the resident the work is done: no second message.
     await order_done(session, ctx, order)
 
@@ -302,16 +269,6 @@ async def add_rating_comment(
         if rating.comment:
             raise Conflict(N_("A comment was already added to this rating."))
         rating.comment = clean_text(comment, required=True)
-        session.add(
-            OrderEvent(
-                order_id=order.id,
-                actor_id=actor.id,
-                kind="comment",
-                from_status=order.status.value,
-                to_status=order.status.value,
-                note=rating.comment,
-                at=utcnow(),
-            )
-        )
+        record(session, order, actor, "comment", rating.comment, frm=order.status)
         await session.flush()
     return rating

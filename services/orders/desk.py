@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, OrderStatus, ServiceArea, ServiceCategory, Team, TeamKind, User, utcnow
+from models import Order, OrderStatus, ServiceArea, ServiceCategory, Team, User, utcnow
 from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYourUnit
 from services.i18n import N_
@@ -28,7 +28,7 @@ from services.orders.notices import follower_id, handler_users, tell_resident, t
 from services.orders.sla import order_routed
 from services.orders.state import clean_text, display_name, expect, load_order, transition
 from services.outbox import NoticeKind, notify
-from services.people import Roles, team_leaders
+from services.people import Roles
 from services.uow import unit
 
 # The other dispatchers' and office staff's cards of an order one of them has just handled.
@@ -45,10 +45,7 @@ async def _target(session: AsyncSession, order: Order, team_id: int) -> tuple[Te
     team = allowed.get(team_id)
     if team is None:
         raise NotYourUnit(N_("That team does not serve this order's platform."))
-    leaders = await team_leaders(session, team.id)
-    if not leaders:
-        raise DomainError(N_("That team has no active leader."))
-    return team, leaders
+    return team, await routing.leaders_taking(session, team)
 
 
 async def _hand_to(
@@ -62,7 +59,7 @@ async def _hand_to(
     kind: str,
     note: str,
 ) -> None:
-    handler = "squad" if team.kind == TeamKind.SQUAD else "team"
+    handler = routing.handler_kind(team)
     await routing.hand_over(session, order, actor, leaders, handler, team.id, kind=kind, note=note)
     await order_routed(session, ctx, order)
     await tell_resident(session, order, actor, "transferred")
@@ -128,11 +125,8 @@ async def redispatch(
         if team.id == order.team_id:
             raise DomainError(N_("The order is already with that team."))
         before = await handler_users(session, order)
-        old = await session.get(Team, order.team_id) if order.team_id else None
-        note = (
-            f"re-dispatched by {display_name(actor)} from "
-            f"{old.name_zh if old else 'the office'} to {team.name_zh}: {why}"
-        )
+        source = await routing.holder_name(session, order)
+        note = f"re-dispatched by {display_name(actor)} from {source} to {team.name_zh}: {why}"
         await _hand_to(session, ctx, order, actor, team, leaders, kind="redispatched", note=note)
         await tell_text(
             session,

@@ -9,7 +9,6 @@ from models import (
     Order,
     OrderStatus,
     Team,
-    TeamKind,
     User,
     utcnow,
 )
@@ -20,6 +19,7 @@ from services.orders import routing
 from services.orders.access import (
     can_handle,
     check_actor,
+    held_order,
     speaks_for_resident,
 )
 from services.orders.assignment import (
@@ -35,7 +35,7 @@ from services.orders.state import (
     load_order,
     transition,
 )
-from services.people import Roles, team_leaders
+from services.people import Roles
 from services.uow import unit
 
 
@@ -46,11 +46,7 @@ async def accept(
     once: the conditional UPDATE lets exactly one win; the other gets `Conflict` naming the
     winner. `version` (from the card's button) refuses a card older than the last change."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        if not can_handle(roles, order):
-            raise NotAllowed(N_("This order is not for you."))
-        await expect(session, order, [OrderStatus.ROUTED], version)
+        order = await held_order(session, order_id, actor, roles, [OrderStatus.ROUTED], version)
         await transition(
             session,
             order,
@@ -70,11 +66,7 @@ async def decline(
     """routed → declined (with the reason) → routed to the next candidate. Returns the new
     candidate, or None when nobody is left (the order is escalated, see routing.route)."""
     async with unit(session, actor):
-        order = await load_order(session, order_id)
-        check_actor(actor, roles)
-        if not can_handle(roles, order):
-            raise NotAllowed(N_("This order is not for you."))
-        await expect(session, order, [OrderStatus.ROUTED])
+        order = await held_order(session, order_id, actor, roles, [OrderStatus.ROUTED])
         why = clean_text(reason, required=True)
         await transition(session, order, OrderStatus.DECLINED, actor, kind="declined", note=why)
         # Every card of this routing (the decliner's too) offers an order that has moved on;
@@ -118,21 +110,19 @@ async def transfer(
             raise NotFound(N_("That team cannot take orders."))
         if team.id == order.team_id:
             raise DomainError(N_("The order is already with that team."))
-        leaders = await team_leaders(session, team.id)
-        if not leaders:
-            raise DomainError(N_("That team has no active leader."))
-        old = await session.get(Team, order.team_id) if order.team_id else None
+        leaders = await routing.leaders_taking(session, team)
+        source = await routing.holder_name(session, order)
         released = await withdraw_all(session, order)
         # The old team's cards and the released volunteers' tasks are stale from here on.
         await close_cards(session, order, OFFER_CARDS | WORK_CARDS)
-        kind = "squad" if team.kind == TeamKind.SQUAD else "team"
+        kind = routing.handler_kind(team)
         await transition(
             session,
             order,
             OrderStatus.ROUTED,
             actor,
             kind="transferred",
-            note=f"from {old.name_zh if old else 'the office'} to {team.name_zh}: {why}",
+            note=f"from {source} to {team.name_zh}: {why}",
             values={
                 "team_id": team.id,
                 "handler_kind": kind,

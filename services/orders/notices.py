@@ -7,10 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import (
-    Order,
-    User,
-)
+from models import Order, OutboxMessage, User
 from services.orders import units
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import office_staff, team_leaders, unit_dispatchers
@@ -32,16 +29,19 @@ async def tell_resident(
     uid = await follower_id(session, order)
     if uid is None or (actor is not None and uid == actor.id):
         return
-    await notify(
-        session,
-        uid,
-        NoticeKind.ORDER_STATUS,
-        dedupe_key=f"order:{order.id}:status:{order.version}",
-        order_id=order.id,
-        number=order.number,
-        status=order.status.value,
-        event=event,
-        **params,
+    tag, status = f"status:{order.version}", order.status.value
+    await tell_one(
+        session, uid, NoticeKind.ORDER_STATUS, order, tag, status=status, event=event, **params
+    )
+
+
+async def tell_one(
+    session: AsyncSession, user_id: int, kind: str, order: Order, tag: str, **params: Any
+) -> OutboxMessage | None:
+    """Notice `kind` about `order` to one person, once per `tag`."""
+    key = f"order:{order.id}:{tag}"
+    return await notify(
+        session, user_id, kind, dedupe_key=key, order_id=order.id, number=order.number, **params
     )
 
 

@@ -12,11 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
-    Attachment,
-    AttachmentKind,
     AttachmentStage,
     Order,
-    OrderEvent,
     OrderStatus,
     Region,
     ServiceArea,
@@ -25,6 +22,7 @@ from models import (
     User,
     utcnow,
 )
+from services.attachments import FileIn, keep_files
 from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
@@ -40,6 +38,7 @@ from services.orders.state import (
     OPEN_STATUSES,
     clean_text,
     display_name,
+    record,
 )
 from services.people import Roles
 from services.uow import unit
@@ -48,8 +47,7 @@ MAX_DESCRIPTION = 1000
 CREATE_ATTEMPTS = 3
 
 
-# (kind, file_id, file_unique_id, local_path) — what the bot got from Telegram.
-AttachmentIn = tuple[AttachmentKind | str, str, str, str | None]
+AttachmentIn = FileIn
 
 
 async def _assign_number(session: AsyncSession, order: Order, town: Region, tz: tzinfo) -> None:
@@ -216,30 +214,9 @@ async def _create_once(
     session.add(order)
     await session.flush()
     await _assign_number(session, order, town, ctx.tz)
-    for kind, file_id, unique_id, local_path in attachments:
-        session.add(
-            Attachment(
-                order_id=order.id,
-                kind=AttachmentKind(kind),
-                stage=AttachmentStage.REQUEST,
-                file_id=file_id,
-                file_unique_id=unique_id,
-                local_path=local_path,
-                uploaded_by_id=placed_by.id,
-            )
-        )
+    keep_files(session, attachments, AttachmentStage.REQUEST, placed_by, order_id=order.id)
     note = f"placed by {display_name(placed_by)} for {display_name(resident)}" if proxy else None
-    session.add(
-        OrderEvent(
-            order_id=order.id,
-            at=utcnow(),
-            actor_id=placed_by.id,
-            kind="created",
-            from_status=None,
-            to_status=OrderStatus.NEW.value,
-            note=note,
-        )
-    )
+    record(session, order, placed_by, "created", note, frm=None)
     await routing.receive(session, order, placed_by)
     await order_routed(session, ctx, order)
     await tell_resident(session, order, placed_by, "created")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -136,34 +136,25 @@ async def resident_orders(session: AsyncSession, resident_id: int, limit: int = 
     return list(rows)
 
 
+async def _oldest_first(session: AsyncSession, *where: ColumnElement[bool]) -> list[Order]:
+    return list(await session.scalars(select(Order).where(*where).order_by(Order.id)))
+
+
 async def team_open_orders(session: AsyncSession, team_ids: Iterable[int]) -> list[Order]:
     """Orders a team holds that are not finished (routed, accepted, in progress)."""
-    ids = list(team_ids)
-    if not ids:
+    if not (ids := list(team_ids)):
         return []
-    rows = await session.scalars(
-        select(Order)
-        .where(Order.team_id.in_(ids), Order.status.in_(OPEN_STATUSES[1:]))
-        .order_by(Order.id)
-    )
-    return list(rows)
+    return await _oldest_first(session, Order.team_id.in_(ids), Order.status.in_(OPEN_STATUSES[1:]))
 
 
 async def office_open_orders(session: AsyncSession, town_ids: Iterable[int]) -> list[Order]:
     """Open orders the office holds, including escalated ones nobody could take."""
-    ids = list(town_ids)
-    if not ids:
+    if not (ids := list(town_ids)):
         return []
-    rows = await session.scalars(
-        select(Order)
-        .where(
-            Order.town_id.in_(ids),
-            Order.handler_kind == "office",
-            Order.status.in_(OPEN_STATUSES),
-        )
-        .order_by(Order.id)
+    held = Order.handler_kind == "office"
+    return await _oldest_first(
+        session, Order.town_id.in_(ids), held, Order.status.in_(OPEN_STATUSES)
     )
-    return list(rows)
 
 
 async def station_orders(

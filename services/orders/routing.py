@@ -32,6 +32,8 @@ from models import (
     utcnow,
 )
 from services import outbox
+from services.errors import DomainError
+from services.i18n import N_
 from services.orders import units
 from services.orders.notices import tell_about
 from services.orders.state import transition
@@ -47,6 +49,25 @@ from services.people import (
 
 HandlerKind = Literal["team", "squad", "office", "unit"]
 OFFICE_KEY = "office"
+
+
+def handler_kind(team: Team) -> HandlerKind:
+    """How an order held by `team` is held: by a village squad or a specialist team."""
+    return "squad" if team.kind == TeamKind.SQUAD else "team"
+
+
+async def leaders_taking(session: AsyncSession, team: Team) -> list[User]:
+    """The active leaders of the team an order is handed to; refuses when it has none."""
+    leaders = await team_leaders(session, team.id)
+    if not leaders:
+        raise DomainError(N_("That team has no active leader."))
+    return leaders
+
+
+async def holder_name(session: AsyncSession, order: Order) -> str:
+    """Who holds the order now, for the trail: its team, else the institute office."""
+    team = await session.get(Team, order.team_id) if order.team_id else None
+    return team.name_zh if team else "the office"
 
 
 @dataclass(frozen=True)
@@ -129,7 +150,7 @@ async def _evaluate(session: AsyncSession, order: Order) -> tuple[list[Candidate
         if received is not None and received.suggested is None:
             notes.append(f"team {team.name_zh} is not on the platform")
             team = None
-    team_kind: HandlerKind = "squad" if team and team.kind == TeamKind.SQUAD else "team"
+    team_kind = handler_kind(team) if team else "team"
     await consider(team_kind, "team", team)
     await consider("squad", "station squad", await station_squad(session, order.station_id))
 
@@ -197,16 +218,17 @@ async def receive(session: AsyncSession, order: Order, actor: User | None) -> No
         return
     if received.mode == DispatchMode.MANUAL:
         note += "; no dispatcher appointed, sent out at once"
-    await transition(
-        session,
-        order,
-        OrderStatus.NEW,
-        actor,
-        kind="received",
-        note=note,
-        values={"platform_id": platform_id},
-    )
+    await _received(session, order, actor, note, platform_id=platform_id)
     await route(session, order, actor, "new order")
+
+
+async def _received(
+    session: AsyncSession, order: Order, actor: User | None, note: str, **values: object
+) -> None:
+    """The order is received (it stays new): who receives it is in `values`."""
+    await transition(
+        session, order, OrderStatus.NEW, actor, kind="received", note=note, values=values
+    )
 
 
 async def to_unit(
@@ -258,14 +280,9 @@ async def to_office(session: AsyncSession, order: Order, actor: User | None, rea
 async def _to_triage(session: AsyncSession, order: Order, actor: User | None) -> None:
     """«其他需求»: the institute office reads it and picks a category (or answers)."""
     staff = await office_staff(session, order.town_id) or await admins(session)
-    await transition(
-        session,
-        order,
-        OrderStatus.NEW,
-        actor,
-        kind="received",
-        note="a need in the resident's own words: to the institute office for triage",
-        values={"team_id": None, "handler_kind": "office", "platform_id": None},
+    note = "a need in the resident's own words: to the institute office for triage"
+    await _received(
+        session, order, actor, note, team_id=None, handler_kind="office", platform_id=None
     )
     await tell_about(
         session,

@@ -46,9 +46,9 @@ from models import (
 )
 from services.context import Ctx
 from services.orders import routing, units
-from services.orders.notices import follower_id, tell_about, tell_resident
+from services.orders.notices import follower_id, tell_about, tell_one, tell_resident
 from services.orders.state import load_order, transition
-from services.outbox import NoticeKind, notify
+from services.outbox import NoticeKind
 from services.people import office_staff, station_heads, team_leaders, unit_dispatchers
 from services.reminders import Handler, at_local, iso, schedule
 from services.uow import unit
@@ -352,14 +352,8 @@ async def fire_rate(session: AsyncSession, ctx: Ctx, reminder: Reminder, now: da
     follower = await follower_id(session, order)
     if follower is None:
         return 0
-    row = await notify(
-        session,
-        follower,
-        NoticeKind.RATE_REQUEST,
-        dedupe_key=f"order:{order.id}:rate_reminder",
-        order_id=order.id,
-        number=order.number,
-        reminder=True,
+    row = await tell_one(
+        session, follower, NoticeKind.RATE_REQUEST, order, "rate_reminder", reminder=True
     )
     return int(row is not None)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,9 +26,10 @@ from models import (
     utcnow,
 )
 from models.db import rowcount
-from services.errors import Conflict, DomainError, NotFound
+from services import text
+from services.errors import Conflict
 from services.i18n import N_
-from services.uow import wrote
+from services.uow import fresh, wrote
 
 OPEN_STATUSES = (
     OrderStatus.NEW,
@@ -87,14 +88,28 @@ async def transition(
         raise await _state_conflict(session, await load_order(session, order.id))
     for key, value in changes.items():
         set_committed_value(order, key, value)
+    return record(session, order, actor, kind, note, frm=frm, team_id=order.team_id)
+
+
+def record(
+    session: AsyncSession,
+    order: Order,
+    actor: User | None,
+    kind: str,
+    note: str | None,
+    *,
+    frm: OrderStatus | None,
+    team_id: int | None = None,
+) -> OrderEvent:
+    """An event in the order's trail: who did what, from `frm` to the order's status now."""
     event = OrderEvent(
         order_id=order.id,
         at=utcnow(),
         actor_id=actor.id if actor else None,
         kind=kind,
-        from_status=frm.value,
-        to_status=to.value,
-        team_id=order.team_id,
+        from_status=frm.value if frm else None,
+        to_status=order.status.value,
+        team_id=team_id,
         note=note,
     )
     session.add(event)
@@ -102,13 +117,7 @@ async def transition(
 
 
 async def load_order(session: AsyncSession, order_id: int) -> Order:
-    # populate_existing: a long-lived session must not decide on a stale copy of the row.
-    order = await session.scalar(
-        select(Order).where(Order.id == order_id).execution_options(populate_existing=True)
-    )
-    if order is None:
-        raise NotFound(N_("This order does not exist."))
-    return order
+    return await fresh(session, Order, order_id, N_("This order does not exist."))
 
 
 async def _state_conflict(session: AsyncSession, order: Order) -> Conflict:
@@ -130,9 +139,5 @@ async def expect(
 
 
 def clean_text(value: str | None, *, required: bool, limit: int = MAX_NOTE) -> str | None:
-    cleaned = (value or "").strip()
-    if required and not cleaned:
-        raise DomainError(N_("Please give a reason."))
-    if len(cleaned) > limit:
-        raise DomainError(N_("This text is too long (at most {limit} characters)."), limit=limit)
-    return cleaned or None
+    """A note, or the reason an order step asks for."""
+    return text.clean_text(value, limit=limit, required=required, what=N_("Please give a reason."))

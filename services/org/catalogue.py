@@ -26,7 +26,7 @@ from models import (
 async def station_choices(session: AsyncSession, town_code: str | None = None) -> list[Region]:
     """Active stations in config order (a resident picks their village): those of one town,
     or of every town the deployment serves when `town_code` is None."""
-    towns = select(Region.id).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
+    towns = select(Region.id).where(Region.served_town())
     if town_code is not None:
         towns = towns.where(Region.code == town_code)
     stmt = (
@@ -81,7 +81,7 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
 
 async def org_summary(session: AsyncSession, town_code: str | None = None) -> str:
     """The org chart as stored, for `org show`: one block per town (or just `town_code`)."""
-    stmt = select(Region).where(Region.level == RegionLevel.TOWN, Region.active.is_(True))
+    stmt = select(Region).where(Region.served_town())
     if town_code:
         stmt = stmt.where(Region.code == town_code)
     towns = list(await session.scalars(stmt.order_by(Region.sort, Region.code)))

@@ -214,7 +214,7 @@ async def _sync_regions(
         for i, s in enumerate(cfg.stations)
     ]
     stations, _ = await _upsert(session, report, "regions", Region, rows)
-    scope = select(Region).where(Region.parent_id == town.id, Region.level == RegionLevel.STATION)
+    scope = select(Region).where(Region.station_of(town.id))
     await _retire(session, report, "regions", scope, stations)
     return town, stations
 

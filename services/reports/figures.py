@@ -29,7 +29,7 @@ from models import (
     User,
     utcnow,
 )
-from services.i18n import N_, gettext
+from services.i18n import N_, LocalName, gettext
 from services.reports.scope import (
     Period,
     Scope,
@@ -49,16 +49,13 @@ from services.reports.stats import (
 
 
 @dataclass(frozen=True)
-class Count:
+class Count(LocalName):
     """One bar of a breakdown: a station, team, category, platform or status."""
 
     key: str
     name_zh: str
     name_en: str
     count: int
-
-    def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
 
 
 @dataclass(frozen=True)

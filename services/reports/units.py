@@ -58,6 +58,7 @@ from models import (
     TeamLeadUnit,
     Unit,
 )
+from services.i18n import LocalName
 from services.reports.stats import FINISHED, as_timedelta
 
 LEAD = "lead"
@@ -83,7 +84,7 @@ def _compile_seconds(element: seconds_between, compiler: SQLCompiler, **kw: Any)
 
 
 @dataclass(frozen=True)
-class Figures:
+class Figures(LocalName):
     """One row: a platform or a unit, over the period's orders it received."""
 
     key: int | None  # platform or unit id; None: orders on no platform
@@ -98,9 +99,6 @@ class Figures:
     considered: int = 0  # all except cancelled
     rating_count: int = 0
     rating_avg: float | None = None
-
-    def name(self, locale: str | None) -> str:
-        return self.name_en if locale == "en" else self.name_zh
 
     @property
     def completion_rate(self) -> float | None:

@@ -7,23 +7,12 @@ from datetime import datetime
 
 from services.errors import DomainError
 from services.i18n import N_
+from services.text import clean_text as clean_text
 
 MAX_NAME = 64
 MAX_SKILLS = 300
 MAX_REASON = 200
 PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 \-]{5,24}")
-
-
-def clean_text(value: str | None, *, limit: int, required: bool, what: str) -> str | None:
-    """Trimmed text within `limit`; `what` is the msgid asking for it when it is missing."""
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise DomainError(what)
-        return None
-    if len(text) > limit:
-        raise DomainError(N_("This text is too long (at most {limit} characters)."), limit=limit)
-    return text
 
 
 def clean_phone(value: str | None) -> str | None:

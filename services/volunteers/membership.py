@@ -25,7 +25,7 @@ from services.errors import Conflict, DomainError, NotAllowed, NotFound
 from services.i18n import N_
 from services.outbox import NoticeKind, notify, notify_many
 from services.people import Roles
-from services.uow import unit, wrote
+from services.uow import fresh, unit, wrote
 from services.volunteers.common import (
     MAX_NAME,
     MAX_REASON,
@@ -246,15 +246,8 @@ async def _managed_member(
 
 
 async def _load_member(session: AsyncSession, member_id: int) -> tuple[TeamMember, Team]:
-    member = await session.scalar(
-        select(TeamMember)
-        .where(TeamMember.id == member_id)
-        .execution_options(populate_existing=True)
-    )
-    team = await session.get(Team, member.team_id) if member else None
-    if member is None or team is None:
-        raise NotFound(N_("This application does not exist."))
-    return member, team
+    member = await fresh(session, TeamMember, member_id, N_("This application does not exist."))
+    return member, await session.get_one(Team, member.team_id)  # a member's team is never deleted
 
 
 async def _set_status(

@@ -15,7 +15,6 @@ from models import (
     MemberRole,
     MembershipStatus,
     Region,
-    RegionLevel,
     Team,
     TeamMember,
     User,
@@ -108,9 +107,7 @@ async def _find_team(session: AsyncSession, code: str) -> Team:
 
 
 async def _station_index(session: AsyncSession, town_id: int) -> dict[str, Region]:
-    stations = await session.scalars(
-        select(Region).where(Region.parent_id == town_id, Region.level == RegionLevel.STATION)
-    )
+    stations = await session.scalars(select(Region).where(Region.station_of(town_id)))
     index: dict[str, Region] = {}
     for s in stations:
         if not s.active:
