@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import time
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import (
@@ -25,6 +25,15 @@ from views.menu import choices_keyboard, contact_keyboard
 
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def typed_answers(name: str, answers: Mapping[State, Any], but: object) -> Router:
+    """A router that takes each step's typed answer (step → its handler, in the order given):
+    any text but the `but` button (Back or Cancel, which its own handler takes)."""
+    r = Router(name=name)
+    for step, handler in answers.items():
+        r.message.register(handler, step, F.text, F.text != but)
+    return r
 
 
 def include(name: str, *modules: ModuleType) -> Router:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.activities.ask import ask_next, repeats
 from handlers.activities.parsing import parse_hours, parse_time
 from handlers.activities.states import PublishActivity
-from handlers.common import Settings, picked
+from handlers.common import Settings, picked, typed_answers
 from models import utcnow
 from services import activities
 from views.menu import BTN_CANCEL
@@ -94,11 +94,11 @@ async def got_repeat(
 
 
 def router() -> Router:
-    r = Router(name="activities.schedule")
-    typed = (F.text, F.text != BTN_CANCEL)
-    r.message.register(got_day, PublishActivity.day, *typed)
-    r.message.register(got_start, PublishActivity.start, *typed)
-    r.message.register(got_length, PublishActivity.length, *typed)
-    r.message.register(got_capacity, PublishActivity.capacity, *typed)
-    r.message.register(got_repeat, PublishActivity.repeat, *typed)
-    return r
+    answers = {
+        PublishActivity.day: got_day,
+        PublishActivity.start: got_start,
+        PublishActivity.length: got_length,
+        PublishActivity.capacity: got_capacity,
+        PublishActivity.repeat: got_repeat,
+    }
+    return typed_answers("activities.schedule", answers, BTN_CANCEL)
