@@ -20,8 +20,12 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import Order
+from services import screens
 from views.menu import choices_keyboard, contact_keyboard
+from views.orders import order_lines
 
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -204,6 +208,22 @@ def step_after(steps: Sequence[State], step: State | str | None) -> State | None
     if name in names and (i := names.index(name)) + 1 < len(steps):
         return steps[i + 1]
     return None
+
+
+async def show_order(
+    query: CallbackQuery,
+    session: AsyncSession,
+    order: Order,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    above: Sequence[str] = (),
+    below: Sequence[str] = (),
+    with_phone: bool = True,
+) -> None:
+    """Rewrite the order card the tapped button sits on: the order as it is now, between
+    `above` and `below`, with `markup`."""
+    facts = await screens.order_facts(session, order)
+    await edit_card(query, [*above, *order_lines(facts, with_phone=with_phone), *below], markup)
 
 
 async def edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:
