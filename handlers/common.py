@@ -200,6 +200,14 @@ async def photo_need(message: Message, limit: int) -> tuple[str, Attached] | Non
     return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, None)]
 
 
+async def finished(state: FSMContext) -> dict[str, Any]:
+    """The form's answers, the form over: cleared before anything is done with them, so a
+    refusal does not leave it open and a second tap finds no form."""
+    data = await state.get_data()
+    await state.clear()
+    return data
+
+
 def step_after(steps: Sequence[State], step: State | str | None) -> State | None:
     """The step that follows `step` (a state or its name) in a form's list of steps; None
     after the last, or for a state not in the list."""

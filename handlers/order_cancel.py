@@ -36,8 +36,8 @@ async def ask(
     roles: Roles,
 ) -> None:
     order = await orders.cancellable(session, callback_data.order_id, user, roles)
-    await query.answer()
     sure = cancel_sure_keyboard(order.id)
+    await query.answer()
     await show_order(query, session, order, sure, below=["", cancel_question()], with_phone=False)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.activities.ask import draft
 from handlers.activities.states import PublishActivity
+from handlers.common import finished
 from models import User
 from services import activities
 from services.context import Ctx
@@ -34,8 +35,7 @@ async def confirm_publish(
     roles: Roles,
     ctx: Ctx,
 ) -> None:
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     created = await activities.publish(
         session,
         user,

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply, too_long
+from handlers.common import finished, reply, too_long
 from handlers.leader.states import REASON_MAX, Decline, answers_for, begin
 from models import User
 from services import orders, screens
@@ -49,8 +49,7 @@ async def _decline(
     reason: str,
     ctx: Ctx,
 ) -> None:
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     chosen = await orders.decline(session, ctx, data["order_id"], user, roles, reason)
     team = await screens.team(session, chosen.team_id if chosen else None)  # none: the office
     await message.answer(

@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply, too_long
+from handlers.common import finished, reply, too_long
 from handlers.leader.states import REASON_MAX, Transfer
 from models import User
 from services import orders, screens
@@ -51,8 +51,7 @@ async def reason(
     why = (message.text or "").strip()
     if await too_long(message, why, REASON_MAX):
         return
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     order = await orders.transfer(session, ctx, data["order_id"], user, roles, data["team_id"], why)
     await message.answer(
         _("Order {number} was transferred to {team}.").format(
