@@ -22,9 +22,10 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order
+from models import Order, User
 from services import screens
-from views.menu import choices_keyboard, contact_keyboard
+from services.people import Roles
+from views.menu import choices_keyboard, contact_keyboard, main_menu
 from views.orders import order_lines
 
 T = TypeVar("T")
@@ -88,6 +89,14 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
         )
     )
     return True
+
+
+async def menu_again(message: Message, user: User, roles: Roles, text: str) -> None:
+    """Say `text` with the main menu back; someone not registered yet is sent to /start."""
+    if not user.registered:
+        await message.answer(_("Please send /start to begin."))
+        return
+    await message.answer(text, reply_markup=main_menu(roles))
 
 
 async def ask_choice(
