@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import finished, reply, too_long
-from handlers.leader.states import REASON_MAX, Decline, answers_for, begin
-from models import User
+from handlers.leader.states import REASON_MAX, Decline, answers_for, begin, in_hand
+from models import Order, User
 from services import orders, screens
 from services.context import Ctx
 from services.people import Roles
@@ -24,14 +24,7 @@ from views.orders import (
 )
 
 
-async def decline(
-    query: CallbackQuery,
-    callback_data: OrderAction,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-) -> None:
-    order = await orders.order_in_hand(session, callback_data.order_id, roles)
+async def decline(query: CallbackQuery, state: FSMContext, order: Order) -> None:
     await begin(query, state, Decline.reason, order)
     await reply(
         query,
@@ -88,7 +81,7 @@ async def reason_text(
 
 def router() -> Router:
     r = Router(name="leader.decline")
-    r.callback_query.register(decline, OrderAction.filter(F.action == "decline"))
+    r.callback_query.register(decline, OrderAction.filter(F.action == "decline"), in_hand)
     r.callback_query.register(reason_button, Decline.reason, DeclineReason.filter())
     r.message.register(reason_text, Decline.reason, F.text, F.text != BTN_CANCEL)
     return r

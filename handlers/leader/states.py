@@ -9,8 +9,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Order
+from services import orders
+from services.people import Roles
+from views.orders import OrderAction
 
 REASON_MAX = 200
 
@@ -26,6 +30,14 @@ class Transfer(StatesGroup):
 class Assign(StatesGroup):
     volunteers = State()
     day = State()
+
+
+async def in_hand(
+    query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
+) -> dict[str, Order]:
+    """A filter that hands the handler the order of the tapped card, when it is in the
+    leader's hands (a refusal otherwise, answered by handlers/errors.py)."""
+    return {"order": await orders.order_in_hand(session, callback_data.order_id, roles)}
 
 
 async def begin(
