@@ -35,8 +35,7 @@ async def got_day(
     if day < utcnow().astimezone(settings.tz).date():
         await message.answer(_("That day has passed. Please choose another."))
         return
-    await state.update_data(day=day.isoformat())
-    await ask_next(message, state, PublishActivity.day, session, settings)
+    await ask_next(message, state, PublishActivity.day, session, settings, day=day.isoformat())
 
 
 async def got_start(
@@ -51,8 +50,9 @@ async def got_start(
     if start <= utcnow():
         await message.answer(_("That time has passed. Please choose a later one."))
         return
-    await state.update_data(start=start.isoformat())
-    await ask_next(message, state, PublishActivity.start, session, settings)
+    await ask_next(
+        message, state, PublishActivity.start, session, settings, start=start.isoformat()
+    )
 
 
 async def got_length(
@@ -62,8 +62,7 @@ async def got_length(
     if hours is None:
         await message.answer(_("Please give a number of hours between 0.5 and 12."))
         return
-    await state.update_data(hours=str(hours))
-    await ask_next(message, state, PublishActivity.length, session, settings)
+    await ask_next(message, state, PublishActivity.length, session, settings, hours=str(hours))
 
 
 async def got_capacity(
@@ -81,16 +80,14 @@ async def got_capacity(
             )
         )
         return
-    await state.update_data(capacity=capacity)
-    await ask_next(message, state, PublishActivity.capacity, session, settings)
+    await ask_next(message, state, PublishActivity.capacity, session, settings, capacity=capacity)
 
 
 async def got_repeat(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     if weeks := await picked(message, repeats()):
-        await state.update_data(weeks=weeks)
-        await ask_next(message, state, PublishActivity.repeat, session, settings)
+        await ask_next(message, state, PublishActivity.repeat, session, settings, weeks=weeks)
 
 
 def router() -> Router:

@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import finished, reply, too_long
-from handlers.leader.states import REASON_MAX, Decline, answers_for, begin, in_hand
+from handlers.common import finished, reply
+from handlers.leader.states import Decline, answers_for, begin, in_hand, reason_of
 from models import Order, User
 from services import orders, screens
 from services.context import Ctx
@@ -73,10 +73,8 @@ async def reason_button(
 async def reason_text(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
-    reason = (message.text or "").strip()
-    if await too_long(message, reason, REASON_MAX):
-        return
-    await _decline(message, state, session, user, roles, reason, ctx)
+    if (reason := await reason_of(message)) is not None:
+        await _decline(message, state, session, user, roles, reason, ctx)
 
 
 def router() -> Router:

@@ -7,10 +7,11 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import too_long
 from models import Order
 from services import orders
 from services.people import Roles
@@ -30,6 +31,13 @@ class Transfer(StatesGroup):
 class Assign(StatesGroup):
     volunteers = State()
     day = State()
+
+
+async def reason_of(message: Message) -> str | None:
+    """The reason written for a decline or a transfer; None, having said so, when it is
+    longer than REASON_MAX."""
+    reason = (message.text or "").strip()
+    return None if await too_long(message, reason, REASON_MAX) else reason
 
 
 async def in_hand(
