@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import time
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import (
@@ -20,11 +20,25 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from views.menu import choices_keyboard, contact_keyboard
+from models import Order, User
+from services import screens
+from services.people import Roles
+from views.menu import choices_keyboard, contact_keyboard, main_menu
+from views.orders import order_lines
 
 T = TypeVar("T")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def typed_answers(name: str, answers: Mapping[State, Any], but: object) -> Router:
+    """A router that takes each step's typed answer (step → its handler, in the order given):
+    any text but the `but` button (Back or Cancel, which its own handler takes)."""
+    r = Router(name=name)
+    for step, handler in answers.items():
+        r.message.register(handler, step, F.text, F.text != but)
+    return r
 
 
 def include(name: str, *modules: ModuleType) -> Router:
@@ -75,6 +89,14 @@ async def too_long(message: Message, text: str, limit: int) -> bool:
         )
     )
     return True
+
+
+async def menu_again(message: Message, user: User, roles: Roles, text: str) -> None:
+    """Say `text` with the main menu back; someone not registered yet is sent to /start."""
+    if not user.registered:
+        await message.answer(_("Please send /start to begin."))
+        return
+    await message.answer(text, reply_markup=main_menu(roles))
 
 
 async def ask_choice(
@@ -187,6 +209,14 @@ async def photo_need(message: Message, limit: int) -> tuple[str, Attached] | Non
     return caption or _("(see photo)"), [("photo", photo.file_id, photo.file_unique_id, None)]
 
 
+async def finished(state: FSMContext) -> dict[str, Any]:
+    """The form's answers, the form over: cleared before anything is done with them, so a
+    refusal does not leave it open and a second tap finds no form."""
+    data = await state.get_data()
+    await state.clear()
+    return data
+
+
 def step_after(steps: Sequence[State], step: State | str | None) -> State | None:
     """The step that follows `step` (a state or its name) in a form's list of steps; None
     after the last, or for a state not in the list."""
@@ -195,6 +225,22 @@ def step_after(steps: Sequence[State], step: State | str | None) -> State | None
     if name in names and (i := names.index(name)) + 1 < len(steps):
         return steps[i + 1]
     return None
+
+
+async def show_order(
+    query: CallbackQuery,
+    session: AsyncSession,
+    order: Order,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    above: Sequence[str] = (),
+    below: Sequence[str] = (),
+    with_phone: bool = True,
+) -> None:
+    """Rewrite the order card the tapped button sits on: the order as it is now, between
+    `above` and `below`, with `markup`."""
+    facts = await screens.order_facts(session, order)
+    await edit_card(query, [*above, *order_lines(facts, with_phone=with_phone), *below], markup)
 
 
 async def edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:

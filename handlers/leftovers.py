@@ -10,11 +10,12 @@ from aiogram.filters import StateFilter
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.common import menu_again
 from handlers.volunteer.done import BTN_PHOTOS_DONE, HOUR_CHOICES
 from models import Slot, User
 from services.people import Roles
 from views.format import slot_label
-from views.menu import BTN_BACK, BTN_SKIP, main_menu
+from views.menu import BTN_BACK, BTN_SKIP
 from views.order_form import BTN_NO_PHONE, need_choices, when_choices
 
 
@@ -39,13 +40,8 @@ def is_leftover(message: Message) -> bool:
 
 
 async def leftover(message: Message, roles: Roles, user: User) -> None:
-    if not user.registered:
-        await message.answer(_("Please send /start to begin."))
-        return
-    await message.answer(
-        _("That step is already finished. Here is the menu again: tap what you need."),
-        reply_markup=main_menu(roles),
-    )
+    text = _("That step is already finished. Here is the menu again: tap what you need.")
+    await menu_again(message, user, roles, text)
 
 
 def router() -> Router:

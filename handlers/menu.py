@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
+from handlers.common import menu_again
 from models import User
 from services.people import Roles
 from views.menu import BTN_CANCEL, BTN_HELP, BTN_HOME, BTN_MORE, main_menu, more_menu
@@ -46,13 +47,8 @@ async def home(message: Message, state: FSMContext, roles: Roles) -> None:
 
 
 async def unknown(message: Message, roles: Roles, user: User) -> None:
-    if not user.registered:
-        await message.answer(_("Please send /start to begin."))
-        return
-    await message.answer(
-        _("Sorry, I did not understand. Please use the menu buttons."),
-        reply_markup=main_menu(roles),
-    )
+    text = _("Sorry, I did not understand. Please use the menu buttons.")
+    await menu_again(message, user, roles, text)
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import order_cancel
-from handlers.common import reply, too_long
+from handlers.common import finished, reply, too_long
 from models import User
 from services import orders, screens
 from services.org import Policy
@@ -74,8 +74,7 @@ async def comment(
         return
     if await too_long(message, text, COMMENT_MAX):
         return
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     await orders.add_rating_comment(session, data["order_id"], user, text)
     await message.answer(_("Thank you! Your comment was saved."), reply_markup=main_menu(roles))
 

@@ -4,12 +4,13 @@ card itself; «yes» cancels and the card shows the new status, «no» puts the 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import show_order
 from models import User
-from services import orders, screens
+from services import orders
 from services.people import Roles
 from views.my_orders import (
     CancelNot,
@@ -18,15 +19,13 @@ from views.my_orders import (
     cancel_sure_keyboard,
     my_order_keyboard,
 )
-from views.orders import OrderAction, order_lines
+from views.orders import OrderAction
 
 
 async def _show(query: CallbackQuery, session: AsyncSession, order_id: int, roles: Roles) -> None:
     """The card as it is now, with the buttons its status allows."""
     order = await orders.viewable_order(session, order_id, roles)
-    lines = order_lines(await screens.order_facts(session, order), with_phone=False)
-    if isinstance(query.message, Message):
-        await query.message.edit_text("\n".join(lines), reply_markup=my_order_keyboard(order))
+    await show_order(query, session, order, my_order_keyboard(order), with_phone=False)
 
 
 async def ask(
@@ -37,13 +36,9 @@ async def ask(
     roles: Roles,
 ) -> None:
     order = await orders.cancellable(session, callback_data.order_id, user, roles)
-    lines = order_lines(await screens.order_facts(session, order), with_phone=False)
+    sure = cancel_sure_keyboard(order.id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(
-            "\n".join([*lines, "", cancel_question()]),
-            reply_markup=cancel_sure_keyboard(order.id),
-        )
+    await show_order(query, session, order, sure, below=["", cancel_question()], with_phone=False)
 
 
 async def sure(

@@ -73,13 +73,9 @@ async def make_link(
     roles: Roles,
     bot: Bot,
 ) -> None:
+    at = callback_data
     invite = await appointments.invite(
-        session,
-        roles,
-        callback_data.role,
-        by=user,
-        region_id=callback_data.region_id,
-        team_id=callback_data.team_id,
+        session, roles, at.role, by=user, region_id=at.region_id, team_id=at.team_id
     )
     await query.answer()
     me = await bot.me()

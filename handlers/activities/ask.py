@@ -164,7 +164,15 @@ async def ask(
 
 
 async def ask_next(
-    message: Message, state: FSMContext, answered: State, session: AsyncSession, settings: Settings
+    message: Message,
+    state: FSMContext,
+    answered: State,
+    session: AsyncSession,
+    settings: Settings,
+    **answers: Any,
 ) -> None:
+    """`answered` is answered (keep its `answers`): ask the step after it."""
+    if answers:
+        await state.update_data(**answers)
     if (step := step_after(STEPS, answered)) is not None:
         await ask(message, state, step, session, settings)

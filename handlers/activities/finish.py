@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.activities.access import managed
 from handlers.activities.parsing import parse_hours
 from handlers.activities.states import FinishAttendance
-from handlers.common import reply
+from handlers.common import finished, reply
 from models import Activity, User
 from services import activities
 from services.errors import DomainError
@@ -50,8 +50,7 @@ async def finish(
     if hours is None:
         await message.answer(_("Please give a number of hours between 0.5 and 24."))
         return
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     rules = PointsRules.from_policy(policy.points)
     try:
         booked = await activities.finish(

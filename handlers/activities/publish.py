@@ -50,8 +50,14 @@ async def begin_publish(
     await state.clear()
     await state.update_data(targets=targets)
     if len(targets) == 1:  # nothing to choose: the audience step is skipped
-        await state.update_data(target=next(iter(targets.values())))
-        await ask_next(message, state, PublishActivity.audience, session, settings)
+        await ask_next(
+            message,
+            state,
+            PublishActivity.audience,
+            session,
+            settings,
+            target=next(iter(targets.values())),
+        )
         return
     await ask(message, state, PublishActivity.audience, session, settings)
 
@@ -60,8 +66,7 @@ async def got_audience(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     if target := await picked(message, (await state.get_data())["targets"]):
-        await state.update_data(target=target)
-        await ask_next(message, state, PublishActivity.audience, session, settings)
+        await ask_next(message, state, PublishActivity.audience, session, settings, target=target)
 
 
 # The steps answered in a few words: where the answer goes, how long it may be, what to say.
@@ -86,8 +91,7 @@ async def got_words(
     step = next(s for s in WORDS if s.state == current)
     key, limit, hint = WORDS[step]
     if words := await written(message, limit, _(hint)):
-        await state.update_data({key: words})
-        await ask_next(message, state, step, session, settings)
+        await ask_next(message, state, step, session, settings, **{key: words})
 
 
 async def got_content(
@@ -96,8 +100,7 @@ async def got_content(
     content = "" if message.text == BTN_SKIP else (message.text or "").strip()
     if await too_long(message, content, activities.MAX_CONTENT):
         return
-    await state.update_data(content=content)
-    await ask_next(message, state, PublishActivity.content, session, settings)
+    await ask_next(message, state, PublishActivity.content, session, settings, content=content)
 
 
 async def got_location(
@@ -105,8 +108,15 @@ async def got_location(
 ) -> None:
     loc = message.location
     if loc is not None:
-        await state.update_data(latitude=loc.latitude, longitude=loc.longitude)
-    await ask_next(message, state, PublishActivity.location, session, settings)
+        await ask_next(
+            message,
+            state,
+            PublishActivity.location,
+            session,
+            settings,
+            latitude=loc.latitude,
+            longitude=loc.longitude,
+        )
 
 
 async def skip_location(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.activities.ask import ask_next, repeats
 from handlers.activities.parsing import parse_hours, parse_time
 from handlers.activities.states import PublishActivity
-from handlers.common import Settings, picked
+from handlers.common import Settings, picked, typed_answers
 from models import utcnow
 from services import activities
 from views.menu import BTN_CANCEL
@@ -35,8 +35,7 @@ async def got_day(
     if day < utcnow().astimezone(settings.tz).date():
         await message.answer(_("That day has passed. Please choose another."))
         return
-    await state.update_data(day=day.isoformat())
-    await ask_next(message, state, PublishActivity.day, session, settings)
+    await ask_next(message, state, PublishActivity.day, session, settings, day=day.isoformat())
 
 
 async def got_start(
@@ -51,8 +50,9 @@ async def got_start(
     if start <= utcnow():
         await message.answer(_("That time has passed. Please choose a later one."))
         return
-    await state.update_data(start=start.isoformat())
-    await ask_next(message, state, PublishActivity.start, session, settings)
+    await ask_next(
+        message, state, PublishActivity.start, session, settings, start=start.isoformat()
+    )
 
 
 async def got_length(
@@ -62,8 +62,7 @@ async def got_length(
     if hours is None:
         await message.answer(_("Please give a number of hours between 0.5 and 12."))
         return
-    await state.update_data(hours=str(hours))
-    await ask_next(message, state, PublishActivity.length, session, settings)
+    await ask_next(message, state, PublishActivity.length, session, settings, hours=str(hours))
 
 
 async def got_capacity(
@@ -81,24 +80,22 @@ async def got_capacity(
             )
         )
         return
-    await state.update_data(capacity=capacity)
-    await ask_next(message, state, PublishActivity.capacity, session, settings)
+    await ask_next(message, state, PublishActivity.capacity, session, settings, capacity=capacity)
 
 
 async def got_repeat(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     if weeks := await picked(message, repeats()):
-        await state.update_data(weeks=weeks)
-        await ask_next(message, state, PublishActivity.repeat, session, settings)
+        await ask_next(message, state, PublishActivity.repeat, session, settings, weeks=weeks)
 
 
 def router() -> Router:
-    r = Router(name="activities.schedule")
-    typed = (F.text, F.text != BTN_CANCEL)
-    r.message.register(got_day, PublishActivity.day, *typed)
-    r.message.register(got_start, PublishActivity.start, *typed)
-    r.message.register(got_length, PublishActivity.length, *typed)
-    r.message.register(got_capacity, PublishActivity.capacity, *typed)
-    r.message.register(got_repeat, PublishActivity.repeat, *typed)
-    return r
+    answers = {
+        PublishActivity.day: got_day,
+        PublishActivity.start: got_start,
+        PublishActivity.length: got_length,
+        PublishActivity.capacity: got_capacity,
+        PublishActivity.repeat: got_repeat,
+    }
+    return typed_answers("activities.schedule", answers, BTN_CANCEL)

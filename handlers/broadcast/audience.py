@@ -16,15 +16,9 @@ from views.broadcasts import (
     PickTeam,
     ToggleVillage,
     VillagesChosen,
-    audience_keyboard,
     teams_keyboard,
     villages_keyboard,
 )
-
-
-@asks(NoticeForm.audience)
-async def ask_audience(turn: Turn) -> None:
-    await turn.show(_("Who should get it?"), audience_keyboard())
 
 
 async def audience_chosen(query: CallbackQuery, callback_data: PickAudience, turn: Turn) -> None:

@@ -7,19 +7,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.broadcast.states import NoticeForm, Turn, asks, with_turn
-from views.broadcasts import (
-    PickRepeat,
-    ToggleWeekday,
-    WeekdaysChosen,
-    repeat_keyboard,
-    weekdays_keyboard,
-)
+from views.broadcasts import PickRepeat, ToggleWeekday, WeekdaysChosen, weekdays_keyboard
 from views.menu import BTN_BACK, BTN_CANCEL
-
-
-@asks(NoticeForm.repeat)
-async def ask_repeat(turn: Turn) -> None:
-    await turn.show(_("How often?"), repeat_keyboard())
 
 
 async def repeat_chosen(query: CallbackQuery, callback_data: PickRepeat, turn: Turn) -> None:
@@ -52,11 +41,6 @@ async def weekdays_done(query: CallbackQuery, turn: Turn) -> None:
         return
     await query.answer()
     await turn.go_on(NoticeForm.weekdays)
-
-
-@asks(NoticeForm.monthday)
-async def ask_monthday(turn: Turn) -> None:
-    await turn.show(_("On which day of the month? Write a number from 1 to 31."))
 
 
 async def got_monthday(message: Message, turn: Turn) -> None:

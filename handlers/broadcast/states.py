@@ -16,6 +16,7 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import Settings
@@ -23,6 +24,7 @@ from services import broadcasts
 from services.i18n import N_
 from services.people import Roles
 from services.reminders import at_local
+from views.broadcasts import audience_keyboard, repeat_keyboard, times_keyboard, when_keyboard
 
 
 class NoticeForm(StatesGroup):
@@ -154,6 +156,30 @@ def asks(step: State) -> Callable[[Ask], Ask]:
         return fn
 
     return register
+
+
+@dataclass(frozen=True)
+class Always:
+    """A question that is always the same words (a msgid) and buttons."""
+
+    words: str
+    buttons: Callable[[], InlineKeyboardMarkup] | None = None
+
+    async def __call__(self, turn: Turn) -> None:
+        await turn.show(_(self.words), self.buttons() if self.buttons else None)
+
+
+# The questions that never change; the others are asked by their step's module (@asks).
+_ASKS.update(
+    (step.state or "", Always(words, buttons))
+    for step, words, buttons in (
+        (NoticeForm.audience, N_("Who should get it?"), audience_keyboard),
+        (NoticeForm.when, N_("When should it go out?"), when_keyboard),
+        (NoticeForm.repeat, N_("How often?"), repeat_keyboard),
+        (NoticeForm.monthday, N_("On which day of the month? Write a number from 1 to 31."), None),
+        (NoticeForm.time, N_("At what time? Tap one, or write it like 09:30."), times_keyboard),
+    )
+)
 
 
 async def ask(step: State, turn: Turn) -> None:

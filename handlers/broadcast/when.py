@@ -12,21 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers.broadcast.states import NoticeForm, Turn, asks, local_at, with_turn
 from models import utcnow
 from services import broadcasts
-from views.broadcasts import (
-    PickDay,
-    PickTime,
-    PickWhen,
-    When,
-    days_keyboard,
-    times_keyboard,
-    when_keyboard,
-)
+from views.broadcasts import PickDay, PickTime, PickWhen, When, days_keyboard
 from views.menu import BTN_BACK, BTN_CANCEL
-
-
-@asks(NoticeForm.when)
-async def ask_when(turn: Turn) -> None:
-    await turn.show(_("When should it go out?"), when_keyboard())
 
 
 async def when_chosen(query: CallbackQuery, callback_data: PickWhen, turn: Turn) -> None:
@@ -49,11 +36,6 @@ async def ask_day(turn: Turn) -> None:
 async def day_chosen(query: CallbackQuery, callback_data: PickDay, turn: Turn) -> None:
     await query.answer()
     await turn.go_on(NoticeForm.day, day=callback_data.day.isoformat())
-
-
-@asks(NoticeForm.time)
-async def ask_time(turn: Turn) -> None:
-    await turn.show(_("At what time? Tap one, or write it like 09:30."), times_keyboard())
 
 
 async def time_chosen(turn: Turn, clock: str) -> None:

@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import edit_card
+from handlers.common import edit_card, finished
 from handlers.dispatch.states import RedispatchForm
 from models import User
 from services import orders, screens
@@ -47,15 +47,9 @@ async def team_chosen(
 
 
 async def reason_written(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
-    ctx: Ctx,
+    message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
-    data = await state.get_data()
-    await state.clear()  # one answer; a refusal below should not leave the form open
+    data = await finished(state)
     team_id = int(data["team_id"])
     await orders.redispatch(
         session, ctx, int(data["order_id"]), user, roles, team_id, message.text or ""

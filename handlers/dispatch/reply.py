@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply
+from handlers.common import finished, reply
 from handlers.dispatch.states import DeskForm
 from models import User
 from services import orders
@@ -44,8 +44,7 @@ async def ask_reply(
 async def reply_written(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles
 ) -> None:
-    data = await state.get_data()
-    await state.clear()  # one reply; a refusal below should not leave the form open
+    data = await finished(state)
     close = bool(data.get("close"))
     await orders.reply_to_resident(
         session, int(data["order_id"]), user, roles, message.text or "", close=close

@@ -9,7 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import own_phone, picked, too_long, written
+from handlers.common import finished, own_phone, picked, too_long, written
 from handlers.enrol.ask import ask, ask_next
 from handlers.enrol.states import STEPS, Enrolment
 from models import User
@@ -79,8 +79,7 @@ async def got_party(
     party = await picked(message, party_choices())
     if party is None:
         return
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     try:
         member = await volunteers.apply(
             session,

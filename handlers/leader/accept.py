@@ -7,11 +7,11 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import edit_card
+from handlers.common import show_order
 from models import AttachmentKind, User
 from services import orders, screens
 from services.people import Roles
-from views.orders import OrderAction, accepted_keyboard, order_lines
+from views.orders import OrderAction, accepted_keyboard
 
 
 async def accept(
@@ -21,15 +21,11 @@ async def accept(
     user: User,
     roles: Roles,
 ) -> None:
-    order = await orders.accept(
-        session, callback_data.order_id, user, roles, version=callback_data.version or None
-    )
+    version = callback_data.version or None
+    order = await orders.accept(session, callback_data.order_id, user, roles, version=version)
     await query.answer(_("Accepted. Now assign volunteers."))
-    lines = [
-        _("✅ You accepted this order."),
-        *order_lines(await screens.order_facts(session, order), with_phone=True),
-    ]
-    await edit_card(query, lines, accepted_keyboard(order))
+    above = [_("✅ You accepted this order.")]
+    await show_order(query, session, order, accepted_keyboard(order), above=above)
 
 
 async def listen(

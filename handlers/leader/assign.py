@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import Settings, reply
-from handlers.leader.states import Assign, answers_for, begin
-from models import Slot, User, utcnow
+from handlers.leader.states import Assign, answers_for, begin, in_hand
+from models import Order, Slot, User, utcnow
 from services import orders
 from services.context import Ctx
 from services.people import Roles
@@ -41,13 +41,8 @@ def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
 
 
 async def assign(
-    query: CallbackQuery,
-    callback_data: OrderAction,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, order: Order
 ) -> None:
-    order = await orders.order_in_hand(session, callback_data.order_id, roles)
     await begin(query, state, Assign.volunteers, order, chosen=[])
     people = await orders.order_roster(session, order.id)
     await reply(
@@ -123,7 +118,7 @@ async def slot_chosen(
 
 def router() -> Router:
     r = Router(name="leader.assign")
-    r.callback_query.register(assign, OrderAction.filter(F.action == "assign"))
+    r.callback_query.register(assign, OrderAction.filter(F.action == "assign"), in_hand)
     r.callback_query.register(toggle, Assign.volunteers, AssignVolunteer.filter())
     r.callback_query.register(roster_done, Assign.volunteers, RosterDone.filter())
     r.callback_query.register(slot_chosen, Assign.day, PickSlot.filter())

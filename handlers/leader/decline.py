@@ -8,9 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply, too_long
-from handlers.leader.states import REASON_MAX, Decline, answers_for, begin
-from models import User
+from handlers.common import finished, reply
+from handlers.leader.states import Decline, answers_for, begin, in_hand, reason_of
+from models import Order, User
 from services import orders, screens
 from services.context import Ctx
 from services.people import Roles
@@ -24,14 +24,7 @@ from views.orders import (
 )
 
 
-async def decline(
-    query: CallbackQuery,
-    callback_data: OrderAction,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-) -> None:
-    order = await orders.order_in_hand(session, callback_data.order_id, roles)
+async def decline(query: CallbackQuery, state: FSMContext, order: Order) -> None:
     await begin(query, state, Decline.reason, order)
     await reply(
         query,
@@ -49,8 +42,7 @@ async def _decline(
     reason: str,
     ctx: Ctx,
 ) -> None:
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     chosen = await orders.decline(session, ctx, data["order_id"], user, roles, reason)
     team = await screens.team(session, chosen.team_id if chosen else None)  # none: the office
     await message.answer(
@@ -81,15 +73,13 @@ async def reason_button(
 async def reason_text(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
-    reason = (message.text or "").strip()
-    if await too_long(message, reason, REASON_MAX):
-        return
-    await _decline(message, state, session, user, roles, reason, ctx)
+    if (reason := await reason_of(message)) is not None:
+        await _decline(message, state, session, user, roles, reason, ctx)
 
 
 def router() -> Router:
     r = Router(name="leader.decline")
-    r.callback_query.register(decline, OrderAction.filter(F.action == "decline"))
+    r.callback_query.register(decline, OrderAction.filter(F.action == "decline"), in_hand)
     r.callback_query.register(reason_button, Decline.reason, DeclineReason.filter())
     r.message.register(reason_text, Decline.reason, F.text, F.text != BTN_CANCEL)
     return r

@@ -7,10 +7,15 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import too_long
 from models import Order
+from services import orders
+from services.people import Roles
+from views.orders import OrderAction
 
 REASON_MAX = 200
 
@@ -26,6 +31,21 @@ class Transfer(StatesGroup):
 class Assign(StatesGroup):
     volunteers = State()
     day = State()
+
+
+async def reason_of(message: Message) -> str | None:
+    """The reason written for a decline or a transfer; None, having said so, when it is
+    longer than REASON_MAX."""
+    reason = (message.text or "").strip()
+    return None if await too_long(message, reason, REASON_MAX) else reason
+
+
+async def in_hand(
+    query: CallbackQuery, callback_data: OrderAction, session: AsyncSession, roles: Roles
+) -> dict[str, Order]:
+    """A filter that hands the handler the order of the tapped card, when it is in the
+    leader's hands (a refusal otherwise, answered by handlers/errors.py)."""
+    return {"order": await orders.order_in_hand(session, callback_data.order_id, roles)}
 
 
 async def begin(

@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply, too_long
-from handlers.leader.states import REASON_MAX, Transfer
+from handlers.common import finished, reply
+from handlers.leader.states import Transfer, reason_of
 from models import User
 from services import orders, screens
 from services.context import Ctx
@@ -48,11 +48,10 @@ async def team_chosen(
 async def reason(
     message: Message, state: FSMContext, session: AsyncSession, user: User, roles: Roles, ctx: Ctx
 ) -> None:
-    why = (message.text or "").strip()
-    if await too_long(message, why, REASON_MAX):
+    why = await reason_of(message)
+    if why is None:
         return
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     order = await orders.transfer(session, ctx, data["order_id"], user, roles, data["team_id"], why)
     await message.answer(
         _("Order {number} was transferred to {team}.").format(

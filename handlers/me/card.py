@@ -11,11 +11,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
 from models import User, utcnow
 from services import points, volunteers
 from services.certificate import certificate_data, render_certificate
-from services.org import Policy
+from services.context import Ctx
 from services.people import Roles
 from views.format import locale
 from views.me import MeItem, MeMenu, MyYear, entry_line, me_keyboard, me_text
@@ -24,25 +23,18 @@ from views.menu import BTN_ME
 RECENT = 5
 
 
-async def me(
-    message: Message,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
-    settings: Settings,
-    policy: Policy,
-) -> None:
-    year = utcnow().astimezone(settings.tz).year
-    hours, pts = await points.totals(session, user.id, year, settings.tz)
+async def me(message: Message, session: AsyncSession, user: User, roles: Roles, ctx: Ctx) -> None:
+    year = utcnow().astimezone(ctx.tz).year
+    hours, pts = await points.totals(session, user.id, year, ctx.tz)
     figures = MyYear(
         year=year,
         hours=hours,
         points=pts,
         lifetime=await points.lifetime_points(session, user.id),
-        target=Decimal(str(policy.kpi.hours_per_year)),
+        target=Decimal(str(ctx.policy.kpi.hours_per_year)),
     )
     mine = await volunteers.memberships(session, user.id)
-    recent = [entry_line(e, settings.tz) for e in await points.recent(session, user.id, RECENT)]
+    recent = [entry_line(e, ctx.tz) for e in await points.recent(session, user.id, RECENT)]
     led = await volunteers.teams(session, sorted(roles.leads_teams))
     await message.answer(
         me_text(user.name or "", mine, figures, recent),
@@ -50,18 +42,16 @@ async def me(
     )
 
 
-async def certificate(
-    query: CallbackQuery, session: AsyncSession, user: User, settings: Settings, policy: Policy
-) -> None:
+async def certificate(query: CallbackQuery, session: AsyncSession, user: User, ctx: Ctx) -> None:
     await volunteers.ever_volunteered(session, user)
     await query.answer(_("Preparing your certificate…"))
-    year = utcnow().astimezone(settings.tz).year
+    year = utcnow().astimezone(ctx.tz).year
     data = await certificate_data(
         session,
         user,
         year,
-        tz=settings.tz,
-        target_hours=Decimal(str(policy.kpi.hours_per_year)),
+        tz=ctx.tz,
+        target_hours=Decimal(str(ctx.policy.kpi.hours_per_year)),
         locale=locale(),
     )
     png = await asyncio.to_thread(render_certificate, data)

@@ -12,9 +12,8 @@ from aiogram import Router
 from handlers.common import include
 from handlers.ordering import (
     again,
-    area,
     begin,
-    category,
+    choice,
     confirm,
     flow,
     heard,
@@ -29,6 +28,4 @@ def router() -> Router:
     # begin first: the menu buttons start over from any step;
     # heard: a need in their own words, instead of a choice;
     # flow last: «Back», and whatever no step took
-    return include(
-        "ordering", begin, again, proxy, area, category, need, when, place, confirm, heard, flow
-    )
+    return include("ordering", begin, again, proxy, choice, need, when, place, confirm, heard, flow)

@@ -3,14 +3,12 @@ place, straight to the question of when; then the summary to confirm."""
 
 from __future__ import annotations
 
-import secrets
-
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.ordering.flow import enter
+from handlers.ordering.flow import enter, new_form
 from handlers.ordering.states import OrderForm
 from models import User
 from services import order_form, orders
@@ -32,12 +30,11 @@ async def order_again(
     if category is None or not isinstance(query.message, Message):
         return  # a «其他需求» order has no service to repeat: the button is not shown
     resident = await order_form.resident(session, old.resident_id)
-    await state.clear()
-    await state.update_data(
+    await new_form(
+        state,
         resident_id=old.resident_id,
         station_id=old.station_id,
         town_id=old.town_id,
-        token=secrets.token_hex(8),
         area_id=category.area_id,
         category_id=category.id,
         description=old.description,

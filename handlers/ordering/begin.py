@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -11,7 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.ordering.flow import enter
+from handlers.ordering.flow import enter, new_form
 from handlers.ordering.states import OrderForm, ProxyForm
 from models import User
 from services.order_form import proxy_stations
@@ -23,13 +21,7 @@ async def begin(message: Message, state: FSMContext, session: AsyncSession, user
     if not user.registered or user.station_id is None:
         await message.answer(_("Please send /start first, so we know your village."))
         return
-    await state.clear()
-    await state.update_data(
-        resident_id=user.id,
-        station_id=user.station_id,
-        town_id=user.town_id,
-        token=secrets.token_hex(8),
-    )
+    await new_form(state, resident_id=user.id, station_id=user.station_id, town_id=user.town_id)
     await enter(message, state, session, OrderForm.area)
 
 
@@ -39,8 +31,7 @@ async def begin_proxy(
     if not await proxy_stations(session, roles):
         await message.answer(_("Only station staff can order for a resident."))
         return
-    await state.clear()
-    await state.update_data(token=secrets.token_hex(8))
+    await new_form(state)
     await state.set_state(ProxyForm.name)
     await message.answer(
         _("Ordering for a resident. What is the resident's name?"),

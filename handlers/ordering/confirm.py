@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Media, Settings, reply
+from handlers.common import reply
 from handlers.ordering.flow import asks, enter
-from handlers.ordering.placed import placed, told, with_menu
+from handlers.ordering.placed import Placing, placing, told, with_menu
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
-from services.context import Ctx
 from services.people import Roles
 from views.menu import choices_keyboard
 from views.order_form import (
@@ -53,50 +52,27 @@ async def ask_confirm(message: Message, state: FSMContext, session: AsyncSession
 
 
 async def confirm(
-    query: CallbackQuery,
-    callback_data: ConfirmOrder,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
-    settings: Settings,
-    ctx: Ctx,
-    bot: Bot,
-    media: Media,
+    query: CallbackQuery, callback_data: ConfirmOrder, state: FSMContext, placing: Placing
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
         await stale(query)
         return
     await query.answer()  # before the slow part: the phone spins until it is answered
-    day = date.fromisoformat(data["day"]) if data.get("day") else None
-    kept, fresh = await media.save_kept(bot, data.get("attachments", []), query.from_user.id)
-    order = await placed(
+    order = await placing.order(
         query,
         state,
-        roles,
-        orders.create_order(
-            session,
-            ctx,
-            resident=await order_form.resident(session, data["resident_id"]),
-            placed_by=user,
-            roles=roles,
-            category_id=data["category_id"],
-            description=data.get("description", ""),
-            preferred_date=day,
-            preferred_slot=Slot(data["slot"]),
-            address=data.get("address"),
-            latitude=data.get("latitude"),
-            longitude=data.get("longitude"),
-            attachments=kept,
-            client_token=data["token"],
-            max_open=settings.max_open_orders,
-        ),
+        data,
+        category_id=data["category_id"],
+        description=data.get("description", ""),
+        preferred_date=date.fromisoformat(data["day"]) if data.get("day") else None,
+        preferred_slot=Slot(data["slot"]),
+        address=data.get("address"),
+        latitude=data.get("latitude"),
+        longitude=data.get("longitude"),
     )
-    if order is None:  # refused: the files downloaded for it go too
-        media.discard(fresh)
-    else:
-        await _received(query, order.number, roles)
+    if order is not None:
+        await _received(query, order.number, placing.roles)
 
 
 async def edit(query: CallbackQuery, callback_data: EditOrder, state: FSMContext) -> None:
@@ -160,7 +136,7 @@ async def _received(query: CallbackQuery, number: str, roles: Roles) -> None:
 def router() -> Router:
     r = Router(name="ordering.confirm")
     cb = r.callback_query
-    cb.register(confirm, OrderForm.confirm, ConfirmOrder.filter())
+    cb.register(confirm, OrderForm.confirm, ConfirmOrder.filter(), placing)
     cb.register(edit, OrderForm.confirm, EditOrder.filter())
     cb.register(edit_part, OrderForm.confirm, EditPart.filter())
     cb.register(drop, OrderForm.confirm, DropOrder.filter())

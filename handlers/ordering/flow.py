@@ -3,7 +3,9 @@ step, the next one, «Back» and "that was not what I asked" all follow states.S
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -42,6 +44,13 @@ def asks(step: State, *, hint: Callable[[], str] | None = None) -> Callable[[Ask
         return ask
 
     return register
+
+
+async def new_form(state: FSMContext, **answers: Any) -> None:
+    """A fresh order form holding `answers`, with its own token (the summary's buttons and
+    the order carry it: a second tap of Confirm finds the order it made)."""
+    await state.clear()
+    await state.update_data(token=secrets.token_hex(8), **answers)
 
 
 async def enter(message: Message, state: FSMContext, session: AsyncSession, step: State) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,13 +20,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Attached, Media, Settings, photo_need, too_long, voice_need
+from handlers.common import Attached, photo_need, too_long, voice_need
 from handlers.ordering.flow import enter
-from handlers.ordering.placed import placed, told, with_menu
+from handlers.ordering.placed import Placing, placing, told, with_menu
 from handlers.ordering.states import OrderForm
 from models import Slot, User
 from services import order_form, orders
-from services.context import Ctx
 from services.people import Roles
 from views.heard import DropNeed, SendNeed, need_question, need_received
 from views.menu import is_menu_button
@@ -90,24 +89,14 @@ async def not_a_choice(
 
 
 async def heard_voice(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    bot: Bot,
-    media: Media,
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     description, attachments = voice_need(message)
     await _ask(message, state, session, user, description, attachments)
 
 
 async def heard_photo(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    bot: Bot,
-    media: Media,
+    message: Message, state: FSMContext, session: AsyncSession, user: User
 ) -> None:
     got = await photo_need(message, NEED_MAX)
     if got is not None:
@@ -115,50 +104,27 @@ async def heard_photo(
 
 
 async def send(
-    query: CallbackQuery,
-    callback_data: SendNeed,
-    state: FSMContext,
-    session: AsyncSession,
-    user: User,
-    roles: Roles,
-    settings: Settings,
-    ctx: Ctx,
-    bot: Bot,
-    media: Media,
+    query: CallbackQuery, callback_data: SendNeed, state: FSMContext, placing: Placing
 ) -> None:
     data = await state.get_data()
     if await state.get_state() != NeedForm.confirm.state or callback_data.token != data.get(
         "token"
     ):
-        await sent_before(query, callback_data, session, user, roles)
+        await sent_before(query, callback_data, placing.session, placing.user, placing.roles)
         return
     await query.answer()
-    # Downloaded now that the order is made, as the order form does (bot/media.py save_kept).
-    kept, fresh = await media.save_kept(bot, data.get("attachments", []), query.from_user.id)
-    order = await placed(
+    order = await placing.order(
         query,
         state,
-        roles,
-        orders.create_order(
-            session,
-            ctx,
-            resident=await order_form.resident(session, data["resident_id"]),
-            placed_by=user,
-            roles=roles,
-            category_id=None,  # «其他需求»: the office sorts it
-            description=data["description"],
-            preferred_date=None,  # as soon as possible
-            preferred_slot=Slot.ANY,
-            address=None,  # at home
-            attachments=kept,
-            client_token=data["token"],
-            max_open=settings.max_open_orders,
-        ),
+        data,
+        category_id=None,  # «其他需求»: the office sorts it
+        description=data["description"],
+        preferred_date=None,  # as soon as possible
+        preferred_slot=Slot.ANY,
+        address=None,  # at home
     )
-    if order is None:  # refused: the files downloaded for it go too
-        media.discard(fresh)
-    else:
-        await told(query, need_received(order.number), roles)
+    if order is not None:
+        await told(query, need_received(order.number), placing.roles)
 
 
 async def sent_before(
@@ -216,7 +182,7 @@ def router() -> Router:
     r.message.register(heard_voice, steps, F.voice)
     r.message.register(heard_photo, steps, F.photo)
     r.message.register(heard_text, NeedForm.confirm, F.text, words)
-    r.callback_query.register(send, SendNeed.filter())
+    r.callback_query.register(send, SendNeed.filter(), placing)
     r.callback_query.register(drop, DropNeed.filter())
     return r
 

@@ -3,16 +3,74 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
 
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import reply, spend
-from models import Order
+from handlers.common import Media, Settings, reply, spend
+from models import Order, User
+from services import order_form, orders
+from services.context import Ctx
 from services.errors import DomainError
 from services.people import Roles
 from views.menu import main_menu
+
+
+@dataclass(frozen=True)
+class Placing:
+    """Who places an order, under which rules, and where what came with it is kept."""
+
+    session: AsyncSession
+    user: User
+    roles: Roles
+    settings: Settings
+    ctx: Ctx
+    bot: Bot
+    media: Media
+
+    async def order(
+        self, query: CallbackQuery, state: FSMContext, data: dict[str, Any], **fields: Any
+    ) -> Order | None:
+        """The order a form's answers `data` (its resident, attachments and token) and
+        `fields` make; None, having said why, when it is refused."""
+        # Downloaded now that the order is made (bot/media.py save_kept), so a photo sent and
+        # then gone back over leaves no file behind.
+        attachments = data.get("attachments", [])
+        kept, fresh = await self.media.save_kept(self.bot, attachments, query.from_user.id)
+        making = orders.create_order(
+            self.session,
+            self.ctx,
+            resident=await order_form.resident(self.session, data["resident_id"]),
+            placed_by=self.user,
+            roles=self.roles,
+            attachments=kept,
+            client_token=data["token"],
+            max_open=self.settings.max_open_orders,
+            **fields,
+        )
+        order = await placed(query, state, self.roles, making)
+        if order is None:  # refused: the files downloaded for it go too
+            self.media.discard(fresh)
+        return order
+
+
+async def placing(
+    query: CallbackQuery,
+    session: AsyncSession,
+    user: User,
+    roles: Roles,
+    settings: Settings,
+    ctx: Ctx,
+    bot: Bot,
+    media: Media,
+) -> dict[str, Placing]:
+    """A filter that hands the handler that places an order its `placing`."""
+    return {"placing": Placing(session, user, roles, settings, ctx, bot, media)}
 
 
 async def placed(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import picked
+from handlers.common import picked, typed_answers
 from handlers.ordering.flow import advance, asks, enter
 from handlers.ordering.states import OrderForm, ProxyForm
 from models import User
@@ -90,9 +90,5 @@ async def got_village(
 
 
 def router() -> Router:
-    r = Router(name="ordering.proxy")
-    text = (F.text, F.text != BTN_BACK)
-    r.message.register(got_name, ProxyForm.name, *text)
-    r.message.register(got_phone, ProxyForm.phone, *text)
-    r.message.register(got_village, ProxyForm.village, *text)
-    return r
+    answers = {ProxyForm.name: got_name, ProxyForm.phone: got_phone, ProxyForm.village: got_village}
+    return typed_answers("ordering.proxy", answers, BTN_BACK)

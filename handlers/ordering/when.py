@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings, picked
+from handlers.common import Settings, picked, typed_answers
 from handlers.ordering.flow import advance, asks
 from handlers.ordering.states import OrderForm
 from models import Slot, utcnow
@@ -86,9 +86,9 @@ async def slot_chosen(message: Message, state: FSMContext, session: AsyncSession
 
 
 def router() -> Router:
-    r = Router(name="ordering.when")
-    text = (F.text, F.text != BTN_BACK)
-    r.message.register(day_chosen, OrderForm.day, *text)
-    r.message.register(date_chosen, OrderForm.pick_day, *text)
-    r.message.register(slot_chosen, OrderForm.slot, *text)
-    return r
+    answers = {
+        OrderForm.day: day_chosen,
+        OrderForm.pick_day: date_chosen,
+        OrderForm.slot: slot_chosen,
+    }
+    return typed_answers("ordering.when", answers, BTN_BACK)

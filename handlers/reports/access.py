@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
 from services import reports
 from services.i18n import local_name
+from services.people import Roles
 from services.reports import Period, Scope
 from views.format import locale
 from views.reports import Archive, Scorecard
@@ -22,12 +24,28 @@ async def refuse(target: Message | CallbackQuery) -> None:
         await target.answer(text)
 
 
-def period_of(button: Scorecard | Archive, settings: Settings) -> Period | None:
-    """The period a report's button names; None for one no longer possible (too long)."""
+async def readable(target: Message | CallbackQuery, roles: Roles) -> Scope | None:
+    """What of the reports this person may read; None, having said so, for anyone else."""
+    scope = reports.scope_for(roles)
+    if scope is None:
+        await refuse(target)
+    return scope
+
+
+async def asked_for(
+    query: CallbackQuery, button: Scorecard | Archive, roles: Roles, tz: tzinfo
+) -> tuple[Scope, Period] | None:
+    """What this person may read, over the period a report's button names; None, having
+    refused, for someone who may read none or a period no longer possible (too long)."""
+    scope = reports.scope_for(roles)
     try:
-        return reports.make_period(button.kind.value, button.first, button.last, settings.tz)
+        period = reports.make_period(button.kind.value, button.first, button.last, tz)
     except ValueError:
+        scope = None
+    if scope is None:
+        await refuse(query)
         return None
+    return scope, period
 
 
 async def place(session: AsyncSession, scope: Scope) -> str:

@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.common import Settings
-from handlers.reports.access import period_of, refuse, slug
+from handlers.reports.access import asked_for, slug
 from services import archive, reports
 from services.people import Roles
 from views.format import locale
@@ -30,11 +30,10 @@ async def export(
     settings: Settings,
     bot: Bot,
 ) -> None:
-    scope = reports.scope_for(roles)
-    period = period_of(callback_data, settings)
-    if scope is None or period is None:
-        await refuse(query)
+    asked = await asked_for(query, callback_data, roles, settings.tz)
+    if asked is None:
         return
+    scope, period = asked
     with archive.EXPORTS.slot(roles.user_id):  # ExportsBusy: a pop-up, before anything
         await query.answer(_("Preparing the file…"))
         if isinstance(query.message, Message):

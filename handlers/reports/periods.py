@@ -13,9 +13,9 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
-from handlers.reports.access import place, refuse
+from handlers.reports.access import place, readable
 from services import charts, reports
+from services.context import Ctx
 from services.people import Roles
 from services.reports import Period, Scope
 from views.format import locale
@@ -34,9 +34,8 @@ class ReportForm(StatesGroup):
 
 
 async def menu(message: Message, session: AsyncSession, roles: Roles) -> None:
-    scope = reports.scope_for(roles)
+    scope = await readable(message, roles)
     if scope is None:
-        await refuse(message)
         return
     await message.answer(
         _("Reports for {place}. Which period?").format(place=await place(session, scope)),
@@ -50,11 +49,10 @@ async def period_chosen(
     state: FSMContext,
     session: AsyncSession,
     roles: Roles,
-    settings: Settings,
+    ctx: Ctx,
 ) -> None:
-    scope = reports.scope_for(roles)
+    scope = await readable(query, roles)
     if scope is None:
-        await refuse(query)
         return
     await query.answer()
     if not isinstance(query.message, Message):
@@ -65,25 +63,20 @@ async def period_chosen(
             _("Send the first and the last day, for example:\n2026-01-01 2026-03-31\n(or /cancel)")
         )
         return
-    period = reports.current_period(callback_data.kind.value, settings.tz)
+    period = reports.current_period(callback_data.kind.value, ctx.tz)
     await send_report(query.message, session, scope, period)
 
 
 async def dates_given(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
+    message: Message, state: FSMContext, session: AsyncSession, roles: Roles, ctx: Ctx
 ) -> None:
-    scope = reports.scope_for(roles)
+    scope = await readable(message, roles)
     if scope is None:
         await state.clear()
-        await refuse(message)
         return
     try:
         first, last = reports.parse_date_range(message.text or "")
-        period = reports.custom_period(first, last, settings.tz)
+        period = reports.custom_period(first, last, ctx.tz)
     except ValueError:
         await message.answer(
             _(

@@ -9,11 +9,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings
-from handlers.reports.access import period_of, refuse, slug
+from handlers.reports.access import asked_for, slug
 from services import charts, reports
+from services.context import Ctx
 from services.i18n import local_name
-from services.org import Policy
 from services.people import Roles
 from services.scorecard import build_scorecard
 from views.format import locale
@@ -21,23 +20,17 @@ from views.reports import Scorecard, scorecard_text
 
 
 async def scorecard(
-    query: CallbackQuery,
-    callback_data: Scorecard,
-    session: AsyncSession,
-    roles: Roles,
-    settings: Settings,
-    policy: Policy,
+    query: CallbackQuery, callback_data: Scorecard, session: AsyncSession, roles: Roles, ctx: Ctx
 ) -> None:
-    scope = reports.scope_for(roles)
-    period = period_of(callback_data, settings)
-    if scope is None or period is None:
-        await refuse(query)
+    asked = await asked_for(query, callback_data, roles, ctx.tz)
+    if asked is None:
         return
+    scope, period = asked
     await query.answer()
     if not isinstance(query.message, Message):
         return
     for town in await reports.towns_of(session, scope):
-        table = await build_scorecard(session, town.id, period, policy)
+        table = await build_scorecard(session, town.id, period, ctx.policy)
         await query.message.answer(scorecard_text(table, period, scope))
         if scope.station_ids is None and table:
             title = _("{place}: station scorecard").format(place=local_name(town, locale()))

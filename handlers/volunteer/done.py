@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.activities.parsing import parse_hours
-from handlers.common import Media, collect_photo, step_after, too_long
+from handlers.common import Media, collect_photo, finished, step_after, too_long
 from handlers.volunteer.states import STEPS, Completion
 from models import User
 from services import orders
@@ -111,8 +111,7 @@ async def got_note(
     note = "" if message.text == BTN_SKIP else (message.text or "").strip()
     if await too_long(message, note, NOTE_MAX):
         return
-    data = await state.get_data()
-    await state.clear()
+    data = await finished(state)
     order = await orders.complete(
         session,
         ctx,

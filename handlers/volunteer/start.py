@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.common import show_order
 from models import User
-from services import orders, screens
+from services import orders
 from services.people import Roles
-from views.orders import OrderAction, order_lines, task_keyboard
+from views.orders import OrderAction, task_keyboard
 
 
 async def start(
@@ -22,14 +23,8 @@ async def start(
 ) -> None:
     order = await orders.start(session, callback_data.order_id, user, roles)
     await query.answer(_("Started. Tap «Done» when the service is finished."))
-    if isinstance(query.message, Message):
-        lines = [
-            _("▶ In progress"),
-            *order_lines(await screens.order_facts(session, order), with_phone=True),
-        ]
-        await query.message.edit_text(
-            "\n".join(lines), reply_markup=task_keyboard(order.id, started=True)
-        )
+    markup = task_keyboard(order.id, started=True)
+    await show_order(query, session, order, markup, above=[_("▶ In progress")])
 
 
 def router() -> Router:
