@@ -17,9 +17,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bench.conversation import ORDER_BUTTON, place_order_rest
-from models import Order
+from models import Order, Role, ServiceCategory, User
 from simulator.driver import TINY_JPEG, BotMessage, SimUser
-from tests.harness import BotEnv
+from tests.factories import place_order
+from tests.harness import BotEnv, from_menu
 
 
 async def order_through_chat(
@@ -124,3 +125,35 @@ async def press_through(u: SimUser, form: BotMessage, *buttons: str) -> BotMessa
         await u.press(label, message=current)
         current = await u.expect_edit(form.message_id)
     return current
+
+
+async def two_village_orders(env: BotEnv) -> SimUser:
+    """The health team's leader, the office, and one free-clinic order (placed through the real
+    service) from each of two villages, Miaomiaohu and Dongjie; returns the office."""
+    await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    office = await env.person("Office Li", role=Role.OFFICE)
+    residents = [await env.person("Grandma Li"), await env.person("Uncle Wang", station="dongjie")]
+    await clinic_orders(env, residents)
+    await env.settle()
+    return office
+
+
+async def clinic_orders(env: BotEnv, residents: list[SimUser]) -> None:
+    """One free-clinic order per resident, placed through the real service."""
+    async with env.sessionmaker() as s:
+        clinic = await s.scalar(
+            select(ServiceCategory).where(ServiceCategory.code == "taole.free_clinic")
+        )
+        for sim_user in residents:
+            user = await s.scalar(select(User).where(User.tg_id == sim_user.id))
+            await place_order(s, user, clinic, description="需要量血压")
+
+
+async def month_report(u: SimUser) -> tuple[BotMessage, BotMessage, BotMessage]:
+    """📊 Reports → This month: the period menu, the figures, and the chart (with the buttons
+    for the archives and the scorecards)."""
+    await from_menu(u, "📊 Reports")
+    menu = await u.expect(contains="Which period?")
+    await u.press("This month", message=menu)
+    figures = await u.expect(contains="Orders:")
+    return menu, figures, await u.expect()
