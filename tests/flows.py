@@ -14,13 +14,23 @@ A test that checks a step itself walks that step by hand instead.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
-from bench.conversation import ORDER_BUTTON, place_order_rest
+from bench.conversation import FREE_CLINIC, HEALTH_AREA, ORDER_BUTTON, place_order_rest
 from models import Order, Role, ServiceCategory, User
 from simulator.driver import TINY_JPEG, BotMessage, SimUser
 from tests.factories import place_order
 from tests.harness import BotEnv, from_menu
+
+
+async def leader_squad_resident(env: BotEnv) -> tuple[SimUser, SimUser, SimUser]:
+    """Dr Zhang leads the health team; Secretary Ma heads Miaomiaohu Village and so leads its
+    squad too (where a declined order goes); Grandma Li lives there."""
+    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
+    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
+    return leader, head, await env.person("Grandma Li")
 
 
 async def order_through_chat(
@@ -36,6 +46,24 @@ async def order_through_chat(
     await resident.tap(ORDER_BUTTON)
     await resident.expect(contains="What kind of help")
     return await place_order_rest(resident, need=need, day=day, **choice)
+
+
+async def to_the_need(u: SimUser, tapper: Any = None) -> None:
+    """From the menu to the question of what is needed (the health area's free clinic); the
+    three taps go through `tapper` (one that counts them) when given."""
+    tapper = tapper or u
+    await tapper.tap(ORDER_BUTTON)
+    await u.expect(contains="What kind of help")
+    await tapper.tap(HEALTH_AREA)
+    await u.expect(contains="Which of these")
+    await tapper.tap(FREE_CLINIC)
+    await u.expect(contains="Tell us what you need")
+
+
+async def decline_order(leader: SimUser, card: BotMessage) -> BotMessage:
+    """❌ Decline on the order card; returns the question why, with the reasons to tap."""
+    await leader.press("❌ Decline", message=card)
+    return await leader.expect(contains="Why can't your team")
 
 
 async def order_to(leader: SimUser, number: str) -> tuple[str, BotMessage]:
@@ -78,7 +106,12 @@ async def serve_task(vol: SimUser, *, hours: str = "2", note: str | None = None)
     `hours` tapped, and `note` (None: ⏭ Skip)."""
     task = await vol.expect(contains="new task")
     await vol.press("▶ Start", message=task)
-    await vol.press("✔ Done", message=await vol.expect_edit(task.message_id))
+    await report_done(vol, await vol.expect_edit(task.message_id), hours, note)
+
+
+async def report_done(vol: SimUser, task: BotMessage, hours: str, note: str | None = None) -> None:
+    """✔ Done on the (started) task: one photo, `hours` tapped, and `note` (None: ⏭ Skip)."""
+    await vol.press("✔ Done", message=task)
     await vol.expect(contains="photos")
     await vol.send_photo(TINY_JPEG)
     await vol.expect(contains="Photo 1")

@@ -24,8 +24,12 @@ from tests.flows import (
     accept_order,
     assign_volunteer,
     confirm_hours,
+    decline_order,
+    leader_squad_resident,
     order_by_number,
     order_through_chat,
+    order_to,
+    to_the_need,
 )
 
 # The names other test modules import from here.
@@ -48,8 +52,7 @@ async def test_happy_path_from_start_to_rating_with_photos(bot_env):
     await resident.send_contact(own=True)
     await resident.expect(contains="Welcome")
 
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(resident))
     assert "✅ Accept" in card.buttons()
     assert resident.phone_number not in card.text  # the phone only after Accept
     info = await head.expect(contains=number)
@@ -195,12 +198,7 @@ async def test_back_and_bad_input_keep_the_conversation(bot_env):
 async def test_voice_note_is_accepted_as_the_request(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Old Ma")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u)
     await u.send_voice(b"OggS-fake-voice", duration=4)
     await u.expect(contains="When would suit you")
     await u.tap("Today")
@@ -241,13 +239,9 @@ async def test_proxy_order_by_station_head(bot_env):
 
 async def test_decline_reroutes_to_the_village_squad(bot_env):
     env = bot_env
-    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
-    resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
-    await leader.press("❌ Decline", message=card)
-    await leader.expect(contains="Why can't your team")
+    leader, head, resident = await leader_squad_resident(env)
+    number, card = await order_to(leader, await order_through_chat(resident))
+    await decline_order(leader, card)
     await leader.send("Our doctors are all at the county hospital today")
     await leader.expect(contains="Declined")
     squad_card = await head.expect(contains="new order for your team")
@@ -266,8 +260,7 @@ async def test_transfer_to_another_team(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     lawyer = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(resident))
     await leader.press("↪ Transfer", message=card)
     teams = await leader.expect(contains="to which team")
     law_button = next(b for b in teams.buttons() if b.startswith("Legal"))
@@ -292,9 +285,7 @@ async def test_no_leader_goes_to_the_squad(bot_env):
 
 async def test_a_leader_who_blocked_the_bot_is_passed_over_at_once(bot_env):
     env = bot_env
-    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
-    resident = await env.person("Grandma Li")
+    leader, head, resident = await leader_squad_resident(env)
     await leader.block()  # the bot hears of it (my_chat_member) and marks him
     await env.driver.until_updates_handled()
     assert (await env.db_user(leader)).blocked
@@ -340,8 +331,7 @@ async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     other_leader = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(resident))
     order = await order_by_number(env, number)
     accept_data = card.button("✅ Accept").callback_data
     # the resident replays the leader's button on their own chat

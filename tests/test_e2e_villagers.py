@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
 from models import Order, OrderStatus, Role, User
-from simulator.driver import TINY_JPEG, ChatSession
+from simulator.driver import ChatSession
+from tests.flows import order_by_number, order_through_chat, order_to, to_the_need
 
 PIN = (38.81, 106.62)
 
@@ -30,39 +31,6 @@ class Counting:
     async def send(self, text: str) -> None:
         self.messages += 1
         await self.u.send(text)
-
-
-async def to_the_need(u: ChatSession, counting: Counting | None = None) -> None:
-    """From the menu to the question of what is needed (the health area's free clinic);
-    three taps, counted with `counting`."""
-    tapper = counting or u
-    await tapper.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await tapper.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await tapper.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
-
-
-async def report_done(vol: ChatSession, task, hours: str, note: str | None = None) -> None:
-    """The volunteer records the task done: one photo, their hours, a note or «Skip»."""
-    await vol.press("✔ Done", message=task)
-    await vol.expect(contains="photos")
-    await vol.send_photo(TINY_JPEG)
-    await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
-    await vol.expect(contains="How many hours")
-    await vol.tap(hours)
-    await vol.expect(contains="short note")
-    await (vol.send(note) if note else vol.tap("Skip"))
-    await vol.expect(contains="recorded as done")
-
-
-async def order_by_number(env, number: str) -> Order:
-    async with env.sessionmaker() as s:
-        order = await s.scalar(select(Order).where(Order.number == number))
-        assert order is not None
-        return order
 
 
 async def assign(leader: ChatSession, card, volunteer: str) -> None:
@@ -112,9 +80,7 @@ async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env)
 async def test_no_pin_without_a_shared_location(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
+    number = await order_through_chat(u)
     await leader.expect(contains=number)
     await bot_env.idle()
     assert all(m.location is None for m in await leader.history())
@@ -217,9 +183,7 @@ async def test_taking_an_order_edits_the_other_leaders_cards(bot_env):
     zhang = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     liu = await bot_env.person("Dr Liu", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
+    number = await order_through_chat(u)
     mine, theirs = await zhang.expect(contains=number), await liu.expect(contains=number)
     assert "✅ Accept" in theirs.buttons()
     await zhang.press("✅ Accept", message=mine)
@@ -232,10 +196,7 @@ async def test_taking_an_order_edits_the_other_leaders_cards(bot_env):
 async def test_cancelling_edits_the_leaders_card(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(u))
     await u.tap("📋 My orders")
     listed = await u.expect(contains=number)
     await u.press("✖ Cancel this order", message=listed)
