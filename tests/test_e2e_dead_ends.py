@@ -7,7 +7,7 @@ from __future__ import annotations
 from bench.conversation import place_order_rest
 from models import Role
 from simulator.driver import BotMessage, ChatSession
-from tests.flows import order_through_chat, report_done, to_the_need
+from tests.flows import order_for_resident, order_through_chat, report_done, to_the_need
 from tests.test_e2e_villagers import assign
 
 
@@ -81,14 +81,7 @@ async def test_back_from_the_first_step_ends_with_the_menu(bot_env):
 
 async def test_a_proxy_order_ends_with_the_menu(bot_env):
     head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD)
-    await head.tap("📝 Order for a resident")
-    await head.expect(contains="name")
-    await head.send("Old Zhao")
-    await head.expect(contains="phone number")
-    await head.tap("🚫 No phone")
-    await head.expect(contains="Which village")
-    await head.tap("Miaomiaohu Village")
-    await head.expect(contains="What kind of help")
+    await order_for_resident(head, "Old Zhao")
     await place_order_rest(head, day="Tomorrow")
     await menu_is_back(head)
     await head.send("🚫 No phone")

@@ -12,6 +12,7 @@ from tests.flows import (
     assign_volunteer,
     decline_order,
     leader_squad_resident,
+    order_and_card,
     order_by_number,
     order_through_chat,
     order_to,
@@ -43,13 +44,12 @@ async def test_a_reason_button_of_another_order_declines_nothing(bot_env):
     env = bot_env
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     resident = await env.person("Grandma Li")
-    number, card = await order_to(leader, await order_through_chat(resident))
-    order = await order_by_number(env, number)
+    order, card = await order_and_card(env, leader, resident)
     reasons = await decline_order(leader, card)
     other = DeclineReason(order_id=order.id + 1, why=DeclineWhy.TOO_FAR).pack()
     await leader.press_data(reasons, other)
     assert "no longer valid" in (await leader.callback_answer()).text
-    order = await order_by_number(env, number)
+    order = await order_by_number(env, order.number)
     assert order.status == OrderStatus.ROUTED
     assert order.team_id == (await env.team("health")).id  # not declined and passed on
 
@@ -59,8 +59,7 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     resident = await env.person("Grandma Li")
-    number, card = await order_to(leader, await order_through_chat(resident))
-    order = await order_by_number(env, number)
+    order, card = await order_and_card(env, leader, resident)
     law = await env.team("law")
     accepted = await accept_order(leader, card)
     await leader.press("👥 Assign volunteers", message=accepted)
@@ -83,7 +82,7 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     assert refused.show_alert and "not your team's order" in refused.text
     await resident.send("I would rather have a lawyer")  # not taken as a reason
     await resident.expect(contains="Shall we pass this on")
-    order = await order_by_number(env, number)
+    order = await order_by_number(env, order.number)
     assert order.status == OrderStatus.ACCEPTED
     assert order.team_id == (await env.team("health")).id
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import Role, WebLoginToken
-from tests.flows import clinic_orders, month_report, two_village_orders
+from tests.flows import asked_again, clinic_orders, month_report, two_village_orders
 
 
 async def test_office_reads_the_month_and_gets_the_archive(bot_env):
@@ -71,8 +71,7 @@ async def test_station_head_sees_the_village_and_others_are_refused(bot_env):
     menu = await head.expect(contains="Which period?")
     await head.press("📅 Custom dates", message=menu)
     await head.expect(contains="first and the last day")
-    await head.send("some day")
-    await head.expect(contains="could not read two dates")
+    await asked_again(head, "some day", "could not read two dates")
     await head.send("2020-01-01 至 2020-12-31")
     empty = await head.expect(contains="Orders:")
     assert "2020-01-01 – 2020-12-31" in empty.text and "Orders: 0" in empty.text

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
 from models import Order, OrderStatus, Role, User
 from simulator.driver import ChatSession
-from tests.flows import order_by_number, order_through_chat, order_to, to_the_need
+from tests.flows import (
+    free_clinic_need,
+    number_in,
+    order_by_number,
+    order_for_resident,
+    order_through_chat,
+    order_to,
+    to_the_need,
+)
 
 PIN = (38.81, 106.62)
 
@@ -65,7 +72,7 @@ async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env)
     summary = await u.expect(contains="Please check your request")
     assert "No. 3, behind the school 📍" in summary.text
     await u.press("✅ Confirm")
-    number = (await u.expect(contains="order number is")).text.split("is ")[1].split(".")[0]
+    number = number_in(await u.expect(contains="order number is"))
 
     card = await leader.expect(contains=number)
     assert "No. 3, behind the school 📍 location sent" in card.text
@@ -98,7 +105,7 @@ async def test_a_common_need_takes_five_taps_and_no_typing(bot_env):
     await c.press("✅ Confirm")
     done = await u.expect(contains="order number is")
     assert (c.taps, c.messages) == (5, 0)
-    number = done.text.split("is ")[1].split(".")[0]
+    number = number_in(done)
     order = await order_by_number(bot_env, number)
     assert order.description == "" and order.address is None
     assert order.preferred_date is not None
@@ -121,9 +128,7 @@ async def test_a_typed_note_takes_seven(bot_env):
 
 async def test_order_again_asks_only_when(bot_env):
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    first = await place_order_rest(u, need="Blood pressure, as last time", day="Tomorrow")
+    first = await order_through_chat(u, need="Blood pressure, as last time")
     await u.tap("📋 My orders")
     listed = await u.expect(contains=first)
     await u.press("✖ Cancel this order", message=listed)
@@ -137,7 +142,7 @@ async def test_order_again_asks_only_when(bot_env):
     assert "Blood pressure, as last time" in summary.text
     await u.press("✅ Confirm")
     done = await u.expect(contains="order number is")
-    again = await order_by_number(bot_env, done.text.split("is ")[1].split(".")[0])
+    again = await order_by_number(bot_env, number_in(done))
     assert again.status == OrderStatus.NEW and again.description.startswith("Blood")
 
 
@@ -145,19 +150,9 @@ async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await bot_env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD, phone="+8613900000001")
-    await head.tap("📝 Order for a resident")
-    await head.expect(contains="name")
-    await head.send("Old Zhao")
-    asked = await head.expect(contains="phone number")
+    asked = await order_for_resident(head, "Old Zhao")
     assert "🚫 No phone" in [b for row in asked.reply_keyboard for b in row]
-    await head.tap("🚫 No phone")
-    await head.expect(contains="Which village")
-    await head.tap("Miaomiaohu Village")
-    await head.expect(contains="What kind of help")
-    await head.tap(HEALTH_AREA)
-    await head.expect(contains="Which of these")
-    await head.tap(FREE_CLINIC)
-    await head.expect(contains="Tell us what you need")
+    await free_clinic_need(head)
     await head.tap("🕒 No need to write: pick a time")
     await head.expect(contains="When would suit you")
     await head.tap("⚡ As soon as possible")
@@ -169,7 +164,7 @@ async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     summary = await head.expect(contains="Please check your request")
     assert "at the resident's home" in summary.text and "Old Zhao" in summary.text
     await head.press("✅ Confirm")
-    number = (await head.expect(contains="order number is")).text.split("is ")[1].split(".")[0]
+    number = number_in(await head.expect(contains="order number is"))
     async with bot_env.sessionmaker() as s:
         order = await s.scalar(select(Order).where(Order.number == number))
         assert (await s.get(User, order.resident_id)).phone is None
