@@ -93,11 +93,6 @@ async def order_for_resident(head: SimUser, name: str, phone: str | None = None)
     return asked
 
 
-def number_in(reply: BotMessage) -> str:
-    """The order number in the bot's «… order number is N.»"""
-    return (reply.text or "").split("is ")[1].split(".")[0]
-
-
 async def decline_order(leader: SimUser, card: BotMessage) -> BotMessage:
     """❌ Decline on the order card; returns the question why, with the reasons to tap."""
     await leader.press("❌ Decline", message=card)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
+from bench.conversation import HEALTH_AREA, place_order_rest
 from models import (
     Attachment,
     AttachmentStage,
@@ -22,13 +22,17 @@ from models import (
 from simulator.driver import TINY_JPEG
 from tests.flows import (
     accept_order,
+    asked_again,
     assign_volunteer,
     confirm_hours,
     decline_order,
+    free_clinic_need,
     leader_squad_resident,
+    order_and_card,
     order_by_number,
     order_through_chat,
     order_to,
+    register_in_chat,
     to_the_need,
 )
 
@@ -43,14 +47,7 @@ async def test_happy_path_from_start_to_rating_with_photos(bot_env):
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
 
     resident = await env.new_user("Grandma Li")
-    await resident.send("/start")
-    await resident.expect(contains="village")
-    await resident.tap("Miaomiaohu Village")
-    await resident.expect(contains="name")
-    await resident.send("Li Guilan")
-    await resident.expect(contains="phone")
-    await resident.send_contact(own=True)
-    await resident.expect(contains="Welcome")
+    await register_in_chat(resident, "Miaomiaohu Village", "Li Guilan")
 
     number, card = await order_to(leader, await order_through_chat(resident))
     assert "✅ Accept" in card.buttons()
@@ -80,8 +77,7 @@ async def test_happy_path_from_start_to_rating_with_photos(bot_env):
     await vol.tap("✅")
     await vol.expect(contains="How many hours did Nurse Wang")
     for wrong in ("lots", "NaN", "-Infinity"):  # NaN once raised inside the comparison
-        await vol.send(wrong)
-        await vol.expect(contains="between 0.5 and 24")
+        await asked_again(vol, wrong, "between 0.5 and 24")
     await vol.tap("2")
     await vol.expect(contains="short note")
     await vol.send("Blood pressure normal, advised rest")
@@ -154,10 +150,7 @@ async def test_back_and_bad_input_keep_the_conversation(bot_env):
     await u.expect(contains="Which of these")
     await u.tap("⬅ Back")
     await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await free_clinic_need(u)
     await u.send("x" * 1001)
     await u.expect(contains="too long")
     await u.send_contact(own=True)  # neither text, voice nor photo
@@ -222,8 +215,7 @@ async def test_proxy_order_by_station_head(bot_env):
     await head.expect(contains="resident's name")
     await head.send("Old Wang")
     await head.expect(contains="phone number")
-    await head.send("abc")
-    await head.expect(contains="does not look like")
+    await asked_again(head, "abc", "does not look like")
     await head.send("13912345678")
     await head.expect(contains="Which village")
     await head.tap("Miaomiaohu Village")
@@ -331,8 +323,7 @@ async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     other_leader = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
     resident = await env.person("Grandma Li")
-    number, card = await order_to(leader, await order_through_chat(resident))
-    order = await order_by_number(env, number)
+    order, card = await order_and_card(env, leader, resident)
     accept_data = card.button("✅ Accept").callback_data
     # the resident replays the leader's button on their own chat
     mine = (await resident.history())[-1]
@@ -349,7 +340,7 @@ async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
     assert "does not exist" in (await leader.callback_answer()).text
     await leader.press_data(card, "zz:nothing")
     assert "no longer valid" in (await leader.callback_answer()).text
-    assert (await order_by_number(env, number)).status == OrderStatus.ROUTED
+    assert (await order_by_number(env, order.number)).status == OrderStatus.ROUTED
     assert order.status == OrderStatus.ROUTED
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bench.conversation import order_number
 from models import Order, OrderStatus, Role, User
 from simulator.driver import ChatSession
 from tests.flows import (
     free_clinic_need,
-    number_in,
     order_by_number,
     order_for_resident,
     order_through_chat,
@@ -72,7 +72,7 @@ async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env)
     summary = await u.expect(contains="Please check your request")
     assert "No. 3, behind the school 📍" in summary.text
     await u.press("✅ Confirm")
-    number = number_in(await u.expect(contains="order number is"))
+    number = order_number((await u.expect(contains="order number is")).text)
 
     card = await leader.expect(contains=number)
     assert "No. 3, behind the school 📍 location sent" in card.text
@@ -105,7 +105,7 @@ async def test_a_common_need_takes_five_taps_and_no_typing(bot_env):
     await c.press("✅ Confirm")
     done = await u.expect(contains="order number is")
     assert (c.taps, c.messages) == (5, 0)
-    number = number_in(done)
+    number = order_number(done.text)
     order = await order_by_number(bot_env, number)
     assert order.description == "" and order.address is None
     assert order.preferred_date is not None
@@ -142,7 +142,7 @@ async def test_order_again_asks_only_when(bot_env):
     assert "Blood pressure, as last time" in summary.text
     await u.press("✅ Confirm")
     done = await u.expect(contains="order number is")
-    again = await order_by_number(bot_env, number_in(done))
+    again = await order_by_number(bot_env, order_number(done.text))
     assert again.status == OrderStatus.NEW and again.description.startswith("Blood")
 
 
@@ -164,7 +164,7 @@ async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     summary = await head.expect(contains="Please check your request")
     assert "at the resident's home" in summary.text and "Old Zhao" in summary.text
     await head.press("✅ Confirm")
-    number = number_in(await head.expect(contains="order number is"))
+    number = order_number((await head.expect(contains="order number is")).text)
     async with bot_env.sessionmaker() as s:
         order = await s.scalar(select(Order).where(Order.number == number))
         assert (await s.get(User, order.resident_id)).phone is None
