@@ -22,6 +22,7 @@ from simulator.wire import message_view
 
 MAX_POLL_SECONDS = 30.0
 MAX_NAME = 64
+PERSONA_FIELDS = ("last_name", "username", "language_code", "label", "phone_number")
 
 Endpoint = Callable[[web.Request], Awaitable[Any]]
 
@@ -77,6 +78,22 @@ def _result(world: World, bot: BotState, msg: StoredMessage, update_id: int | No
     }
 
 
+UserAction = Callable[[Actions, int, int, Params], tuple[StoredMessage, int | None]]
+
+
+def user_action(act: UserAction) -> Endpoint:
+    """An endpoint for something a person does in a chat: `act(actions, chat_id, sender,
+    params)` does it; the answer is the message and the update the bot is sent."""
+
+    async def handler(request: web.Request) -> Any:
+        world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
+        p = await Params.from_request(request)
+        msg, update_id = act(Actions(world, bot), chat_id, _sender(request, p), p)
+        return _result(world, bot, msg, update_id)
+
+    return handler
+
+
 # Bots, personas, statistics -------------------------------------------------------------
 
 
@@ -110,11 +127,7 @@ async def create_user(request: web.Request) -> Any:
     persona = _world(request).add_persona(
         first_name,
         user_id=p.integer("user_id"),
-        last_name=p.string("last_name"),
-        username=p.string("username"),
-        language_code=p.string("language_code"),
-        label=p.string("label"),
-        phone_number=p.string("phone_number"),
+        **{field: p.string(field) for field in PERSONA_FIELDS},
     )
     return persona.as_dict()
 
@@ -187,38 +200,35 @@ async def chat_events(request: web.Request) -> Any:
 
 
 @endpoint
-async def send_text(request: web.Request) -> Any:
-    world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
-    p = await Params.from_request(request)
-    text = p.string("text", required=True) or ""
-    msg, update_id = Actions(world, bot).text(chat_id, _sender(request, p), text)
-    return _result(world, bot, msg, update_id)
+@user_action
+def send_text(
+    do: Actions, chat_id: int, sender: int, p: Params
+) -> tuple[StoredMessage, int | None]:
+    return do.text(chat_id, sender, p.string("text", required=True) or "")
 
 
 @endpoint
-async def send_contact(request: web.Request) -> Any:
-    world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
-    p = await Params.from_request(request)
-    own = p.flag("own") if p.has("own") else True
-    msg, update_id = Actions(world, bot).contact(
+@user_action
+def send_contact(
+    do: Actions, chat_id: int, sender: int, p: Params
+) -> tuple[StoredMessage, int | None]:
+    return do.contact(
         chat_id,
-        _sender(request, p),
-        own=own,
+        sender,
+        own=p.flag("own") if p.has("own") else True,
         phone_number=p.string("phone_number"),
         contact_user_id=p.integer("contact_user_id"),
         first_name=p.string("first_name"),
     )
-    return _result(world, bot, msg, update_id)
 
 
 @endpoint
-async def send_location(request: web.Request) -> Any:
-    world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
-    p = await Params.from_request(request)
+@user_action
+def send_location(
+    do: Actions, chat_id: int, sender: int, p: Params
+) -> tuple[StoredMessage, int | None]:
     latitude = p.number("latitude", required=True) or 0.0
-    longitude = p.number("longitude", required=True) or 0.0
-    msg, update_id = Actions(world, bot).location(chat_id, _sender(request, p), latitude, longitude)
-    return _result(world, bot, msg, update_id)
+    return do.location(chat_id, sender, latitude, p.number("longitude", required=True) or 0.0)
 
 
 def _required_upload(params: Params, name: str) -> Upload:
@@ -229,34 +239,28 @@ def _required_upload(params: Params, name: str) -> Upload:
 
 
 @endpoint
-async def send_photo(request: web.Request) -> Any:
-    world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
-    p = await Params.from_request(request)
-    upload = _required_upload(p, "photo")
-    caption = p.string("caption")
-    msg, update_id = Actions(world, bot).photo(chat_id, _sender(request, p), upload, caption)
-    return _result(world, bot, msg, update_id)
+@user_action
+def send_photo(
+    do: Actions, chat_id: int, sender: int, p: Params
+) -> tuple[StoredMessage, int | None]:
+    return do.photo(chat_id, sender, _required_upload(p, "photo"), p.string("caption"))
 
 
 @endpoint
-async def send_voice(request: web.Request) -> Any:
-    world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
-    p = await Params.from_request(request)
-    upload = _required_upload(p, "voice")
-    duration = p.integer("duration") or 1
-    msg, update_id = Actions(world, bot).voice(chat_id, _sender(request, p), upload, duration)
-    return _result(world, bot, msg, update_id)
+@user_action
+def send_voice(
+    do: Actions, chat_id: int, sender: int, p: Params
+) -> tuple[StoredMessage, int | None]:
+    return do.voice(chat_id, sender, _required_upload(p, "voice"), p.integer("duration") or 1)
 
 
 @endpoint
-async def tap(request: web.Request) -> Any:
-    world, bot, chat_id = _world(request), _bot(request), _chat_id(request)
-    p = await Params.from_request(request)
+@user_action
+def tap(do: Actions, chat_id: int, sender: int, p: Params) -> tuple[StoredMessage, int | None]:
     text = p.string("text", required=True) or ""
     latitude, longitude = p.number("latitude"), p.number("longitude")
     where = (latitude, longitude) if latitude is not None and longitude is not None else None
-    msg, update_id = Actions(world, bot).tap(chat_id, _sender(request, p), text, where)
-    return _result(world, bot, msg, update_id)
+    return do.tap(chat_id, sender, text, where)
 
 
 @endpoint

@@ -62,6 +62,23 @@ def chat_object(world: World, chat_id: int) -> Chat:
     )
 
 
+# The fields a stored message keeps under the Bot API's own names.
+_MESSAGE_FIELDS = (
+    "message_id",
+    "date",
+    "text",
+    "caption",
+    "photo",
+    "document",
+    "voice",
+    "location",
+    "contact",
+    "media_group_id",
+    "forward_origin",
+    "edit_date",
+)
+
+
 def message_object(world: World, bot: BotState, msg: StoredMessage, nested: bool = True) -> Message:
     """The Telegram Message for a stored message (Telegram echoes only inline markup)."""
     sender = bot_user(bot) if msg.from_bot else persona_user(world.persona(msg.sender_id))
@@ -72,24 +89,13 @@ def message_object(world: World, bot: BotState, msg: StoredMessage, nested: bool
         if original is not None:
             reply_to = message_object(world, bot, original, nested=False)
     return Message(
-        message_id=msg.message_id,
-        date=msg.date,
         chat=chat_object(world, msg.chat_id),
         from_user=sender,
-        text=msg.text,
         entities=entities if msg.text is not None else None,
-        caption=msg.caption,
         caption_entities=entities if msg.caption is not None else None,
-        photo=msg.photo,
-        document=msg.document,
-        voice=msg.voice,
-        location=msg.location,
-        contact=msg.contact,
         reply_markup=msg.inline_markup,
         reply_to_message=reply_to,
-        media_group_id=msg.media_group_id,
-        forward_origin=msg.forward_origin,
-        edit_date=msg.edit_date,
+        **{field: getattr(msg, field) for field in _MESSAGE_FIELDS},
     )
 
 

@@ -363,6 +363,18 @@ async def advance_to(
     return order
 
 
+async def assigned_order(session: AsyncSession, cast: Cast) -> tuple[Order, Roles]:
+    """The resident's free-clinic order, accepted by health_leader with health_vol assigned
+    (not started yet); returns it and the leader's roles."""
+    order = await place_order(session, cast.resident, cast.org.clinic)
+    lroles = await roles_for(session, cast.health_leader)
+    await orders.accept(session, order.id, cast.health_leader, lroles)
+    await orders.assign(
+        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
+    )
+    return order, lroles
+
+
 async def _resident_of(session: AsyncSession, order_id: int) -> User:
     order = await session.get(Order, order_id, populate_existing=True)
     return await session.get(User, order.resident_id)

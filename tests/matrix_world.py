@@ -5,9 +5,11 @@ volunteer, the station head of the order's village, a stranger, and a group chat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
     Activity,
@@ -37,6 +39,29 @@ from tests.harness import TAOLE, BotEnv
 from tests.test_authorisation_matrix import _order_in
 
 EXAMPLE_TOWN = TAOLE.parent / "example-town.yaml"
+
+
+async def blood_pressure_day(
+    s: AsyncSession, leader: User, team_id: int, start: datetime, tz: tzinfo, **more: Any
+) -> Activity:
+    """The team's «Blood pressure day» at the village hall, two hours from `start`, published
+    by `leader` (`more`: other fields of the draft)."""
+    [activity] = await activities.publish(
+        s,
+        leader,
+        await people.roles_of(s, leader, frozenset()),
+        ActivityDraft(
+            title="Blood pressure day",
+            content="Checks for everyone",
+            place="Village hall",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            team_id=team_id,
+            **more,
+        ),
+        tz=tz,
+    )
+    return activity
 
 
 @dataclass
@@ -95,22 +120,8 @@ class World:
         """A published activity of the health team, two days ahead (or `starts_in`)."""
         leader = await self.user("leader")
         async with self.env.sessionmaker() as s:
-            roles = await people.roles_of(s, leader, frozenset())
-            start = utcnow() + starts_in
-            [activity] = await activities.publish(
-                s,
-                leader,
-                roles,
-                ActivityDraft(
-                    title="Blood pressure day",
-                    content="Checks for everyone",
-                    place="Village hall",
-                    starts_at=start,
-                    ends_at=start + timedelta(hours=2),
-                    capacity=20,
-                    team_id=self.health.id,
-                ),
-                tz=self.env.settings.tz,
+            activity = await blood_pressure_day(
+                s, leader, self.health.id, utcnow() + starts_in, self.env.settings.tz, capacity=20
             )
             if signed_up:
                 vol = await s.get(User, (await self.user("volunteer")).id)

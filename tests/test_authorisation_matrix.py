@@ -41,11 +41,19 @@ COMMANDS = {
 }
 
 
-async def _cast(env) -> dict[str, object]:
-    cast = {
-        "owner": await env.person("Owner Resident"),
+async def order_cast(env, owner: str = "Owner Resident", **phone: str) -> dict[str, object]:
+    """Who an order needs: the resident who owns it (`phone`: theirs), the health team's
+    leader and one of its volunteers."""
+    return {
+        "owner": await env.person(owner, **phone),
         "leader": await env.person("Health Leader", role=Role.TEAM_LEADER, team="health"),
         "volunteer": await env.person("Health Volunteer", role=Role.VOLUNTEER, team="health"),
+    }
+
+
+async def _cast(env) -> dict[str, object]:
+    cast = {
+        **await order_cast(env),
         "resident": await env.person("Other Resident"),
         "volunteer_other": await env.person("Law Volunteer", role=Role.VOLUNTEER, team="law"),
         "leader_other": await env.person("Law Leader", role=Role.TEAM_LEADER, team="law"),

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from models import ActivitySignup, Role, User, utcnow
 from services import activities, people
-from services.activities import ActivityDraft
 from tests.harness import BotEnv
+from tests.matrix_world import blood_pressure_day
 
 PLACE = (38.80, 106.60)
 
@@ -23,22 +23,14 @@ async def _open_activity(env: BotEnv) -> tuple[int, str]:
         team = await env.team("health")
         leader = await s.scalar(select(User).where(User.name == "Health Leader"))
         assert leader is not None
-        start = utcnow() + timedelta(minutes=30)
-        [activity] = await activities.publish(
+        activity = await blood_pressure_day(
             s,
             leader,
-            await people.roles_of(s, leader, frozenset()),
-            ActivityDraft(
-                title="Blood pressure day",
-                content="Checks for everyone",
-                place="Village hall",
-                starts_at=start,
-                ends_at=start + timedelta(hours=2),
-                team_id=team.id,
-                latitude=PLACE[0],
-                longitude=PLACE[1],
-            ),
-            tz=env.settings.tz,
+            team.id,
+            utcnow() + timedelta(minutes=30),
+            env.settings.tz,
+            latitude=PLACE[0],
+            longitude=PLACE[1],
         )
         return activity.id, activity.checkin_code
 

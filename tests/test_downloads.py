@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench.conversation import FREE_CLINIC, HEALTH_AREA
 from bot import media
 from models import Attachment, set_clock
 from scheduler.clock import ManualClock
 from simulator.driver import TINY_JPEG
+from tests.flows import to_the_need
 from tests.harness import BotEnv
 
 
@@ -27,12 +27,7 @@ def _files(env: BotEnv) -> list[Path]:
 async def test_photo_back_photo_leaves_no_orphan_files(bot_env):
     env: BotEnv = bot_env
     u = await env.person("Zhao")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u)
     for n in range(4):
         await u.send_photo(TINY_JPEG + bytes([n]), caption=f"My ankle, take {n}")
         await u.expect(contains="When would suit you")

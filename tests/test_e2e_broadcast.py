@@ -14,7 +14,7 @@ from bot.sender import RateLimits
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Role, User
 from simulator.limits import Limits
 from simulator.server import run_simulator
-from tests.flows import compose_notice, press_through
+from tests.flows import compose_notice, notices_menu, press_through
 from tests.scheduler_harness import (
     BOT_ID,
     bot_on,
@@ -95,8 +95,7 @@ async def test_a_station_heads_notice_goes_out_after_the_office_approves(db_url,
         assert "Please say where and when exactly" in told.text
         await nothing_new_for(env, grandma, uncle)
 
-        await head.tap("📢 Notices")
-        menu = await head.expect(contains="Notices to residents")
+        menu = await notices_menu(head)
         await head.press("📊 My notices and reports", message=menu)
         mine = await head.expect(contains="Your notices")
         assert "rejected" in mine.text and "Please say where and when exactly" in mine.text
@@ -135,8 +134,7 @@ async def test_the_office_schedules_a_weekly_notice_then_cancels_it(db_url, tmp_
         done = await office.expect(contains="is scheduled")
         assert "every week on Mon、Wed at 07:30" in done.text
 
-        await office.tap("📢 Notices")
-        menu = await office.expect(contains="Notices to residents")
+        menu = await notices_menu(office)
         await office.press("🗓 Scheduled notices", message=menu)
         listed = await office.expect(contains="Scheduled notices")
         assert "Policy talk" in listed.text and "All volunteers" in listed.text

@@ -23,7 +23,7 @@ from scheduler import ManualClock, TickResult
 from services.outbox import NoticeKind
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
-from tests.flows import accept_order, assign_volunteer, compose_notice, order_through_chat
+from tests.flows import accept_order, assign_volunteer, compose_notice, order_through_chat, order_to
 from tests.harness import BotEnv
 from tests.scheduler_harness import advance_to, bot_on, notices_in_chat
 
@@ -60,8 +60,7 @@ async def test_the_volunteer_is_reminded_the_evening_before_and_an_hour_before(d
         nurse = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
         grandma = await env.person("Grandma Li")
 
-        number = await order_through_chat(grandma)
-        card = await leader.expect(contains=number)
+        number, card = await order_to(leader, await order_through_chat(grandma))
         assert "When: 03-11, Morning" in card.text  # "Tomorrow", by the bot's clock
         accepted = await accept_order(leader, card)
         offered = await assign_volunteer(leader, accepted, "Nurse Wang", slot="3/11 Morning")
@@ -95,8 +94,7 @@ async def test_an_order_nobody_accepts_is_nudged_then_escalated_and_passed_on(db
         office = await env.person("Office Wu", role=Role.OFFICE)
         grandma = await env.person("Grandma Li")
 
-        number = await order_through_chat(grandma)
-        card = await leader.expect(contains=number)
+        number, card = await order_to(leader, await order_through_chat(grandma))
         await head.expect(contains="A new order from your village")
 
         # 09:29: still within the half hour. 09:30: the leader is nudged, buttons and all.

@@ -7,7 +7,8 @@ from __future__ import annotations
 from bench.conversation import place_order_rest
 from models import Role
 from simulator.driver import BotMessage, ChatSession
-from tests.test_e2e_villagers import assign, report_done, to_the_need
+from tests.flows import order_for_resident, order_through_chat, report_done, to_the_need
+from tests.test_e2e_villagers import assign
 
 
 async def keys(u: ChatSession) -> set[str]:
@@ -26,9 +27,7 @@ async def a_task(env) -> tuple[ChatSession, ChatSession, BotMessage]:
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     u = await env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
+    number = await order_through_chat(u)
     await assign(leader, await leader.expect(contains=number), "Nurse Wang")
     return u, vol, await vol.expect(contains="new task")
 
@@ -54,9 +53,7 @@ async def test_after_a_volunteer_finishes_the_menu_is_back_and_the_task_has_no_b
 
 async def test_placing_an_order_ends_with_the_menu(bot_env):
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await place_order_rest(u, day="Tomorrow")
+    await order_through_chat(u)
     await menu_is_back(u)
     await u.send("⚡ As soon as possible")  # the time step's button, the form long over
     await u.expect(contains="already finished")
@@ -84,14 +81,7 @@ async def test_back_from_the_first_step_ends_with_the_menu(bot_env):
 
 async def test_a_proxy_order_ends_with_the_menu(bot_env):
     head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD)
-    await head.tap("📝 Order for a resident")
-    await head.expect(contains="name")
-    await head.send("Old Zhao")
-    await head.expect(contains="phone number")
-    await head.tap("🚫 No phone")
-    await head.expect(contains="Which village")
-    await head.tap("Miaomiaohu Village")
-    await head.expect(contains="What kind of help")
+    await order_for_resident(head, "Old Zhao")
     await place_order_rest(head, day="Tomorrow")
     await menu_is_back(head)
     await head.send("🚫 No phone")

@@ -11,6 +11,7 @@ from tests.flows import (
     confirm_hours,
     order_by_number,
     order_through_chat,
+    order_to,
     serve_task,
 )
 from tests.scheduler_harness import advance_to
@@ -65,8 +66,7 @@ async def test_no_answer_goes_to_the_lead_unit_then_the_office(db_url, tmp_path)
         grandma = await env.person("Grandma Li")
 
         # 义诊 is on an auto platform: the health team's leader has the card at once.
-        number = await order_through_chat(grandma)
-        card = await doctor.expect(contains=number)
+        number, card = await order_to(doctor, await order_through_chat(grandma))
         await head.expect(contains="A new order from your village")
         await tian.expect_nothing_new()
 

@@ -7,19 +7,24 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Assignment, AssignmentStatus, OrderEvent, OrderStatus, Role
-from tests.flows import accept_order, assign_volunteer, order_by_number, order_through_chat
+from tests.flows import (
+    accept_order,
+    assign_volunteer,
+    decline_order,
+    leader_squad_resident,
+    order_and_card,
+    order_by_number,
+    order_through_chat,
+    order_to,
+)
 from views.orders import AssignVolunteer, DeclineReason, DeclineWhy, TransferTo
 
 
 async def test_a_tapped_decline_reason_is_recorded_and_the_order_moves_on(bot_env):
     env = bot_env
-    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
-    resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
-    await leader.press("❌ Decline", message=card)
-    reasons = await leader.expect(contains="Why can't your team")
+    leader, head, resident = await leader_squad_resident(env)
+    number, card = await order_to(leader, await order_through_chat(resident))
+    reasons = await decline_order(leader, card)
     await leader.press("No one is free", message=reasons)
     await leader.expect(contains="Declined")
     await head.expect(contains="new order for your team")
@@ -39,15 +44,12 @@ async def test_a_reason_button_of_another_order_declines_nothing(bot_env):
     env = bot_env
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
-    order = await order_by_number(env, number)
-    await leader.press("❌ Decline", message=card)
-    reasons = await leader.expect(contains="Why can't your team")
+    order, card = await order_and_card(env, leader, resident)
+    reasons = await decline_order(leader, card)
     other = DeclineReason(order_id=order.id + 1, why=DeclineWhy.TOO_FAR).pack()
     await leader.press_data(reasons, other)
     assert "no longer valid" in (await leader.callback_answer()).text
-    order = await order_by_number(env, number)
+    order = await order_by_number(env, order.number)
     assert order.status == OrderStatus.ROUTED
     assert order.team_id == (await env.team("health")).id  # not declined and passed on
 
@@ -57,9 +59,7 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
-    order = await order_by_number(env, number)
+    order, card = await order_and_card(env, leader, resident)
     law = await env.team("law")
     accepted = await accept_order(leader, card)
     await leader.press("👥 Assign volunteers", message=accepted)
@@ -82,7 +82,7 @@ async def test_buttons_of_the_older_release_are_refused_politely(bot_env):
     assert refused.show_alert and "not your team's order" in refused.text
     await resident.send("I would rather have a lawyer")  # not taken as a reason
     await resident.expect(contains="Shall we pass this on")
-    order = await order_by_number(env, number)
+    order = await order_by_number(env, order.number)
     assert order.status == OrderStatus.ACCEPTED
     assert order.team_id == (await env.team("health")).id
 
@@ -93,8 +93,7 @@ async def test_a_volunteer_who_cant_make_it_is_released_and_the_leader_told(bot_
     vol = await env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     other = await env.person("Nurse Zhao", role=Role.VOLUNTEER, team="health")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(resident))
     await assign_volunteer(leader, await accept_order(leader, card), "Nurse Wang")
     task = await vol.expect(contains="new task")
     # someone not sent cannot give the task up, nor record it done

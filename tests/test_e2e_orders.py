@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
+from bench.conversation import HEALTH_AREA, place_order_rest
 from models import (
     Attachment,
     AttachmentStage,
@@ -22,10 +22,18 @@ from models import (
 from simulator.driver import TINY_JPEG
 from tests.flows import (
     accept_order,
+    asked_again,
     assign_volunteer,
     confirm_hours,
+    decline_order,
+    free_clinic_need,
+    leader_squad_resident,
+    order_and_card,
     order_by_number,
     order_through_chat,
+    order_to,
+    register_in_chat,
+    to_the_need,
 )
 
 # The names other test modules import from here.
@@ -39,17 +47,9 @@ async def test_happy_path_from_start_to_rating_with_photos(bot_env):
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
 
     resident = await env.new_user("Grandma Li")
-    await resident.send("/start")
-    await resident.expect(contains="village")
-    await resident.tap("Miaomiaohu Village")
-    await resident.expect(contains="name")
-    await resident.send("Li Guilan")
-    await resident.expect(contains="phone")
-    await resident.send_contact(own=True)
-    await resident.expect(contains="Welcome")
+    await register_in_chat(resident, "Miaomiaohu Village", "Li Guilan")
 
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(resident))
     assert "✅ Accept" in card.buttons()
     assert resident.phone_number not in card.text  # the phone only after Accept
     info = await head.expect(contains=number)
@@ -77,8 +77,7 @@ async def test_happy_path_from_start_to_rating_with_photos(bot_env):
     await vol.tap("✅")
     await vol.expect(contains="How many hours did Nurse Wang")
     for wrong in ("lots", "NaN", "-Infinity"):  # NaN once raised inside the comparison
-        await vol.send(wrong)
-        await vol.expect(contains="between 0.5 and 24")
+        await asked_again(vol, wrong, "between 0.5 and 24")
     await vol.tap("2")
     await vol.expect(contains="short note")
     await vol.send("Blood pressure normal, advised rest")
@@ -151,10 +150,7 @@ async def test_back_and_bad_input_keep_the_conversation(bot_env):
     await u.expect(contains="Which of these")
     await u.tap("⬅ Back")
     await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await free_clinic_need(u)
     await u.send("x" * 1001)
     await u.expect(contains="too long")
     await u.send_contact(own=True)  # neither text, voice nor photo
@@ -195,12 +191,7 @@ async def test_back_and_bad_input_keep_the_conversation(bot_env):
 async def test_voice_note_is_accepted_as_the_request(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Old Ma")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await u.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await u.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
+    await to_the_need(u)
     await u.send_voice(b"OggS-fake-voice", duration=4)
     await u.expect(contains="When would suit you")
     await u.tap("Today")
@@ -224,8 +215,7 @@ async def test_proxy_order_by_station_head(bot_env):
     await head.expect(contains="resident's name")
     await head.send("Old Wang")
     await head.expect(contains="phone number")
-    await head.send("abc")
-    await head.expect(contains="does not look like")
+    await asked_again(head, "abc", "does not look like")
     await head.send("13912345678")
     await head.expect(contains="Which village")
     await head.tap("Miaomiaohu Village")
@@ -241,13 +231,9 @@ async def test_proxy_order_by_station_head(bot_env):
 
 async def test_decline_reroutes_to_the_village_squad(bot_env):
     env = bot_env
-    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
-    resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
-    await leader.press("❌ Decline", message=card)
-    await leader.expect(contains="Why can't your team")
+    leader, head, resident = await leader_squad_resident(env)
+    number, card = await order_to(leader, await order_through_chat(resident))
+    await decline_order(leader, card)
     await leader.send("Our doctors are all at the county hospital today")
     await leader.expect(contains="Declined")
     squad_card = await head.expect(contains="new order for your team")
@@ -266,8 +252,7 @@ async def test_transfer_to_another_team(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     lawyer = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(resident))
     await leader.press("↪ Transfer", message=card)
     teams = await leader.expect(contains="to which team")
     law_button = next(b for b in teams.buttons() if b.startswith("Legal"))
@@ -292,9 +277,7 @@ async def test_no_leader_goes_to_the_squad(bot_env):
 
 async def test_a_leader_who_blocked_the_bot_is_passed_over_at_once(bot_env):
     env = bot_env
-    leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    head = await env.person("Secretary Ma", role=Role.STATION_HEAD)  # leads the squad too
-    resident = await env.person("Grandma Li")
+    leader, head, resident = await leader_squad_resident(env)
     await leader.block()  # the bot hears of it (my_chat_member) and marks him
     await env.driver.until_updates_handled()
     assert (await env.db_user(leader)).blocked
@@ -340,9 +323,7 @@ async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
     leader = await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     other_leader = await env.person("Judge Liu", role=Role.TEAM_LEADER, team="law")
     resident = await env.person("Grandma Li")
-    number = await order_through_chat(resident)
-    card = await leader.expect(contains=number)
-    order = await order_by_number(env, number)
+    order, card = await order_and_card(env, leader, resident)
     accept_data = card.button("✅ Accept").callback_data
     # the resident replays the leader's button on their own chat
     mine = (await resident.history())[-1]
@@ -359,7 +340,7 @@ async def test_wrong_roles_and_forged_buttons_are_refused(bot_env):
     assert "does not exist" in (await leader.callback_answer()).text
     await leader.press_data(card, "zz:nothing")
     assert "no longer valid" in (await leader.callback_answer()).text
-    assert (await order_by_number(env, number)).status == OrderStatus.ROUTED
+    assert (await order_by_number(env, order.number)).status == OrderStatus.ROUTED
     assert order.status == OrderStatus.ROUTED
 
 

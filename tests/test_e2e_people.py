@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from models import LedgerSource, PointsEntry, PriorityGroup, Role, User
+from tests.flows import asked_again, open_resident
 from tests.harness import from_menu
 from views.people import (
     PersonBooking,
@@ -92,18 +93,12 @@ async def test_the_office_books_a_correction_and_a_bonus(bot_env):
     office = await env.person("Office Li", role=Role.OFFICE)
     volunteer = await env.person("Volunteer Xu", role=Role.VOLUNTEER, team="health")
 
-    await from_menu(office, "👥 Residents")
-    await office.expect(contains="part of the person's name")
-    await office.send("Xu")
-    found = await office.expect(contains="Tap the person")
-    await office.press("Volunteer Xu", message=found)
-    card = await office.expect_edit(found.message_id)
+    _, card = await open_resident(office, "Xu", "Volunteer Xu")
     assert "This year: 0 hours, 0 points" in card.text
 
     await office.press("⏱ Correct hours", message=card)
     await office.expect(contains="How many hours")
-    await office.send("NaN")
-    await office.expect(contains="Hours must be")
+    await asked_again(office, "NaN", "Hours must be")
     booked = await _book(office, "-1.5", "Counted twice at the May clinic")
     assert "-1.5 hours" in booked.text and "-15 points" in booked.text
 
@@ -149,22 +144,12 @@ async def test_the_office_erases_a_resident_who_has_no_telegram(bot_env):
         await s.commit()
         granny = nophone.id
 
-    await from_menu(head, "👥 Residents")
-    await head.expect(contains="part of the person's name")
-    await head.send("Bai")
-    found = await head.expect(contains="Tap the person")
-    await head.press("Granny Bai", message=found)
-    card = await head.expect_edit(found.message_id)
+    _, card = await open_resident(head, "Bai", "Granny Bai")
     assert "🗑 Erase personal data" not in card.buttons()  # the office's
     await head.press_data(card, PersonErase(user_id=granny, sure=True).pack())
     assert (await head.callback_answer()).show_alert
 
-    await from_menu(office, "👥 Residents")
-    await office.expect(contains="part of the person's name")
-    await office.send("Bai")
-    found = await office.expect(contains="Tap the person")
-    await office.press("Granny Bai", message=found)
-    card = await office.expect_edit(found.message_id)
+    found, card = await open_resident(office, "Bai", "Granny Bai")
     await office.press("🗑 Erase personal data", message=card)
     asked = await office.expect_edit(found.message_id)
     assert "cannot be undone" in asked.text

@@ -10,39 +10,18 @@ import zipfile
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from models import Role, ServiceCategory, User, WebLoginToken
-from tests.factories import place_order
-from tests.harness import from_menu
-
-
-async def _orders(env, residents) -> None:
-    """One free-clinic order per resident, placed through the real service."""
-    async with env.sessionmaker() as s:
-        clinic = await s.scalar(
-            select(ServiceCategory).where(ServiceCategory.code == "taole.free_clinic")
-        )
-        for sim_user in residents:
-            user = await s.scalar(select(User).where(User.tg_id == sim_user.id))
-            await place_order(s, user, clinic, description="需要量血压")
+from models import Role, WebLoginToken
+from tests.flows import asked_again, clinic_orders, month_report, two_village_orders
 
 
 async def test_office_reads_the_month_and_gets_the_archive(bot_env):
     env = bot_env
-    await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    office = await env.person("Office Li", role=Role.OFFICE)
-    grandma = await env.person("Grandma Li")
-    uncle = await env.person("Uncle Wang", station="dongjie")
-    await _orders(env, [grandma, uncle])
-    await env.settle()
+    office = await two_village_orders(env)
 
-    await from_menu(office, "📊 Reports")
-    menu = await office.expect(contains="Which period?")
+    menu, figures, chart = await month_report(office)
     assert "Taole" in menu.text
-    await office.press("This month", message=menu)
-    figures = await office.expect(contains="Orders:")
     assert "Orders: 2 (cancelled 0)" in figures.text
     assert "Miaomiaohu Village 1" in figures.text and "Dongjie Community 1" in figures.text
-    chart = await office.expect()
     assert chart.photo is not None, chart.summary()
     png = await env.driver.download(chart.photo)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -76,7 +55,7 @@ async def test_station_head_sees_the_village_and_others_are_refused(bot_env):
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD, station="dongjie")
     grandma = await env.person("Grandma Li")
     uncle = await env.person("Uncle Wang", station="dongjie")
-    await _orders(env, [grandma, uncle])
+    await clinic_orders(env, [grandma, uncle])
 
     await head.send("/reports")
     menu = await head.expect(contains="Which period?")
@@ -92,8 +71,7 @@ async def test_station_head_sees_the_village_and_others_are_refused(bot_env):
     menu = await head.expect(contains="Which period?")
     await head.press("📅 Custom dates", message=menu)
     await head.expect(contains="first and the last day")
-    await head.send("some day")
-    await head.expect(contains="could not read two dates")
+    await asked_again(head, "some day", "could not read two dates")
     await head.send("2020-01-01 至 2020-12-31")
     empty = await head.expect(contains="Orders:")
     assert "2020-01-01 – 2020-12-31" in empty.text and "Orders: 0" in empty.text

@@ -7,27 +7,15 @@ from __future__ import annotations
 import re
 
 from models import Role
-from tests.harness import from_menu
+from tests.flows import clinic_orders, month_report, two_village_orders
 from tests.test_e2e_dispatch import appoint_dispatcher
-from tests.test_e2e_reports import _orders
 
 LATIN = re.compile(r"[A-Za-z]")
 
 
 async def test_office_reads_the_units_of_a_report(bot_env):
-    env = bot_env
-    await env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
-    office = await env.person("Office Li", role=Role.OFFICE)
-    grandma = await env.person("Grandma Li")
-    uncle = await env.person("Uncle Wang", station="dongjie")
-    await _orders(env, [grandma, uncle])
-    await env.settle()
-
-    await from_menu(office, "📊 Reports")
-    menu = await office.expect(contains="Which period?")
-    await office.press("This month", message=menu)
-    await office.expect(contains="Orders:")
-    chart = await office.expect()
+    office = await two_village_orders(bot_env)
+    _, _, chart = await month_report(office)
     assert "🏢 Unit scorecard" in chart.buttons()
     await office.press("🏢 Unit scorecard", message=chart)
     card = await office.expect(contains="Unit scorecard")
@@ -48,7 +36,7 @@ async def test_a_dispatcher_reads_their_own_unit_in_chinese(bot_env):
     tian = await env.person("田联络员", lang="zh_CN")
     await appoint_dispatcher(env, tian, "health_centre")
     grandma = await env.person("李奶奶", lang="zh_CN")
-    await _orders(env, [grandma])
+    await clinic_orders(env, [grandma])
     await env.settle()
 
     await tian.send("/start")  # the menu, now with the dispatcher's button

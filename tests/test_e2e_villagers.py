@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
+from bench.conversation import order_number
 from models import Order, OrderStatus, Role, User
-from simulator.driver import TINY_JPEG, ChatSession
+from simulator.driver import ChatSession
+from tests.flows import (
+    free_clinic_need,
+    order_by_number,
+    order_for_resident,
+    order_through_chat,
+    order_to,
+    to_the_need,
+)
 
 PIN = (38.81, 106.62)
 
@@ -30,39 +38,6 @@ class Counting:
     async def send(self, text: str) -> None:
         self.messages += 1
         await self.u.send(text)
-
-
-async def to_the_need(u: ChatSession, counting: Counting | None = None) -> None:
-    """From the menu to the question of what is needed (the health area's free clinic);
-    three taps, counted with `counting`."""
-    tapper = counting or u
-    await tapper.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    await tapper.tap(HEALTH_AREA)
-    await u.expect(contains="Which of these")
-    await tapper.tap(FREE_CLINIC)
-    await u.expect(contains="Tell us what you need")
-
-
-async def report_done(vol: ChatSession, task, hours: str, note: str | None = None) -> None:
-    """The volunteer records the task done: one photo, their hours, a note or «Skip»."""
-    await vol.press("✔ Done", message=task)
-    await vol.expect(contains="photos")
-    await vol.send_photo(TINY_JPEG)
-    await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
-    await vol.expect(contains="How many hours")
-    await vol.tap(hours)
-    await vol.expect(contains="short note")
-    await (vol.send(note) if note else vol.tap("Skip"))
-    await vol.expect(contains="recorded as done")
-
-
-async def order_by_number(env, number: str) -> Order:
-    async with env.sessionmaker() as s:
-        order = await s.scalar(select(Order).where(Order.number == number))
-        assert order is not None
-        return order
 
 
 async def assign(leader: ChatSession, card, volunteer: str) -> None:
@@ -97,7 +72,7 @@ async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env)
     summary = await u.expect(contains="Please check your request")
     assert "No. 3, behind the school 📍" in summary.text
     await u.press("✅ Confirm")
-    number = (await u.expect(contains="order number is")).text.split("is ")[1].split(".")[0]
+    number = order_number((await u.expect(contains="order number is")).text)
 
     card = await leader.expect(contains=number)
     assert "No. 3, behind the school 📍 location sent" in card.text
@@ -112,9 +87,7 @@ async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env)
 async def test_no_pin_without_a_shared_location(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
+    number = await order_through_chat(u)
     await leader.expect(contains=number)
     await bot_env.idle()
     assert all(m.location is None for m in await leader.history())
@@ -132,7 +105,7 @@ async def test_a_common_need_takes_five_taps_and_no_typing(bot_env):
     await c.press("✅ Confirm")
     done = await u.expect(contains="order number is")
     assert (c.taps, c.messages) == (5, 0)
-    number = done.text.split("is ")[1].split(".")[0]
+    number = order_number(done.text)
     order = await order_by_number(bot_env, number)
     assert order.description == "" and order.address is None
     assert order.preferred_date is not None
@@ -155,9 +128,7 @@ async def test_a_typed_note_takes_seven(bot_env):
 
 async def test_order_again_asks_only_when(bot_env):
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    first = await place_order_rest(u, need="Blood pressure, as last time", day="Tomorrow")
+    first = await order_through_chat(u, need="Blood pressure, as last time")
     await u.tap("📋 My orders")
     listed = await u.expect(contains=first)
     await u.press("✖ Cancel this order", message=listed)
@@ -171,7 +142,7 @@ async def test_order_again_asks_only_when(bot_env):
     assert "Blood pressure, as last time" in summary.text
     await u.press("✅ Confirm")
     done = await u.expect(contains="order number is")
-    again = await order_by_number(bot_env, done.text.split("is ")[1].split(".")[0])
+    again = await order_by_number(bot_env, order_number(done.text))
     assert again.status == OrderStatus.NEW and again.description.startswith("Blood")
 
 
@@ -179,19 +150,9 @@ async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     vol = await bot_env.person("Nurse Wang", role=Role.VOLUNTEER, team="health")
     head = await bot_env.person("Secretary Ma", role=Role.STATION_HEAD, phone="+8613900000001")
-    await head.tap("📝 Order for a resident")
-    await head.expect(contains="name")
-    await head.send("Old Zhao")
-    asked = await head.expect(contains="phone number")
+    asked = await order_for_resident(head, "Old Zhao")
     assert "🚫 No phone" in [b for row in asked.reply_keyboard for b in row]
-    await head.tap("🚫 No phone")
-    await head.expect(contains="Which village")
-    await head.tap("Miaomiaohu Village")
-    await head.expect(contains="What kind of help")
-    await head.tap(HEALTH_AREA)
-    await head.expect(contains="Which of these")
-    await head.tap(FREE_CLINIC)
-    await head.expect(contains="Tell us what you need")
+    await free_clinic_need(head)
     await head.tap("🕒 No need to write: pick a time")
     await head.expect(contains="When would suit you")
     await head.tap("⚡ As soon as possible")
@@ -203,7 +164,7 @@ async def test_a_proxy_order_for_a_resident_without_a_phone(bot_env):
     summary = await head.expect(contains="Please check your request")
     assert "at the resident's home" in summary.text and "Old Zhao" in summary.text
     await head.press("✅ Confirm")
-    number = (await head.expect(contains="order number is")).text.split("is ")[1].split(".")[0]
+    number = order_number((await head.expect(contains="order number is")).text)
     async with bot_env.sessionmaker() as s:
         order = await s.scalar(select(Order).where(Order.number == number))
         assert (await s.get(User, order.resident_id)).phone is None
@@ -217,9 +178,7 @@ async def test_taking_an_order_edits_the_other_leaders_cards(bot_env):
     zhang = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     liu = await bot_env.person("Dr Liu", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
+    number = await order_through_chat(u)
     mine, theirs = await zhang.expect(contains=number), await liu.expect(contains=number)
     assert "✅ Accept" in theirs.buttons()
     await zhang.press("✅ Accept", message=mine)
@@ -232,10 +191,7 @@ async def test_taking_an_order_edits_the_other_leaders_cards(bot_env):
 async def test_cancelling_edits_the_leaders_card(bot_env):
     leader = await bot_env.person("Dr Zhang", role=Role.TEAM_LEADER, team="health")
     u = await bot_env.person("Grandma Li")
-    await u.tap("🙋 Request a service")
-    await u.expect(contains="What kind of help")
-    number = await place_order_rest(u, day="Tomorrow")
-    card = await leader.expect(contains=number)
+    number, card = await order_to(leader, await order_through_chat(u))
     await u.tap("📋 My orders")
     listed = await u.expect(contains=number)
     await u.press("✖ Cancel this order", message=listed)

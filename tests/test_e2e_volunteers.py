@@ -28,6 +28,7 @@ from simulator.driver import TINY_JPEG
 from tests.factories import CTX
 from tests.flows import (
     accept_order,
+    asked_again,
     assign_volunteer,
     confirm_hours,
     order_through_chat,
@@ -166,8 +167,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     await head.tap("09:00")
     await head.expect(contains="How many hours")
     for wrong in ("NaN", "13"):
-        await head.send(wrong)
-        await head.expect(contains="between 0.5 and 12")
+        await asked_again(head, wrong, "between 0.5 and 12")
     await head.tap("2")
     await head.expect(contains="How many places")
     await head.send("2")
@@ -263,8 +263,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     sheet = await head.expect(contains="3 of 3 checked in")
     await head.press("✅ Finish and record hours", message=sheet)
     await head.expect(contains="planned for 2 h")
-    await head.send("NaN")
-    await head.expect(contains="between 0.5 and 24")
+    await asked_again(head, "NaN", "between 0.5 and 24")
     await head.tap("2")
     await head.expect(contains="hours for 3 people are in the ledger")
     for person in (li, zhou, sun):

@@ -10,7 +10,7 @@ from models import MemberRole, Role, TeamMember
 from models import Role as R
 from simulator.driver import SimUser
 from tests.harness import BotEnv
-from tests.test_authorisation_matrix import _order_in, _snapshot
+from tests.test_authorisation_matrix import _order_in, _snapshot, order_cast
 from views.me import LeaveTeam, MeItem, MeMenu, RemoveMember
 from views.orders import TransferTo
 from views.staff import AppointAt
@@ -43,9 +43,7 @@ async def _refused_silently(env: BotEnv, actor: SimUser, data: str) -> None:
 async def test_other_peoples_buttons_are_refused_before_anything_is_shown(bot_env):
     env: BotEnv = bot_env
     cast = {
-        "owner": await env.person("Owner Resident"),
-        "leader": await env.person("Health Leader", role=Role.TEAM_LEADER, team="health"),
-        "volunteer": await env.person("Health Volunteer", role=Role.VOLUNTEER, team="health"),
+        **await order_cast(env),
         "resident": await env.person("Other Resident"),
         "leader_other": await env.person("Law Leader", role=Role.TEAM_LEADER, team="law"),
     }

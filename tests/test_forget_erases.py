@@ -18,7 +18,6 @@ from models import (
     OutboxMessage,
     OutboxStatus,
     Rating,
-    Role,
     User,
     utcnow,
 )
@@ -28,18 +27,14 @@ from services.points import DEFAULT_RULES
 from services.privacy import ERASED, forget_by_phone
 from tests.factories import make_user
 from tests.harness import BotEnv
-from tests.test_authorisation_matrix import _order_in
+from tests.test_authorisation_matrix import _order_in, order_cast
 
 PHONE = "13912345678"
 
 
 async def test_forget_leaves_nothing_personal_behind(bot_env):
     env: BotEnv = bot_env
-    cast = {
-        "owner": await env.person("Grandma Wang", phone=PHONE),
-        "leader": await env.person("Health Leader", role=Role.TEAM_LEADER, team="health"),
-        "volunteer": await env.person("Health Volunteer", role=Role.VOLUNTEER, team="health"),
-    }
+    cast = await order_cast(env, "Grandma Wang", phone=PHONE)
     owner = cast["owner"]
     order = await _order_in(env, cast, "done")
     photo = Path(env.settings.media_dir) / "inbox" / "request.jpg"

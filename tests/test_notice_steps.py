@@ -65,12 +65,10 @@ async def test_back_and_an_unexpected_answer_in_the_chat(db_url, tmp_path):
         summary = await office.expect(contains="This is how it will look")
         assert "All volunteers" in summary.text
 
-        await office.tap("⬅ Back")
-        await office.expect(contains="When should it go out")
-        await office.tap("⬅ Back")
-        await office.expect(contains="Who should get it")
-        await office.tap("⬅ Back")
-        await office.expect(contains="Write the notice")
+        # back through every step, and out
+        for step in ("When should it go out", "Who should get it", "Write the notice"):
+            await office.tap("⬅ Back")
+            await office.expect(contains=step)
         await office.tap("⬅ Back")
         await office.expect(contains="Nothing was saved")
         await office.press("✅ Send", message=summary)  # the old preview: given up

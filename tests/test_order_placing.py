@@ -12,7 +12,14 @@ from models import Order, OutboxMessage, User
 from services import orders
 from services.errors import DomainError, NotAllowed
 from services.outbox import NoticeKind
-from tests.factories import CTX, advance_to, make_volunteer, place_order, roles_for, slot
+from tests.factories import (
+    CTX,
+    advance_to,
+    assigned_order,
+    make_volunteer,
+    place_order,
+    roles_for,
+)
 from tests.order_checks import RULES, S, last_id, order_events, outbox, reload, sent_to
 
 # --- creating: idempotency, limits, proxy ---------------------------------------------
@@ -99,12 +106,7 @@ async def test_proxy_order_for_a_resident_without_telegram(session, cast):
 
 
 async def test_cancel_tells_whoever_holds_the_order_and_the_volunteers(session, cast):
-    order = await place_order(session, cast.resident, cast.org.clinic)
-    lroles = await roles_for(session, cast.health_leader)
-    await orders.accept(session, order.id, cast.health_leader, lroles)
-    await orders.assign(
-        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
-    )
+    order, _ = await assigned_order(session, cast)
     out0 = await last_id(session, OutboxMessage)
     await orders.cancel(session, order.id, cast.resident, await roles_for(session, cast.resident))
     rows = await outbox(session, out0)

@@ -14,7 +14,7 @@ from services.errors import DomainError, NotAllowed
 from services.orders import routing
 from services.outbox import NoticeKind
 from services.people import dismiss
-from tests.factories import CTX, place_order, roles_for, slot
+from tests.factories import CTX, assigned_order, place_order, roles_for
 from tests.order_checks import S, last_id, order_events, outbox, reload, sent_to
 
 # --- creating and routing -------------------------------------------------------------
@@ -162,12 +162,7 @@ async def test_transfer_sends_the_card_and_a_later_decline_skips_the_old_team(se
 
 
 async def test_transfer_back_from_accepted_releases_the_volunteers(session, cast):
-    order = await place_order(session, cast.resident, cast.org.clinic)
-    lroles = await roles_for(session, cast.health_leader)
-    await orders.accept(session, order.id, cast.health_leader, lroles)
-    await orders.assign(
-        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
-    )
+    order, lroles = await assigned_order(session, cast)
     l2roles = await roles_for(session, cast.health_leader2)
     with pytest.raises(NotAllowed):  # only the leader who accepted
         await orders.transfer(

@@ -11,7 +11,7 @@ from models import Role, User
 from services import orders, people
 from simulator.driver import SimUser
 from tests.harness import BotEnv
-from tests.test_authorisation_matrix import _order_in
+from tests.test_authorisation_matrix import _order_in, order_cast
 
 PHONE = "13912345678"
 TEAM_ORDERS, VILLAGE_ORDERS = "📥 Team orders", "🏘 Village orders"
@@ -35,9 +35,7 @@ async def _list(env: BotEnv, who: SimUser, button: str, number: str) -> str:
 async def test_no_phone_before_accept_on_any_list_or_notice(bot_env):
     env: BotEnv = bot_env
     cast = {
-        "owner": await env.person("Owner Resident", phone=PHONE),
-        "leader": await env.person("Health Leader", role=Role.TEAM_LEADER, team="health"),
-        "volunteer": await env.person("Health Volunteer", role=Role.VOLUNTEER, team="health"),
+        **await order_cast(env, phone=PHONE),
         "head": await env.person("Miaomiaohu Head", role=Role.STATION_HEAD),
     }
     order = await _order_in(env, cast, "routed")

@@ -90,6 +90,12 @@ async def seed(session: AsyncSession) -> None:
     resident = User(name="王大妈", town_id=town.id, station_id=station.id)
     session.add(resident)
     await session.flush()
+    placed = {  # every order is the resident's own, from their village
+        "town_id": town.id,
+        "station_id": station.id,
+        "resident_id": resident.id,
+        "placed_by_id": resident.id,
+    }
     for i, (code, status, hand_ons, accepted, score) in enumerate([*ORDERS, ORDERS[2]]):
         created = T if i < len(ORDERS) else datetime(2026, 4, 10, tzinfo=UTC)
         category = await session.scalar(
@@ -97,13 +103,10 @@ async def seed(session: AsyncSession) -> None:
         )
         order = Order(
             number=f"TL-{i}",
-            town_id=town.id,
-            station_id=station.id,
+            **placed,
             category_id=category.id,
             platform_id=category.platform_id,
             team_id=category.team_id,
-            resident_id=resident.id,
-            placed_by_id=resident.id,
             status=status,
             created_at=created,
             accepted_at=None if accepted is None else created + minutes(accepted),

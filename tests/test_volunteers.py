@@ -219,20 +219,24 @@ async def test_leave_and_deactivate(session):
 # --- the ledger --------------------------------------------------------------------------
 
 
-async def _hours_order(session, cast, status=OrderStatus.RATED, *, score=5, resident=None):
-    order = await place_order(session, resident or cast.resident, cast.org.clinic)
-    await advance_to(session, cast, order.id, OrderStatus.DONE)
+async def _confirmed_order(session, cast, resident, rules=DEFAULT_RULES):
+    """The resident's free-clinic order, done by health_vol in 2 hours and the hours confirmed
+    by the leader; returns it and the entries booked."""
     from services import orders
 
-    await orders.confirm_hours(
-        session,
-        order.id,
-        cast.health_leader,
-        await roles_for(session, cast.health_leader),
-        rules=DEFAULT_RULES,
-    )
+    order = await place_order(session, resident, cast.org.clinic)
+    await advance_to(session, cast, order.id, OrderStatus.DONE)
+    lroles = await roles_for(session, cast.health_leader)
+    booked = await orders.confirm_hours(session, order.id, cast.health_leader, lroles, rules=rules)
+    return order, booked
+
+
+async def _hours_order(session, cast, status=OrderStatus.RATED, *, score=5, resident=None):
+    from services import orders
+
+    resident = resident or cast.resident
+    order, _ = await _confirmed_order(session, cast, resident)
     if status == OrderStatus.RATED:
-        resident = resident or cast.resident
         await orders.rate(session, order.id, resident, score, rules=DEFAULT_RULES)
     return order
 
@@ -262,17 +266,7 @@ async def test_bonuses_are_booked_once_by_the_configured_rules(session):
     rules = PointsRules.from_policy(
         {"points_per_hour": 3, "five_star_bonus": 0, "priority_group_bonus": 1}
     )
-    order = await place_order(session, priority, cast.org.clinic)
-    await advance_to(session, cast, order.id, OrderStatus.DONE)
-    from services import orders
-
-    booked = await orders.confirm_hours(
-        session,
-        order.id,
-        cast.health_leader,
-        await roles_for(session, cast.health_leader),
-        rules=rules,
-    )
+    order, booked = await _confirmed_order(session, cast, priority, rules)
     assert sorted(e.points for e in booked) == [Decimal(1), Decimal(6)]
     assert await points.book_order_hours(session, order, rules) == []  # once only
 

@@ -12,6 +12,7 @@ from playwright.async_api import async_playwright, expect
 
 from models import Role
 from services.i18n import gettext
+from simulator.driver import SimUser
 from simulator.media import TINY_JPEG
 from tests.conftest import CHROMIUM_ARGS
 from tests.latin import latin_words
@@ -23,22 +24,15 @@ def zh(msgid: str, **params: object) -> str:
 
 async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
     env = bot_env
-    leader = await env.person(
-        "张医生",
-        lang="zh-hans",
-        role=Role.TEAM_LEADER,
-        team="health",
-        label="卫生健康志愿服务队 队长",
-    )
-    volunteer = await env.person(
-        "李护士",
-        lang="zh-hans",
-        role=Role.VOLUNTEER,
-        team="health",
-        label="卫生健康志愿服务队 志愿者",
-    )
-    resident = await env.person("王大妈", lang="zh-hans", label="庙庙湖村 居民")
-    head = await env.person("马站长", lang="zh-hans", role=Role.STATION_HEAD, label="庙庙湖村 站长")
+
+    async def villager(name: str, label: str, **appointed: object) -> SimUser:
+        return await env.person(name, lang="zh-hans", label=label, **appointed)
+
+    health = "卫生健康志愿服务队"
+    leader = await villager("张医生", f"{health} 队长", role=Role.TEAM_LEADER, team="health")
+    volunteer = await villager("李护士", f"{health} 志愿者", role=Role.VOLUNTEER, team="health")
+    resident = await villager("王大妈", "庙庙湖村 居民")
+    head = await villager("马站长", "庙庙湖村 站长", role=Role.STATION_HEAD)
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -57,6 +51,10 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
 
         async def sees(text: str) -> None:
             await expect(bot_says.filter(has_text=text).last).to_be_visible(timeout=8000)
+
+        async def sees_start(chars: int, msgid: str, **params: object) -> None:
+            """The bot's message `msgid` (its first `chars` characters, in Chinese)."""
+            await sees(zh(msgid, **params)[:chars])
 
         async def write(text: str) -> None:
             await page.fill("#text-input", text)
@@ -78,12 +76,11 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
             await tap("🏠")
             await sees(zh("Please check your request:"))
             await press(zh("✅ Confirm"))
-            await sees(
-                zh(
-                    "Received! Your order number is {number}. The volunteer team will be "
-                    "told now; you will get a message here when someone accepts it.",
-                    number="",
-                )[:6]
+            await sees_start(
+                6,
+                "Received! Your order number is {number}. The volunteer team will be "
+                "told now; you will get a message here when someone accepts it.",
+                number="",
             )
 
             await be("张医生")
@@ -104,10 +101,8 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
             await sees(zh("🧰 You have a new task"))
             await press(zh("▶ Start"))
             await press(zh("✔ Done"))
-            await sees(
-                zh("Please send 1 to {n} photos of the service. Tap ✅ when all are sent.", n=10)[
-                    :6
-                ]
+            await sees_start(
+                6, "Please send 1 to {n} photos of the service. Tap ✅ when all are sent.", n=10
             )
             photo = tmp_path / "service.jpg"
             photo.write_bytes(TINY_JPEG)
@@ -116,12 +111,11 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
             await tap("✅")
             await tap("2")
             await write("量了血压，一切正常")
-            await sees(
-                zh(
-                    "Thank you! Order {number} is recorded as done. The resident will be "
-                    "asked to rate it.",
-                    number="",
-                )[:4]
+            await sees_start(
+                4,
+                "Thank you! Order {number} is recorded as done. The resident will be "
+                "asked to rate it.",
+                number="",
             )
 
             await be("张医生")
@@ -132,7 +126,7 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
 
             await be("王大妈")
             await press("⭐⭐⭐⭐⭐")
-            await sees(zh("Would you like to add a comment? Write it, or tap «Skip».")[:4])
+            await sees_start(4, "Would you like to add a comment? Write it, or tap «Skip».")
             await tap(zh("Skip"))
             await sees(zh("Thank you!"))
             shots = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)

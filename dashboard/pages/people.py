@@ -5,6 +5,7 @@ POST is checked there, whatever the form said."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -30,7 +31,14 @@ async def people(request: web.Request) -> web.Response:
     return render(request, "people.html", query=query, found=[(u.id, u.name or "") for u in found])
 
 
-async def person(request: web.Request, *, said: str = "", status: int = 200) -> web.Response:
+async def person(request: web.Request) -> web.Response:
+    return await _render_person(request)
+
+
+async def _render_person(
+    request: web.Request, *, said: str = "", status: int = 200
+) -> web.Response:
+    """The person's page; `said`: a refusal to show on it (else «Saved.» after a change)."""
     v = viewer_of(request)
     db = db_of(request)
     try:
@@ -62,54 +70,51 @@ async def _form(request: web.Request) -> dict[str, str]:
     return {k: str(val) for k, val in (await request.post()).items()}
 
 
-async def _done(request: web.Request) -> web.Response:
+async def _apply(request: web.Request, change: Callable[[], Awaitable[object]]) -> web.Response:
+    """Makes a change the rules check (services/residents.py): back to the person's page with
+    «Saved.», or the page again with the reason it was refused."""
+    try:
+        await change()
+    except DomainError as exc:
+        if isinstance(exc, NotFound | NotAllowed) and not viewer_of(request).roles.is_office:
+            raise web.HTTPNotFound() from exc
+        said = viewer_of(request).t(exc.message, **exc.params)
+        return await _render_person(request, said=said, status=400)
     raise web.HTTPSeeOther(f"/people/{_person_id(request)}?saved=1")
-
-
-async def _refused(request: web.Request, exc: DomainError) -> web.Response:
-    if isinstance(exc, NotFound | NotAllowed) and not viewer_of(request).roles.is_office:
-        raise web.HTTPNotFound() from exc
-    said = viewer_of(request).t(exc.message, **exc.params)
-    return await person(request, said=said, status=400)
 
 
 async def set_group(request: web.Request) -> web.Response:
     v = viewer_of(request)
     value = (await _form(request)).get("group", NO_GROUP)
     group_id = None if value == NO_GROUP or not value.isdigit() else int(value)
-    try:
-        await residents.set_group(db_of(request), v.roles, _person_id(request), group_id)
-    except DomainError as exc:
-        return await _refused(request, exc)
-    return await _done(request)
+    return await _apply(
+        request, lambda: residents.set_group(db_of(request), v.roles, _person_id(request), group_id)
+    )
 
 
 async def set_large_print(request: web.Request) -> web.Response:
     v = viewer_of(request)
     on = (await _form(request)).get("on") == "1"
-    try:
-        await residents.set_large_print(db_of(request), v.roles, _person_id(request), on)
-    except DomainError as exc:
-        return await _refused(request, exc)
-    return await _done(request)
+    return await _apply(
+        request, lambda: residents.set_large_print(db_of(request), v.roles, _person_id(request), on)
+    )
 
 
 async def book(request: web.Request) -> web.Response:
     v = viewer_of(request)
     form = await _form(request)
     bonus = form.get("kind") == "bonus"
-    try:
-        amount = residents.parse_correction(form.get("amount", ""), bonus=bonus)
+
+    async def correction() -> None:
         await residents.book(
             db_of(request),
             v.roles,
             v.user,
             _person_id(request),
-            amount=amount,
+            amount=residents.parse_correction(form.get("amount", ""), bonus=bonus),
             reason=form.get("reason", ""),
             bonus=bonus,
             rules=PointsRules.from_policy(request.app[POLICY].points),
         )
-    except DomainError as exc:
-        return await _refused(request, exc)
-    return await _done(request)
+
+    return await _apply(request, correction)
