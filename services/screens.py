@@ -27,6 +27,7 @@ from models import (
     MemberRole,
     MembershipStatus,
     Order,
+    OrderEvent,
     OrderStatus,
     OutboxMessage,
     OutboxStatus,
@@ -67,6 +68,7 @@ class OrderFacts:
     rating: Rating | None = None
     volunteer: User | None = None
     placed_by: User | None = None  # station staff who ordered for a resident (proxy orders)
+    answered: bool = False  # closed by the office's answer: no visit was needed, not cancelled
 
     @property
     def has_voice(self) -> bool:
@@ -108,7 +110,19 @@ async def order_facts(session: AsyncSession, order: Order, *, media: bool = Fals
         team=await team(session, order.team_id),
         media=tuple(await request_media(session, order.id)) if media else (),
         placed_by=await session.get(User, order.placed_by_id) if order.is_proxy else None,
+        answered=await answered(session, order),
     )
+
+
+async def answered(session: AsyncSession, order: Order) -> bool:
+    """A «其他需求» order the office settled with an answer (services/orders/desk.py): its
+    status is cancelled, but nobody cancelled it."""
+    if order.status != OrderStatus.CANCELLED:
+        return False
+    closing = select(OrderEvent.id).where(
+        OrderEvent.order_id == order.id, OrderEvent.kind == "answered"
+    )
+    return await session.scalar(closing.limit(1)) is not None
 
 
 async def order_notice(session: AsyncSession, row: OutboxMessage) -> OrderFacts | None:

@@ -209,6 +209,11 @@ async def test_the_office_answers_and_closes_an_order(bot_env):
     await office.press("✅ Reply and close", message=card)  # closed: nothing more to answer
     assert (await office.callback_answer()).show_alert
 
+    # 我的订单 says it was answered, not that anyone cancelled it
+    await grandma.tap("📋 我的订单")
+    mine = await grandma.expect(contains=number)
+    assert "状态：已答复并结单" in mine.text and "已取消" not in mine.text
+
 
 async def test_the_unit_redispatches_from_the_chat_before_accept(bot_env):
     env = bot_env
