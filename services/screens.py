@@ -27,7 +27,6 @@ from models import (
     MemberRole,
     MembershipStatus,
     Order,
-    OrderEvent,
     OrderStatus,
     OutboxMessage,
     OutboxStatus,
@@ -110,19 +109,8 @@ async def order_facts(session: AsyncSession, order: Order, *, media: bool = Fals
         team=await team(session, order.team_id),
         media=tuple(await request_media(session, order.id)) if media else (),
         placed_by=await session.get(User, order.placed_by_id) if order.is_proxy else None,
-        answered=await answered(session, order),
+        answered=await orders.answered(session, order),
     )
-
-
-async def answered(session: AsyncSession, order: Order) -> bool:
-    """A «其他需求» order the office settled with an answer (services/orders/desk.py): its
-    status is cancelled, but nobody cancelled it."""
-    if order.status != OrderStatus.CANCELLED:
-        return False
-    closing = select(OrderEvent.id).where(
-        OrderEvent.order_id == order.id, OrderEvent.kind == "answered"
-    )
-    return await session.scalar(closing.limit(1)) is not None
 
 
 async def order_notice(session: AsyncSession, row: OutboxMessage) -> OrderFacts | None:
