@@ -7,13 +7,14 @@ hours twice, or a retried transaction, books nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -251,6 +252,17 @@ async def towns_of(session: AsyncSession, user: User) -> set[int]:
         )
     )
     return towns | ({user.town_id} if user.town_id else set())
+
+
+def in_towns(towns: Collection[int]) -> ColumnElement[bool]:
+    """`towns_of(user) & towns` as a condition on User: they live in one of `towns` or are
+    in an active team of one."""
+    team_members = (
+        select(TeamMember.user_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.town_id.in_(towns), TeamMember.status == MembershipStatus.ACTIVE)
+    )
+    return or_(User.town_id.in_(towns), User.id.in_(team_members))
 
 
 async def recent_entries(session: AsyncSession, user_id: int, limit: int = 5) -> list[PointsEntry]:

@@ -61,10 +61,7 @@ async def find(session: AsyncSession, roles: Roles, text: str) -> list[User]:
     )
     if not roles.admin:
         stmt = stmt.where(
-            or_(
-                User.town_id.in_(roles.office_towns),
-                User.station_id.in_(roles.head_of_stations),
-            )
+            or_(points.in_towns(roles.office_towns), User.station_id.in_(roles.head_of_stations))
         )
     rows = await session.scalars(stmt.order_by(User.name, User.id).limit(FOUND_MAX))
     return list(rows.all())

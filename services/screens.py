@@ -67,6 +67,7 @@ class OrderFacts:
     rating: Rating | None = None
     volunteer: User | None = None
     placed_by: User | None = None  # station staff who ordered for a resident (proxy orders)
+    answered: bool = False  # closed by the office's answer: no visit was needed, not cancelled
 
     @property
     def has_voice(self) -> bool:
@@ -108,6 +109,7 @@ async def order_facts(session: AsyncSession, order: Order, *, media: bool = Fals
         team=await team(session, order.team_id),
         media=tuple(await request_media(session, order.id)) if media else (),
         placed_by=await session.get(User, order.placed_by_id) if order.is_proxy else None,
+        answered=await orders.answered(session, order),
     )
 
 

@@ -183,6 +183,10 @@ async def test_hello_and_no_thanks_make_nothing(bot_env):
     assert await orders_of(env, grandma) == 0
 
 
+async def _keys(u) -> set[str]:
+    return {key for row in await u.reply_keyboard() or [] for key in row}
+
+
 async def test_the_office_answers_and_closes_an_order(bot_env):
     env = bot_env
     office = await env.person("Office Liu", role=Role.OFFICE)
@@ -194,9 +198,12 @@ async def test_the_office_answers_and_closes_an_order(bot_env):
     card = await office.expect(contains=number)
     assert "✉ Reply to the resident" in card.buttons()
     await office.press("✅ Reply and close", message=card)
-    await office.expect(contains="the order is then closed")
+    asked = await office.expect(contains="the order is then closed")
+    assert "/cancel" not in asked.text and "“✖ Cancel”" in asked.text
+    assert await _keys(office) == {"✖ Cancel"}  # the button the question speaks of
     await office.send("Bring your household register to the town hall on Monday.")
     await office.expect(contains="Sent to the resident; the order is closed.")
+    assert "✖ Cancel" not in await _keys(office)  # the menu is back
     told = await grandma.expect(contains=number)
     assert "household register" in told.text and "订单已结束" in told.text
 
@@ -208,6 +215,11 @@ async def test_the_office_answers_and_closes_an_order(bot_env):
     )
     await office.press("✅ Reply and close", message=card)  # closed: nothing more to answer
     assert (await office.callback_answer()).show_alert
+
+    # 我的订单 says it was answered, not that anyone cancelled it
+    await grandma.tap("📋 我的订单")
+    mine = await grandma.expect(contains=number)
+    assert "状态：已答复并结单" in mine.text and "已取消" not in mine.text
 
 
 async def test_the_unit_redispatches_from_the_chat_before_accept(bot_env):

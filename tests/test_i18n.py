@@ -62,6 +62,17 @@ def test_chinese_catalogue_is_chinese():
     assert not untranslated, f"copied from English: {untranslated[:10]}"
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_prompts_speak_of_buttons_not_commands(locale):
+    """The help speaks of “✖ Cancel”; no prompt may ask for /cancel instead."""
+    asking = [
+        e.id
+        for e in _catalog(locale)
+        if e.id and isinstance(e.string, str) and "/cancel" in e.string
+    ]
+    assert not asking, f"/cancel in {locale}: {asking}"
+
+
 def _literal_text(node: ast.AST) -> bool:
     return isinstance(node, ast.JoinedStr) or (
         isinstance(node, ast.Constant)

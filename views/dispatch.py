@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import NoticeKind, ServiceCategory
 from services import screens
@@ -14,6 +13,7 @@ from services.i18n import local_name
 from services.orders.units import Trail
 from services.screens import DispatchFacts, OrderFacts, TriageFacts
 from views.format import locale
+from views.menu import inline_keyboard
 from views.notices import Note, Rendered, message, renders
 from views.order_cards import card_headline
 from views.orders import OrderAction, order_lines
@@ -73,16 +73,14 @@ def dispatch_lines(found: DispatchFacts) -> list[str]:
 
 
 def dispatch_keyboard(found: DispatchFacts) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
     order_id = found.facts.order.id
+    buttons: list[tuple[str, CallbackData]] = []
     for team in found.targets:
         name = local_name(team, locale())
         if team.id == found.suggested_id:
             name = _("⭐ {team} (suggested)").format(team=name)
-        kb.button(text=name, callback_data=DispatchTo(order_id=order_id, team_id=team.id))
-    _listen(kb, found.facts)
-    kb.adjust(1)
-    return kb.as_markup()
+        buttons.append((name, DispatchTo(order_id=order_id, team_id=team.id)))
+    return inline_keyboard(buttons + _listen(found.facts))
 
 
 def dispatched_lines(found: DispatchFacts) -> list[str]:
@@ -100,30 +98,24 @@ def triage_lines(facts: OrderFacts) -> list[str]:
 
 
 def areas_keyboard(found: TriageFacts) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
     order_id = found.facts.order.id
-    for area in found.areas:
-        kb.button(
-            text=local_name(area, locale()),
-            callback_data=TriageArea(order_id=order_id, area_id=area.id),
-        )
-    kb.button(text=_("✉ Reply to the resident"), callback_data=ReplyToResident(order_id=order_id))
-    kb.button(text=_("✅ Reply and close"), callback_data=ReplyAndClose(order_id=order_id))
-    _listen(kb, found.facts)
-    kb.adjust(2)
-    return kb.as_markup()
+    buttons: list[tuple[str, CallbackData]] = [
+        (local_name(area, locale()), TriageArea(order_id=order_id, area_id=area.id))
+        for area in found.areas
+    ]
+    buttons += [
+        (_("✉ Reply to the resident"), ReplyToResident(order_id=order_id)),
+        (_("✅ Reply and close"), ReplyAndClose(order_id=order_id)),
+    ]
+    return inline_keyboard(buttons + _listen(found.facts), columns=2)
 
 
 def categories_keyboard(order_id: int, categories: list[ServiceCategory]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for category in categories:
-        kb.button(
-            text=local_name(category, locale()),
-            callback_data=TriageTo(order_id=order_id, category_id=category.id),
-        )
-    kb.button(text=_("⬅ Back"), callback_data=TriageArea(order_id=order_id, area_id=0))
-    kb.adjust(1)
-    return kb.as_markup()
+    buttons: list[tuple[str, CallbackData]] = [
+        (local_name(category, locale()), TriageTo(order_id=order_id, category_id=category.id))
+        for category in categories
+    ]
+    return inline_keyboard([*buttons, (_("⬅ Back"), TriageArea(order_id=order_id, area_id=0))])
 
 
 def triaged_line(category: ServiceCategory | None) -> str:
@@ -132,11 +124,11 @@ def triaged_line(category: ServiceCategory | None) -> str:
     )
 
 
-def _listen(kb: InlineKeyboardBuilder, facts: OrderFacts) -> None:
-    if facts.has_voice:
-        kb.button(
-            text=_("🎤 Listen"), callback_data=OrderAction(action="voice", order_id=facts.order.id)
-        )
+def _listen(facts: OrderFacts) -> list[tuple[str, CallbackData]]:
+    """🎤 Listen, when the resident said their need."""
+    if not facts.has_voice:
+        return []
+    return [(_("🎤 Listen"), OrderAction(action="voice", order_id=facts.order.id))]
 
 
 @renders(NoticeKind.DISPATCH_CARD, reads=screens.dispatch_notice)

@@ -58,14 +58,16 @@ STATUS_LABELS = {
     OrderStatus.DECLINED: N_("being passed to another team"),
     OrderStatus.CANCELLED: N_("cancelled"),
 }
+ANSWERED = N_("answered and closed")
 
 
 def slot_label(slot: Slot) -> str:
     return _(SLOT_LABELS[slot])
 
 
-def status_label(status: OrderStatus) -> str:
-    return _(STATUS_LABELS[status])
+def status_label(status: OrderStatus, *, answered: bool = False) -> str:
+    """`answered`: closed by the office's answer (no visit needed), which is not a cancel."""
+    return _(ANSWERED) if answered else _(STATUS_LABELS[status])
 
 
 def num(value: Decimal) -> str:

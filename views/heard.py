@@ -6,11 +6,11 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import Region
 from services.i18n import local_name
 from views.format import locale
+from views.menu import inline_keyboard
 
 
 # Both carry the token of the one question asked: an older question's button is refused,
@@ -46,11 +46,9 @@ def need_question(
 
 
 def _keyboard(token: str) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✅ Yes, pass it on"), callback_data=SendNeed(token=token))
-    kb.button(text=_("No, thanks"), callback_data=DropNeed(token=token))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard(
+        [(_("✅ Yes, pass it on"), SendNeed(token=token)), (_("No, thanks"), DropNeed(token=token))]
+    )
 
 
 def need_received(number: str) -> str:

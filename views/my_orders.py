@@ -6,9 +6,9 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import Order, OrderStatus
+from views.menu import inline_keyboard
 from views.orders import OrderAction, RateOrder
 
 CANCELLABLE = frozenset({OrderStatus.NEW, OrderStatus.ROUTED, OrderStatus.ACCEPTED})
@@ -32,28 +32,24 @@ class OrderAgain(CallbackData, prefix="mra"):
 
 
 def my_order_keyboard(order: Order) -> InlineKeyboardMarkup | None:
-    kb = InlineKeyboardBuilder()
+    buttons: list[tuple[str, CallbackData]] = []
     if order.status in CANCELLABLE:
-        kb.button(
-            text=_("✖ Cancel this order"),
-            callback_data=OrderAction(action="cancel", order_id=order.id),
-        )
+        buttons.append((_("✖ Cancel this order"), OrderAction(action="cancel", order_id=order.id)))
     if order.status == OrderStatus.DONE:
-        for score in range(1, 6):
-            kb.button(text="⭐" * score, callback_data=RateOrder(order_id=order.id, score=score))
+        buttons += [("⭐" * n, RateOrder(order_id=order.id, score=n)) for n in range(1, 6)]
     if order.status in REPEATABLE and order.category_id is not None:
-        kb.button(text=_("🔁 Order this again"), callback_data=OrderAgain(order_id=order.id))
-    kb.adjust(1)
-    markup = kb.as_markup()
-    return markup if markup.inline_keyboard else None
+        buttons.append((_("🔁 Order this again"), OrderAgain(order_id=order.id)))
+    return inline_keyboard(buttons) if buttons else None
 
 
 def cancel_sure_keyboard(order_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("✖ Yes, cancel it"), callback_data=CancelSure(order_id=order_id))
-    kb.button(text=_("↩ No, keep it"), callback_data=CancelNot(order_id=order_id))
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("✖ Yes, cancel it"), CancelSure(order_id=order_id)),
+            (_("↩ No, keep it"), CancelNot(order_id=order_id)),
+        ],
+        columns=2,
+    )
 
 
 def cancel_question() -> str:

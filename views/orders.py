@@ -102,7 +102,8 @@ def order_lines(facts: OrderFacts, *, with_phone: bool) -> list[str]:
         lines.append(staff_contact(facts.placed_by))
     if order.is_proxy:
         lines.append(_("(ordered on the resident's behalf by station staff)"))
-    lines.append(_("Status: {status}").format(status=status_label(order.status)))
+    status = status_label(order.status, answered=facts.answered)
+    lines.append(_("Status: {status}").format(status=status))
     return lines
 
 

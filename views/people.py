@@ -9,12 +9,12 @@ from decimal import Decimal
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from models import PriorityGroup, User
 from services.i18n import local_name
 from services.residents import Person
 from views.format import locale, num
+from views.menu import inline_keyboard
 
 NO_GROUP = 0  # the group id of «none» in PersonGroupSet
 
@@ -52,11 +52,7 @@ class PersonErase(CallbackData, prefix="ppe"):
 
 
 def found_keyboard(found: Sequence[User]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for user in found:
-        kb.button(text=user.name or "?", callback_data=PersonPicked(user_id=user.id))
-    kb.adjust(1)
-    return kb.as_markup()
+    return inline_keyboard([(user.name or "?", PersonPicked(user_id=user.id)) for user in found])
 
 
 def card_text(who: Person, hours: Decimal | None = None, points: Decimal | None = None) -> str:
@@ -82,32 +78,22 @@ def card_text(who: Person, hours: Decimal | None = None, points: Decimal | None 
 
 def card_keyboard(who: Person, *, office: bool) -> InlineKeyboardMarkup:
     user_id = who.user.id
-    kb = InlineKeyboardBuilder()
-    if who.user.large_print:
-        kb.button(
-            text=_("🔡 Normal buttons"), callback_data=PersonLargePrint(user_id=user_id, on=False)
-        )
-    else:
-        kb.button(
-            text=_("🔠 Large print, big buttons"),
-            callback_data=PersonLargePrint(user_id=user_id, on=True),
-        )
-    kb.button(text=_("🏷 Priority group"), callback_data=PersonGroups(user_id=user_id))
+    large = not who.user.large_print
+    buttons: list[tuple[str, CallbackData]] = [
+        (
+            _("🔠 Large print, big buttons") if large else _("🔡 Normal buttons"),
+            PersonLargePrint(user_id=user_id, on=large),
+        ),
+        (_("🏷 Priority group"), PersonGroups(user_id=user_id)),
+    ]
     if office:
-        kb.button(
-            text=_("⏱ Correct hours"), callback_data=PersonBooking(user_id=user_id, bonus=False)
-        )
-        kb.button(
-            text=_("🏅 Commendation bonus"),
-            callback_data=PersonBooking(user_id=user_id, bonus=True),
-        )
+        buttons += [
+            (_("⏱ Correct hours"), PersonBooking(user_id=user_id, bonus=False)),
+            (_("🏅 Commendation bonus"), PersonBooking(user_id=user_id, bonus=True)),
+        ]
         if who.user.tg_id is None:  # people with Telegram erase themselves (/forget)
-            kb.button(
-                text=_("🗑 Erase personal data"),
-                callback_data=PersonErase(user_id=user_id, sure=False),
-            )
-    kb.adjust(1)
-    return kb.as_markup()
+            buttons.append((_("🗑 Erase personal data"), PersonErase(user_id=user_id, sure=False)))
+    return inline_keyboard(buttons)
 
 
 def erase_question(who: Person) -> str:
@@ -118,21 +104,19 @@ def erase_question(who: Person) -> str:
 
 
 def erase_keyboard(user_id: int) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("🗑 Yes, erase"), callback_data=PersonErase(user_id=user_id, sure=True))
-    kb.button(text=_("↩ Keep"), callback_data=PersonPicked(user_id=user_id))
-    kb.adjust(2)
-    return kb.as_markup()
+    return inline_keyboard(
+        [
+            (_("🗑 Yes, erase"), PersonErase(user_id=user_id, sure=True)),
+            (_("↩ Keep"), PersonPicked(user_id=user_id)),
+        ],
+        columns=2,
+    )
 
 
 def groups_keyboard(user_id: int, groups: Sequence[PriorityGroup]) -> InlineKeyboardMarkup:
     lang = locale()
-    kb = InlineKeyboardBuilder()
-    for group in groups:
-        kb.button(
-            text=local_name(group, lang),
-            callback_data=PersonGroupSet(user_id=user_id, group_id=group.id),
-        )
-    kb.button(text=_("None"), callback_data=PersonGroupSet(user_id=user_id, group_id=NO_GROUP))
-    kb.adjust(2)
-    return kb.as_markup()
+    choices = [(local_name(group, lang), group.id) for group in groups] + [(_("None"), NO_GROUP)]
+    return inline_keyboard(
+        [(name, PersonGroupSet(user_id=user_id, group_id=id_)) for name, id_ in choices],
+        columns=2,
+    )

@@ -59,7 +59,7 @@ def redispatch_keyboard(found: DispatchFacts) -> InlineKeyboardMarkup:
 
 def ask_reason(team: Team | None) -> str:
     return _(
-        "Why should {team} take it instead? Write the reason in one message (or /cancel)."
+        "Why should {team} take it instead? Write the reason in one message (or tap “✖ Cancel”)."
     ).format(team=local_name(team, locale()) if team else "-")
 
 

@@ -16,6 +16,7 @@ from services import orders, screens
 from services.context import Ctx
 from services.people import Roles
 from views.dispatch import dispatch_lines
+from views.menu import choices_keyboard, main_menu
 from views.unit_queue import Redispatch, RedispatchTo, ask_reason, redispatch_keyboard, redispatched
 
 
@@ -43,7 +44,7 @@ async def team_chosen(
     await query.answer()
     if isinstance(query.message, Message):
         team = await screens.team(session, callback_data.team_id)
-        await query.message.answer(ask_reason(team))
+        await query.message.answer(ask_reason(team), reply_markup=choices_keyboard([], back=False))
 
 
 async def reason_written(
@@ -54,7 +55,9 @@ async def reason_written(
     await orders.redispatch(
         session, ctx, int(data["order_id"]), user, roles, team_id, message.text or ""
     )
-    await message.answer(redispatched(await screens.team(session, team_id)))
+    await message.answer(
+        redispatched(await screens.team(session, team_id)), reply_markup=main_menu(roles)
+    )
 
 
 def router() -> Router:

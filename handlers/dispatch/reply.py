@@ -15,6 +15,7 @@ from models import User
 from services import orders
 from services.people import Roles
 from views.dispatch import ReplyAndClose, ReplyToResident
+from views.menu import choices_keyboard, main_menu
 
 
 async def ask_reply(
@@ -33,11 +34,12 @@ async def ask_reply(
     await reply(
         query,
         _(
-            "Write your answer to the resident in one message (or /cancel); "
+            "Write your answer to the resident in one message (or tap “✖ Cancel”); "
             "the order is then closed."
         )
         if close
-        else _("Write your reply to the resident in one message (or /cancel)."),
+        else _("Write your reply to the resident in one message (or tap “✖ Cancel”)."),
+        choices_keyboard([], back=False),
     )
 
 
@@ -50,7 +52,8 @@ async def reply_written(
         session, int(data["order_id"]), user, roles, message.text or "", close=close
     )
     await message.answer(
-        _("Sent to the resident; the order is closed.") if close else _("Sent to the resident.")
+        _("Sent to the resident; the order is closed.") if close else _("Sent to the resident."),
+        reply_markup=main_menu(roles),
     )
 
 

@@ -9,7 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,7 @@ from services.context import Ctx
 from services.people import Roles
 from services.reports import Period, Scope
 from views.format import locale
-from views.menu import BTN_CANCEL, BTN_REPORTS
+from views.menu import BTN_CANCEL, BTN_REPORTS, choices_keyboard, main_menu
 from views.reports import (
     PeriodKind,
     ReportFor,
@@ -60,7 +60,11 @@ async def period_chosen(
     if callback_data.kind == PeriodKind.CUSTOM:
         await state.set_state(ReportForm.dates)
         await query.message.answer(
-            _("Send the first and the last day, for example:\n2026-01-01 2026-03-31\n(or /cancel)")
+            _(
+                "Send the first and the last day, for example:\n2026-01-01 2026-03-31\n"
+                "(or tap “✖ Cancel”)"
+            ),
+            reply_markup=choices_keyboard([], back=False),
         )
         return
     period = reports.current_period(callback_data.kind.value, ctx.tz)
@@ -86,15 +90,22 @@ async def dates_given(
         )
         return
     await state.clear()
-    await send_report(message, session, scope, period)
+    await send_report(message, session, scope, period, menu=main_menu(roles))
 
 
 async def send_report(
-    message: Message, session: AsyncSession, scope: Scope, period: Period
+    message: Message,
+    session: AsyncSession,
+    scope: Scope,
+    period: Period,
+    *,
+    menu: ReplyKeyboardMarkup | None = None,
 ) -> None:
+    """The report's text (with `menu`: the menu back after the dates were asked), then its
+    chart with the buttons of its files."""
     report = await reports.build_report(session, scope, period)
     where = await place(session, scope)
-    await message.answer(report_text(report, where))
+    await message.answer(report_text(report, where), reply_markup=menu)
     title = _("{place}: service report").format(place=where)
     png = await asyncio.to_thread(charts.report_chart, report, locale(), title)
     await message.answer_photo(

@@ -1,21 +1,12 @@
-"""initial schema
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-30 08:16:51.418587
-"""
-
-from collections.abc import Sequence
+"""initial schema"""
 
 import sqlalchemy as sa
 from alembic import op
 
 import models.base
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:

@@ -39,6 +39,7 @@ from services.orders.completion import (
     rate,
 )
 from services.orders.desk import (
+    answered,
     need_to_redispatch,
     need_to_triage,
     redispatch,
@@ -104,6 +105,7 @@ __all__ = [
     "Trail",
     "accept",
     "add_rating_comment",
+    "answered",
     "assign",
     "can_handle",
     "can_view",

@@ -15,9 +15,19 @@ actor may act is checked first, on the server, whatever the button said.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Order, OrderStatus, ServiceArea, ServiceCategory, Team, User, utcnow
+from models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    ServiceArea,
+    ServiceCategory,
+    Team,
+    User,
+    utcnow,
+)
 from services.context import Ctx
 from services.errors import Conflict, DomainError, NotAllowed, NotFound, NotYourUnit
 from services.i18n import N_
@@ -186,6 +196,20 @@ async def triage(
     return order
 
 
+ANSWERED = "answered"  # the event of an order closed by the office's answer
+
+
+async def answered(session: AsyncSession, order: Order) -> bool:
+    """Closed by the office's answer (no visit was needed): cancelled, but nobody cancelled
+    it."""
+    if order.status != OrderStatus.CANCELLED:
+        return False
+    closing = select(OrderEvent.id).where(
+        OrderEvent.order_id == order.id, OrderEvent.kind == ANSWERED
+    )
+    return await session.scalar(closing.limit(1)) is not None
+
+
 async def reply_to_resident(
     session: AsyncSession,
     order_id: int,
@@ -205,7 +229,7 @@ async def reply_to_resident(
             order,
             OrderStatus.CANCELLED if close else OrderStatus.NEW,
             actor,
-            kind="answered" if close else "replied",
+            kind=ANSWERED if close else "replied",
             note=said,
             values={"cancelled_at": utcnow()} if close else None,
         )
