@@ -24,7 +24,7 @@ from views.orders import OrderAction, order_lines
 async def _show(query: CallbackQuery, session: AsyncSession, order_id: int, roles: Roles) -> None:
     """The card as it is now, with the buttons its status allows."""
     order = await orders.viewable_order(session, order_id, roles)
-    lines = order_lines(await screens.order_facts(session, order), with_phone=False)
+    lines = order_lines(await screens.order_facts(session, order), with_phone=False, own=True)
     if isinstance(query.message, Message):
         await query.message.edit_text("\n".join(lines), reply_markup=my_order_keyboard(order))
 
@@ -37,7 +37,7 @@ async def ask(
     roles: Roles,
 ) -> None:
     order = await orders.cancellable(session, callback_data.order_id, user, roles)
-    lines = order_lines(await screens.order_facts(session, order), with_phone=False)
+    lines = order_lines(await screens.order_facts(session, order), with_phone=False, own=True)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import User
 from services import orders, screens
+from services.context import Ctx
 from services.people import Roles
 from views.orders import OrderAction, order_lines, task_keyboard
 
@@ -19,13 +20,14 @@ async def start(
     session: AsyncSession,
     user: User,
     roles: Roles,
+    ctx: Ctx,
 ) -> None:
     order = await orders.start(session, callback_data.order_id, user, roles)
     await query.answer(_("Started. Tap «Done» when the service is finished."))
     if isinstance(query.message, Message):
         lines = [
             _("▶ In progress"),
-            *order_lines(await screens.order_facts(session, order), with_phone=True),
+            *order_lines(await screens.order_facts(session, order), with_phone=True, tz=ctx.tz),
         ]
         await query.message.edit_text(
             "\n".join(lines), reply_markup=task_keyboard(order.id, started=True)
