@@ -309,7 +309,7 @@ async def _check(
                 or f"Service: {categories[order.category_id]}\n" not in summary
                 or f"Need: {order.description}\n" not in summary
                 or f", {order.preferred_slot.value.capitalize()}\n" not in summary
-                or (order.preferred_date is None) != ("When: this week" in summary)
+                or (order.preferred_date is None) != ("Time: this week" in summary)
             ):
                 wrong.append(n)
         tokens = [o.client_token for o in mine]

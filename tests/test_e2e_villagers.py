@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bench.conversation import FREE_CLINIC, HEALTH_AREA, place_order_rest
 from models import Order, OrderStatus, Role, User
 from simulator.driver import TINY_JPEG, ChatSession
+from tests.flows import ASSIGNED, PHOTOS_DONE
 
 PIN = (38.81, 106.62)
 
@@ -50,7 +51,7 @@ async def report_done(vol: ChatSession, task, hours: str, note: str | None = Non
     await vol.expect(contains="photos")
     await vol.send_photo(TINY_JPEG)
     await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
+    await vol.tap(PHOTOS_DONE)
     await vol.expect(contains="How many hours")
     await vol.tap(hours)
     await vol.expect(contains="short note")
@@ -75,7 +76,7 @@ async def assign(leader: ChatSession, card, volunteer: str) -> None:
     await leader.press("Next ➡", message=roster)
     slots = await leader.expect(contains="When will they go")
     await leader.press(slots.buttons()[0], message=slots)
-    await leader.expect(contains="have been told")
+    await leader.expect(contains=ASSIGNED)
 
 
 async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env):
@@ -247,7 +248,7 @@ async def test_cancelling_edits_the_leaders_card(bot_env):
     await u.press("✖ Cancel this order", message=listed)
     await u.expect_edit(listed.message_id)
     await u.press("✖ Yes, cancel it", message=listed)
-    assert "Status: cancelled" in (await u.expect_edit(listed.message_id)).text
+    assert "Status: Cancelled" in (await u.expect_edit(listed.message_id)).text
     closed = await leader.expect_edit(card.message_id)
     assert closed.buttons() == [] and "was cancelled" in closed.text
 
