@@ -90,6 +90,14 @@ def when_label(day: date | None, slot: Slot | None = None) -> str:
     return wording.when_text(day, slot, locale()) if day else _("this week")
 
 
+def payload_day(iso: object) -> str:
+    """A day from a notice's payload (2026-12-02) as `day_label` writes it."""
+    try:
+        return day_label(date.fromisoformat(str(iso)))
+    except ValueError:
+        return str(iso or "")
+
+
 def moment(at: datetime | str | None, tz: tzinfo) -> str:
     """A moment (or an ISO moment from a notice's payload) in `tz`: «12月2日 周三 14:30»;
     "" for none."""

@@ -9,7 +9,7 @@ from models import NoticeKind, OrderStatus
 from services import screens
 from services.i18n import local_name
 from services.screens import Digest, OrderFacts
-from views.format import duration, hours_label, locale, moment, status_label
+from views.format import duration, hours_label, locale, moment, payload_day, status_label
 from views.notices import Note, Rendered, message, renders
 from views.order_cards import card_headline, closed_lines
 from views.orders import (
@@ -222,7 +222,9 @@ def leader_digest(note: Note, digest: Digest) -> Rendered:
 def office_weekly(note: Note, _facts: None) -> Rendered:
     p = note.payload
     lines = [
-        _("📈 Last week ({start} – {end}):").format(start=p.get("start"), end=p.get("end")),
+        _("📈 Last week ({start} – {end}):").format(
+            start=payload_day(p.get("start")), end=payload_day(p.get("end"))
+        ),
         _("Orders received: {n}").format(n=p.get("received", 0)),
         _("Completed: {n}").format(n=p.get("completed", 0)),
         _("Still open: {n}").format(n=p.get("open", 0)),
