@@ -68,12 +68,12 @@ def when_text(day: date, slot: Slot | None, locale: str | None) -> str:
     """A day and its half-day: «12月2日 周三 上午», "Wed 2 Dec, morning"."""
     if slot is None:
         return day_text(day, locale)
-    return gettext(
-        N_("{day}, {slot}"),
-        locale,
-        day=day_text(day, locale),
-        slot=gettext(SLOT_WORDS[slot], locale),
-    )
+    return slot_after(day_text(day, locale), slot, locale)
+
+
+def slot_after(day: str, slot: Slot, locale: str | None) -> str:
+    """A day already written, and the half-day: «本周内 上午», "this week, morning"."""
+    return gettext(N_("{day}, {slot}"), locale, day=day, slot=gettext(SLOT_WORDS[slot], locale))
 
 
 def moment_text(at: datetime, tz: tzinfo, locale: str | None) -> str:

@@ -86,8 +86,12 @@ def day_label(day: date) -> str:
 
 
 def when_label(day: date | None, slot: Slot | None = None) -> str:
-    """A day and its half-day, «12月2日 周三 上午»; «本周内» for no day."""
-    return wording.when_text(day, slot, locale()) if day else _("this week")
+    """A day and its half-day, «12月2日 周三 上午»; «本周内 上午» for no day."""
+    if day is not None:
+        return wording.when_text(day, slot, locale())
+    if slot is None:
+        return _("this week")
+    return wording.slot_after(_("this week"), slot, locale())
 
 
 def payload_day(iso: object) -> str:
