@@ -82,7 +82,7 @@ def moment_text(at: datetime, tz: tzinfo, locale: str | None) -> str:
     return f"{day_text(local.date(), locale)} {local:%H:%M}"
 
 
-def number_text(value: Decimal | float | int | str | None) -> str:
+def number_text(value: object) -> str:
     """Hours and points without trailing zeros: 232, 2.5, 0; "—" for none."""
     if value is None:
         return "—"
@@ -93,6 +93,6 @@ def number_text(value: Decimal | float | int | str | None) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def hours_text(value: Decimal | float | int | str | None, locale: str | None) -> str:
+def hours_text(value: object, locale: str | None) -> str:
     """«1.5 小时», "1.5 h"."""
     return gettext(N_("{hours} h"), locale, hours=number_text(value))

@@ -66,12 +66,12 @@ def num(value: Decimal) -> str:
 
 def num_text(value: object) -> str:
     """A number from a notice's payload (a string or a float), as `num` writes it."""
-    return wording.number_text(value if isinstance(value, Decimal | float | int | str) else None)
+    return wording.number_text(value)
 
 
 def hours_label(value: object) -> str:
     """«1.5 小时», "1.5 h": hours wherever they are shown."""
-    return _("{hours} h").format(hours=num_text(value))
+    return wording.hours_text(value, locale())
 
 
 def duration(minutes: int) -> str:
