@@ -275,7 +275,7 @@ async def test_transfer_to_another_team(bot_env):
     await leader.press(law_button, message=teams)
     await leader.expect(contains="why this team")
     await leader.send("It is a dispute about land, not health")
-    await leader.expect(contains="transferred")
+    await leader.expect(contains="Transferred to")
     await lawyer.expect(contains=number)
     order = await order_by_number(env, number)
     assert order.team_id == (await env.team("law")).id
