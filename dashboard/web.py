@@ -105,7 +105,11 @@ def db_of(request: web.Request) -> AsyncSession:
 
 def local(value: datetime | None, request: web.Request) -> str:
     """A moment in the configured time zone, as the pages show it; empty for none."""
-    return "" if value is None else local_time(value, request.app[SETTINGS].tz)
+    return (
+        ""
+        if value is None
+        else local_time(value, request.app[SETTINGS].tz, viewer_of(request).locale)
+    )
 
 
 def int_param(request: web.Request, name: str) -> int | None:

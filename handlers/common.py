@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import time
+from datetime import time, tzinfo
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, TypeVar
@@ -236,11 +236,14 @@ async def show_order(
     above: Sequence[str] = (),
     below: Sequence[str] = (),
     with_phone: bool = True,
+    own: bool = False,
+    tz: tzinfo | None = None,
 ) -> None:
     """Rewrite the order card the tapped button sits on: the order as it is now, between
-    `above` and `below`, with `markup`."""
+    `above` and `below`, with `markup` (`own`, `tz`: as views.orders.order_lines)."""
     facts = await screens.order_facts(session, order)
-    await edit_card(query, [*above, *order_lines(facts, with_phone=with_phone), *below], markup)
+    lines = order_lines(facts, with_phone=with_phone, own=own, tz=tz)
+    await edit_card(query, [*above, *lines, *below], markup)
 
 
 async def edit_card(query: CallbackQuery, lines: list[str], markup: object = None) -> None:

@@ -11,11 +11,11 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common import menu_again
-from handlers.volunteer.done import BTN_PHOTOS_DONE, HOUR_CHOICES
+from handlers.volunteer.done import HOUR_CHOICES
 from models import Slot, User
 from services.people import Roles
 from views.format import slot_label
-from views.menu import BTN_BACK, BTN_SKIP
+from views.menu import BTN_BACK, BTN_PHOTOS_DONE, BTN_SKIP, OLD_PHOTOS_DONE
 from views.order_form import BTN_NO_PHONE, need_choices, when_choices
 
 
@@ -26,7 +26,8 @@ def step_buttons() -> frozenset[str]:
             str(BTN_SKIP),
             str(BTN_BACK),
             str(BTN_NO_PHONE),
-            BTN_PHOTOS_DONE,
+            str(BTN_PHOTOS_DONE),
+            OLD_PHOTOS_DONE,
             *HOUR_CHOICES,
             *need_choices(),
             *when_choices(),

@@ -34,7 +34,7 @@ async def my_orders(message: Message, session: AsyncSession, user: User) -> None
         await message.answer(_("You have no orders yet. Tap «Request a service» to make one."))
         return
     for order in found:
-        lines = order_lines(await screens.order_facts(session, order), with_phone=False)
+        lines = order_lines(await screens.order_facts(session, order), with_phone=False, own=True)
         await message.answer("\n".join(lines), reply_markup=my_order_keyboard(order))
 
 

@@ -25,7 +25,7 @@ from views.orders import OrderAction
 async def _show(query: CallbackQuery, session: AsyncSession, order_id: int, roles: Roles) -> None:
     """The card as it is now, with the buttons its status allows."""
     order = await orders.viewable_order(session, order_id, roles)
-    await show_order(query, session, order, my_order_keyboard(order), with_phone=False)
+    await show_order(query, session, order, my_order_keyboard(order), with_phone=False, own=True)
 
 
 async def ask(
@@ -38,7 +38,8 @@ async def ask(
     order = await orders.cancellable(session, callback_data.order_id, user, roles)
     sure = cancel_sure_keyboard(order.id)
     await query.answer()
-    await show_order(query, session, order, sure, below=["", cancel_question()], with_phone=False)
+    below = ["", cancel_question()]
+    await show_order(query, session, order, sure, below=below, with_phone=False, own=True)
 
 
 async def sure(

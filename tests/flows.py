@@ -44,6 +44,12 @@ async def leader_squad_resident(env: BotEnv) -> tuple[SimUser, SimUser, SimUser]
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
     return leader, head, await env.person("Grandma Li")
 
+# What the bot says at the steps the flows wait for (one place to change when a wording does).
+ASSIGNED = "the resident has been told"  # «已派给许成林，已告诉群众»
+PHOTOS_DONE = "✅ Photos done"
+HOURS_QUESTION = "How many hours did {name}"
+RECORDED_DONE = "recorded as done"
+
 
 async def order_through_chat(
     resident: SimUser,
@@ -139,7 +145,7 @@ async def assign_volunteer(
     slots = await leader.expect(contains="When will they go")
     offered = slots.buttons()
     await leader.press(slot if isinstance(slot, str) else offered[slot], message=slots)
-    await leader.expect(contains="The volunteers and the resident have been told")
+    await leader.expect(contains=ASSIGNED)
     return offered
 
 
@@ -157,15 +163,15 @@ async def report_done(vol: SimUser, task: BotMessage, hours: str, note: str | No
     await vol.expect(contains="photos")
     await vol.send_photo(TINY_JPEG)
     await vol.expect(contains="Photo 1")
-    await vol.tap("✅")
-    await vol.expect(contains=f"How many hours did {vol.first_name}")
+    await vol.tap(PHOTOS_DONE)
+    await vol.expect(contains=HOURS_QUESTION.format(name=vol.first_name))
     await vol.tap(hours)
     await vol.expect(contains="short note")
     if note is None:
         await vol.tap("Skip")
     else:
         await vol.send(note)
-    await vol.expect(contains="recorded as done")
+    await vol.expect(contains=RECORDED_DONE)
 
 
 async def confirm_hours(leader: SimUser) -> BotMessage:

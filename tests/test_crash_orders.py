@@ -32,6 +32,7 @@ from bench.conversation import FREE_CLINIC, HEALTH_AREA
 from models import Order, Region, Role, ServiceCategory, Team, User
 from models.db import make_engine, make_sessionmaker
 from services import people
+from services.wording import SLOT_WORDS
 from simulator.driver import BotMessage, Driver, ExpectationFailed, SimulatorError, SimUser
 from simulator.limits import Limits
 from simulator.server import Simulator, run_simulator
@@ -308,8 +309,8 @@ async def _check(
                 or summary is None
                 or f"Service: {categories[order.category_id]}\n" not in summary
                 or f"Need: {order.description}\n" not in summary
-                or f", {order.preferred_slot.value.capitalize()}\n" not in summary
-                or (order.preferred_date is None) != ("When: this week" in summary)
+                or f", {SLOT_WORDS[order.preferred_slot]}\n" not in summary
+                or (order.preferred_date is None) != ("Time: this week" in summary)
             ):
                 wrong.append(n)
         tokens = [o.client_token for o in mine]

@@ -61,10 +61,12 @@ async def test_the_volunteer_is_reminded_the_evening_before_and_an_hour_before(d
         grandma = await env.person("Grandma Li")
 
         number, card = await order_to(leader, await order_through_chat(grandma))
-        assert "When: 03-11, Morning" in card.text  # "Tomorrow", by the bot's clock
+        assert "Time: Wed 11 Mar, morning" in card.text  # "Tomorrow", by the bot's clock
         accepted = await accept_order(leader, card)
-        offered = await assign_volunteer(leader, accepted, "Nurse Wang", slot="3/11 Morning")
-        assert offered[:2] == ["3/10 Morning", "3/10 Afternoon"]  # the bot's today
+        offered = await assign_volunteer(
+            leader, accepted, "Nurse Wang", slot="✓ Wed 11 Mar, morning (the resident's choice)"
+        )
+        assert offered[:2] == ["Tue 10 Mar, morning", "Tue 10 Mar, afternoon"]  # the bot's today
         await nurse.expect(contains="new task")
 
         assert fired(await advance_to(env, local(10, 18, 59)), ReminderKind.VOLUNTEER_EVENING) == 0
@@ -173,7 +175,7 @@ async def test_quiet_hours_hold_a_notice_until_seven_while_urgent_ones_go_at_onc
         await office.send("22:00")
         await office.expect(contains="📢 Notice")
         summary = await office.expect(contains="This is how it will look")
-        assert "quiet hours: it will go out at 2026-03-11 07:00" in summary.text
+        assert "quiet hours: it will go out at Wed 11 Mar 07:00" in summary.text
         await office.press("✅ Send", message=summary)
         await office.expect(contains="is scheduled")
 

@@ -21,6 +21,7 @@ from models import (
 )
 from simulator.driver import TINY_JPEG
 from tests.flows import (
+    PHOTOS_DONE,
     accept_order,
     asked_again,
     assign_volunteer,
@@ -68,13 +69,13 @@ async def test_happy_path_from_start_to_rating_with_photos(bot_env):
     await resident.expect(contains="started")
     await vol.press("✔ Done", message=await vol.expect_edit(task.message_id))
     await vol.expect(contains="photos")
-    await vol.tap("✅")
+    await vol.tap(PHOTOS_DONE)
     await vol.expect(contains="at least one photo")
     await vol.send_photo(TINY_JPEG)
     await vol.expect(contains="Photo 1")
     await vol.send_photo(TINY_JPEG + b"2")
     await vol.expect(contains="Photo 2")
-    await vol.tap("✅")
+    await vol.tap(PHOTOS_DONE)
     await vol.expect(contains="How many hours did Nurse Wang")
     for wrong in ("lots", "NaN", "-Infinity"):  # NaN once raised inside the comparison
         await asked_again(vol, wrong, "between 0.5 and 24")
@@ -259,7 +260,7 @@ async def test_transfer_to_another_team(bot_env):
     await leader.press(law_button, message=teams)
     await leader.expect(contains="why this team")
     await leader.send("It is a dispute about land, not health")
-    await leader.expect(contains="transferred")
+    await leader.expect(contains="Transferred to")
     await lawyer.expect(contains=number)
     order = await order_by_number(env, number)
     assert order.team_id == (await env.team("law")).id
@@ -375,7 +376,7 @@ async def test_resident_lists_and_cancels_an_order(bot_env):
     await resident.press("✖ Yes, cancel it", message=listed)
     assert "cancelled" in (await resident.callback_answer()).text
     card = await resident.expect_edit(listed.message_id)
-    assert "Status: cancelled" in card.text
+    assert "Status: Cancelled" in card.text
     assert card.buttons() == ["🔁 Order this again"]
     assert (await order_by_number(bot_env, number)).status == OrderStatus.CANCELLED
 

@@ -10,6 +10,7 @@ from bench.conversation import order_number
 from models import Order, OrderStatus, Role, User
 from simulator.driver import ChatSession
 from tests.flows import (
+    ASSIGNED,
     free_clinic_need,
     order_by_number,
     order_for_resident,
@@ -50,7 +51,7 @@ async def assign(leader: ChatSession, card, volunteer: str) -> None:
     await leader.press("Next ➡", message=roster)
     slots = await leader.expect(contains="When will they go")
     await leader.press(slots.buttons()[0], message=slots)
-    await leader.expect(contains="have been told")
+    await leader.expect(contains=ASSIGNED)
 
 
 async def test_the_shared_location_reaches_the_leader_and_the_volunteer(bot_env):
@@ -203,7 +204,7 @@ async def test_cancelling_edits_the_leaders_card(bot_env):
     await u.press("✖ Cancel this order", message=listed)
     await u.expect_edit(listed.message_id)
     await u.press("✖ Yes, cancel it", message=listed)
-    assert "Status: cancelled" in (await u.expect_edit(listed.message_id)).text
+    assert "Status: Cancelled" in (await u.expect_edit(listed.message_id)).text
     closed = await leader.expect_edit(card.message_id)
     assert closed.buttons() == [] and "was cancelled" in closed.text
 

@@ -27,6 +27,7 @@ from services import activities, kpi
 from simulator.driver import TINY_JPEG
 from tests.factories import CTX
 from tests.flows import (
+    PHOTOS_DONE,
     accept_order,
     asked_again,
     assign_volunteer,
@@ -256,7 +257,7 @@ async def test_publish_sign_up_waitlist_attend_and_book_hours(fast_env):
     await head.expect(contains="Send photos")
     await head.send_photo(TINY_JPEG)
     await head.expect(contains="Photo 1 received")
-    await head.tap("✅")
+    await head.tap(PHOTOS_DONE)
     await head.expect(contains="1 photo(s) filed")
 
     await head.press("📋 Attendance", message=mine)

@@ -15,6 +15,7 @@ from services import orders
 from services.orders.event_text import describe
 from services.people import dismiss
 from services.points import DEFAULT_RULES
+from services.wording import moment_text
 from tests.factories import CTX, Cast, advance_to, place_order, roles_for, slot
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -122,8 +123,11 @@ async def test_the_routing_trail_and_the_slot_in_chinese_and_local_time(session,
     start, end = (
         datetime.fromisoformat(t).astimezone(TZ) for t in assigned.note.split("; ")[1].split(" – ")
     )
-    until = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
-    assert text == f"王志愿、赵志愿；{start:%Y-%m-%d %H:%M}–{until}"
+    until = f"{end:%H:%M}" if start.date() == end.date() else moment_text(end, TZ, "zh_CN")
+    assert text == f"王志愿、赵志愿；{moment_text(start, TZ, 'zh_CN')}–{until}"
+    assert text.startswith(
+        f"王志愿、赵志愿；{start.month}月{start.day}日 周"
+    )  # «12月2日 周三 09:00»
 
 
 async def test_a_note_in_an_unknown_form_is_shown_as_stored(session):

@@ -234,12 +234,7 @@ async def test_a_decline_closes_the_other_leaders_cards(session, cast):
 
 
 async def test_a_transfer_closes_the_old_teams_cards_and_the_released_task(session, cast):
-    order = await place_order(session, cast.resident, cast.org.clinic)
-    lroles = await roles_for(session, cast.health_leader)
-    await orders.accept(session, order.id, cast.health_leader, lroles)
-    await orders.assign(
-        session, CTX, order.id, cast.health_leader, lroles, [cast.health_vol.id], *slot()
-    )
+    order, lroles = await assigned_order(session, cast)
     await _cards_sent(session, order.id)
     out0 = await last_id(session, OutboxMessage)
     await orders.transfer(session, CTX, order.id, cast.health_leader, lroles, cast.org.law.id, "转")

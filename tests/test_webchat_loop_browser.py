@@ -102,20 +102,20 @@ async def test_whole_loop_in_the_web_chat(chromium, bot_env, tmp_path):
             await press(zh("▶ Start"))
             await press(zh("✔ Done"))
             await sees_start(
-                6, "Please send 1 to {n} photos of the service. Tap ✅ when all are sent.", n=10
+                6,
+                "Please send 1 to {n} photos of the service. Tap «✅ Photos done» when all "
+                "are sent.",
+                n=10,
             )
             photo = tmp_path / "service.jpg"
             photo.write_bytes(TINY_JPEG)
             await page.set_input_files("#photo-input", str(photo))
             await sees(zh("Photo {n} received.", n=1))
-            await tap("✅")
+            await tap(zh("✅ Photos done"))
             await tap("2")
             await write("量了血压，一切正常")
             await sees_start(
-                4,
-                "Thank you! Order {number} is recorded as done. The resident will be "
-                "asked to rate it.",
-                number="",
+                4, "Thank you! It is recorded as done. The resident will be asked to rate it."
             )
 
             await be("张医生")

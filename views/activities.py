@@ -3,7 +3,7 @@ buttons, and the queued notices about them (services/activities.py, services/kpi
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import tzinfo
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
@@ -16,7 +16,7 @@ from services import screens
 from services.activities import AttendanceLine
 from services.i18n import local_name
 from services.screens import ActivityFacts
-from views.format import locale, num_text
+from views.format import locale, moment, num_text
 from views.menu import BTN_CANCEL, BTN_SKIP, inline_keyboard
 from views.notices import Note, Rendered, message, renders
 
@@ -60,20 +60,9 @@ class Attend(CallbackData, prefix="at"):
     user_id: int
 
 
-def weekday_name(day: date) -> str:
-    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-    return names[day.weekday()]
-
-
 def when_text(activity: Activity, tz: tzinfo) -> str:
     start, end = activity.starts_at.astimezone(tz), activity.ends_at.astimezone(tz)
-    return _("{month}/{day} {weekday} {start}–{end}").format(
-        month=start.month,
-        day=start.day,
-        weekday=weekday_name(start.date()),
-        start=f"{start:%H:%M}",
-        end=f"{end:%H:%M}",
-    )
+    return f"{moment(start, tz)}–{end:%H:%M}"
 
 
 def activity_lines(facts: ActivityFacts, tz: tzinfo) -> list[str]:

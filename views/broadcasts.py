@@ -18,7 +18,8 @@ from services import broadcasts, screens
 from services.broadcasts import AudienceKind, Repeat
 from services.i18n import N_, local_name
 from services.screens import BroadcastFacts
-from views.format import Day, local_time, locale
+from services.wording import WEEKDAYS
+from views.format import Day, day_label, local_time, locale
 from views.menu import inline_keyboard
 from views.notices import Note, Rendered, message, renders
 
@@ -106,7 +107,6 @@ class BroadcastAction(CallbackData, prefix="bc"):
 
 TIME_CHOICES = ((8, 0), (10, 0), (14, 0), (19, 0))
 DAYS_AHEAD = 7
-WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 AUDIENCE_LABELS = {
     "everyone": N_("Everyone"),
     "stations": N_("Villages…"),
@@ -270,10 +270,6 @@ def when_keyboard() -> InlineKeyboardMarkup:
             (_("🔁 Repeat"), PickWhen(mode=When.REPEAT)),
         ]
     )
-
-
-def day_label(day: date) -> str:
-    return f"{day.month}/{day.day} {_(WEEKDAYS[day.weekday()])}"
 
 
 def days_keyboard(today: date) -> InlineKeyboardMarkup:

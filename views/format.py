@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, TypeVar
 
 from aiogram.utils.i18n import get_i18n
@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import PlainSerializer
 
 from models import OrderStatus, Role, Slot
+from services import wording
 from services.i18n import N_, Named, local_name
 
 # A date field of callback data: packed as 2026-11-01 (aiogram packs no dates by itself).
@@ -48,40 +49,30 @@ SLOT_LABELS = {
     Slot.ANY: N_("Any time"),
 }
 
-STATUS_LABELS = {
-    OrderStatus.NEW: N_("received"),
-    OrderStatus.ROUTED: N_("waiting for a team"),
-    OrderStatus.ACCEPTED: N_("accepted"),
-    OrderStatus.IN_PROGRESS: N_("in progress"),
-    OrderStatus.DONE: N_("done, waiting for your rating"),
-    OrderStatus.RATED: N_("done and rated"),
-    OrderStatus.DECLINED: N_("being passed to another team"),
-    OrderStatus.CANCELLED: N_("cancelled"),
-}
-ANSWERED = N_("answered and closed")
-
 
 def slot_label(slot: Slot) -> str:
     return _(SLOT_LABELS[slot])
 
 
 def status_label(status: OrderStatus, *, answered: bool = False) -> str:
-    """`answered`: closed by the office's answer (no visit needed), which is not a cancel."""
-    return _(ANSWERED) if answered else _(STATUS_LABELS[status])
+    """The one word for an order's state, as the dashboard says it too (`answered`: closed
+    by the office's answer, no visit needed — not a cancel)."""
+    return wording.status_text(status, locale(), answered=answered)
 
 
 def num(value: Decimal) -> str:
     """1.50 → "1.5", 20.00 → "20"."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
+    return wording.number_text(value)
 
 
 def num_text(value: object) -> str:
     """A number from a notice's payload (a string or a float), as `num` writes it."""
-    try:
-        return num(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
-        return str(value)
+    return wording.number_text(value)
+
+
+def hours_label(value: object) -> str:
+    """«1.5 小时», "1.5 h": hours wherever they are shown."""
+    return wording.hours_text(value, locale())
 
 
 def duration(minutes: int) -> str:
@@ -90,13 +81,37 @@ def duration(minutes: int) -> str:
     return _("{n} min").format(n=minutes)
 
 
-def short_time(iso: str | None, tz: tzinfo) -> str:
-    """A moment from a notice's payload (ISO, UTC) as month-day hour:minute in `tz`."""
-    if not iso:
+def day_label(day: date) -> str:
+    """«12月2日 周三», "Wed 2 Dec"."""
+    return wording.day_text(day, locale())
+
+
+def when_label(day: date | None, slot: Slot | None = None) -> str:
+    """A day and its half-day, «12月2日 周三 上午»; «本周内 上午» for no day."""
+    if day is not None:
+        return wording.when_text(day, slot, locale())
+    if slot is None:
+        return _("this week")
+    return wording.slot_after(_("this week"), slot, locale())
+
+
+def payload_day(iso: object) -> str:
+    """A day from a notice's payload (2026-12-02) as `day_label` writes it."""
+    try:
+        return day_label(date.fromisoformat(str(iso)))
+    except ValueError:
+        return str(iso or "")
+
+
+def moment(at: datetime | str | None, tz: tzinfo) -> str:
+    """A moment (or an ISO moment from a notice's payload) in `tz`: «12月2日 周三 14:30»;
+    "" for none."""
+    if not at:
         return ""
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%m-%d %H:%M")
+    when = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return wording.moment_text(when, tz, locale())
 
 
 def local_time(at: datetime | None, tz: tzinfo) -> str:
-    """A moment as year-month-day hour:minute in `tz`; "-" for none."""
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "-"
+    """A moment as `moment` writes it; "-" for none."""
+    return moment(at, tz) or "-"

@@ -19,7 +19,7 @@ from services import kpi
 from services.i18n import local_name
 from services.points import RecentEntry
 from services.volunteers import Membership
-from views.format import locale, num
+from views.format import day_label, hours_label, locale, num
 from views.menu import inline_keyboard
 
 BAR = 10
@@ -144,10 +144,7 @@ def roster_lines(
     for member, person in roster:
         party = _(" (party member)") if person.is_party_member else ""
         lead = _(" (leader)") if member.role == MemberRole.LEADER else ""
-        lines.append(
-            f"• {person.name or '?'}{lead}{party}: "
-            + _("{hours} h").format(hours=num(hours[person.id]))
-        )
+        lines.append(f"• {person.name or '?'}{lead}{party}: " + hours_label(hours[person.id]))
     return lines
 
 
@@ -174,7 +171,7 @@ def progress_bar(done: Decimal, target: Decimal) -> str:
 
 def entry_line(recent: RecentEntry, tz: tzinfo) -> str:
     entry = recent.entry
-    day = entry.at.astimezone(tz).strftime("%m-%d")
+    day = day_label(entry.at.astimezone(tz).date())
     if entry.order_id:
         what = _("Order {number}").format(number=recent.order_number or "?")
     elif entry.activity_id:
@@ -187,7 +184,7 @@ def entry_line(recent: RecentEntry, tz: tzinfo) -> str:
         what += " · " + _("bonus")
     figures = []
     if entry.hours:
-        figures.append(_("{hours} h").format(hours=num(Decimal(entry.hours))))
+        figures.append(hours_label(entry.hours))
     sign = "+" if entry.points >= 0 else ""
     figures.append(_("{points} points").format(points=sign + num(Decimal(entry.points))))
     return f"• {day} {what}: {', '.join(figures)}"

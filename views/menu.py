@@ -47,6 +47,8 @@ BTN_HOME = __("🏠 Main menu")
 BTN_CANCEL = __("✖ Cancel")
 BTN_BACK = __("⬅ Back")
 BTN_SKIP = __("Skip")
+BTN_PHOTOS_DONE = __("✅ Photos done")  # after the photos of a service or an activity
+OLD_PHOTOS_DONE = "✅"  # the same button on keyboards still in people's chats
 
 
 class _Rows:

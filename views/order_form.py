@@ -15,7 +15,8 @@ from aiogram.utils.keyboard import ReplyKeyboardBuilder
 
 from models import Region, ServiceCategory, Slot
 from services.i18n import local_name
-from views.format import locale, slot_label
+from views.format import day_label as day_label
+from views.format import locale, when_label
 from views.menu import BTN_BACK, BTN_CANCEL, inline_keyboard
 
 DAYS_AHEAD = 14
@@ -57,11 +58,6 @@ def days_ahead(today: date, n: int = DAYS_AHEAD) -> list[date]:
     return [today + timedelta(days=i) for i in range(n)]
 
 
-def day_label(day: date) -> str:
-    weekdays = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-    return f"{day.month}/{day.day} {weekdays[day.weekday()]}"
-
-
 def when_choices() -> list[str]:
     return [str(BTN_ASAP), _("Today"), _("Tomorrow"), _("This week"), _("Pick a date")]
 
@@ -92,10 +88,8 @@ def summary_text(
     if data.get("asap"):
         when_line = _("When: as soon as possible")
     else:
-        when = (
-            _("this week") if data.get("this_week") else day_label(date.fromisoformat(data["day"]))
-        )
-        when_line = _("When: {day}, {slot}").format(day=when, slot=slot_label(Slot(data["slot"])))
+        day = None if data.get("this_week") else date.fromisoformat(data["day"])
+        when_line = _("Time: {when}").format(when=when_label(day, Slot(data["slot"])))
     if data.get("address"):
         place = data["address"] + (" 📍" if data.get("latitude") is not None else "")
     elif data.get("latitude") is not None:

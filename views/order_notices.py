@@ -9,7 +9,7 @@ from models import NoticeKind, OrderStatus
 from services import screens
 from services.i18n import local_name
 from services.screens import Digest, OrderFacts
-from views.format import duration, locale, short_time, status_label
+from views.format import duration, hours_label, locale, moment, payload_day, status_label
 from views.notices import Note, Rendered, message, renders
 from views.order_cards import card_headline, closed_lines
 from views.orders import (
@@ -68,7 +68,7 @@ def order_status(note: Note, facts: OrderFacts) -> Rendered:
         "assigned": _("Volunteers for your order {number}: {names}. They will come {when}.").format(
             number=number,
             names="、".join(p.get("volunteers") or []),
-            when=short_time(p.get("slot_start"), note.tz),
+            when=moment(p.get("slot_start"), note.tz),
         ),
         "started": _("The volunteers have started on your order {number}.").format(number=number),
         "done": _("The volunteers have finished your order {number}.").format(number=number),
@@ -84,11 +84,7 @@ def order_status(note: Note, facts: OrderFacts) -> Rendered:
 def task(note: Note, facts: OrderFacts) -> Rendered:
     order = facts.order
     lines = [card_headline(NoticeKind.TASK, note.payload, order) or ""]
-    if order.slot_start:
-        lines.append(
-            _("Time: {when}").format(when=short_time(order.slot_start.isoformat(), note.tz))
-        )
-    lines += order_lines(facts, with_phone=True)
+    lines += order_lines(facts, with_phone=True, tz=note.tz)
     return message(note.chat_id, lines, task_keyboard(order.id))
 
 
@@ -112,7 +108,7 @@ def rate_request(note: Note, facts: OrderFacts) -> Rendered | None:
 def hours_confirm(note: Note, facts: OrderFacts) -> Rendered:
     order = facts.order
     lines = [_("Order {number} is done. Reported hours:").format(number=order.number)]
-    lines += [f"• {name or '?'}: {hours}" for name, hours in facts.hours]
+    lines += [f"• {name or '?'}: {hours_label(hours)}" for name, hours in facts.hours]
     if order.completion_note:
         lines.append(_("Note: {reason}").format(reason=order.completion_note))
     return message(note.chat_id, lines, hours_keyboard(order.id))
@@ -175,12 +171,15 @@ def volunteer_reminder(note: Note, facts: OrderFacts) -> Rendered | None:
     order, p = facts.order, note.payload
     if order.status != OrderStatus.ACCEPTED:
         return None
-    when = short_time(p.get("slot_start"), note.tz)
+    when = moment(p.get("slot_start"), note.tz)
     if p.get("which") == "evening":
         first = _("⏰ Reminder: tomorrow you serve order {number}, at {when}.")
     else:
         first = _("⏰ Reminder: in about an hour ({when}) you serve order {number}.")
-    lines = [first.format(number=order.number, when=when), *order_lines(facts, with_phone=True)]
+    lines = [
+        first.format(number=order.number, when=when),
+        *order_lines(facts, with_phone=True, tz=note.tz),
+    ]
     return message(note.chat_id, lines, task_keyboard(order.id))
 
 
@@ -193,8 +192,8 @@ def overdue(note: Note, facts: OrderFacts) -> Rendered | None:
         _(
             "⚠ Order {number} should have been done by {when}, but it is not recorded as done. "
             "Please record it with «Done», or agree a new time with the resident."
-        ).format(number=order.number, when=short_time(note.payload.get("slot_end"), note.tz)),
-        *order_lines(facts, with_phone=True),
+        ).format(number=order.number, when=moment(note.payload.get("slot_end"), note.tz)),
+        *order_lines(facts, with_phone=True, tz=note.tz),
     ]
     leader = note.user_id is not None and note.user_id == order.accepted_by_id
     started = order.status == OrderStatus.IN_PROGRESS
@@ -223,7 +222,9 @@ def leader_digest(note: Note, digest: Digest) -> Rendered:
 def office_weekly(note: Note, _facts: None) -> Rendered:
     p = note.payload
     lines = [
-        _("📈 Last week ({start} – {end}):").format(start=p.get("start"), end=p.get("end")),
+        _("📈 Last week ({start} – {end}):").format(
+            start=payload_day(p.get("start")), end=payload_day(p.get("end"))
+        ),
         _("Orders received: {n}").format(n=p.get("received", 0)),
         _("Completed: {n}").format(n=p.get("completed", 0)),
         _("Still open: {n}").format(n=p.get("open", 0)),

@@ -17,7 +17,7 @@ from models import Order, OrderStatus, Slot, Team, User
 from services.i18n import N_, local_name
 from services.orders import HistoryLine
 from services.screens import OrderFacts
-from views.format import locale, slot_label, status_label
+from views.format import locale, moment, status_label, when_label
 from views.menu import inline_keyboard
 
 
@@ -80,21 +80,25 @@ class PickSlot(CallbackData, prefix="lsl"):
         return day.isoformat()
 
 
-def order_lines(facts: OrderFacts, *, with_phone: bool) -> list[str]:
-    """The facts of an order. The phone appears only for those who took the order."""
+def order_lines(
+    facts: OrderFacts, *, with_phone: bool, own: bool = False, tz: tzinfo | None = None
+) -> list[str]:
+    """The facts of an order. The phone appears only for those who took the order; the
+    resident's name in full for them and for the resident (`own`), masked for others. With
+    `tz`, the time is the one agreed when volunteers were assigned, else the one asked for."""
     order, cat, station, resident = facts.order, facts.category, facts.station, facts.resident
-    when = order.preferred_date.strftime("%m-%d") if order.preferred_date else _("this week")
     lines = [
         _("Order {number}").format(number=order.number),
         _("Village: {name}").format(name=local_name(station, locale()) if station else "-"),
         _("Service: {name}").format(name=local_name(cat, locale()) if cat else "-"),
         _("Need: {text}").format(text=order.description or "-"),
-        _("When: {day}, {slot}").format(day=when, slot=slot_label(order.preferred_slot)),
+        _("Time: {when}").format(when=service_time(order, tz)),
     ]
     if order.address or order.latitude is not None:
         lines.append(_("Where: {place}").format(place=place_text(order)))
     name = order.contact_name or (resident.name if resident else None) or "-"
-    lines.append(_("Resident: {name}").format(name=name if with_phone else name[:1] + "*"))
+    shown = name if with_phone or own else name[:1] + "*"
+    lines.append(_("Resident: {name}").format(name=shown))
     phone = order.contact_phone or (resident.phone if resident else None)
     if with_phone and phone:
         lines.append(_("Phone: {phone}").format(phone=phone))
@@ -105,6 +109,13 @@ def order_lines(facts: OrderFacts, *, with_phone: bool) -> list[str]:
     status = status_label(order.status, answered=facts.answered)
     lines.append(_("Status: {status}").format(status=status))
     return lines
+
+
+def service_time(order: Order, tz: tzinfo | None) -> str:
+    """When the service is: the agreed start (with `tz`), else the day and half-day asked."""
+    if tz is not None and order.slot_start is not None:
+        return moment(order.slot_start, tz)
+    return when_label(order.preferred_date, order.preferred_slot)
 
 
 def place_text(order: Order) -> str:
@@ -200,7 +211,7 @@ def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
 
 def history_line(ev: HistoryLine, tz: tzinfo) -> str:
     """One step of an order's history: when, the status it reached (or what happened), who."""
-    when = ev.at.astimezone(tz).strftime("%m-%d %H:%M") if ev.at else ""
+    when = moment(ev.at, tz)
     label = status_label(OrderStatus(ev.to_status)) if ev.to_status else ev.kind
     who = ev.actor_name or "-"
     return f"{when} · {label} · {who}" + (f" · {ev.note}" if ev.note else "")
@@ -240,15 +251,30 @@ def roster_keyboard(
     return kb.as_markup()
 
 
-def slots_keyboard(order_id: int, choices: Sequence[tuple[date, Slot]]) -> InlineKeyboardMarkup:
-    """Days and half-days to go, two to a row (month/day and the slot)."""
+def slots_keyboard(
+    order_id: int,
+    choices: Sequence[tuple[date, Slot]],
+    requested: tuple[date, Slot] | None = None,
+) -> InlineKeyboardMarkup:
+    """Days and half-days to go, two to a row («12月2日 周三 上午»); the one the resident
+    asked for (both halves of the day for «any time») is marked."""
+
+    def label(day: date, slot: Slot) -> str:
+        when = when_label(day, slot)
+        if requested and day == requested[0] and requested[1] in (slot, Slot.ANY):
+            return _("✓ {when} (the resident's choice)").format(when=when)
+        return when
+
     return inline_keyboard(
         [
-            (
-                f"{day.month}/{day.day} {slot_label(slot)}",
-                PickSlot(order_id=order_id, day=day, slot=slot),
-            )
+            (label(day, slot), PickSlot(order_id=order_id, day=day, slot=slot))
             for day, slot in choices
         ],
         columns=2,
     )
+
+
+def assigned_text(sent: Sequence[User]) -> str:
+    """What the leader's assigning did: «已派给许成林、王芳，已告诉群众»."""
+    names = "、".join(person.name or "?" for person in sent)
+    return _("Assigned to {names}; the resident has been told.").format(names=names)

@@ -39,6 +39,7 @@ from services.i18n import local_name
 from services.maps import map_url
 from services.orders.event_text import describe
 from services.reports import STATUS_ORDER, status_name
+from services.wording import hours_text
 
 PAGE_SIZE = 25
 MAX_QUERY = 64
@@ -209,7 +210,7 @@ async def order_page(request: web.Request) -> web.Response:
         {
             "name": orders.display_name(u),
             "status": a.status.value,
-            "hours": "" if a.hours is None else reports.format_number(a.hours),
+            "hours": "" if a.hours is None else hours_text(a.hours, v.locale),
             "confirmed": a.confirmed,
         }
         for a, u in await db.execute(

@@ -16,6 +16,7 @@ from services import points, residents
 from services.errors import DomainError, NotAllowed, NotFound
 from services.i18n import N_, local_name
 from services.points import PointsRules
+from services.wording import hours_text, number_text
 
 NO_GROUP = "none"
 
@@ -49,7 +50,7 @@ async def _render_person(
     if v.roles.is_office:
         tz = request.app[SETTINGS].tz
         hours, score = await points.totals(db, who.user.id, utcnow().astimezone(tz).year, tz)
-        figures = {"hours": f"{hours.normalize():f}", "points": f"{score.normalize():f}"}
+        figures = {"hours": hours_text(hours, v.locale), "points": number_text(score)}
     groups = await residents.groups(db, v.roles, who.user.id)
     return render(
         request,

@@ -25,6 +25,7 @@ from services import charts, reports
 from services.i18n import local_name
 from services.reports import Period, Scope
 from services.scorecard import COMPONENTS, StationScore, build_scorecard
+from services.wording import hours_text
 
 # Charts shown side by side get the same height (in bars).
 CHART_ROWS = {"stations": 10, "categories": 10, "status": 6, "ratings": 6}
@@ -116,7 +117,7 @@ def _score_row(s: StationScore, v: Viewer) -> dict[str, Any]:
         "rating": "—" if s.rating_avg is None else f"{s.rating_avg:.2f}",
         "activities": s.activities,
         "party": f"{s.party_active}/{s.party_members}",
-        "hours": reports.format_number(s.hours),
+        "hours": hours_text(s.hours, v.locale),
         "records": f"{s.records_with_photo}/{s.records_done}",
     }
 
@@ -188,12 +189,12 @@ async def volunteers(request: web.Request) -> web.Response:
             "station": names.stations.get(r.station_id, "") if r.station_id else "",
             "teams": "、".join(names.teams.get(t, "") for t in r.team_ids),
             "party": r.party_member,
-            "hours": reports.format_number(r.hours),
+            "hours": hours_text(r.hours, v.locale),
             "points": reports.format_number(r.points),
             "orders": r.orders,
-            "year_hours": reports.format_number(yearly[r.user_id].hours)
-            if r.user_id in yearly
-            else "0",
+            "year_hours": hours_text(
+                yearly[r.user_id].hours if r.user_id in yearly else 0, v.locale
+            ),
             "year_ok": r.user_id in yearly and float(yearly[r.user_id].hours) >= target,
         }
         for r in rows[(page - 1) * size : page * size]

@@ -22,8 +22,8 @@ from views.activities import (
     activity_lines,
     location_keyboard,
     publish_confirm_keyboard,
-    weekday_name,
 )
+from views.format import day_label
 from views.menu import BTN_SKIP
 
 DAYS_AHEAD = 14
@@ -92,8 +92,7 @@ async def _day(
 ) -> None:
     today = utcnow().astimezone(settings.tz).date()
     days = {
-        f"{d.month}/{d.day} {weekday_name(d)}": d.isoformat()
-        for d in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
+        day_label(d): d.isoformat() for d in (today + timedelta(days=i) for i in range(DAYS_AHEAD))
     }
     await state.update_data(days=days)
     await ask_choice(

@@ -16,9 +16,7 @@ from services import activities
 from services.errors import DomainError
 from services.people import Roles
 from views.activities import Act, ActivityAction
-from views.menu import choices_keyboard, main_menu
-
-BTN_PHOTOS_DONE = "✅"
+from views.menu import BTN_PHOTOS_DONE, OLD_PHOTOS_DONE, choices_keyboard, main_menu
 
 
 async def ask_photos(query: CallbackQuery, state: FSMContext, activity: Activity) -> None:
@@ -27,8 +25,10 @@ async def ask_photos(query: CallbackQuery, state: FSMContext, activity: Activity
     await state.update_data(activity_id=activity.id, photos=[])
     await reply(
         query,
-        _("Send photos of «{title}». Tap ✅ when all are sent.").format(title=activity.title),
-        choices_keyboard([BTN_PHOTOS_DONE], back=False),
+        _("Send photos of «{title}». Tap «✅ Photos done» when all are sent.").format(
+            title=activity.title
+        ),
+        choices_keyboard([str(BTN_PHOTOS_DONE)], back=False),
     )
 
 
@@ -58,7 +58,7 @@ async def photos_done(
 
 
 async def wrong_photo_input(message: Message) -> None:
-    await message.answer(_("Please send a photo, or tap ✅ when all are sent."))
+    await message.answer(_("Please send a photo, or tap «✅ Photos done» when all are sent."))
 
 
 def router() -> Router:
@@ -66,5 +66,6 @@ def router() -> Router:
     r.callback_query.register(ask_photos, ActivityAction.filter(F.action == Act.PHOTOS), managed)
     r.message.register(got_photo, ActivityPhotos.photos, F.photo)
     r.message.register(photos_done, ActivityPhotos.photos, F.text == BTN_PHOTOS_DONE)
+    r.message.register(photos_done, ActivityPhotos.photos, F.text == OLD_PHOTOS_DONE)
     r.message.register(wrong_photo_input, ActivityPhotos.photos)
     return r

@@ -10,9 +10,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.common import Settings, reply
+from handlers.common import reply
 from handlers.leader.states import Assign, answers_for, begin, in_hand
-from models import Order, Slot, User, utcnow
+from models import Order, Slot, User
 from services import orders
 from services.context import Ctx
 from services.people import Roles
@@ -21,6 +21,7 @@ from views.orders import (
     OrderAction,
     PickSlot,
     RosterDone,
+    assigned_text,
     roster_keyboard,
     slots_keyboard,
 )
@@ -29,12 +30,18 @@ SLOT_HOURS = {Slot.MORNING: (time(9), time(12)), Slot.AFTERNOON: (time(14), time
 DAYS_AHEAD = 7
 
 
-def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
-    """The half-days of the coming week, without those already over."""
+def slot_choices(
+    now: datetime, tz: tzinfo, requested: date | None = None
+) -> list[tuple[date, Slot]]:
+    """The half-days of the coming week, without those already over, and the day the
+    resident asked for when it is later than that."""
     today = now.astimezone(tz).date()
+    days = [today + timedelta(days=n) for n in range(DAYS_AHEAD)]
+    if requested is not None and requested > days[-1]:
+        days.append(requested)
     return [
         (day, slot)
-        for day in (today + timedelta(days=n) for n in range(DAYS_AHEAD))
+        for day in days
         for slot, (_start, end) in SLOT_HOURS.items()
         if datetime.combine(day, end, tzinfo=tz) > now
     ]
@@ -43,7 +50,10 @@ def slot_choices(now: datetime, tz: tzinfo) -> list[tuple[date, Slot]]:
 async def assign(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, order: Order
 ) -> None:
-    await begin(query, state, Assign.volunteers, order, chosen=[])
+    asked = order.preferred_date.isoformat() if order.preferred_date else None
+    await begin(
+        query, state, Assign.volunteers, order, chosen=[], asked=asked, slot=order.preferred_slot
+    )
     people = await orders.order_roster(session, order.id)
     await reply(
         query,
@@ -69,7 +79,7 @@ async def toggle(
 
 
 async def roster_done(
-    query: CallbackQuery, callback_data: RosterDone, state: FSMContext, settings: Settings
+    query: CallbackQuery, callback_data: RosterDone, state: FSMContext, ctx: Ctx
 ) -> None:
     data = await answers_for(query, state, callback_data.order_id)
     if data is None:
@@ -79,9 +89,14 @@ async def roster_done(
         return
     await query.answer()
     await state.set_state(Assign.day)
-    choices = slot_choices(utcnow(), settings.tz)
+    asked = date.fromisoformat(data["asked"]) if data.get("asked") else None
+    choices = slot_choices(ctx.now(), ctx.tz, asked)
+    requested = (asked, Slot(data.get("slot") or Slot.ANY)) if asked else None
     await reply(
-        query, _("When will they go?"), slots_keyboard(callback_data.order_id, choices), spent=True
+        query,
+        _("When will they go?"),
+        slots_keyboard(callback_data.order_id, choices, requested),
+        spent=True,
     )
 
 
@@ -92,7 +107,6 @@ async def slot_chosen(
     session: AsyncSession,
     user: User,
     roles: Roles,
-    settings: Settings,
     ctx: Ctx,
 ) -> None:
     data = await answers_for(query, state, callback_data.order_id)
@@ -103,17 +117,12 @@ async def slot_chosen(
         return
     await query.answer()
     start_t, end_t = SLOT_HOURS[callback_data.slot]
-    start = datetime.combine(callback_data.day, start_t, tzinfo=settings.tz)
-    end = datetime.combine(callback_data.day, end_t, tzinfo=settings.tz)
+    start = datetime.combine(callback_data.day, start_t, tzinfo=ctx.tz)
+    end = datetime.combine(callback_data.day, end_t, tzinfo=ctx.tz)
     await state.clear()
     await orders.assign(session, ctx, data["order_id"], user, roles, data["chosen"], start, end)
-    await reply(
-        query,
-        _("Done. The volunteers and the resident have been told (order {number}).").format(
-            number=data.get("number", "")
-        ),
-        spent=True,
-    )
+    sent = await orders.sent_volunteers(session, data["order_id"])
+    await reply(query, assigned_text(sent), spent=True)
 
 
 def router() -> Router:

@@ -45,11 +45,7 @@ async def _decline(
     data = await finished(state)
     chosen = await orders.decline(session, ctx, data["order_id"], user, roles, reason)
     team = await screens.team(session, chosen.team_id if chosen else None)  # none: the office
-    await message.answer(
-        _("Declined. Order {number} goes to {team}.").format(
-            number=data.get("number", ""), team=team_name(team)
-        )
-    )
+    await message.answer(_("Declined. The order goes to {team}.").format(team=team_name(team)))
 
 
 async def reason_button(

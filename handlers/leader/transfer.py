@@ -26,7 +26,7 @@ async def transfer(
     teams = await orders.transfer_teams(session, order)
     await reply(
         query,
-        _("Transfer order {number} to which team?").format(number=order.number),
+        _("Transfer this order to which team?"),
         transfer_keyboard(order.id, teams),
     )
 
@@ -54,8 +54,8 @@ async def reason(
     data = await finished(state)
     order = await orders.transfer(session, ctx, data["order_id"], user, roles, data["team_id"], why)
     await message.answer(
-        _("Order {number} was transferred to {team}.").format(
-            number=order.number, team=team_name(await screens.team(session, order.team_id))
+        _("Transferred to {team}.").format(
+            team=team_name(await screens.team(session, order.team_id))
         )
     )
 

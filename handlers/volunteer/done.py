@@ -20,11 +20,17 @@ from models import User
 from services import orders
 from services.context import Ctx
 from services.people import Roles
-from views.menu import BTN_CANCEL, BTN_SKIP, choices_keyboard, main_menu
+from views.menu import (
+    BTN_CANCEL,
+    BTN_PHOTOS_DONE,
+    BTN_SKIP,
+    OLD_PHOTOS_DONE,
+    choices_keyboard,
+    main_menu,
+)
 from views.orders import OrderAction
 
 NOTE_MAX = 500
-BTN_PHOTOS_DONE = "✅"
 HOUR_CHOICES = ["0.5", "1", "1.5", "2", "3", "4"]
 
 
@@ -33,10 +39,11 @@ async def ask(message: Message, state: FSMContext, step: State) -> None:
     await state.set_state(step)
     if step == Completion.photos:
         await message.answer(
-            _("Please send 1 to {n} photos of the service. Tap ✅ when all are sent.").format(
-                n=orders.MAX_PHOTOS
-            ),
-            reply_markup=choices_keyboard([BTN_PHOTOS_DONE], back=False),
+            _(
+                "Please send 1 to {n} photos of the service. Tap «✅ Photos done» when all are "
+                "sent."
+            ).format(n=orders.MAX_PHOTOS),
+            reply_markup=choices_keyboard([str(BTN_PHOTOS_DONE)], back=False),
         )
     elif step == Completion.hours:
         data = await state.get_data()
@@ -112,7 +119,7 @@ async def got_note(
     if await too_long(message, note, NOTE_MAX):
         return
     data = await finished(state)
-    order = await orders.complete(
+    await orders.complete(
         session,
         ctx,
         data["order_id"],
@@ -123,9 +130,7 @@ async def got_note(
         note=note,
     )
     await message.answer(
-        _(
-            "Thank you! Order {number} is recorded as done. The resident will be asked to rate it."
-        ).format(number=order.number),
+        _("Thank you! It is recorded as done. The resident will be asked to rate it."),
         reply_markup=main_menu(roles),  # not the last step's «Skip | Cancel»
     )
     if data.get("card_id") and message.bot is not None:  # the task's buttons are spent
@@ -139,7 +144,7 @@ async def unexpected(message: Message, state: FSMContext) -> None:
     """An answer the step did not ask for: say again what it wants."""
     step = await state.get_state()
     if step == Completion.photos.state:
-        await message.answer(_("Please send a photo, or tap ✅ when all are sent."))
+        await message.answer(_("Please send a photo, or tap «✅ Photos done» when all are sent."))
     elif step == Completion.hours.state:
         await message.answer(_("Please give a number of hours between 0.5 and 24."))
     else:
@@ -151,6 +156,7 @@ def router() -> Router:
     r.callback_query.register(done, OrderAction.filter(F.action == "done"))
     r.message.register(got_photo, Completion.photos, F.photo)
     r.message.register(photos_done, Completion.photos, F.text == BTN_PHOTOS_DONE)
+    r.message.register(photos_done, Completion.photos, F.text == OLD_PHOTOS_DONE)
     r.message.register(got_hours, Completion.hours, F.text, F.text != BTN_CANCEL)
     r.message.register(got_note, Completion.note, F.text, F.text != BTN_CANCEL)
     for step in STEPS:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.common import show_order
 from models import User
 from services import orders
+from services.context import Ctx
 from services.people import Roles
 from views.orders import OrderAction, task_keyboard
 
@@ -20,11 +21,12 @@ async def start(
     session: AsyncSession,
     user: User,
     roles: Roles,
+    ctx: Ctx,
 ) -> None:
     order = await orders.start(session, callback_data.order_id, user, roles)
     await query.answer(_("Started. Tap «Done» when the service is finished."))
     markup = task_keyboard(order.id, started=True)
-    await show_order(query, session, order, markup, above=[_("▶ In progress")])
+    await show_order(query, session, order, markup, above=[_("▶ In progress")], tz=ctx.tz)
 
 
 def router() -> Router:

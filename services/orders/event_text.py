@@ -17,6 +17,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from services.i18n import N_, gettext
+from services.wording import moment_text, number_text
 
 EVENT_LABELS = {
     "created": N_("Order placed"),
@@ -207,10 +208,10 @@ class _Reader:
         return self.t(
             N_("{names}; {start} – {end}"),
             names=sep.join(names.split(", ")),
-            start=local_time(first, self.tz),
+            start=local_time(first, self.tz, self.locale),
             end=local_time(last, self.tz)[-5:]
             if _same_day(first, last, self.tz)
-            else local_time(last, self.tz),
+            else local_time(last, self.tz, self.locale),
         )
 
     def started(self, note: str) -> str | None:
@@ -224,7 +225,8 @@ class _Reader:
             total = Decimal(m[2])
         except InvalidOperation:
             return None
-        return self.t(N_("volunteers: {n}; hours in all: {hours}"), n=m[1], hours=_number(total))
+        said = N_("volunteers: {n}; hours in all: {hours}")
+        return self.t(said, n=m[1], hours=number_text(total))
 
     def rated(self, note: str) -> str | None:
         m = re.fullmatch(r"([1-5])/5(?:: (.*))?", note, re.S)
@@ -290,18 +292,13 @@ class _Reader:
         return ("; " if self.locale == "en" else "；").join(parts)
 
 
-def local_time(value: datetime, tz: tzinfo) -> str:
-    """A moment as the dashboard shows it: local date and time, to the minute."""
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+def local_time(value: datetime, tz: tzinfo, locale: str | None = None) -> str:
+    """A moment as every screen shows it: «12月2日 周三 14:30» in `tz`."""
+    return moment_text(value, tz, locale)
 
 
 def _same_day(a: datetime, b: datetime, tz: tzinfo) -> bool:
     return a.astimezone(tz).date() == b.astimezone(tz).date()
-
-
-def _number(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "") else text
 
 
 def _every(items: list[str | None]) -> list[str] | None:

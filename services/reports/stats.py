@@ -1,5 +1,5 @@
-"""Statistics and formatting: percentiles, durations, numbers and rates, and the
-staff-facing order status names."""
+"""Statistics and formatting: percentiles, durations, numbers and rates (the words for
+statuses and numbers are services/wording.py's)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from models import (
     OrderStatus,
 )
 from services.i18n import N_, gettext
+from services.wording import STATUS_NAMES as STATUS_NAMES
+from services.wording import number_text, status_text
 
 CENT = Decimal("0.01")
 
@@ -22,23 +24,8 @@ FINISHED = (OrderStatus.DONE, OrderStatus.RATED)
 OVERDUE_STATUSES = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
 
 
-# Staff-facing status names (the resident-facing ones in views/format.py speak to "you").
-STATUS_NAMES: dict[OrderStatus, str] = {
-    OrderStatus.NEW: N_("New, with the office"),
-    OrderStatus.ROUTED: N_("Waiting to be accepted"),
-    OrderStatus.ACCEPTED: N_("Accepted"),
-    OrderStatus.IN_PROGRESS: N_("In progress"),
-    OrderStatus.DONE: N_("Done, not rated"),
-    OrderStatus.RATED: N_("Done and rated"),
-    OrderStatus.DECLINED: N_("Being passed on"),
-    OrderStatus.CANCELLED: N_("Cancelled"),
-}
-
 STATUS_ORDER = list(STATUS_NAMES)
-
-
-def status_name(status: OrderStatus | str, locale: str | None) -> str:
-    return gettext(STATUS_NAMES[OrderStatus(status)], locale)
+status_name = status_text  # the dashboard's and the reports' name for it
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -81,12 +68,7 @@ def format_duration(value: timedelta | None, locale: str | None) -> str:
     return gettext(N_("{m} min"), locale, m=mins)
 
 
-def format_number(value: Decimal | float | int | None) -> str:
-    """Hours and points without trailing zeros: 232, 2.5, 0."""
-    if value is None:
-        return "—"
-    text = f"{Decimal(str(value)).normalize():f}"
-    return "0" if text in ("-0", "") else text
+format_number = number_text
 
 
 def format_rate(value: float | None) -> str:
