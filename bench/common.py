@@ -403,7 +403,7 @@ class BotProcess:
             env.pop("REDIS_URL", None)  # memory FSM unless a bench asks for Redis
         module = ["-m", "bot", "run"] if self.kind == "ours" else ["-m", "bench.barebot"]
         if self.profile is not None:
-            renderer = "html" if self.profile.suffix == ".html" else "text"
+            renderer = {".html": "html", ".json": "json"}.get(self.profile.suffix, "text")
             report = ["-r", renderer, "-o", str(self.profile)]
             module = ["-m", "pyinstrument", "--show-all", *report, *module]
         bot = self.sim.world.bots.get(BOT_ID)
@@ -433,6 +433,17 @@ class BotProcess:
     def stat(self) -> tuple[float, int, int]:
         assert self.proc is not None
         return _proc_stat(self.proc.pid)
+
+    def cpu(self) -> float:
+        """CPU seconds of its threads to the nanosecond (`stat` counts in 10 ms ticks); a
+        thread that has ended no longer counts."""
+        assert self.proc is not None
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        total = 0
+        for task in tasks.iterdir():
+            with contextlib.suppress(OSError):
+                total += int((task / "schedstat").read_text().split()[0])
+        return total / 1e9
 
     async def stop(self) -> None:
         if self.proc is None or self.proc.returncode is not None:

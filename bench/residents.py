@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
+from bench.common import own_cpu
 from bench.conversation import SCRIPTS, play
 from simulator.driver import Driver
 
 STEP_TIMEOUT = 120.0  # a step waits this long at most; a slow run shows as a slow figure
-
-
-def _cpu() -> float:
-    t = os.times()
-    return t.user + t.system
 
 
 async def _child() -> None:
@@ -39,12 +34,12 @@ async def _child() -> None:
         users = [await driver.user(f"R{tg}", user_id=tg, language_code="en") for tg in job["ids"]]
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)  # "go"
-        cpu = _cpu()
+        cpu = own_cpu()
         answers = await asyncio.gather(
             *(play(u, script, check=job["check"], timeout=STEP_TIMEOUT, think=think) for u in users)
         )
         result = {
-            "cpu": _cpu() - cpu,
+            "cpu": own_cpu() - cpu,
             "last": {str(u.id): a.text or "" for u, a in zip(users, answers, strict=True)},
             "pressed": {str(u.id): u.last_query_id or "" for u in users},
         }
