@@ -1,8 +1,9 @@
 """Where each millisecond of the ordering conversation goes: residents order one after
 another (one update in the bot at a time), and for each step the bot's CPU time is split
 into the inbox, the user and their roles, the conversation state (FSM), the handler's own
-queries, writes and views, its reply to Telegram, the rest of the update (aiogram's routing,
-the other middlewares, the session) and, for ✅ Confirm, the outbox sender's render and send
+queries, writes and views, its reply to Telegram, the filters tried in finding the handler,
+the closing of the database session, the rest of the update (aiogram's dispatch, the other
+middlewares) and, for ✅ Confirm, the outbox sender's render and send
 of the leader's card. The bot meters itself (`bot/costs.py`, STEP_COSTS); "outside updates"
 is the rest of its process CPU in the same time (polling, the sender and scheduler idling).
 
@@ -32,6 +33,8 @@ PHASES = (
     "FSM",
     "handler: queries, writes, views",
     "reply (Bot API)",
+    "routing: filters",
+    "DB session close",
     "aiogram and the rest",
     "outbox",
     "outside updates",

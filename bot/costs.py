@@ -4,8 +4,9 @@ conversation's steps (`python -m bench.steps`), off unless the bot is started wi
 
 Each update is metered on its own (a context variable follows its task): the inbox, the
 user and their roles, the conversation state (FSM), the handler's own work (its queries,
-writes and views), its replies to Telegram, and the rest (aiogram's routing, the other
-middlewares, the session). The outbox sender's batches are metered the same way. One JSON
+writes and views), its replies to Telegram, the filters tried in finding the handler, the
+closing of the update's database session, and the rest (aiogram's dispatch, the other
+middlewares). The outbox sender's batches are metered the same way. One JSON
 line per update or batch is appended to the file: `{"kind", "update", "phases": {name: s}}`.
 Times are process CPU seconds (`time.process_time`, the database driver's thread included),
 so they mean something only when updates do not overlap: the benchmark sends one at a time.
@@ -25,9 +26,11 @@ from typing import Any, ParamSpec, TypeVar
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.middlewares import Handler, InboxMiddleware, UserMiddleware
 
@@ -158,6 +161,10 @@ def install_from_env(dp: Dispatcher, bot: Bot, sender: Any) -> None:
             m._record = metered("inbox", m._record)  # type: ignore[method-assign]
         elif isinstance(m, UserMiddleware):
             m.load = metered("user and roles", m.load)  # type: ignore[method-assign]
+    # Two parts of "the rest": finding the handler (every filter tried on the way), and
+    # opening and closing the update's database session.
+    HandlerObject.check = metered("routing: filters", HandlerObject.check)  # type: ignore[method-assign]
+    AsyncSession.close = metered("DB session close", AsyncSession.close)  # type: ignore[method-assign]
     drain = sender.drain_once
 
     async def drain_metered() -> int:
