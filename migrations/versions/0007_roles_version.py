@@ -15,8 +15,7 @@ from alembic import op
 
 revision: str = "0007_roles_version"
 down_revision: str | Sequence[str] | None = "0006_checkin_tries"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+# No branch labels and no dependencies (alembic's defaults).
 
 BUMP = "UPDATE users SET roles_version = roles_version + 1 WHERE id"
 MEMBERS_OF = "(SELECT user_id FROM team_members WHERE team_id = {}.id)"
