@@ -142,16 +142,17 @@ class RolesCache:
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self._kept: dict[int, tuple[int, Roles]] = {}
+        # None for a resident and nothing more (most people): a small tuple each, not a Roles.
+        self._kept: dict[int, tuple[int, Roles | None]] = {}
 
     async def roles(self, session: AsyncSession, user: User, admin_tg_ids: frozenset[int]) -> Roles:
         kept = self._kept.get(user.id)
         if kept is not None and kept[0] == user.roles_version:
-            return kept[1]
+            return kept[1] or Roles(user_id=user.id)
         roles = await roles_of(session, user, admin_tg_ids)
         if len(self._kept) >= self.size:
             del self._kept[next(iter(self._kept))]  # the oldest entry
-        self._kept[user.id] = (user.roles_version, roles)
+        self._kept[user.id] = (user.roles_version, None if roles == Roles(user.id) else roles)
         return roles
 
 
