@@ -28,6 +28,7 @@ from bench.common import RESULTS, ROOT, Row, machine, read_rows, table, write_js
 # Each benchmark's arguments; each runs as `python -m bench.<name>` in a process of its own.
 FULL: dict[str, list[str]] = {
     "throughput": ["--residents", "100", "--repeats", "3"],
+    "steps": ["--residents", "30"],
     "latency": ["--levels", "10,100,500"],
     "broadcast": ["--recipients", "10000", "--rate", "300"],
     "memory": ["--residents", "10000"],
@@ -35,6 +36,7 @@ FULL: dict[str, list[str]] = {
 }
 QUICK: dict[str, list[str]] = {
     "throughput": ["--residents", "10", "--repeats", "1"],
+    "steps": ["--residents", "3"],
     "latency": ["--levels", "3,10", "--think", "0.05,0.2"],
     "broadcast": ["--recipients", "300", "--rate", "100"],
     "memory": ["--residents", "500"],

@@ -34,7 +34,8 @@ from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
 from services import people
 from services.org import load_org_config, sync_org
-from simulator.server import Simulator
+from simulator.limits import Limits
+from simulator.server import Simulator, run_simulator
 
 TOKEN = "700000001:BENCH-token-for-benchmarks-only"
 BOT_ID = int(TOKEN.split(":")[0])
@@ -44,6 +45,8 @@ PG_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Telegram's flood limits off: what is measured is the bot, not the rule of 30 messages/s.
+NO_LIMITS = Limits(enabled=False)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -85,6 +88,15 @@ def miss_note(value: float, *, at_least: float | None = None, at_most: float | N
     if at_most is not None and value > at_most:
         return f"missed: {100 * (value / at_most - 1):.0f}% over"
     return ""
+
+
+def target_row(row: Row, *, at_least: float | None = None, at_most: float | None = None) -> Row:
+    """`row`, whose `target` states the goal, with whether its value meets it and, if not,
+    how far it missed (in place of its note)."""
+    assert row.value is not None
+    row.met = check(row.value, at_least=at_least, at_most=at_most)
+    row.note = miss_note(row.value, at_least=at_least, at_most=at_most) or row.note
+    return row
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -328,6 +340,15 @@ async def town(url: str, sim: Simulator, *, leader: bool = True) -> AsyncIterato
         yield t
 
 
+@contextlib.asynccontextmanager
+async def simulated_town(
+    kind: str = "sqlite", limits: Limits = NO_LIMITS
+) -> AsyncIterator[tuple[Simulator, Town]]:
+    """A simulator with `limits` and the Taole town in a fresh database beside it."""
+    async with run_simulator(limits=limits) as sim, database(kind) as url, town(url, sim) as t:
+        yield sim, t
+
+
 # --- the bot as a process ---------------------------------------------------------------------
 
 
@@ -382,7 +403,7 @@ class BotProcess:
             env.pop("REDIS_URL", None)  # memory FSM unless a bench asks for Redis
         module = ["-m", "bot", "run"] if self.kind == "ours" else ["-m", "bench.barebot"]
         if self.profile is not None:
-            renderer = "html" if self.profile.suffix == ".html" else "text"
+            renderer = {".html": "html", ".json": "json"}.get(self.profile.suffix, "text")
             report = ["-r", renderer, "-o", str(self.profile)]
             module = ["-m", "pyinstrument", "--show-all", *report, *module]
         bot = self.sim.world.bots.get(BOT_ID)
@@ -413,6 +434,17 @@ class BotProcess:
         assert self.proc is not None
         return _proc_stat(self.proc.pid)
 
+    def cpu(self) -> float:
+        """CPU seconds of its threads to the nanosecond (`stat` counts in 10 ms ticks); a
+        thread that has ended no longer counts."""
+        assert self.proc is not None
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        total = 0
+        for task in tasks.iterdir():
+            with contextlib.suppress(OSError):
+                total += int((task / "schedstat").read_text().split()[0])
+        return total / 1e9
+
     async def stop(self) -> None:
         if self.proc is None or self.proc.returncode is not None:
             return
@@ -441,6 +473,15 @@ def setup_process() -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.ERROR)
     gc.collect()
     gc.freeze()
+
+
+def parser(name: str, **counts: int) -> argparse.ArgumentParser:
+    """The command line of `python -m bench.<name>`, with an integer option (`--residents`,
+    `--orders`, …) for each of `counts` and its default."""
+    p = argparse.ArgumentParser(prog=f"python -m bench.{name}")
+    for option, default in counts.items():
+        p.add_argument(f"--{option}", type=int, default=default)
+    return p
 
 
 def bench_main(

@@ -48,6 +48,8 @@ def order_steps(
 
 # Opening the chat and the menu: the whole conversation of a resident who orders.
 OPENING = [Step("send", "/start", "Hello"), Step("tap", ORDER_BUTTON, "What kind of help")]
+# The scripts a benchmark's residents play, by name (they run in a process of their own).
+SCRIPTS = {"order": [*OPENING, *order_steps()]}
 
 
 async def play(

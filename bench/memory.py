@@ -10,7 +10,6 @@ own.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
@@ -22,19 +21,17 @@ from bench.common import (
     Row,
     Town,
     bench_main,
-    check,
-    database,
-    miss_note,
+    parser,
     redis_cleanup,
     redis_fsm_bytes,
     redis_reachable,
+    simulated_town,
     skipped,
-    town,
+    target_row,
 )
 from bench.conversation import ORDER_BUTTON
-from bench.throughput import NO_LIMITS
 from simulator.driver import Driver, SimUser
-from simulator.server import Simulator, run_simulator
+from simulator.server import Simulator
 
 NAME = "memory"
 ASKED = "What kind of help"
@@ -88,15 +85,8 @@ async def measure(sim: Simulator, t: Town, n: int, redis: bool, first: int) -> l
     per = (rss1 - rss0) / (n - base)
     rows = [
         Row(NAME, case, "peak RSS", peak / 2**20, "MiB", note=f"{(n - base) / took:.0f} updates/s"),
-        Row(
-            NAME,
-            case,
-            "bot bytes per idle conversation",
-            per,
-            "B",
-            "≤ 10 KB",
-            check(per, at_most=10_240),
-            miss_note(per, at_most=10_240),
+        target_row(
+            Row(NAME, case, "bot bytes per idle conversation", per, "B", "≤ 10 KB"), at_most=10_240
         ),
     ]
     if redis:
@@ -106,11 +96,7 @@ async def measure(sim: Simulator, t: Town, n: int, redis: bool, first: int) -> l
 
 async def run(residents: int = 10_000) -> list[Row]:
     rows: list[Row] = []
-    async with (
-        run_simulator(limits=NO_LIMITS) as sim,
-        database("sqlite") as url,
-        town(url, sim) as t,
-    ):
+    async with simulated_town() as (sim, t):
         rows += await measure(sim, t, residents, False, 9_300_000)
         if await redis_reachable():
             rows += await measure(sim, t, residents, True, 9_400_000)
@@ -120,9 +106,7 @@ async def run(residents: int = 10_000) -> list[Row]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.memory")
-    p.add_argument("--residents", type=int, default=10_000)
-    bench_main(p, lambda a: run(a.residents))
+    bench_main(parser("memory", residents=10_000), lambda a: run(a.residents))
 
 
 if __name__ == "__main__":

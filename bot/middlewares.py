@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from bot import metrics
+from models import User
 from services.errors import DomainError
 from services.i18n import N_, gettext, normalise_locale
 from services.inbox import (
@@ -31,7 +33,7 @@ from services.inbox import (
     mark_handled,
     record_handled,
 )
-from services.people import get_or_create_user, roles_of
+from services.people import Roles, RolesCache, get_or_create_user
 from views.menu import large_print
 
 log = logging.getLogger("civic_dispatch.updates")
@@ -87,6 +89,10 @@ class InboxMiddleware(BaseMiddleware):
         # this process: a duplicate); ids in hand now are not started twice.
         self._seen_up_to: int | None = None
         self._in_hand: set[int] = set()
+        # exclusive: ids handled and waiting to be recorded, and the batch they will be in.
+        self._to_record: list[int] = []
+        self._recorded: asyncio.Future[None] | None = None
+        self._recorder: asyncio.Task[None] | None = None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         update_id = getattr(event, "update_id", None)
@@ -110,30 +116,59 @@ class InboxMiddleware(BaseMiddleware):
             raise
         finally:
             metrics.UPDATE_SECONDS.labels(kind, outcome).observe(time.perf_counter() - started)
+            await self._record(update_id)
+
+    async def _record(self, update_id: int) -> None:
+        """The update is handled (or failed for good): never again. Returns once that is
+        committed. Exclusive: the updates that finish while a record is being written are
+        recorded together in the next one (one transaction for many, not one each)."""
+        if not self.exclusive:
             async with self.sessionmaker() as session:
-                if self.exclusive:
-                    try:
-                        await record_handled(session, update_id, self.worker)
-                    finally:
-                        self._in_hand.discard(update_id)
-                else:
-                    await mark_handled(session, update_id)
+                await mark_handled(session, update_id)
+            return
+        try:
+            if self._recorded is None:
+                self._recorded = asyncio.get_running_loop().create_future()
+            self._to_record.append(update_id)
+            recorded = self._recorded
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.create_task(self._record_batches())
+            await asyncio.shield(recorded)
+        finally:
+            self._in_hand.discard(update_id)
+
+    async def _record_batches(self) -> None:
+        while self._to_record:
+            ids, done = self._to_record, self._recorded
+            assert done is not None
+            self._to_record, self._recorded = [], asyncio.get_running_loop().create_future()
+            try:
+                async with self.sessionmaker() as session:
+                    await record_handled(session, ids, self.worker)
+            except Exception as exc:  # each update waiting on this batch fails with it
+                done.set_exception(exc)
+                done.exception()  # retrieved: no "never retrieved" warning if none waits
+            else:
+                done.set_result(None)
 
     async def _ours(self, update_id: int) -> bool:
         """Whether to handle the update now."""
-        async with self.sessionmaker() as session:
-            if not self.exclusive:
+        if not self.exclusive:
+            async with self.sessionmaker() as session:
                 claim = await claim_update(session, update_id, self.worker, self.stale_after)
                 return claim is Claim.NEW
-            if update_id in self._in_hand:
-                return False
-            if self._seen_up_to is None:
-                self._seen_up_to = await highest_recorded(session)
-            if update_id <= self._seen_up_to and await is_handled(session, update_id):
-                return False
-            self._seen_up_to = max(self._seen_up_to, update_id)
-            self._in_hand.add(update_id)
-            return True
+        if update_id in self._in_hand:
+            return False
+        # Only an id a predecessor (or this process) may have handled costs a query.
+        if self._seen_up_to is None or update_id <= self._seen_up_to:
+            async with self.sessionmaker() as session:
+                if self._seen_up_to is None:
+                    self._seen_up_to = await highest_recorded(session)
+                if update_id <= self._seen_up_to and await is_handled(session, update_id):
+                    return False
+        self._seen_up_to = max(self._seen_up_to, update_id)
+        self._in_hand.add(update_id)
+        return True
 
 
 def _kind(event: TelegramObject) -> str:
@@ -280,24 +315,14 @@ class UserMiddleware(BaseMiddleware):
 
     def __init__(self, admin_ids: frozenset[int]) -> None:
         self.admin_ids = admin_ids
+        self.roles = RolesCache()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: TgUser | None = data.get("event_from_user")
-        session: AsyncSession = data["session"]
         if tg_user is None or tg_user.is_bot:
             return await handler(event, data)
-        user = await get_or_create_user(
-            session,
-            tg_user.id,
-            first_name=tg_user.first_name,
-            username=tg_user.username,
-            locale=normalise_locale(tg_user.language_code),
-        )
-        if user.blocked and not _is_membership_change(event):
-            user.blocked, user.blocked_at = False, None  # writing again means they unblocked us
-        if session.new or session.dirty:
-            await session.commit()
-        if user.banned and tg_user.id not in self.admin_ids:
+        user, roles = await self.load(data["session"], tg_user, event)
+        if roles is None:
             await _answer(
                 event,
                 gettext(
@@ -310,9 +335,29 @@ class UserMiddleware(BaseMiddleware):
             )
             return UNHANDLED
         data["user"] = user
-        data["roles"] = await roles_of(session, user, self.admin_ids)
+        data["roles"] = roles
         with large_print(user.large_print):
             return await handler(event, data)
+
+    async def load(
+        self, session: AsyncSession, tg_user: TgUser, event: TelegramObject
+    ) -> tuple[User, Roles | None]:
+        """The user (created on first contact; unblocked when they write again) and their
+        roles; no roles for a banned user, who may not go on."""
+        user = await get_or_create_user(
+            session,
+            tg_user.id,
+            first_name=tg_user.first_name,
+            username=tg_user.username,
+            locale=normalise_locale(tg_user.language_code),
+        )
+        if user.blocked and not _is_membership_change(event):
+            user.blocked, user.blocked_at = False, None  # writing again means they unblocked us
+        if session.new or session.dirty:
+            await session.commit()
+        if user.banned and tg_user.id not in self.admin_ids:
+            return user, None
+        return user, await self.roles.roles(session, user, self.admin_ids)
 
 
 def _is_membership_change(event: TelegramObject) -> bool:

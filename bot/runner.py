@@ -14,6 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import costs
 from bot.app import attach_scheduler, attach_sender, build_bot, build_dispatcher
 from bot.polling import run_polling
 from bot.send_limits import RateLimits
@@ -117,7 +118,7 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
         bot = build_bot(token, api_base)
         stack.push_async_callback(bot.session.close)
         dp: Dispatcher = build_dispatcher(settings, sessionmaker, cfg.policy)
-        attach_sender(
+        sender = attach_sender(
             dp,
             bot,
             settings,
@@ -129,6 +130,7 @@ async def serve(settings: Settings, cfg: OrgConfig) -> None:
             ),
         )
         attach_scheduler(dp, settings, sessionmaker)
+        costs.install_from_env(dp, bot, sender)  # the step benchmark's meters, if asked for
         dp["dashboard_url"] = await stack.enter_async_context(
             _dashboard(settings, sessionmaker, cfg)
         )

@@ -62,6 +62,9 @@ class User(Base):
     # Dashboard sessions carry the epoch they were signed in; signing out raises it, which
     # ends every session signed before (services/weblogin.py).
     web_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Raised by the database (triggers, migration 0007) whenever this person's roles change:
+    # a worker's cache of their roles is good while the stamp it was taken at still holds.
+    roles_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # 大字大按钮: one tall button to a row, chosen by the person or set by their station head.
     large_print: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

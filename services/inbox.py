@@ -12,6 +12,7 @@ have been handled already — a restart re-reads those, nothing newer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -90,14 +91,18 @@ async def is_handled(session: AsyncSession, update_id: int) -> bool:
     return handled_at is not None
 
 
-async def record_handled(session: AsyncSession, update_id: int, worker: str) -> None:
-    """One row saying the update is done (replacing a claim a dead worker left). Commits."""
+async def record_handled(
+    session: AsyncSession, update_ids: int | Sequence[int], worker: str
+) -> None:
+    """A row per update saying it is done (replacing a claim a dead worker left), all in
+    one transaction: updates that finish together are recorded together. Commits."""
+    ids = [update_ids] if isinstance(update_ids, int) else list(update_ids)
     now = utcnow()
-    values = {"update_id": update_id, "received_at": now, "handled_at": now, "worker": worker}
+    rows = [{"update_id": i, "received_at": now, "handled_at": now, "worker": worker} for i in ids]
     async with unit(session):
         await session.execute(
             dialect_insert(session)(ProcessedUpdate)
-            .values(**values)
+            .values(rows)
             .on_conflict_do_update(
                 index_elements=[ProcessedUpdate.update_id],
                 set_={"handled_at": now, "worker": worker},

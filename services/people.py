@@ -126,6 +126,31 @@ async def roles_of(session: AsyncSession, user: User, admin_tg_ids: frozenset[in
     )
 
 
+class RolesCache:
+    """People's roles as this worker last computed them, each good for as long as the
+    user's `roles_version` is the one it was computed at: the database raises it with any
+    change to their appointments, memberships or teams (migration 0007's triggers), so a
+    change made by any worker or any statement is seen on the person's next update.
+
+    Only for a user row loaded afresh (the update's own): an object loaded before a change
+    in the same session still carries the old stamp."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        # None for a resident and nothing more (most people): a small tuple each, not a Roles.
+        self._kept: dict[int, tuple[int, Roles | None]] = {}
+
+    async def roles(self, session: AsyncSession, user: User, admin_tg_ids: frozenset[int]) -> Roles:
+        kept = self._kept.get(user.id)
+        if kept is not None and kept[0] == user.roles_version:
+            return kept[1] or Roles(user_id=user.id)
+        roles = await roles_of(session, user, admin_tg_ids)
+        if len(self._kept) >= self.size:
+            del self._kept[next(iter(self._kept))]  # the oldest entry
+        self._kept[user.id] = (user.roles_version, None if roles == Roles(user.id) else roles)
+        return roles
+
+
 # ---------------------------------------------------------------------------------------
 # Who holds a role: the people an order, a report or a request goes to
 # ---------------------------------------------------------------------------------------
