@@ -44,6 +44,7 @@ async def leader_squad_resident(env: BotEnv) -> tuple[SimUser, SimUser, SimUser]
     head = await env.person("Secretary Ma", role=Role.STATION_HEAD)
     return leader, head, await env.person("Grandma Li")
 
+
 # What the bot says at the steps the flows wait for (one place to change when a wording does).
 ASSIGNED = "the resident has been told"  # «已派给许成林，已告诉群众»
 PHOTOS_DONE = "✅ Photos done"
