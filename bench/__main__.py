@@ -23,7 +23,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import RESULTS, ROOT, Row, machine, read_rows, table, write_json
+from bench.common import RESULTS, ROOT
+from bench.rows import Row, machine, read_rows, table, write_json
 
 # Each benchmark's arguments; each runs as `python -m bench.<name>` in a process of its own.
 FULL: dict[str, list[str]] = {

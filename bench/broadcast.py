@@ -15,7 +15,8 @@ import time
 
 from sqlalchemy import select
 
-from bench.common import BOT_ID, BotProcess, Row, Town, bench_main, simulated_town, target_row
+from bench.common import BOT_ID, BotProcess, Town, bench_main, simulated_town
+from bench.rows import Row, target_row
 from models import Region, Role, User
 from services import broadcasts, people
 from simulator.limits import Limits

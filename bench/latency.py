@@ -16,17 +16,9 @@ import argparse
 import asyncio
 import time
 
-from bench.common import (
-    BOT_ID,
-    BotProcess,
-    Row,
-    Town,
-    bench_main,
-    percentile,
-    simulated_town,
-    target_row,
-)
+from bench.common import BOT_ID, BotProcess, Town, bench_main, simulated_town
 from bench.conversation import order_number
+from bench.rows import Row, percentile, target_row
 from bench.throughput import drive
 from simulator.server import Simulator
 

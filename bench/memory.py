@@ -18,7 +18,6 @@ from bench.common import (
     REDIS_URL,
     TOKEN,
     BotProcess,
-    Row,
     Town,
     bench_main,
     parser,
@@ -26,10 +25,9 @@ from bench.common import (
     redis_fsm_bytes,
     redis_reachable,
     simulated_town,
-    skipped,
-    target_row,
 )
 from bench.conversation import ORDER_BUTTON
+from bench.rows import Row, skipped, target_row
 from simulator.driver import Driver, SimUser
 from simulator.server import Simulator
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.common import Row, bench_main, database, parser, target_row
+from bench.common import bench_main, database, parser
 from bench.export import measure as export_times
+from bench.rows import Row, target_row
 from bench.seed import seed
 from models import Region, RegionLevel
 from models.db import make_engine, make_sessionmaker

@@ -20,8 +20,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.common import TOKEN, BotProcess, Row, bench_main, simulated_town
+from bench.common import TOKEN, BotProcess, bench_main, simulated_town
 from bench.conversation import SCRIPTS, Step
+from bench.rows import Row
 from simulator.driver import Driver, SimUser
 
 NAME = "steps"

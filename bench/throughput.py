@@ -22,20 +22,17 @@ from bench.common import (
     NO_LIMITS,
     TOKEN,
     BotProcess,
-    Row,
     Town,
     bench_main,
     database,
-    median,
     own_cpu,
     parser,
     postgres_reachable,
-    skipped,
-    target_row,
     town,
 )
 from bench.conversation import ORDER_BUTTON, SCRIPTS
 from bench.residents import Residents
+from bench.rows import Row, median, skipped, target_row
 from simulator.server import Simulator, run_simulator
 
 NAME = "throughput"

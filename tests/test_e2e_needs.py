@@ -25,6 +25,7 @@ from models import (
 )
 from services.i18n import local_name
 from tests.test_e2e_dispatch import appoint_dispatcher, order_by_number
+from tests.test_e2e_wording import dashboard_get
 from views.heard import SendNeed
 from views.unit_queue import Redispatch, RedispatchTo
 
@@ -187,7 +188,7 @@ async def _keys(u) -> set[str]:
     return {key for row in await u.reply_keyboard() or [] for key in row}
 
 
-async def test_the_office_answers_and_closes_an_order(bot_env):
+async def test_the_office_answers_and_closes_an_order(bot_env, db_url, tmp_path):
     env = bot_env
     office = await env.person("Office Liu", role=Role.OFFICE)
     grandma = await env.person("王大妈", lang="zh_CN")
@@ -220,6 +221,11 @@ async def test_the_office_answers_and_closes_an_order(bot_env):
     await grandma.tap("📋 我的订单")
     mine = await grandma.expect(contains=number)
     assert "状态：已答复并结单" in mine.text and "已取消" not in mine.text
+    # … and the dashboard says the same, on the order's page and in the list
+    reader = await env.person("刘主任", role=Role.OFFICE, lang="zh_CN")
+    for path in (f"/orders/{order.id}", "/orders"):
+        page = await dashboard_get(env, db_url, tmp_path, reader, path)
+        assert ">已答复并结单<" in page and ">已取消<" not in page.split("</select>")[-1]
 
 
 async def test_the_unit_redispatches_from_the_chat_before_accept(bot_env):

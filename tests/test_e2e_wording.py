@@ -159,15 +159,22 @@ async def dashboard_page(
     env: BotEnv, db_url: str, tmp_path: Path, office: ChatSession, number: str
 ) -> str:
     """The dashboard's page of order `number`, as `office` sees it."""
-    user = await env.db_user(office)
     async with env.sessionmaker() as s:
         order_id = await s.scalar(select(Order.id).where(Order.number == number))
+    return await dashboard_get(env, db_url, tmp_path, office, f"/orders/{order_id}")
+
+
+async def dashboard_get(
+    env: BotEnv, db_url: str, tmp_path: Path, office: ChatSession, path: str
+) -> str:
+    """A dashboard page (`path`, e.g. "/orders"), as `office` sees it."""
+    user = await env.db_user(office)
     async with _dashboard(env.sessionmaker, db_url, tmp_path) as url:
         cookie = await _sign_in(url, env.sessionmaker, user.id)
         headers = {"Cookie": f"{auth.COOKIE}={cookie}"}
         async with (
             aiohttp.ClientSession() as http,
-            http.get(f"{url}/orders/{order_id}", headers=headers) as resp,
+            http.get(f"{url}{path}", headers=headers) as resp,
         ):
             assert resp.status == 200
             return await resp.text()

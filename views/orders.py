@@ -16,6 +16,7 @@ from pydantic import field_serializer
 from models import Order, OrderStatus, Slot, Team, User
 from services.i18n import N_, local_name
 from services.orders import HistoryLine
+from services.orders.desk import ANSWERED
 from services.screens import OrderFacts
 from views.format import locale, moment, status_label, when_label
 from views.menu import inline_keyboard
@@ -212,7 +213,10 @@ def cancel_keyboard(order_id: int) -> InlineKeyboardMarkup:
 def history_line(ev: HistoryLine, tz: tzinfo) -> str:
     """One step of an order's history: when, the status it reached (or what happened), who."""
     when = moment(ev.at, tz)
-    label = status_label(OrderStatus(ev.to_status)) if ev.to_status else ev.kind
+    if ev.to_status:
+        label = status_label(OrderStatus(ev.to_status), answered=ev.kind == ANSWERED)
+    else:
+        label = ev.kind
     who = ev.actor_name or "-"
     return f"{when} · {label} · {who}" + (f" · {ev.note}" if ev.note else "")
 

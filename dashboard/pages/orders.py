@@ -37,6 +37,7 @@ from models import (
 from services import orders, reports
 from services.i18n import local_name
 from services.maps import map_url
+from services.orders.desk import ANSWERED
 from services.orders.event_text import describe
 from services.reports import STATUS_ORDER, status_name
 from services.wording import hours_text
@@ -97,7 +98,7 @@ async def order_list(request: web.Request) -> web.Response:
     total = int(await db.scalar(select(func.count()).select_from(base.subquery())) or 0)
     page, pages = paging(request, total, PAGE_SIZE)
     rows = await db.execute(
-        select(Order, resident.name, Rating.score)
+        select(Order, resident.name, Rating.score, orders.answered_flag())
         .join(resident, resident.id == Order.resident_id)
         .outerjoin(Rating, Rating.order_id == Order.id)
         .where(*conds)
@@ -113,14 +114,14 @@ async def order_list(request: web.Request) -> web.Response:
             "station": names.stations.get(o.station_id, ""),
             "category": names.categories.get(o.category_id, ""),
             "team": names.teams.get(o.team_id, "") if o.team_id else _("The institute office"),
-            "status": status_name(o.status, v.locale),
+            "status": status_name(o.status, v.locale, answered=answered),
             "status_key": o.status.value,
             "resident": o.contact_name or resident_name or "",
             "description": o.description,
             "score": score,
             "escalated": o.escalated,
         }
-        for o, resident_name, score in rows
+        for o, resident_name, score, answered in rows
     ]
     teams = await db.scalars(
         select(Team)
@@ -185,14 +186,15 @@ async def order_page(request: web.Request) -> web.Response:
             tz,
             team_name=lambda zh: team_names.get(zh, zh),
         )
+        status = ""
+        if line.to_status in STATUS_VALUES and line.to_status != line.from_status:
+            status = status_name(line.to_status, v.locale, answered=line.kind == ANSWERED)
         timeline.append(
             {
                 "at": local(line.at, request),
                 "kind": line.kind,
                 "what": said.what,
-                "status": status_name(line.to_status, v.locale)
-                if line.to_status in STATUS_VALUES and line.to_status != line.from_status
-                else "",
+                "status": "" if status == said.what else status,  # said once is enough
                 "who": line.actor_name or _("System"),
                 "team": (line.team_name_en if v.locale == "en" else line.team_name_zh) or "",
                 "note": said.detail,
@@ -221,8 +223,9 @@ async def order_page(request: web.Request) -> web.Response:
         )
     ]
     rating = await db.scalar(select(Rating).where(Rating.order_id == order.id))
+    answered = await orders.answered(db, order)
     facts = [
-        (_("Status"), status_name(order.status, v.locale)),
+        (_("Status"), status_name(order.status, v.locale, answered=answered)),
         (_("Village"), names.stations.get(order.station_id, "")),
         (_("Service"), names.categories.get(order.category_id, "")),
         (

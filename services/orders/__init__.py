@@ -40,6 +40,7 @@ from services.orders.completion import (
 )
 from services.orders.desk import (
     answered,
+    answered_flag,
     need_to_redispatch,
     need_to_triage,
     redispatch,
@@ -106,6 +107,7 @@ __all__ = [
     "accept",
     "add_rating_comment",
     "answered",
+    "answered_flag",
     "assign",
     "can_handle",
     "can_view",

@@ -15,7 +15,7 @@ actor may act is checked first, on the server, whatever the button said.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -199,15 +199,17 @@ async def triage(
 ANSWERED = "answered"  # the event of an order closed by the office's answer
 
 
+def answered_flag() -> ColumnElement[bool]:
+    """In a select of orders: whether each was closed by the office's answer."""
+    return exists().where(OrderEvent.order_id == Order.id, OrderEvent.kind == ANSWERED)
+
+
 async def answered(session: AsyncSession, order: Order) -> bool:
     """Closed by the office's answer (no visit was needed): cancelled, but nobody cancelled
     it."""
     if order.status != OrderStatus.CANCELLED:
         return False
-    closing = select(OrderEvent.id).where(
-        OrderEvent.order_id == order.id, OrderEvent.kind == ANSWERED
-    )
-    return await session.scalar(closing.limit(1)) is not None
+    return bool(await session.scalar(select(answered_flag()).where(Order.id == order.id)))
 
 
 async def reply_to_resident(
