@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ log = logging.getLogger("civic_dispatch.media")
 
 DOWNLOADS_PER_DAY = 60  # files one person may have downloaded a day; beyond, ids only
 EXTENSIONS = {"photo": "jpg", "voice": "ogg"}
-TALLY_DIR = "download-tally"  # one file a person a day, in the media folder every worker shares
+TALLY_DIR = "download-tally"  # a folder a day, a file a person in it, in the shared media folder
 
 
 def _within_cap(media_dir: Path, owner: int | None) -> bool:
@@ -30,18 +31,18 @@ def _within_cap(media_dir: Path, owner: int | None) -> bool:
     if owner is None:
         return True
     day = utcnow().date().isoformat()  # the bot's clock: tests set it
-    folder = media_dir / TALLY_DIR
-    private_dir(folder)
-    fd = os.open(folder / f"{day}-{owner}", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    folder = media_dir / TALLY_DIR / day
+    if not folder.exists():  # the day's first download: forget earlier days, once
+        for old in (media_dir / TALLY_DIR).glob("*"):
+            if old.name != day:  # another worker may have just made today's
+                shutil.rmtree(old, ignore_errors=True)
+        private_dir(folder)
+    fd = os.open(folder / str(owner), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, b".")
         count = os.fstat(fd).st_size
     finally:
         os.close(fd)
-    if count == 1:  # the person's first download today: forget earlier days
-        for old in folder.iterdir():
-            if not old.name.startswith(f"{day}-"):
-                old.unlink(missing_ok=True)
     return count <= DOWNLOADS_PER_DAY
 
 

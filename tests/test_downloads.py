@@ -61,7 +61,11 @@ def test_downloads_are_capped_per_person_per_day(tmp_path: Path):
         clock.advance(days=1)
         assert media._within_cap(tmp_path, 42)  # a new day, a new allowance
         # yesterday's counts are gone once today's first download is counted
-        assert sorted(p.name for p in (tmp_path / media.TALLY_DIR).iterdir()) == ["2026-12-03-42"]
+        tallies = tmp_path / media.TALLY_DIR
+        assert [str(p.relative_to(tallies)) for p in tallies.rglob("*")] == [
+            "2026-12-03",
+            "2026-12-03/42",
+        ]
     finally:
         set_clock(previous)
 
